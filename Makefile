@@ -1,0 +1,35 @@
+# Every target creates .venv and installs what it needs; nothing is assumed installed by hand.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench graphviz fashion-mnist clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[testing,nets]'
+	touch $(STAMP)
+
+# Graphviz's `dot` renders the pictures; install it when missing and we may (root + apt).
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 || echo "could not install graphviz; pictures are written as .dot text"; \
+	  else echo "Graphviz's dot is missing: install it (e.g. 'sudo apt-get install graphviz') to render pictures; .dot text is written meanwhile"; fi; }
+
+fashion-mnist:
+	@[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null; \
+	  else echo "Fashion-MNIST missing: apt-get install dataset-fashion-mnist"; exit 1; fi; }
+
+demo: $(STAMP) graphviz
+	$(PY) examples/demo.py
+
+test: $(STAMP) graphviz
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info runs

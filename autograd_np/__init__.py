@@ -1,0 +1,21 @@
+"""autograd_np: reverse-mode automatic differentiation of NumPy code, readable and fast.
+
+    >>> import numpy as np, autograd_np as ag
+    >>> x = ag.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    >>> y = ag.sum(x * x)
+    >>> y.backward()
+    >>> x.grad
+    array([2., 4., 6.])
+"""
+from .engine import (OPS, Tensor, backward, defop, enable_grad, grad, is_grad_enabled, no_grad,
+                     value_and_grad)
+from .errors import ShapeError
+from .ops import *  # noqa: F401,F403  (the public functions: add, matmul, sigmoid, ...)
+from .ops import __all__ as _op_names
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
+from . import viz
+
+__version__ = "0.1.0"
+__all__ = ["Tensor", "OPS", "backward", "defop", "enable_grad", "grad", "is_grad_enabled", "no_grad",
+           "value_and_grad", "ShapeError", "GradcheckError", "gradcheck", "gradgradcheck",
+           "numerical_gradient", "viz", *_op_names]

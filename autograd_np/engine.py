@@ -1,0 +1,423 @@
+"""The engine core: ``Tensor``, graph recording, and reverse-mode backward.
+
+How it works, in four sentences.  An ``Op`` is a NumPy forward function paired
+with its vector-Jacobian product (VJP).  Calling an op on tensors runs the
+forward on the raw arrays and, when some input requires grad (and recording is
+on), stores the op, its inputs and its keyword parameters on the output tensor:
+the output *is* the graph node.  ``backward`` sorts the nodes topologically with
+an explicit stack (no recursion), then walks them from the output back,
+calling each op's VJP and reducing every gradient to its input's shape (NumPy
+broadcasting undone in one place, here).  The VJPs are written once against a
+namespace ``F`` of ops: on plain arrays for ordinary backward (fast), or on
+tensors when ``create_graph=True`` so that gradients are themselves
+differentiable.
+"""
+from __future__ import annotations
+
+import contextvars
+from types import SimpleNamespace
+
+import numpy as np
+
+from .errors import ShapeError, describe
+
+__all__ = ["Tensor", "Op", "defop", "no_grad", "enable_grad", "is_grad_enabled",
+           "backward", "grad", "value_and_grad", "OPS"]
+
+_GRAD_ENABLED = contextvars.ContextVar("autograd_np_grad_enabled", default=True)
+_FREED = object()  # marks a node whose graph was released by backward()
+OPS: dict[str, "Op"] = {}  # every registered op, by name (the test table checks it)
+
+
+class no_grad:
+    """Context manager (and decorator) that records no graph in its body.
+
+    Per thread and per ``contextvars`` context, and nests::
+
+        with ag.no_grad():
+            W.data -= lr * W.grad
+    """
+
+    _state = False
+
+    def __enter__(self):
+        self._token = _GRAD_ENABLED.set(self._state)
+
+    def __exit__(self, *exc):
+        _GRAD_ENABLED.reset(self._token)
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    _state = True
+
+
+def is_grad_enabled() -> bool:
+    return _GRAD_ENABLED.get()
+
+
+class Op:
+    """A differentiable primitive: ``forward`` on arrays plus its ``vjp``.
+
+    ``vjp(F, gy, y, *inputs, **params)`` returns one gradient per input (or a
+    single value for one input; ``None`` where an input is not differentiable).
+    ``F`` holds the ops: raw array functions in a first-order backward, graph
+    ops under ``create_graph=True``; ``gy``, ``y`` and ``inputs`` are arrays or
+    tensors to match.  The VJP must not modify ``gy`` in place.  A VJP
+    registered with ``defvjp(fn, needs=True)`` also receives ``needs``, one bool
+    per input, and may skip (return ``None`` for) gradients nobody needs.
+    """
+
+    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs")
+
+    def __init__(self, name, forward, rule):
+        self.name, self.forward, self.rule, self.vjp, self.wants_needs = name, forward, rule, None, False
+
+    @property
+    def __doc__(self):  # help(ag.sigmoid) shows the forward's docstring and the derivative rule
+        return f"{self.forward.__doc__ or ''}\n\nDerivative: {self.rule}"
+
+    def defvjp(self, vjp=None, *, needs=False):
+        if vjp is None:
+            return lambda fn: self.defvjp(fn, needs=needs)
+        self.vjp, self.wants_needs = vjp, needs
+        return vjp
+
+    def __repr__(self):
+        return f"<op {self.name}: {self.rule}>"
+
+    def __call__(self, *args, **params):
+        record = False
+        raw = []
+        for a in args:
+            if isinstance(a, Tensor):
+                record = record or a.requires_grad
+                raw.append(a.data)
+            elif isinstance(a, np.generic):
+                raw.append(a.item())  # a NumPy scalar must not upcast float32 data
+            else:
+                raw.append(a)
+        try:
+            data = self.forward(*raw, **params)
+        except ShapeError:
+            raise
+        except (ValueError, TypeError, IndexError) as exc:
+            raise ShapeError(f"{self.name}: cannot apply to {describe(raw)}: {exc}") from None
+        out = Tensor.__new__(Tensor)
+        out.data = data if type(data) is np.ndarray else np.asarray(data)
+        out.grad = out.name = None
+        if record and _GRAD_ENABLED.get():
+            out.requires_grad = True
+            out._op, out._parents, out._ctx = self, args, params
+        else:
+            out.requires_grad = False
+            out._op = out._parents = out._ctx = None
+        return out
+
+
+def defop(name: str, rule: str):
+    """Register ``fn`` (a function of arrays) as op ``name``; ``rule`` is its
+    one-line derivative, shown by the docs.  Attach the VJP with ``@op.defvjp``."""
+
+    def register(fn):
+        if name in OPS:
+            raise ValueError(f"defop: an op named {name!r} is already registered")
+        op = Op(name, fn, rule)
+        OPS[name] = op
+        return op
+
+    return register
+
+
+class Tensor:
+    """A NumPy array that remembers the op which produced it.
+
+    ``Tensor(data, requires_grad=False, name=None, dtype=None)``.  ``data`` is
+    the array (``.data``); after ``backward`` a tensor that requires grad holds
+    ``.grad``, an array of its shape and dtype.  Numbers and arrays mix freely
+    with tensors on either side of every operator.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_ctx")
+    __array_ufunc__ = None  # make `ndarray @ Tensor` defer to Tensor.__rmatmul__
+
+    def __init__(self, data, requires_grad=False, name=None, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = np.array(data, dtype=dtype) if dtype is not None or not isinstance(data, np.ndarray) else data
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(f"Tensor{'' if name is None else ' ' + repr(name)}: dtype {self.data.dtype} "
+                            "cannot require grad; only floating-point tensors are differentiable")
+        self.requires_grad = bool(requires_grad)
+        self.name, self.grad = name, None
+        self._op = self._parents = self._ctx = None
+
+    # --- array-like properties -------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    T = property(lambda self: _ops.transpose(self))
+    is_leaf = property(lambda self: self._op is None)
+
+    @property
+    def op_name(self):
+        return None if self._op is None else self._op.name
+
+    @property
+    def parents(self):
+        """The tensors this one was computed from (empty for a leaf)."""
+        return tuple(p for p in (self._parents or ()) if isinstance(p, Tensor))
+
+    def __len__(self):
+        return len(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        return self.data.item()
+
+    def numpy(self):
+        return self.data
+
+    def detach(self):
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        return Tensor(self.data, name=self.name)
+
+    def zero_grad(self):
+        self.grad = None
+
+    def __repr__(self):
+        extra = f", name={self.name!r}" if self.name else ""
+        extra += f", op={self._op.name}" if self._op else (", requires_grad=True" if self.requires_grad else "")
+        return f"Tensor({np.array2string(self.data, precision=4, threshold=20)}, dtype={self.dtype}{extra})"
+
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that
+        requires grad.  ``grad`` (same shape as self) is required unless self
+        holds a single element.  Without ``retain_graph`` the graph is freed."""
+        backward([self], None if grad is None else [grad], retain_graph=retain_graph)
+
+    # --- operators (all defined in autograd_np.ops) -----------------------
+    def __add__(self, o): return _ops.add(self, o)
+    def __radd__(self, o): return _ops.add(o, self)
+    def __sub__(self, o): return _ops.sub(self, o)
+    def __rsub__(self, o): return _ops.sub(o, self)
+    def __mul__(self, o): return _ops.mul(self, o)
+    def __rmul__(self, o): return _ops.mul(o, self)
+    def __truediv__(self, o): return _ops.div(self, o)
+    def __rtruediv__(self, o): return _ops.div(o, self)
+    def __pow__(self, o): return _ops.power(self, o)
+    def __rpow__(self, o): return _ops.power(o, self)
+    def __matmul__(self, o): return _ops.matmul(self, o)
+    def __rmatmul__(self, o): return _ops.matmul(o, self)
+    def __neg__(self): return _ops.neg(self)
+    def __getitem__(self, index): return _ops.getitem(self, index)
+
+    # Comparisons are not differentiable: they return plain boolean arrays.
+    def __lt__(self, o): return self.data < _raw(o)
+    def __le__(self, o): return self.data <= _raw(o)
+    def __gt__(self, o): return self.data > _raw(o)
+    def __ge__(self, o): return self.data >= _raw(o)
+    def __eq__(self, o): return self.data == _raw(o)
+    def __ne__(self, o): return self.data != _raw(o)
+    __hash__ = object.__hash__
+
+    # --- methods mirroring the functions in autograd_np.ops -----------------
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
+    def reshape(self, *shape): return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return _ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+    def astype(self, dtype): return _ops.astype(self, dtype)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def abs(self): return _ops.abs(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def tanh(self): return _ops.tanh(self)
+    def softmax(self, axis=-1): return _ops.softmax(self, axis=axis)
+    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis=axis)
+    def clip(self, lo, hi): return _ops.clip(self, lo, hi)
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+# --- backward -----------------------------------------------------------------
+
+def _toposort(roots):
+    """Nodes reachable from ``roots`` that need a VJP, outputs first.
+
+    Iterative post-order DFS: deep chains never hit the recursion limit."""
+    order, seen = [], set()
+    for root in roots:
+        if root._op is None or id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for p in node._parents or ():
+                if isinstance(p, Tensor) and p._op is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, False))
+    order.reverse()
+    return order
+
+
+def _seed(out, g, create_graph):
+    if g is None:
+        if out.data.size != 1:
+            raise RuntimeError(f"backward: output has shape {out.shape}; a non-scalar output needs "
+                               "an explicit grad (grad_outputs) of that shape")
+        g = np.ones_like(out.data)
+    if np.shape(g) != out.shape:
+        raise ShapeError(f"backward: grad of shape {np.shape(g)} does not match output of shape {out.shape}")
+    if create_graph:
+        return g if isinstance(g, Tensor) else Tensor(g)
+    return np.asarray(_raw(g), dtype=out.dtype)
+
+
+def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=()):
+    """Back-propagate; return {id(tensor): gradient} for the leaves and ``wanted``."""
+    for out in outputs:
+        if not out.requires_grad:
+            raise RuntimeError("backward: the output does not require grad (no input requires grad, "
+                               "or it was computed under no_grad)")
+    F = GRAPH_OPS if create_graph else RAW_OPS
+    grads, leaves = {}, {}
+    if grad_outputs is not None and len(grad_outputs) != len(outputs):
+        raise ValueError(f"backward: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
+        g = _seed(out, g, create_graph)
+        grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
+        if out._op is None:
+            leaves[id(out)] = out
+    found = {}
+    wanted_ids = {id(t) for t in wanted}
+    with (enable_grad() if create_graph else no_grad()):
+        for node in _toposort(outputs):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if id(node) in wanted_ids:
+                found[id(node)] = g
+            if node._ctx is _FREED:
+                raise RuntimeError(f"backward: the graph through op {node._op.name!r} was already freed by "
+                                   "an earlier backward(); pass retain_graph=True to that first call")
+            parents, op, params = node._parents, node._op, node._ctx
+            if op.wants_needs:
+                params = dict(params, needs=[isinstance(p, Tensor) and p.requires_grad for p in parents])
+            if create_graph:
+                input_grads = op.vjp(F, g, node, *parents, **params)
+            else:
+                inputs = [p.data if isinstance(p, Tensor) else p for p in parents]
+                input_grads = op.vjp(F, g, node.data, *inputs, **params)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            for p, gp in zip(parents, input_grads):
+                if gp is None or not isinstance(p, Tensor) or not p.requires_grad:
+                    continue
+                if gp.shape != p.data.shape:  # undo NumPy broadcasting, for every op
+                    gp = F.sum_to(gp, shape=p.data.shape)
+                if gp.dtype != p.data.dtype:
+                    gp = F.astype(gp, dtype=p.data.dtype)
+                k = id(p)
+                grads[k] = grads[k] + gp if k in grads else gp
+                if p._op is None:
+                    leaves[k] = p
+            if not retain_graph:
+                node._ctx = _FREED
+    found.update(grads)  # what is left are the leaves' gradients
+    return found, leaves
+
+
+def backward(outputs, grad_outputs=None, retain_graph=False):
+    """``Tensor.backward`` for several outputs at once: accumulates into ``.grad``."""
+    grads, leaves = _run(outputs, grad_outputs, retain_graph, create_graph=False)
+    for k, leaf in leaves.items():
+        g = grads[k]
+        if not g.flags.writeable:  # e.g. a broadcast view from sum's VJP: give the user a real array
+            g = g.copy()
+        # a new array, never in place: gradients may alias each other (x + y)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, as a list of tensors.
+
+    Does not touch ``.grad``.  With ``create_graph=True`` the returned tensors
+    are part of a new graph, so they can be differentiated again (second
+    derivatives).  An input the outputs do not depend on raises, unless
+    ``allow_unused=True`` (then its gradient is ``None``).
+    """
+    single_out = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_out else list(outputs)
+    if grad_outputs is not None and single_out and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    single_in = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_in else list(inputs)
+    retain = create_graph if retain_graph is None else retain_graph
+    found, _ = _run(outputs, grad_outputs, retain, create_graph, wanted=inputs)
+    result = []
+    for i, x in enumerate(inputs):
+        g = found.get(id(x))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} ({x.name or tuple(x.shape)}) is not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+        result.append(g if g is None or isinstance(g, Tensor) else Tensor(g))
+    return result[0] if single_in else result
+
+
+def value_and_grad(fn, argnums=0):
+    """``value_and_grad(fn)(*args) -> (value, gradient(s))``, the functional form.
+
+    ``argnums`` (int or tuple) picks the arguments to differentiate; they may be
+    arrays or tensors.  Gradients are returned as arrays.
+    """
+    many = isinstance(argnums, (tuple, list))
+    nums = tuple(argnums) if many else (argnums,)
+
+    def wrapped(*args):
+        args = list(args)
+        for i in nums:
+            args[i] = Tensor(_raw(args[i]), requires_grad=True)
+        value = fn(*args)
+        gs = grad(value, [args[i] for i in nums])
+        gs = [g.data for g in gs]
+        return value.data, (tuple(gs) if many else gs[0])
+
+    return wrapped
+
+
+# --- the namespaces VJPs are written against ------------------------------
+RAW_OPS = SimpleNamespace()    # op name -> forward function on arrays
+GRAPH_OPS = SimpleNamespace()  # op name -> recording op
+
+
+def _bind_namespaces():
+    for name, op in OPS.items():
+        setattr(RAW_OPS, name, op.forward)
+        setattr(GRAPH_OPS, name, op)
+
+
+from . import ops as _ops  # noqa: E402  (ops need Tensor and defop, defined above)
+
+_bind_namespaces()

@@ -1,0 +1,73 @@
+"""Activation functions: sigmoid, relu, tanh, softmax, log_softmax."""
+import numpy as np
+
+from ..engine import defop
+from ._util import value
+
+
+@defop("sigmoid", "y = 1 / (1 + exp(-x));  gx = gy * y * (1 - y)")
+def sigmoid(x):
+    """Logistic function, computed as ``(1 + tanh(x/2)) / 2``: no overflow for large ``|x|``."""
+    y = np.tanh(np.multiply(x, 0.5))
+    y += 1
+    y *= 0.5
+    return y
+
+
+@sigmoid.defvjp
+def _sigmoid_vjp(F, gy, y, x):
+    return gy * y * (1 - y)
+
+
+@defop("relu", "y = max(x, 0);  gx = gy * (x > 0)")
+def relu(x):
+    """Rectified linear unit."""
+    return np.maximum(x, 0)
+
+
+@relu.defvjp
+def _relu_vjp(F, gy, y, x):
+    return gy * (value(x) > 0)
+
+
+@defop("tanh", "y = tanh(x);  gx = gy * (1 - y**2)")
+def tanh(x):
+    """Hyperbolic tangent."""
+    return np.tanh(x)
+
+
+@tanh.defvjp
+def _tanh_vjp(F, gy, y, x):
+    return gy * (1 - y * y)
+
+
+def stable_log_softmax(x, axis=-1):
+    """``log(softmax(x))`` on arrays, with the max subtracted first so that
+    ``exp`` never overflows (the seeds' softmax fix)."""
+    z = x - np.max(x, axis=axis, keepdims=True)
+    z -= np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    return z
+
+
+@defop("softmax", "y = exp(x) / sum(exp(x));  gx = y * (gy - sum(gy * y))")
+def softmax(x, axis=-1):
+    """Softmax along ``axis``, overflow-safe."""
+    z = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    z /= np.sum(z, axis=axis, keepdims=True)
+    return z
+
+
+@softmax.defvjp
+def _softmax_vjp(F, gy, y, x, axis=-1):
+    return y * (gy - F.sum(gy * y, axis=axis, keepdims=True))
+
+
+@defop("log_softmax", "y = x - logsumexp(x);  gx = gy - exp(y) * sum(gy)")
+def log_softmax(x, axis=-1):
+    """Logarithm of the softmax along ``axis``, overflow-safe."""
+    return stable_log_softmax(x, axis)
+
+
+@log_softmax.defvjp
+def _log_softmax_vjp(F, gy, y, x, axis=-1):
+    return gy - F.exp(y) * F.sum(gy, axis=axis, keepdims=True)

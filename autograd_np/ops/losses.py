@@ -1,0 +1,76 @@
+"""Losses: the fused softmax-with-loss, and mean squared error."""
+import numpy as np
+
+from ..engine import defop
+from ..errors import ShapeError
+from ._util import batch_size, value
+from .activations import stable_log_softmax
+
+
+def _targets(x, t):
+    """Check ``t`` against logits ``x``: integer labels, or a distribution per row."""
+    t = value(t)
+    t = np.asarray(t)
+    if t.dtype.kind in "iub":
+        want = np.shape(x)[:-1]
+        if t.shape != want:
+            raise ShapeError(f"softmax_cross_entropy: labels of shape {t.shape} do not fit logits of shape "
+                             f"{np.shape(x)}: need integer labels of shape {want} or one-hot rows of shape {np.shape(x)}")
+        classes = np.shape(x)[-1]
+        if t.size and (t.min() < 0 or t.max() >= classes):
+            bad = t.min() if t.min() < 0 else t.max()
+            raise ShapeError(f"softmax_cross_entropy: label {bad} is out of range for {classes} classes")
+        return t, True
+    if t.shape != np.shape(x):
+        raise ShapeError(f"softmax_cross_entropy: one-hot targets of shape {t.shape} do not match logits of "
+                         f"shape {np.shape(x)}")
+    return t, False
+
+
+def _one_hot(labels, like):
+    out = np.zeros(like.shape, dtype=like.dtype)
+    np.put_along_axis(out, labels[..., None], 1, axis=-1)
+    return out
+
+
+@defop("softmax_cross_entropy",
+       "y = -sum(t * log_softmax(x)) / N;  gx = gy * (softmax(x) * sum(t) - t) / N,  gt = -gy * log_softmax(x) / N")
+def softmax_cross_entropy(x, t):
+    """Softmax followed by cross-entropy, fused and overflow-safe, averaged over the batch.
+
+    ``x``: logits (N, C) or (C,).  ``t``: integer class labels (N,) (or a scalar
+    for a single row), or one-hot / probability rows of ``x``'s shape.  The
+    gradient ``(softmax(x) - t) / N`` is the seeds' ``(y - t) / batch_size``.
+    """
+    t, labels = _targets(x, t)
+    logp = stable_log_softmax(x)
+    n = batch_size(x)
+    if labels:
+        picked = np.take_along_axis(logp, t[..., None], axis=-1)
+        return -np.sum(picked) / n
+    return -np.sum(t * logp) / n
+
+
+@softmax_cross_entropy.defvjp(needs=True)
+def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs):
+    tv, labels = _targets(value(x), t)
+    scale = gy / batch_size(x)
+    gx = gt = None
+    if needs[0]:
+        p = F.softmax(x, axis=-1)
+        if labels:
+            gx = (p - _one_hot(tv, value(p))) * scale
+        else:
+            gx = (p * np.sum(tv, axis=-1, keepdims=True) - t) * scale
+    if needs[1] and not labels:
+        gt = -F.log_softmax(x, axis=-1) * scale
+    return gx, gt
+
+
+def mean_squared_error(y, t):
+    """The seeds' ``0.5 * sum((y - t) ** 2)``, divided by the batch size N
+    (the first axis of a 2-D ``y``; 1 for a vector, which gives the seeds' value)."""
+    from .arithmetic import mul, sub
+    from .reductions import sum as _sum
+    d = sub(y, t)
+    return mul(_sum(mul(d, d)), 0.5 / batch_size(y))

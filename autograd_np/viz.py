@@ -1,0 +1,1 @@
+"""Graphviz pictures of recorded graphs (placeholder; filled in below)."""

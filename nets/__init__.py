@@ -1,0 +1,1 @@
+"""nets: layers, models, optimizers, data and training built on autograd_np."""
