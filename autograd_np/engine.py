@@ -263,21 +263,19 @@ def _toposort(roots):
 
     Iterative post-order DFS: deep chains never hit the recursion limit."""
     order, seen = [], set()
-    for root in roots:
-        if root._op is None or id(root) in seen:
+    stack = [(root, False) for root in reversed(roots) if root._op is not None]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:  # all of node's inputs are already in `order`
+            order.append(node)
             continue
-        seen.add(id(root))
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            stack.append((node, True))
-            for p in node._parents or ():
-                if isinstance(p, Tensor) and p._op is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    stack.append((p, False))
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for p in node._parents:
+            if isinstance(p, Tensor) and p._op is not None and id(p) not in seen:
+                stack.append((p, False))
     order.reverse()
     return order
 

@@ -80,7 +80,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         raise TypeError(f"gradcheck: fn returned {type(out).__name__}; it must return a Tensor")
     cotangent = np.random.default_rng(seed).standard_normal(out.shape)
     cotangent.flags.writeable = False  # a VJP that writes into its upstream gradient fails loudly
-    analytic = grad(out, tensors, grad_outputs=[cotangent], allow_unused=True)
+    if out.requires_grad:
+        analytic = grad(out, tensors, grad_outputs=[cotangent], allow_unused=True)
+    else:  # fn did not use its inputs differentiably: its gradient is zero
+        analytic = [None] * len(tensors)
 
     def projected(i):
         def f(xi):
@@ -100,7 +103,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             raise GradcheckError(
                 f"gradcheck: gradient of {_label(i, inputs[i])}, shape {x.shape}, is wrong at index "
                 f"{tuple(int(k) for k in idx)}:\n"
-                f"  analytic  {a[idx]!r}\n  numeric   {n[idx]!r}\n"
+                f"  analytic  {float(a[idx])!r}\n  numeric   {float(n[idx])!r}\n"
                 f"  abs error {err[idx]:.3e} (allowed {atol:.1e} + {rtol:.1e} * |numeric|), rel error {rel:.3e}\n"
                 f"  {bad} of {x.size} elements outside tolerance",
                 i, idx, float(a[idx]), float(n[idx]))

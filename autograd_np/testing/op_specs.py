@@ -1,0 +1,252 @@
+"""The op table: how to draw valid inputs for every differentiable op.
+
+``tests/autograd_np/test_ops.py`` gradient-checks every entry with hypothesis,
+and a completeness test fails when an op registered with ``defop`` has no
+entry here, so no op ships untested.  ``ops_markdown()`` renders the table for
+the README.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .. import engine, ops
+from .strategies import arrays, axes_for, broadcastable_shapes, distinct_arrays, shapes
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call: ``fn(*args, **kwargs)``, differentiated with respect to ``args[i]`` for ``i in wrt``."""
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    wrt: tuple = (0,)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    fn: object          # the op, or a composite function
+    cases: object       # hypothesis strategy of Case
+    inputs: str         # what valid inputs look like, for the docs
+    eps: float = 1e-6
+    atol: float = 1e-5
+    rtol: float = 1e-3
+
+
+def unary(domain="real", min_dims=0):
+    return shapes(min_dims=min_dims).flatmap(lambda s: arrays(s, domain=domain)).map(lambda x: Case((x,)))
+
+
+def binary(domain_a="real", domain_b="real"):
+    pair = broadcastable_shapes().flatmap(
+        lambda s: st.tuples(arrays(s[0], domain=domain_a), arrays(s[1], domain=domain_b)))
+    return pair.map(lambda ab: Case(ab, wrt=(0, 1)))
+
+
+def reduction(values=lambda s: arrays(s)):
+    def case(s):
+        return st.tuples(values(s), axes_for(len(s)), st.booleans()).map(
+            lambda t: Case((t[0],), {"axis": t[1], "keepdims": t[2]}))
+    return shapes().flatmap(case)
+
+
+@st.composite
+def matmul_cases(draw):
+    n, k, m, b = (draw(st.integers(1, 4)) for _ in range(4))
+    sa, sb = draw(st.sampled_from([((n, k), (k, m)), ((k,), (k, m)), ((n, k), (k,)), ((k,), (k,)),
+                                   ((b, n, k), (b, k, m)), ((b, n, k), (k, m)), ((k,), (b, k, m)),
+                                   ((1, n, k), (b, k, m))]))
+    return Case((draw(arrays(sa)), draw(arrays(sb))), wrt=(0, 1))
+
+
+@st.composite
+def affine_cases(draw):
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    x_shape = draw(st.sampled_from([(n, k), (k,)]))
+    return Case((draw(arrays(x_shape)), draw(arrays((k, m))), draw(arrays((m,)))), wrt=(0, 1, 2))
+
+
+@st.composite
+def index_cases(draw):
+    """(array, index): ints, slices (negative steps too), integer arrays with
+    repeats, boolean masks and tuples of them."""
+    x = draw(shapes(min_dims=1).flatmap(arrays))
+    n = x.shape[0]
+    kind = draw(st.sampled_from(["int", "slice", "reverse", "ints", "mask", "tuple"]))
+    if kind == "int":
+        index = draw(st.integers(-n, n - 1))
+    elif kind == "slice":
+        index = slice(draw(st.integers(0, n - 1)), None, draw(st.integers(1, 2)))
+    elif kind == "reverse":
+        index = slice(None, None, -1)
+    elif kind == "ints":
+        index = np.array(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5)))
+    elif kind == "mask":
+        index = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    else:
+        rows = np.array(draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4)))
+        index = (rows,) if x.ndim == 1 else (rows, draw(st.integers(0, x.shape[1] - 1)))
+    return x, index
+
+
+@st.composite
+def joined_cases(draw, new_axis):
+    base = draw(shapes(min_dims=1, max_dims=3))
+    count = draw(st.integers(1, 3))
+    axis = draw(st.integers(-len(base) - new_axis, len(base) - 1 + new_axis))
+    parts = []
+    for _ in range(count):
+        s = list(base)
+        if not new_axis:
+            s[axis] = draw(st.integers(1, 3))
+        parts.append(draw(arrays(tuple(s))))
+    return Case(tuple(parts), {"axis": axis}, wrt=tuple(range(count)))
+
+
+@st.composite
+def broadcast_pair(draw):
+    """(small, big) shapes with ``small`` broadcastable to ``big``."""
+    big = draw(shapes())
+    keep = draw(st.integers(0, len(big)))
+    small = tuple(1 if draw(st.booleans()) else n for n in big[len(big) - keep:])
+    return small, big
+
+
+@st.composite
+def reshape_cases(draw):
+    x = draw(shapes().flatmap(arrays))
+    target = draw(st.sampled_from([(-1,), x.shape[::-1], (x.size, 1), (1,) + x.shape]))
+    return Case((x,), {"shape": target})
+
+
+@st.composite
+def transpose_cases(draw):
+    x = draw(shapes().flatmap(arrays))
+    axes = draw(st.none() | st.permutations(range(x.ndim)).map(tuple))
+    return Case((x,), {"axes": axes})
+
+
+@st.composite
+def maximum_cases(draw):
+    a = draw(shapes().flatmap(arrays))
+    gap = draw(arrays(a.shape, domain="nonzero"))  # |a - b| >= 0.25: no ties within a step
+    return Case((a, np.asarray(a + gap)), wrt=(0, 1))
+
+
+@st.composite
+def clip_cases(draw):
+    lo, hi = draw(st.sampled_from([(-1.0, 1.0), (None, 0.5), (-0.5, None)]))
+    bounds = [v for v in (lo, hi) if v is not None]
+    values = st.floats(-2, 2).filter(lambda v: all(abs(v - b) > 0.05 for b in bounds))
+    x = draw(shapes().flatmap(lambda s: st.lists(values, min_size=int(np.prod(s)), max_size=int(np.prod(s)))
+                              .map(lambda v, s=s: np.array(v, dtype=np.float64).reshape(s))))
+    return Case((x,), {"lo": lo, "hi": hi})
+
+
+@st.composite
+def where_cases(draw):
+    sc, sa, sb = draw(broadcastable_shapes(num_shapes=3))
+    size = int(np.prod(sc))
+    cond = np.asarray(draw(st.lists(st.booleans(), min_size=size, max_size=size)), dtype=bool).reshape(sc)
+    return Case((cond, draw(arrays(sa)), draw(arrays(sb))), wrt=(1, 2))
+
+
+@st.composite
+def softmax_cases(draw):
+    x = draw(shapes(min_dims=1).flatmap(arrays))
+    return Case((x,), {"axis": draw(st.integers(-x.ndim, x.ndim - 1))})
+
+
+@st.composite
+def cross_entropy_cases(draw):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 5))
+    batched = draw(st.booleans())
+    x = draw(arrays((n, c) if batched else (c,)))
+    rows = x.shape[:-1]
+    kind = draw(st.sampled_from(["labels", "one-hot", "soft"]))
+    labels = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))[:n if batched else 1]
+    labels = labels.reshape(rows)
+    if kind == "labels":
+        return Case((x, labels))
+    if kind == "one-hot":
+        return Case((x, np.eye(c)[labels]))
+    logits = draw(arrays(x.shape))
+    soft = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    return Case((x, soft), wrt=(0, 1))
+
+
+@st.composite
+def index_add_cases(draw):
+    x, index = draw(index_cases())
+    g = draw(arrays(x[index].shape))
+    return Case((g,), {"index": index, "shape": x.shape})
+
+
+def _fixed_kwargs(strategy, **kwargs):
+    return strategy.map(lambda c: Case(c.args, {**c.kwargs, **kwargs}, c.wrt))
+
+
+OP_SPECS: dict[str, OpSpec] = {
+    "add": OpSpec(ops.add, binary(), "two arrays of broadcastable shapes"),
+    "sub": OpSpec(ops.sub, binary(), "two arrays of broadcastable shapes"),
+    "mul": OpSpec(ops.mul, binary(), "two arrays of broadcastable shapes"),
+    "div": OpSpec(ops.div, binary("real", "nonzero"), "broadcastable; divisor |b| >= 0.25"),
+    "neg": OpSpec(ops.neg, unary(), "any array"),
+    "power": OpSpec(ops.power, binary("positive", "real"), "base in [0.5, 3], any exponent; broadcastable"),
+    "matmul": OpSpec(ops.matmul, matmul_cases(), "matrices, vectors and broadcast stacks"),
+    "affine": OpSpec(ops.affine, affine_cases(), "x (N, in) or (in,), W (in, out), b (out,)"),
+    "sum": OpSpec(ops.sum, reduction(), "any array; axis None, int or tuple; keepdims"),
+    "mean": OpSpec(ops.mean, reduction(), "any array; axis None, int or tuple; keepdims"),
+    "max": OpSpec(ops.max, reduction(lambda s: distinct_arrays(s)), "distinct values (no ties); any axis"),
+    "reshape": OpSpec(ops.reshape, reshape_cases(), "any array; -1, reversed and padded shapes"),
+    "transpose": OpSpec(ops.transpose, transpose_cases(), "any array; axes None or a permutation"),
+    "getitem": OpSpec(ops.getitem, index_cases().map(lambda xi: Case((xi[0], xi[1]))),
+                      "ints, slices, integer arrays with repeats, masks, tuples"),
+    "index_add": OpSpec(ops.index_add, index_add_cases(), "the gradient of getitem, same indices"),
+    "concatenate": OpSpec(engine.OPS["concatenate"], joined_cases(new_axis=0), "1-3 arrays, any axis"),
+    "stack": OpSpec(engine.OPS["stack"], joined_cases(new_axis=1), "1-3 same-shaped arrays, any new axis"),
+    "broadcast_to": OpSpec(ops.broadcast_to, broadcast_pair().flatmap(
+        lambda p: arrays(p[0]).map(lambda x: Case((x,), {"shape": p[1]}))), "a shape and a broadcast of it"),
+    "sum_to": OpSpec(ops.sum_to, broadcast_pair().flatmap(
+        lambda p: arrays(p[1]).map(lambda x: Case((x,), {"shape": p[0]}))), "a shape and one it broadcasts from"),
+    "astype": OpSpec(ops.astype, _fixed_kwargs(unary(), dtype=np.float32),
+                     "float64 to float32 (coarse step: float32 rounding)", eps=1e-2, atol=1e-4, rtol=1e-3),
+    "exp": OpSpec(ops.exp, unary(), "values in [-2, 2]"),
+    "log": OpSpec(ops.log, unary("positive"), "values in [0.5, 3]"),
+    "sqrt": OpSpec(ops.sqrt, unary("positive"), "values in [0.5, 3]"),
+    "abs": OpSpec(ops.abs, unary("nonzero"), "|x| >= 0.25 (kink at 0)"),
+    "maximum": OpSpec(ops.maximum, maximum_cases(), "same shapes, |a - b| >= 0.25"),
+    "clip": OpSpec(ops.clip, clip_cases(), "values away from the bounds; either bound may be None"),
+    "where": OpSpec(ops.where, where_cases(), "boolean condition and two arrays, all broadcastable"),
+    "sigmoid": OpSpec(ops.sigmoid, unary(), "values in [-2, 2]"),
+    "relu": OpSpec(ops.relu, unary("nonzero"), "|x| >= 0.25 (kink at 0)"),
+    "tanh": OpSpec(ops.tanh, unary(), "values in [-2, 2]"),
+    "softmax": OpSpec(ops.softmax, softmax_cases(), "at least 1-d; any axis"),
+    "log_softmax": OpSpec(ops.log_softmax, softmax_cases(), "at least 1-d; any axis"),
+    "softmax_cross_entropy": OpSpec(ops.softmax_cross_entropy, cross_entropy_cases(),
+                                    "logits (N, C) or (C,); integer labels, one-hot or soft rows"),
+}
+
+# Functions composed from the ops above: checked the same way.
+COMPOSITE_SPECS: dict[str, OpSpec] = {
+    "min": OpSpec(ops.min, reduction(lambda s: distinct_arrays(s)), "distinct values (no ties); any axis"),
+    "mean_squared_error": OpSpec(ops.mean_squared_error, shapes(min_dims=1).flatmap(
+        lambda s: st.tuples(arrays(s), arrays(s))).map(lambda yt: Case(yt, wrt=(0, 1))), "y and t of one shape"),
+}
+
+
+def ops_markdown() -> str:
+    """The op table as Markdown (the README embeds it; a test keeps them equal)."""
+    lines = ["| op | module | derivative | inputs drawn by the tests |", "|---|---|---|---|"]
+    for name, spec in OP_SPECS.items():
+        op = engine.OPS[name]
+        module = op.forward.__module__.rsplit(".", 1)[-1]
+        lines.append(f"| `{name}` | {module} | `{op.rule}` | {spec.inputs} |")
+    for name, spec in COMPOSITE_SPECS.items():
+        lines.append(f"| `{name}` | composite | composed from the ops above | {spec.inputs} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(ops_markdown())
