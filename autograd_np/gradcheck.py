@@ -97,12 +97,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         err = np.abs(a - n)
         excess = err - (atol + rtol * np.abs(n))
         if np.any(excess > 0) or not np.all(np.isfinite(a)):
-            idx = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(a), excess, np.inf))), x.shape)
+            idx = tuple(int(k) for k in np.unravel_index(
+                int(np.nanargmax(np.where(np.isfinite(a), excess, np.inf))), x.shape))
             bad = int(np.sum(~(excess <= 0)))
             rel = err[idx] / max(abs(n[idx]), 1e-300)
             raise GradcheckError(
                 f"gradcheck: gradient of {_label(i, inputs[i])}, shape {x.shape}, is wrong at index "
-                f"{tuple(int(k) for k in idx)}:\n"
+                f"{idx}:\n"
                 f"  analytic  {float(a[idx])!r}\n  numeric   {float(n[idx])!r}\n"
                 f"  abs error {err[idx]:.3e} (allowed {atol:.1e} + {rtol:.1e} * |numeric|), rel error {rel:.3e}\n"
                 f"  {bad} of {x.size} elements outside tolerance",

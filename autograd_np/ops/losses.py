@@ -8,23 +8,21 @@ from .activations import stable_log_softmax
 
 
 def _targets(x, t):
-    """Check ``t`` against logits ``x``: integer labels, or a distribution per row."""
-    t = value(t)
-    t = np.asarray(t)
-    if t.dtype.kind in "iub":
-        want = np.shape(x)[:-1]
-        if t.shape != want:
-            raise ShapeError(f"softmax_cross_entropy: labels of shape {t.shape} do not fit logits of shape "
-                             f"{np.shape(x)}: need integer labels of shape {want} or one-hot rows of shape {np.shape(x)}")
-        classes = np.shape(x)[-1]
-        if t.size and (t.min() < 0 or t.max() >= classes):
-            bad = t.min() if t.min() < 0 else t.max()
-            raise ShapeError(f"softmax_cross_entropy: label {bad} is out of range for {classes} classes")
-        return t, True
-    if t.shape != np.shape(x):
-        raise ShapeError(f"softmax_cross_entropy: one-hot targets of shape {t.shape} do not match logits of "
-                         f"shape {np.shape(x)}")
-    return t, False
+    """Check ``t`` against logits ``x``: rows of ``x``'s shape (one-hot, even as
+    integers like the seeds' ``[0, 0, 1]``, or probabilities), else integer labels."""
+    t = np.asarray(value(t))
+    if t.shape == np.shape(x):
+        return (t if t.dtype.kind == "f" else t.astype(np.result_type(x))), False
+    want = np.shape(x)[:-1]
+    if t.dtype.kind not in "iu" or t.shape != want:
+        raise ShapeError(f"softmax_cross_entropy: targets of shape {t.shape} ({t.dtype}) do not fit logits of "
+                         f"shape {np.shape(x)}: need integer labels of shape {want} or one-hot rows of shape "
+                         f"{np.shape(x)}")
+    classes = np.shape(x)[-1]
+    if t.size and (t.min() < 0 or t.max() >= classes):
+        bad = t.min() if t.min() < 0 else t.max()
+        raise ShapeError(f"softmax_cross_entropy: label {bad} is out of range for {classes} classes")
+    return t, True
 
 
 def _one_hot(labels, like):
