@@ -15,6 +15,8 @@ differentiable.
 from __future__ import annotations
 
 import contextvars
+import itertools
+import operator
 from types import SimpleNamespace
 
 import numpy as np
@@ -26,6 +28,8 @@ __all__ = ["Tensor", "Op", "defop", "no_grad", "enable_grad", "is_grad_enabled",
 
 _GRAD_ENABLED = contextvars.ContextVar("autograd_np_grad_enabled", default=True)
 _FREED = object()  # marks a node whose graph was released by backward()
+_node_counter = itertools.count()  # creation order of recorded nodes: a topological order
+_creation_order = operator.attrgetter("_seq")
 OPS: dict[str, "Op"] = {}  # every registered op, by name (the test table checks it)
 
 
@@ -116,10 +120,11 @@ class Op:
         out.grad = out.name = None
         if record and _GRAD_ENABLED.get():
             out.requires_grad = True
-            out._op, out._parents, out._ctx = self, args, params
+            out._op, out._parents, out._ctx, out._seq = self, args, params, next(_node_counter)
+            out._inputs = raw  # the arrays the VJP will need, as they were in the forward pass
         else:
             out.requires_grad = False
-            out._op = out._parents = out._ctx = None
+            out._op = out._parents = out._inputs = out._ctx = None
         return out
 
 
@@ -146,7 +151,7 @@ class Tensor:
     with tensors on either side of every operator.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_ctx")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_inputs", "_ctx", "_seq")
     __array_ufunc__ = None  # make `ndarray @ Tensor` defer to Tensor.__rmatmul__
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
@@ -158,7 +163,7 @@ class Tensor:
                             "cannot require grad; only floating-point tensors are differentiable")
         self.requires_grad = bool(requires_grad)
         self.name, self.grad = name, None
-        self._op = self._parents = self._ctx = None
+        self._op = self._parents = self._inputs = self._ctx = None
 
     # --- array-like properties -------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -261,23 +266,20 @@ def _raw(x):
 def _toposort(roots):
     """Nodes reachable from ``roots`` that need a VJP, outputs first.
 
-    Iterative post-order DFS: deep chains never hit the recursion limit."""
-    order, seen = [], set()
-    stack = [(root, False) for root in reversed(roots) if root._op is not None]
+    Every node is created after its inputs, so sorting the reachable nodes by
+    creation number (newest first) is a topological order.  The search uses an
+    explicit stack: deep chains never hit the recursion limit."""
+    nodes = [r for r in roots if r._op is not None]
+    seen = {id(r) for r in nodes}
+    stack = list(nodes)
     while stack:
-        node, expanded = stack.pop()
-        if expanded:  # all of node's inputs are already in `order`
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for p in node._parents:
-            if isinstance(p, Tensor) and p._op is not None and id(p) not in seen:
-                stack.append((p, False))
-    order.reverse()
-    return order
+        for p in stack.pop()._parents:
+            if type(p) is Tensor and p._op is not None and id(p) not in seen:
+                seen.add(id(p))
+                nodes.append(p)
+                stack.append(p)
+    nodes.sort(key=_creation_order, reverse=True)
+    return nodes
 
 
 def _seed(out, g, create_graph):
@@ -310,37 +312,41 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=()):
             leaves[id(out)] = out
     found = {}
     wanted_ids = {id(t) for t in wanted}
+    pop = grads.pop
     with (enable_grad() if create_graph else no_grad()):
         for node in _toposort(outputs):
-            g = grads.pop(id(node), None)
+            g = pop(id(node), None)
             if g is None:
                 continue
-            if id(node) in wanted_ids:
+            if wanted_ids and id(node) in wanted_ids:
                 found[id(node)] = g
-            if node._ctx is _FREED:
-                raise RuntimeError(f"backward: the graph through op {node._op.name!r} was already freed by "
+            op, parents, params = node._op, node._parents, node._ctx
+            if params is _FREED:
+                raise RuntimeError(f"backward: the graph through op {op.name!r} was already freed by "
                                    "an earlier backward(); pass retain_graph=True to that first call")
-            parents, op, params = node._parents, node._op, node._ctx
             if op.wants_needs:
-                params = dict(params, needs=[isinstance(p, Tensor) and p.requires_grad for p in parents])
+                params = dict(params, needs=[type(p) is Tensor and p.requires_grad for p in parents])
             if create_graph:
                 input_grads = op.vjp(F, g, node, *parents, **params)
             else:
-                inputs = [p.data if isinstance(p, Tensor) else p for p in parents]
-                input_grads = op.vjp(F, g, node.data, *inputs, **params)
+                input_grads = op.vjp(F, g, node.data, *node._inputs, **params)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             for p, gp in zip(parents, input_grads):
-                if gp is None or not isinstance(p, Tensor) or not p.requires_grad:
+                if gp is None or type(p) is not Tensor or not p.requires_grad:
                     continue
-                if gp.shape != p.data.shape:  # undo NumPy broadcasting, for every op
-                    gp = F.sum_to(gp, shape=p.data.shape)
-                if gp.dtype != p.data.dtype:
-                    gp = F.astype(gp, dtype=p.data.dtype)
+                data = p.data
+                if gp.shape != data.shape:  # undo NumPy broadcasting, for every op
+                    gp = F.sum_to(gp, shape=data.shape)
+                if gp.dtype is not data.dtype and gp.dtype != data.dtype:
+                    gp = F.astype(gp, dtype=data.dtype)
                 k = id(p)
-                grads[k] = grads[k] + gp if k in grads else gp
-                if p._op is None:
-                    leaves[k] = p
+                if k in grads:
+                    grads[k] = grads[k] + gp
+                else:
+                    grads[k] = gp
+                    if p._op is None:
+                        leaves[k] = p
             if not retain_graph:
                 node._ctx = _FREED
     found.update(grads)  # what is left are the leaves' gradients

@@ -35,9 +35,9 @@ def mul(a, b):
     return np.multiply(a, b)
 
 
-@mul.defvjp
-def _mul_vjp(F, gy, y, a, b):
-    return gy * b, gy * a
+@mul.defvjp(needs=True)
+def _mul_vjp(F, gy, y, a, b, needs):
+    return (gy * b if needs[0] else None), (gy * a if needs[1] else None)
 
 
 @defop("div", "y = a / b;  ga = gy / b,  gb = -gy * y / b")

@@ -57,10 +57,10 @@ def test_a_bug_that_an_all_ones_cotangent_cannot_see_is_caught(broken):
 
 
 def test_the_error_message_names_input_index_values_and_error(broken):
-    def mul_vjp_wrong_b(F, gy, y, a, b):
+    def mul_vjp_wrong_b(F, gy, y, a, b, needs):
         return gy * b, gy * a * 2.0   # bug: factor 2 on b's gradient
 
-    broken("mul", mul_vjp_wrong_b)
+    broken("mul", mul_vjp_wrong_b, needs=True)
     a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.5, -0.5])
     with pytest.raises(ag.GradcheckError) as info:
         ag.gradcheck(lambda p, q: p * q, [a, ag.Tensor(b, name="scale")])
