@@ -246,7 +246,3 @@ def ops_markdown() -> str:
     for name, spec in COMPOSITE_SPECS.items():
         lines.append(f"| `{name}` | composite | composed from the ops above | {spec.inputs} |")
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    print(ops_markdown())
