@@ -13,9 +13,10 @@ from .errors import ShapeError
 from .ops import *  # noqa: F401,F403  (the public functions: add, matmul, sigmoid, ...)
 from .ops import __all__ as _op_names
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
+from .anomaly import AnomalyError, detect_anomaly
 from . import viz
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "OPS", "backward", "defop", "enable_grad", "grad", "is_grad_enabled", "no_grad",
            "value_and_grad", "ShapeError", "GradcheckError", "gradcheck", "gradgradcheck",
-           "numerical_gradient", "viz", *_op_names]
+           "numerical_gradient", "AnomalyError", "detect_anomaly", "viz", *_op_names]

@@ -27,7 +27,8 @@ __all__ = ["Tensor", "Op", "defop", "no_grad", "enable_grad", "is_grad_enabled",
            "backward", "grad", "value_and_grad", "OPS"]
 
 _GRAD_ENABLED = contextvars.ContextVar("autograd_np_grad_enabled", default=True)
-_FREED = object()  # marks a node whose graph was released by backward()
+_ANOMALY = contextvars.ContextVar("autograd_np_anomaly", default=None)  # see anomaly.py
+_anomaly_blocks = 0  # detect_anomaly blocks open in any thread: while 0, ops skip the check above
 _node_counter = itertools.count()  # creation order of recorded nodes: a topological order
 _creation_order = operator.attrgetter("_seq")
 OPS: dict[str, "Op"] = {}  # every registered op, by name (the test table checks it)
@@ -99,6 +100,8 @@ class Op:
         return f"<op {self.name}: {self.rule}>"
 
     def __call__(self, *args, **params):
+        if _anomaly_blocks and _ANOMALY.get() is not None:  # one global read when no block is open
+            return _ANOMALY.get().run_op(self, args, params)
         record = False
         raw = []
         for a in args:
@@ -151,7 +154,9 @@ class Tensor:
     with tensors on either side of every operator.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_inputs", "_ctx", "_seq")
+    # _debug and _module are set only by diagnostics (anomaly mode, nets modules); read them with getattr
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_inputs", "_ctx", "_seq",
+                 "_debug", "_module")
     __array_ufunc__ = None  # make `ndarray @ Tensor` defer to Tensor.__rmatmul__
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
@@ -295,8 +300,11 @@ def _seed(out, g, create_graph):
     return np.asarray(_raw(g), dtype=out.dtype)
 
 
-def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=()):
-    """Back-propagate; return {id(tensor): gradient} for the leaves and ``wanted``."""
+def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=None):
+    """Back-propagate; return {id(tensor): gradient} for the leaves and ``wanted``.
+
+    ``trace``, a list, receives ``(node, upstream_grad, input_index, input_grad)``
+    for every gradient sent (``ag.explain`` reads it)."""
     for out in outputs:
         if not out.requires_grad:
             raise RuntimeError("backward: the output does not require grad (no input requires grad, "
@@ -313,6 +321,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=()):
     found = {}
     wanted_ids = {id(t) for t in wanted}
     pop = grads.pop
+    checker = _ANOMALY.get() if _anomaly_blocks else None
     with (enable_grad() if create_graph else no_grad()):
         for node in _toposort(outputs):
             g = pop(id(node), None)
@@ -321,18 +330,19 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=()):
             if wanted_ids and id(node) in wanted_ids:
                 found[id(node)] = g
             op, parents, params = node._op, node._parents, node._ctx
-            if params is _FREED:
+            if node._inputs is None:
                 raise RuntimeError(f"backward: the graph through op {op.name!r} was already freed by "
                                    "an earlier backward(); pass retain_graph=True to that first call")
             if op.wants_needs:
                 params = dict(params, needs=[type(p) is Tensor and p.requires_grad for p in parents])
-            if create_graph:
-                input_grads = op.vjp(F, g, node, *parents, **params)
-            else:
-                input_grads = op.vjp(F, g, node.data, *node._inputs, **params)
+            args = (F, g, node, *parents) if create_graph else (F, g, node.data, *node._inputs)
+            if checker is None:
+                input_grads = op.vjp(*args, **params)
+            else:  # anomaly mode: floating-point errors in the VJP name this node
+                input_grads = checker.run_vjp(node, op.vjp, args, params)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            for p, gp in zip(parents, input_grads):
+            for i, (p, gp) in enumerate(zip(parents, input_grads)):
                 if gp is None or type(p) is not Tensor or not p.requires_grad:
                     continue
                 data = p.data
@@ -340,6 +350,10 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=()):
                     gp = F.sum_to(gp, shape=data.shape)
                 if gp.dtype is not data.dtype and gp.dtype != data.dtype:
                     gp = F.astype(gp, dtype=data.dtype)
+                if checker is not None:
+                    checker.check_gradient(node, i, gp)
+                if trace is not None:
+                    trace.append((node, g, i, gp))
                 k = id(p)
                 if k in grads:
                     grads[k] = grads[k] + gp
@@ -348,7 +362,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=()):
                     if p._op is None:
                         leaves[k] = p
             if not retain_graph:
-                node._ctx = _FREED
+                node._inputs = None  # drop the saved inputs; the structure stays for pictures
     found.update(grads)  # what is left are the leaves' gradients
     return found, leaves
 
