@@ -14,9 +14,11 @@ from .ops import *  # noqa: F401,F403  (the public functions: add, matmul, sigmo
 from .ops import __all__ as _op_names
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradient
 from .anomaly import AnomalyError, detect_anomaly
+from .graphcheck import GraphCheckError, check_graph
+from .explain import explain
 from . import viz
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "OPS", "backward", "defop", "enable_grad", "grad", "is_grad_enabled", "no_grad",
            "value_and_grad", "ShapeError", "GradcheckError", "gradcheck", "gradgradcheck",
-           "numerical_gradient", "AnomalyError", "detect_anomaly", "viz", *_op_names]
+           "numerical_gradient", "AnomalyError", "detect_anomaly", "check_graph", "GraphCheckError", "explain", "viz", *_op_names]

@@ -32,6 +32,8 @@ _anomaly_blocks = 0  # detect_anomaly blocks open in any thread: while 0, ops sk
 _node_counter = itertools.count()  # creation order of recorded nodes: a topological order
 _creation_order = operator.attrgetter("_seq")
 OPS: dict[str, "Op"] = {}  # every registered op, by name (the test table checks it)
+RAW_OPS = SimpleNamespace()    # op name -> forward function on arrays: VJPs' F in a plain backward
+GRAPH_OPS = SimpleNamespace()  # op name -> recording op: VJPs' F under create_graph=True
 
 
 class no_grad:
@@ -140,6 +142,8 @@ def defop(name: str, rule: str):
             raise ValueError(f"defop: an op named {name!r} is already registered")
         op = Op(name, fn, rule)
         OPS[name] = op
+        setattr(RAW_OPS, name, fn)
+        setattr(GRAPH_OPS, name, op)
         return op
 
     return register
@@ -425,17 +429,4 @@ def value_and_grad(fn, argnums=0):
     return wrapped
 
 
-# --- the namespaces VJPs are written against ------------------------------
-RAW_OPS = SimpleNamespace()    # op name -> forward function on arrays
-GRAPH_OPS = SimpleNamespace()  # op name -> recording op
-
-
-def _bind_namespaces():
-    for name, op in OPS.items():
-        setattr(RAW_OPS, name, op.forward)
-        setattr(GRAPH_OPS, name, op)
-
-
 from . import ops as _ops  # noqa: E402  (ops need Tensor and defop, defined above)
-
-_bind_namespaces()

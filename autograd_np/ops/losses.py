@@ -32,7 +32,7 @@ def _one_hot(labels, like):
 
 
 @defop("softmax_cross_entropy",
-       "y = -sum(t * log_softmax(x)) / N;  gx = gy * (softmax(x) * sum(t) - t) / N,  gt = -gy * log_softmax(x) / N")
+       "L = -sum(t * log(y)) / N with y = softmax(x);  gx = gy * (y - t) / N,  gt = -gy * log(y) / N")
 def softmax_cross_entropy(x, t):
     """Softmax followed by cross-entropy, fused and overflow-safe, averaged over the batch.
 
@@ -58,7 +58,7 @@ def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs):
         p = F.softmax(x, axis=-1)
         if labels:
             gx = (p - _one_hot(tv, value(p))) * scale
-        else:
+        else:  # (y - t) / N when each row of t sums to 1; exact for any t
             gx = (p * np.sum(tv, axis=-1, keepdims=True) - t) * scale
     if needs[1] and not labels:
         gt = -F.log_softmax(x, axis=-1) * scale
