@@ -59,7 +59,7 @@ def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs):
         if labels:
             gx = (p - _one_hot(tv, value(p))) * scale
         else:  # (y - t) / N when each row of t sums to 1; exact for any t
-            gx = (p * np.sum(tv, axis=-1, keepdims=True) - t) * scale
+            gx = (p * F.sum(t, axis=-1, keepdims=True) - t) * scale
     if needs[1] and not labels:
         gt = -F.log_softmax(x, axis=-1) * scale
     return gx, gt
