@@ -1,0 +1,331 @@
+"""``python -m nets``: train, evaluate and gradient-check networks from the shell.
+
+    python -m nets train --dataset digits                       # the demo: ~97-98 % in seconds
+    python -m nets train --dataset fashion-mnist --layers 784,256,128,10 --epochs 10 --out runs/fashion
+    python -m nets eval --model runs/digits/model.npz --dataset digits
+    python -m nets gradcheck --layers 64,32,10 --batchnorm
+
+``train`` writes into ``--out`` (default ``runs/<dataset>``): ``model.npz``,
+``checkpoint.npz`` (after every epoch; ``--resume`` continues from it),
+``history.json``, ``curves.png`` (loss and accuracy) and ``graph.svg`` (the
+graph of one forward pass and loss; ``graph.dot`` text when Graphviz's
+``dot`` is missing).  Bad arguments print one line on stderr and exit with
+status 2; ``gradcheck`` exits with 1 when a gradient disagrees.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import autograd_np as ag
+
+from . import datasets as _datasets
+from . import optim as _optim
+from .checkpoint import CheckpointError, load as _load_model
+from .datasets import DatasetError
+from .gradient_check import gradient_check
+from .layers import ACTIVATIONS, Affine
+from .models import MultiLayerNet
+from .module import StateDictError
+from .training import evaluate, fit
+
+__all__ = ["main", "build_parser", "UsageError"]
+
+DEFAULTS = {  # per dataset: epochs, batch size, hidden sizes
+    "digits": {"epochs": 30, "batch_size": 32, "hidden": [128, 64]},
+    "mnist": {"epochs": 10, "batch_size": 100, "hidden": [128, 64]},
+    "fashion-mnist": {"epochs": 10, "batch_size": 100, "hidden": [256, 128]},
+}
+
+
+class UsageError(Exception):
+    """A bad command-line argument; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage block
+        raise UsageError(message)
+
+
+def _layers(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--layers must be comma-separated integers like 64,128,10, got {text!r}")
+    if len(sizes) < 2 or min(sizes) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"--layers needs at least two positive sizes (input,...,classes), got {text!r}")
+    return sizes
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
+def _fraction(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0.0 <= v < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return v
+
+
+def _nonneg_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return v
+
+
+def _positive_float(text):
+    v = _nonneg_float(text)
+    if v == 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return v
+
+
+def _add_data_args(p, required=False):
+    p.add_argument("--dataset", default=None if required else "digits", required=required,
+                   type=lambda s: s.lower().replace("_", "-"),
+                   help="digits (scikit-learn's 8x8, built in), mnist or fashion-mnist (IDX files)")
+    p.add_argument("--data-dir", default=None,
+                   help="folder of the IDX files (default for fashion-mnist: /usr/share/datasets/fashion-mnist)")
+
+
+def _add_model_args(p):
+    p.add_argument("--layers", type=_layers, default=None,
+                   help="layer sizes, input to classes, e.g. 64,128,64,10 (default: features,128,64,10; "
+                   "features,256,128,10 for fashion-mnist)")
+    p.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation")
+    p.add_argument("--weight-decay", type=_nonneg_float, default=0.0, help="L2 penalty 0.5*lambda*sum(W**2)")
+    p.add_argument("--dropout", type=_fraction, default=0.0, help="dropout probability after each hidden layer")
+    p.add_argument("--batchnorm", action="store_true", help="batch normalization before each activation")
+    p.add_argument("--seed", type=int, default=0, help="seed for initialization, shuffling and dropout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m nets", description="Train and check fully connected networks (autograd_np).")
+    sub = parser.add_subparsers(dest="command", metavar="{train,eval,gradcheck}")
+
+    tr = sub.add_parser("train", help="train a MultiLayerNet and write model, history, curves and graph")
+    _add_data_args(tr)
+    _add_model_args(tr)
+    tr.add_argument("--optimizer", default="adam", choices=sorted(_optim.OPTIMIZERS))
+    tr.add_argument("--lr", type=_positive_float, default=None,
+                    help="learning rate (default per optimizer; adam 0.001)")
+    tr.add_argument("--epochs", type=_positive_int, default=None, help="default: 30 for digits, 10 otherwise")
+    tr.add_argument("--batch-size", type=_positive_int, default=None, help="default: 32 for digits, 100 otherwise")
+    tr.add_argument("--out", default=None, help="output folder (default runs/<dataset>)")
+    tr.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.npz")
+    tr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="tqdm progress bars (default: when stderr is a terminal)")
+    tr.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+
+    ev = sub.add_parser("eval", help="print loss and accuracy of a saved model")
+    ev.add_argument("--model", required=True, help="a model.npz (or checkpoint.npz) written by train")
+    _add_data_args(ev)
+    ev.add_argument("--split", choices=("test", "train"), default="test")
+
+    gc = sub.add_parser("gradcheck", help="compare backprop with numerical gradients (float64)")
+    _add_data_args(gc)
+    _add_model_args(gc)
+    gc.add_argument("--batch", type=_positive_int, default=4, help="samples in the checked batch")
+    gc.add_argument("--max-elements", type=_positive_int, default=None,
+                    help="check at most this many elements per parameter (default all)")
+    gc.add_argument("--tol", type=_positive_float, default=1e-7, help="allowed mean |difference| per parameter")
+    return parser
+
+
+def _load_data(args, one_hot=False):
+    if args.dataset not in _datasets.DATASETS and args.dataset != "fashion":
+        raise UsageError(f"unknown dataset {args.dataset!r}: use one of {', '.join(_datasets.DATASETS)}")
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        raise UsageError(f"--data-dir {args.data_dir}: no such folder")
+    if args.dataset == "digits" and args.data_dir is not None:
+        raise UsageError("--data-dir is not used with --dataset digits (the digits ship inside scikit-learn)")
+    if args.dataset == "mnist" and args.data_dir is None and not Path(_datasets.MNIST_DIR).is_dir():
+        raise UsageError(f"--dataset mnist needs --data-dir (the folder of the MNIST IDX files; "
+                         f"{_datasets.MNIST_DIR} does not exist)")
+    return _datasets.load(args.dataset, args.data_dir, one_hot_label=one_hot)
+
+
+def _check_sizes(sizes, x, t):
+    features, classes = int(np.prod(x.shape[1:])), 10  # every supported data set has 10 classes
+    if sizes[0] != features:
+        raise UsageError(f"--layers starts with {sizes[0]} but the data has {features} features per sample "
+                         f"(use {features},...)")
+    if sizes[-1] != classes:
+        raise UsageError(f"--layers ends with {sizes[-1]} but the data has {classes} classes (use ...,{classes})")
+
+
+def _sizes(args, x):
+    if args.layers is not None:
+        return args.layers
+    hidden = DEFAULTS.get(args.dataset, DEFAULTS["mnist"])["hidden"]
+    return [int(np.prod(x.shape[1:])), *hidden, 10]
+
+
+def write_graph(model, x, t, path):
+    """Draw the graph of one forward pass and loss into ``path`` (.svg) with
+    ``autograd_np.viz``; returns the file written (``.dot`` text if Graphviz's
+    ``dot`` program is missing)."""
+    import warnings
+    loss = model.loss(ag.Tensor(x, name="x"), t)
+    path = Path(path)
+    viz = ag.viz
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if hasattr(viz, "render"):
+            return Path(viz.render(loss, path=path, format="svg"))
+        if hasattr(viz, "draw"):
+            source = viz.draw(loss).source
+        else:
+            source = _fallback_dot(loss)
+    return _render_dot(source, path)
+
+
+def _render_dot(source: str, path: Path) -> Path:
+    import shutil
+    import subprocess
+    dot_path = path.with_suffix(".dot")
+    dot_path.write_text(source, encoding="utf-8")
+    if shutil.which("dot") is None:
+        return dot_path
+    subprocess.run(["dot", "-Tsvg", str(dot_path), "-o", str(path)], check=True, capture_output=True)
+    return path
+
+
+def _fallback_dot(out) -> str:
+    """Minimal DOT text of the graph behind ``out`` (used only when autograd_np.viz has no draw)."""
+    ids, lines, stack = {}, ["digraph G {", "  rankdir=TB; node [fontname=Helvetica, fontsize=10];"], [out]
+    while stack:
+        t = stack.pop()
+        if id(t) in ids:
+            continue
+        ids[id(t)] = n = f"t{len(ids)}"
+        label = f"{t.name or ''} {t.shape}".strip()
+        lines.append(f'  {n} [shape=box, label="{label}"];')
+        if t.op_name:
+            lines.append(f'  {n}_op [shape=ellipse, label="{t.op_name}"];')
+            lines.append(f"  {n}_op -> {n};")
+        stack.extend(t.parents)
+    for t in _iter_graph(out):
+        for p in t.parents:
+            lines.append(f"  {ids[id(p)]} -> {ids[id(t)]}_op;")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _iter_graph(out):
+    seen, stack = set(), [out]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        yield t
+        stack.extend(t.parents)
+
+
+def cmd_train(args) -> int:
+    (x, t), (xt, tt) = _load_data(args)
+    sizes = _sizes(args, x)
+    _check_sizes(sizes, x, t)
+    d = DEFAULTS.get(args.dataset, DEFAULTS["mnist"])
+    epochs = args.epochs or d["epochs"]
+    batch_size = args.batch_size or d["batch_size"]
+    out = Path(args.out or f"runs/{args.dataset}")
+    out.mkdir(parents=True, exist_ok=True)
+    model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
+                          batchnorm=args.batchnorm, rng=args.seed)
+    opt = _optim.create(args.optimizer, model.parameters(), lr=args.lr)
+    print(f"training {'-'.join(map(str, sizes))} {args.activation} on {args.dataset} ({len(x)} train / "
+          f"{len(xt)} test) with {args.optimizer} lr={opt.lr:g}, {epochs} epochs of batch {batch_size}, "
+          f"seed {args.seed}", flush=True)
+    t0 = time.perf_counter()
+    history = fit(model, opt, (x, t), (xt, tt), epochs=epochs, batch_size=batch_size, seed=args.seed,
+                  progress=args.progress, verbose=not args.quiet, checkpoint=out / "checkpoint.npz",
+                  resume=args.resume)
+    seconds = time.perf_counter() - t0
+    model.save(out / "model.npz")
+    history.to_json(out / "history.json")
+    history.plot(out / "curves.png")
+    graph = write_graph(model, x[:4], t[:4], out / "graph.svg")
+    written = ", ".join(p.name for p in (out / "model.npz", out / "history.json", out / "curves.png", graph))
+    print(f"test accuracy {history.test_acc[-1]:.4f} (loss {history.test_loss[-1]:.4f}) after {len(history)} "
+          f"epochs in {seconds:.1f}s; wrote {out}/: {written}")
+    return 0
+
+
+def _input_size(model):
+    sizes = getattr(model, "sizes", None)
+    if sizes:
+        return sizes[0]
+    for m in model.modules():
+        if isinstance(m, Affine):
+            return m.in_size
+    return None
+
+
+def cmd_eval(args) -> int:
+    model = _load_model(args.model)
+    (x, t), (xt, tt) = _load_data(args)
+    if args.split == "train":
+        xt, tt = x, t
+    need = _input_size(model)
+    features = int(np.prod(xt.shape[1:]))
+    if need is not None and need != features:
+        raise UsageError(f"{args.model} expects {need} features per sample but {args.dataset} has {features}")
+    loss, acc = evaluate(model, xt.reshape(len(xt), -1), tt)
+    print(f"{args.dataset} {args.split}: loss {loss:.4f} accuracy {acc:.4f} ({len(xt)} samples)")
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    (x, t), _ = _load_data(args)
+    sizes = args.layers or [int(np.prod(x.shape[1:])), 16, 10]
+    _check_sizes(sizes, x, t)
+    model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
+                          batchnorm=args.batchnorm, rng=args.seed, dtype=np.float64)
+    idx = np.random.default_rng(args.seed).choice(len(x), size=min(args.batch, len(x)), replace=False)
+    print(f"gradient check of {'-'.join(map(str, sizes))} {args.activation} on {len(idx)} {args.dataset} samples "
+          "(float64)")
+    report = gradient_check(model, x[idx], t[idx], tol=args.tol, max_elements=args.max_elements, seed=args.seed)
+    return 0 if report.ok else 1
+
+
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck}
+
+
+def main(argv=None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError("choose a command: train, eval or gradcheck (see python -m nets --help)")
+        return COMMANDS[args.command](args)
+    except (UsageError, DatasetError, CheckpointError, StateDictError) as exc:
+        print(f"nets: error: {exc}", file=sys.stderr)
+        return 2
+    except FloatingPointError as exc:
+        print(f"nets: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nets: interrupted", file=sys.stderr)
+        return 130

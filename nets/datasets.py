@@ -1,0 +1,212 @@
+"""Data sets: MNIST-style IDX files (MNIST, Fashion-MNIST) and scikit-learn's 8x8 digits.
+
+Every loader returns ``(x_train, t_train), (x_test, t_test)`` like the seeds'
+``load_mnist``::
+
+    (x_train, t_train), (x_test, t_test) = nets.datasets.load_mnist("/data/mnist")
+    x_train.shape, x_train.dtype          # (60000, 784) float32, values in [0, 1]
+    (x, t), (xt, tt) = nets.datasets.load_digits()   # 1,437 / 360 images of 64 pixels
+
+Problems (a missing folder or file, a corrupt or truncated file, a wrong
+magic number, image and label counts that differ) raise ``DatasetError``
+naming the file; no loader ever returns garbage.
+"""
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["DatasetError", "read_idx", "load_mnist", "load_fashion_mnist", "load_digits", "load",
+           "FASHION_MNIST_DIR", "MNIST_DIR", "DATASETS", "to_one_hot"]
+
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+MNIST_DIR = "/usr/share/datasets/mnist"
+DATASETS = ("digits", "mnist", "fashion-mnist")
+
+_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+# IDX type byte -> NumPy big-endian dtype
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class DatasetError(ValueError):
+    """A data set cannot be read; the message names the file or folder."""
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if raw[:2] == b"\x1f\x8b":  # gzip, whatever the name says
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DatasetError(f"{path}: corrupt or truncated gzip data ({exc})") from None
+    if path.suffix == ".gz":
+        raise DatasetError(f"{path}: not a gzip file (bad header)")
+    return raw
+
+
+def read_idx(path, expect_ndim: int | None = None) -> np.ndarray:
+    """Read one IDX file (plain or gzip-compressed) into an array.
+
+    The header is two zero bytes, a type byte (0x08 = unsigned byte), the
+    number of dimensions, then each dimension as a big-endian uint32; the
+    data must fill exactly the product of the dimensions.  ``expect_ndim``
+    (3 for images, 1 for labels) checks the magic number."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    if len(raw) < 4:
+        raise DatasetError(f"{path}: truncated IDX file ({len(raw)} bytes, no header)")
+    magic = int.from_bytes(raw[:4], "big")
+    zero, kind, ndim = raw[0:2], raw[2], raw[3]
+    if zero != b"\x00\x00" or kind not in _IDX_TYPES or ndim == 0 or (expect_ndim is not None and ndim != expect_ndim):
+        what = {3: "IDX image file", 1: "IDX label file"}.get(expect_ndim, "IDX file")
+        want = f", expected 0x{0x0800 + expect_ndim:08x}" if expect_ndim else ""
+        raise DatasetError(f"{path}: wrong magic number 0x{magic:08x}{want}: not an {what}")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DatasetError(f"{path}: truncated IDX header")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_TYPES[kind])
+    need = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    have = len(raw) - header
+    if have < need:
+        raise DatasetError(f"{path}: truncated: header says {' x '.join(map(str, dims))} items ({need} bytes) "
+                           f"but only {have} bytes follow")
+    if have > need:
+        raise DatasetError(f"{path}: corrupt: {have - need} unexpected bytes after the {need} data bytes")
+    data = np.frombuffer(raw, dtype=dtype, count=need // dtype.itemsize, offset=header)
+    return data.reshape(dims).astype(dtype.newbyteorder("="), copy=True)
+
+
+def _find(folder: Path, stem: str) -> Path:
+    candidates = [stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"]
+    for name in candidates:
+        p = folder / name
+        if p.is_file():
+            return p
+    raise DatasetError(f"{folder / stem}[.gz]: file not found")
+
+
+def to_one_hot(labels, classes: int = 10, dtype=np.float32) -> np.ndarray:
+    """Integer labels (N,) as one-hot rows (N, classes)."""
+    labels = np.asarray(labels)
+    out = np.zeros((labels.size, classes), dtype=dtype)
+    out[np.arange(labels.size), labels.reshape(-1)] = 1
+    return out
+
+
+def _finish(x, t, normalize, flatten, one_hot_label, scale, classes, dtype):
+    x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[1:])
+    if normalize:
+        x = x.astype(dtype) / dtype(scale)
+    t = t.astype(np.int64)
+    if one_hot_label:
+        t = to_one_hot(t, classes, dtype=dtype)
+    return x, t
+
+
+def load_mnist(path, normalize: bool = True, flatten: bool = True, one_hot_label: bool = False,
+               dtype=np.float32):
+    """Read the four standard MNIST IDX files from the folder ``path``.
+
+    Files: ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+    ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each plain or
+    with ``.gz``.  Returns ``(x_train, t_train), (x_test, t_test)``:
+
+    * ``normalize``: images as ``dtype`` (float32) in [0, 1]; else uint8 0..255;
+    * ``flatten``: images as rows (N, 784); else (N, 1, 28, 28);
+    * ``one_hot_label``: labels as one-hot rows (N, 10); else int64 (N,).
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: data folder not found" if not folder.exists() else f"{folder}: not a folder")
+    out = []
+    for side in ("train", "test"):
+        img_path, lab_path = _find(folder, _FILES[f"{side}_images"]), _find(folder, _FILES[f"{side}_labels"])
+        x = read_idx(img_path, expect_ndim=3)
+        t = read_idx(lab_path, expect_ndim=1)
+        if x.dtype != np.uint8:
+            raise DatasetError(f"{img_path}: images must be unsigned bytes, found {x.dtype}")
+        if len(x) != len(t):
+            raise DatasetError(f"{img_path} holds {len(x)} images but {lab_path} holds {len(t)} labels")
+        if t.size and (t.min() < 0 or t.max() > 9):
+            raise DatasetError(f"{lab_path}: label {int(t.max())} out of range 0..9")
+        out.append(_finish(x, t, normalize, flatten, one_hot_label, 255.0, 10, np.dtype(dtype).type))
+    return out[0], out[1]
+
+
+def load_fashion_mnist(path=None, **kwargs):
+    """``load_mnist`` on Fashion-MNIST (default folder ``/usr/share/datasets/fashion-mnist``,
+    installed by ``apt-get install dataset-fashion-mnist`` / ``make fashion-mnist``)."""
+    return load_mnist(FASHION_MNIST_DIR if path is None else path, **kwargs)
+
+
+def _digits_arrays():
+    """(images (1797, 8, 8) uint8, labels (1797,)) from scikit-learn's bundled digits.
+
+    Reads ``sklearn/datasets/data/digits.csv.gz`` directly when it is there
+    (importing scikit-learn takes seconds); otherwise asks
+    ``sklearn.datasets.load_digits``."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise DatasetError("load_digits needs scikit-learn, which is not installed: pip install scikit-learn "
+                           "(or pip install -e '.[nets]')")
+    for root in spec.submodule_search_locations or ():
+        csv = Path(root) / "datasets" / "data" / "digits.csv.gz"
+        if csv.is_file():
+            data = np.loadtxt(csv, delimiter=",", dtype=np.int64)
+            if data.shape == (1797, 65):
+                return data[:, :-1].reshape(-1, 8, 8).astype(np.uint8), data[:, -1]
+    try:
+        from sklearn.datasets import load_digits as _sk_digits
+    except ImportError:
+        raise DatasetError("load_digits needs scikit-learn, which cannot be imported: "
+                           "pip install scikit-learn") from None
+    bunch = _sk_digits()
+    return np.asarray(bunch.images, dtype=np.uint8), np.asarray(bunch.target)
+
+
+def load_digits(normalize: bool = True, flatten: bool = True, one_hot_label: bool = False, test_size: int = 360,
+                seed: int = 0, dtype=np.float32):
+    """The 8x8 handwritten digits shipped inside scikit-learn (1,797 images, 10 classes).
+
+    Pixels (0..16) become ``dtype`` in [0, 1] with ``normalize``; the split
+    is a fixed permutation from ``seed``: 1,437 train / 360 test by default.
+    ``flatten=False`` gives images (N, 1, 8, 8).  Same return shape as
+    ``load_mnist``.  Needs scikit-learn (``pip install scikit-learn``)."""
+    x, t = _digits_arrays()
+    if not 0 < test_size < len(x):
+        raise ValueError(f"load_digits: test_size must be between 1 and {len(x) - 1}, got {test_size}")
+    order = np.random.default_rng(seed).permutation(len(x))
+    test, train = order[:test_size], order[test_size:]
+    f = np.dtype(dtype).type
+    return (_finish(x[train], t[train], normalize, flatten, one_hot_label, 16.0, 10, f),
+            _finish(x[test], t[test], normalize, flatten, one_hot_label, 16.0, 10, f))
+
+
+def load(name: str, data_dir=None, **kwargs):
+    """A data set by name: "digits", "mnist" (needs ``data_dir`` unless it is in
+    ``/usr/share/datasets/mnist``) or "fashion-mnist"."""
+    key = name.lower().replace("_", "-")
+    if key == "digits":
+        return load_digits(**kwargs)
+    if key == "mnist":
+        return load_mnist(MNIST_DIR if data_dir is None else data_dir, **kwargs)
+    if key in ("fashion-mnist", "fashion"):
+        return load_fashion_mnist(data_dir, **kwargs)
+    raise DatasetError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}")

@@ -1,0 +1,192 @@
+"""The seeds' networks: ``TwoLayerNet`` and the deeper ``MultiLayerNet``.
+
+    net = nets.TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+    grads = net.gradient(x_batch, t_batch)           # backprop through the graph
+    for key in ("W1", "b1", "W2", "b2"):
+        net.params[key] -= 0.1 * grads[key]          # the seeds' update loop works as is
+
+    model = nets.MultiLayerNet([784, 128, 64, 10], activation="relu", weight_decay=1e-4)
+    opt = nets.optim.Adam(model.parameters(), lr=1e-3)
+"""
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+
+import numpy as np
+
+import autograd_np as ag
+
+from . import init as _init
+from .layers import Affine, BatchNorm, Dropout, activation as _activation
+from .module import Module
+
+__all__ = ["TwoLayerNet", "MultiLayerNet", "ParamArrays"]
+
+
+class ParamArrays(MutableMapping):
+    """``model.params``: parameter name -> the parameter's ndarray (``tensor.data``).
+
+    Reading gives the array itself (not a copy), so ``params["W1"] -= lr * g``
+    updates the model in place, as in the seeds; assigning an array of the same
+    shape replaces the tensor's data (cast to its dtype).  The tensors
+    themselves are ``model.tensors[name]``.
+    """
+
+    def __init__(self, tensors: dict):
+        self._tensors = tensors
+
+    def __getitem__(self, key):
+        return self._tensors[key].data
+
+    def __setitem__(self, key, value):
+        t = self._tensors[key]
+        value = np.asarray(value)
+        if value.shape != t.shape:
+            raise ValueError(f"params[{key!r}]: shape {value.shape} does not match the parameter's {t.shape}")
+        t.data = value if value.dtype == t.dtype else value.astype(t.dtype)
+
+    def __delitem__(self, key):
+        raise TypeError("parameters cannot be removed")
+
+    def __iter__(self):
+        return iter(self._tensors)
+
+    def __len__(self):
+        return len(self._tensors)
+
+    def __repr__(self):
+        return "{" + ", ".join(f"{k!r}: array{v.shape}" for k, v in self.items()) + "}"
+
+
+class TwoLayerNet(Module):
+    """The seeds' two-layer net: affine -> sigmoid -> affine -> softmax-with-loss.
+
+    ``TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01,
+    activation="sigmoid", rng=None, dtype=np.float32)``.  Parameters ``W1 b1
+    W2 b2``; ``.params`` maps those names to their **ndarrays** (see
+    ``ParamArrays``), ``.tensors`` to the ``ag.Tensor`` objects.
+
+    ``predict(x)`` gives the scores (logits; softmax is monotonic, so argmax
+    is unchanged), ``loss(x, t)`` the cross-entropy tensor, ``accuracy(x, t)``
+    a float, ``gradient(x, t)`` a dict of ndarrays by backprop and
+    ``numerical_gradient(x, t)`` the same by central differences (slow; for
+    checking).  ``t`` may be labels or one-hot rows.
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, activation="sigmoid",
+                 rng=None, dtype=np.float32):
+        super().__init__()
+        self.sizes = (int(input_size), int(hidden_size), int(output_size))
+        self.weight_init_std, self.activation_name = weight_init_std, activation
+        rng = _init.rng_of(rng)
+        i, h, o = self.sizes
+        std = _init.std_for(weight_init_std, i), _init.std_for(weight_init_std, h)
+        self.W1 = ag.Tensor(_init.normal((i, h), std[0], rng, dtype), requires_grad=True, name="W1")
+        self.b1 = ag.Tensor(np.zeros(h, dtype=dtype), requires_grad=True, name="b1")
+        self.W2 = ag.Tensor(_init.normal((h, o), std[1], rng, dtype), requires_grad=True, name="W2")
+        self.b2 = ag.Tensor(np.zeros(o, dtype=dtype), requires_grad=True, name="b2")
+        self.act = _activation(activation)
+
+    @property
+    def tensors(self) -> dict:
+        return {"W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2}
+
+    @property
+    def params(self) -> ParamArrays:
+        return ParamArrays(self.tensors)
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=self.W1.dtype) if not isinstance(x, ag.Tensor) else x
+        return ag.affine(self.act(ag.affine(x, self.W1, self.b1)), self.W2, self.b2)
+
+    def gradient(self, x, t) -> dict:
+        """Gradients of ``loss(x, t)`` by backprop through the graph: name -> ndarray."""
+        self.zero_grad()
+        self.loss(x, t).backward()
+        return {k: p.grad.copy() for k, p in self.tensors.items()}
+
+    def numerical_gradient(self, x, t, eps=1e-4) -> dict:
+        """The seeds' slow way: central differences of ``loss`` for every
+        parameter element (``ag.numerical_gradient``).  For checking only."""
+        grads = {}
+        with ag.no_grad():
+            for key, p in self.tensors.items():
+                grads[key] = ag.numerical_gradient(lambda _: self.loss(x, t).item(), p.data, eps)
+        return grads
+
+    def config(self):
+        i, h, o = self.sizes
+        return {"type": "TwoLayerNet", "input_size": i, "hidden_size": h, "output_size": o,
+                "weight_init_std": self.weight_init_std, "activation": self.activation_name}
+
+
+class MultiLayerNet(Module):
+    """The seeds' deeper fully connected net, e.g. 784-128-64-10.
+
+    ``MultiLayerNet(sizes=[784, 128, 64, 10], activation="relu", weight_decay=0.0,
+    dropout=0.0, batchnorm=False, init=None, rng=None, dtype=np.float32)``.
+    Each hidden layer is ``Affine [-> BatchNorm] -> activation [-> Dropout]``;
+    the last is a plain ``Affine`` giving the logits.  Layers are attributes
+    ``fc1, bn1, act1, drop1, fc2, ...``, so parameters are named ``fc1.W``,
+    ``fc1.b``, ``bn1.gamma``...  ``init`` defaults to He for ReLU and Xavier
+    otherwise.  ``weight_decay`` (lambda) adds the seeds' L2 term
+    ``0.5 * lambda * sum(W ** 2)`` over the weights (not biases) to the loss.
+    """
+
+    def __init__(self, sizes=(784, 128, 64, 10), activation="relu", weight_decay=0.0, dropout=0.0,
+                 batchnorm=False, init=None, rng=None, dtype=np.float32):
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) <= 0:
+            raise ValueError(f"MultiLayerNet: sizes must be at least two positive integers, got {list(sizes)}")
+        _activation(activation)  # validates the name
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"MultiLayerNet: dropout must be in [0, 1), got {dropout}")
+        self.sizes, self.activation_name = sizes, activation
+        self.weight_decay, self.dropout, self.batchnorm = float(weight_decay), float(dropout), bool(batchnorm)
+        self.init = init if init is not None else ("he" if activation.lower() == "relu" else "xavier")
+        rng = _init.rng_of(rng)
+        order = []
+        n = len(sizes) - 1
+        for i in range(1, n + 1):
+            setattr(self, f"fc{i}", Affine(sizes[i - 1], sizes[i], init=self.init, rng=rng, dtype=dtype))
+            order.append(f"fc{i}")
+            if i == n:
+                break
+            if self.batchnorm:
+                setattr(self, f"bn{i}", BatchNorm(sizes[i], dtype=dtype))
+                order.append(f"bn{i}")
+            setattr(self, f"act{i}", _activation(activation))
+            order.append(f"act{i}")
+            if self.dropout > 0:
+                seed = int(rng.integers(2 ** 63))
+                setattr(self, f"drop{i}", Dropout(self.dropout, rng=seed))
+                order.append(f"drop{i}")
+        self.layer_names = tuple(order)
+
+    @property
+    def layers(self):
+        return [getattr(self, name) for name in self.layer_names]
+
+    def forward(self, x):
+        for name in self.layer_names:
+            x = getattr(self, name)(x)
+        return x
+
+    def regularization(self):
+        if self.weight_decay == 0.0:
+            return None
+        total = None
+        for i in range(1, len(self.sizes)):
+            W = getattr(self, f"fc{i}").W
+            term = ag.sum(W * W)
+            total = term if total is None else total + term
+        return total * (0.5 * self.weight_decay)
+
+    def extra_repr(self):
+        return "-".join(map(str, self.sizes))
+
+    def config(self):
+        return {"type": "MultiLayerNet", "sizes": list(self.sizes), "activation": self.activation_name,
+                "weight_decay": self.weight_decay, "dropout": self.dropout, "batchnorm": self.batchnorm,
+                "init": self.init}

@@ -1,0 +1,417 @@
+"""``Module``, the base of every layer and model, and ``Sequential``.
+
+A module is a plain Python object.  Its parameters are the ``ag.Tensor``
+attributes that require grad; its sub-modules are the attributes that are
+modules, or lists / tuples / dicts of modules.  Nothing has to be registered::
+
+    import autograd_np as ag
+    import nets
+
+    class Net(nets.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nets.Affine(64, 32)
+            self.fc2 = nets.Affine(32, 10)
+
+        def forward(self, x):
+            return self.fc2(ag.relu(self.fc1(x)))
+
+    net = Net()
+    [name for name, _ in net.named_parameters()]   # ['fc1.W', 'fc1.b', 'fc2.W', 'fc2.b']
+    loss = net.loss(x, t)                            # softmax cross-entropy of net(x)
+    loss.backward()                                  # every parameter's .grad is set
+
+Buffers (arrays saved with the model but not trained, e.g. BatchNorm's running
+statistics) are declared with ``register_buffer``.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterator
+
+import numpy as np
+
+import autograd_np as ag
+
+__all__ = ["Module", "Sequential", "StateDictError", "register", "from_config", "REGISTRY"]
+
+# Architectures nets.load() can rebuild: class name -> class.  Every Module
+# subclass defined inside the nets package registers itself; user classes can
+# opt in with @nets.register (and a config() method).
+REGISTRY: dict[str, type] = {}
+
+
+def register(cls):
+    """Class decorator: let ``nets.load`` rebuild ``cls`` from its ``config()``.
+
+    ``cls.config()`` must return JSON-able keyword arguments of ``cls(...)``
+    plus ``"type": cls.__name__``."""
+    REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def from_config(config: dict):
+    """Build a module from ``config`` (a dict made by ``Module.config()``)."""
+    config = dict(config)
+    kind = config.pop("type", None)
+    cls = REGISTRY.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown architecture type {kind!r}; known: {', '.join(sorted(REGISTRY))} "
+                         "(register a custom Module with @nets.register)")
+    return cls.from_config(config)
+
+
+class StateDictError(KeyError):
+    """A state dict does not fit the module (missing / unexpected key, wrong shape)."""
+
+    def __str__(self):  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class Module:
+    """Base class of layers and models.
+
+    Subclasses define ``forward(self, *inputs)``; calling the module calls it.
+    ``training`` is True after ``train()`` (the default) and False after
+    ``eval()``; layers such as Dropout and BatchNorm read it.
+    """
+
+    training: bool = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.split(".")[0] == "nets":
+            REGISTRY[cls.__name__] = cls
+
+    def __init__(self):
+        self.training = True
+
+    def __setattr__(self, key, value):
+        object.__setattr__(self, key, value)
+        # name parameters as soon as they are attached ("fc1.W"); named_parameters()
+        # renames from the root again, e.g. after a list of modules was appended to
+        if isinstance(value, ag.Tensor) and value.requires_grad:
+            value.name = key
+        elif isinstance(value, Module):
+            for name, p in value.named_parameters():
+                p.name = f"{key}.{name}"
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+            for i, v in enumerate(value):
+                if isinstance(v, Module):
+                    for name, p in v.named_parameters():
+                        p.name = f"{key}.{i}.{name}"
+
+    # --- calling ---------------------------------------------------------
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *inputs, **kwargs):
+        return self.forward(*inputs, **kwargs)
+
+    def predict(self, x):
+        """The model's output (logits / scores) for ``x``: ``self(x)``."""
+        return self(x)
+
+    def criterion(self, y, t):
+        """The training objective from outputs ``y`` and targets ``t``:
+        softmax cross-entropy (integer labels or one-hot) plus ``regularization()``."""
+        loss = ag.softmax_cross_entropy(y, _targets_like(t, y))
+        reg = self.regularization()
+        return loss if reg is None else loss + reg
+
+    def regularization(self):
+        """A penalty added to the loss (e.g. weight decay); None for none."""
+        return None
+
+    def loss(self, x, t):
+        """``criterion(self(x), t)``: a scalar tensor to call ``backward()`` on."""
+        return self.criterion(self(x), t)
+
+    def accuracy(self, x, t):
+        """Fraction of rows of ``x`` whose arg-max output matches ``t`` (labels or
+        one-hot), computed in eval mode (no dropout, BatchNorm's running
+        statistics) under no_grad; the previous mode is restored."""
+        was_training = self.training
+        self.eval()
+        try:
+            with ag.no_grad():
+                y = self(x)
+        finally:
+            self.train(was_training)
+        return accuracy(y, t)
+
+    # --- discovery -------------------------------------------------------
+    def _named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """Direct sub-modules, found among the attributes (lists, tuples and dicts too)."""
+        for key, value in vars(self).items():
+            if isinstance(value, Module):
+                yield key, value
+            elif isinstance(value, (list, tuple)):
+                for i, v in enumerate(value):
+                    if isinstance(v, Module):
+                        yield f"{key}.{i}", v
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    if isinstance(v, Module):
+                        yield f"{key}.{k}", v
+
+    def _own_parameters(self) -> Iterator[tuple[str, ag.Tensor]]:
+        for key, value in vars(self).items():
+            if isinstance(value, ag.Tensor) and value.requires_grad:
+                yield key, value
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """``(name, module)`` for this module (name ``""``) and every sub-module, depth first."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            children = [(f"{name}.{k}" if name else k, m) for k, m in mod._named_children()]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self) -> Iterator[tuple[str, ag.Tensor]]:
+        """``(name, tensor)`` for every parameter, e.g. ``("fc1.W", <Tensor>)``.
+
+        Each tensor's ``.name`` is set to its name here (shown in errors and graphs)."""
+        seen = set()
+        for mname, mod in self.named_modules():
+            for pname, p in mod._own_parameters():
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                full = f"{mname}.{pname}" if mname else pname
+                p.name = full
+                yield full, p
+
+    def parameters(self) -> list[ag.Tensor]:
+        """The parameters as a list (the order is fixed: attribute order, depth first)."""
+        return [p for _, p in self.named_parameters()]
+
+    def register_buffer(self, name: str, array):
+        """Keep ``array`` as attribute ``name``, saved in ``state_dict`` but not trained."""
+        buffers = vars(self).setdefault("_buffer_names", [])
+        if name not in buffers:
+            buffers.append(name)
+        setattr(self, name, np.asarray(array))
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        for mname, mod in self.named_modules():
+            for b in vars(mod).get("_buffer_names", ()):
+                yield (f"{mname}.{b}" if mname else b), getattr(mod, b)
+
+    def num_parameters(self) -> int:
+        return int(sum(p.size for p in self.parameters()))
+
+    # --- modes -----------------------------------------------------------
+    def train(self, mode: bool = True):
+        """Training mode for this module and every sub-module; returns self."""
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode (Dropout off, BatchNorm uses running statistics); returns self."""
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    @property
+    def dtype(self):
+        ps = self.parameters()
+        return ps[0].dtype if ps else np.dtype(np.float32)
+
+    def astype(self, dtype):
+        """Convert every parameter and floating buffer to ``dtype`` in place; returns self.
+
+        ``model.astype(np.float64)`` before a gradient check.  The parameter
+        tensors stay the same objects (optimizers keep working); grads are cleared."""
+        dtype = np.dtype(dtype)
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = None
+        for mname, mod in self.named_modules():
+            for b in vars(mod).get("_buffer_names", ()):
+                arr = getattr(mod, b)
+                if arr.dtype.kind == "f":
+                    setattr(mod, b, arr.astype(dtype))
+        return self
+
+    # --- state -------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter and buffer array, by name."""
+        out = OrderedDict()
+        for name, p in self.named_parameters():
+            out[name] = p.data.copy()
+        for name, b in self.named_buffers():
+            out[name] = np.array(b, copy=True)
+        return out
+
+    def load_state_dict(self, state, strict: bool = True):
+        """Copy arrays from ``state`` (name -> array) into the parameters and buffers.
+
+        Raises ``StateDictError`` naming the key on a missing or unexpected
+        key (with ``strict``) or a shape mismatch; nothing is changed then.
+        Values are cast to each parameter's current dtype."""
+        params = dict(self.named_parameters())
+        owners = {}
+        for mname, mod in self.named_modules():
+            for b in vars(mod).get("_buffer_names", ()):
+                owners[f"{mname}.{b}" if mname else b] = (mod, b)
+        expected = list(params) + list(owners)
+        if strict:
+            missing = [k for k in expected if k not in state]
+            unexpected = [k for k in state if k not in params and k not in owners]
+            if missing or unexpected:
+                parts = []
+                if missing:
+                    parts.append("missing key(s) " + ", ".join(repr(k) for k in missing))
+                if unexpected:
+                    parts.append("unexpected key(s) " + ", ".join(repr(k) for k in unexpected))
+                raise StateDictError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+        for k in expected:  # check every shape before changing anything
+            if k not in state:
+                continue
+            current = params[k].data if k in params else getattr(*owners[k])
+            got = np.shape(state[k])
+            if got != current.shape:
+                raise StateDictError(f"load_state_dict for {type(self).__name__}: key {k!r} has shape {got} "
+                                     f"in the state dict but {current.shape} in the model")
+        for k, p in params.items():
+            if k in state:
+                p.data = np.array(state[k], dtype=p.dtype, copy=True)
+                p.grad = None
+        for k, (mod, b) in owners.items():
+            if k in state:
+                old = getattr(mod, b)
+                setattr(mod, b, np.array(state[k], dtype=old.dtype, copy=True))
+        return self
+
+    # --- checkpoints -------------------------------------------------------
+    def config(self) -> dict:
+        """JSON-able description from which ``from_config`` rebuilds this
+        architecture (``{"type": ClassName, **kwargs}``).  Layers and models of
+        ``nets`` define it; a custom module that does not cannot be rebuilt
+        by ``nets.load`` (its weights still load with ``load_state_dict``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define config(); nets.load cannot rebuild it")
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def save(self, path):
+        """Write the architecture and weights to ``path`` (``.npz``), atomically.
+
+        ``nets.load(path)`` returns an equal model.  See ``nets.checkpoint``."""
+        from .checkpoint import save_model
+        save_model(self, path)
+        return path
+
+    # --- display -----------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self):
+        children = list(self._named_children())
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        lines = [head]
+        for name, m in children:
+            sub = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {sub}")
+        return "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Layers applied one after another: ``Sequential(Affine(64, 32), ReLU(), Affine(32, 10))``.
+
+    A trailing loss layer (``SoftmaxWithLoss``) is the criterion: ``forward``
+    stops before it and ``loss(x, t)`` applies it.  Parameters are named by
+    position: ``"0.W"``, ``"0.b"``, ``"2.W"``...
+
+        model = nets.Sequential(nets.Affine(64, 32), nets.ReLU(), nets.Affine(32, 10),
+                                nets.SoftmaxWithLoss())
+        model.loss(x, t).backward()
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: item {i} is a {type(layer).__name__}, not a nets.Module")
+        self.layers = list(layers)
+        self.parameters()  # name them by position now: "0.W"
+
+    def _named_children(self):
+        for i, layer in enumerate(self.layers):
+            yield str(i), layer
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def append(self, layer):
+        self.layers.append(layer)
+        self.parameters()
+        return self
+
+    def _split(self):
+        if self.layers and getattr(self.layers[-1], "is_loss", False):
+            return self.layers[:-1], self.layers[-1]
+        return self.layers, None
+
+    def forward(self, x):
+        body, _ = self._split()
+        for layer in body:
+            x = layer(x)
+        return x
+
+    def criterion(self, y, t):
+        _, last = self._split()
+        if last is None:
+            return super().criterion(y, t)
+        loss = last(y, t)
+        reg = self.regularization()
+        return loss if reg is None else loss + reg
+
+    def config(self):
+        return {"type": "Sequential", "layers": [layer.config() for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(*[from_config(c) for c in config["layers"]])
+
+
+def _targets_like(t, y):
+    """One-hot float targets in the logits' dtype; labels unchanged."""
+    tv = t.data if isinstance(t, ag.Tensor) else np.asarray(t)
+    if tv.dtype.kind == "f" and tv.dtype != y.dtype:
+        return tv.astype(y.dtype)
+    return t
+
+
+def accuracy(y, t) -> float:
+    """Fraction of rows where ``argmax(y)`` equals the label (``t`` labels or one-hot)."""
+    yv = y.data if isinstance(y, ag.Tensor) else np.asarray(y)
+    tv = t.data if isinstance(t, ag.Tensor) else np.asarray(t)
+    if tv.ndim == yv.ndim and tv.ndim > 1:
+        tv = np.argmax(tv, axis=-1)
+    pred = np.argmax(yv, axis=-1)
+    return float(np.mean(pred == tv)) if pred.size else 0.0

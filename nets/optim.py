@@ -1,0 +1,226 @@
+"""Optimizers: SGD, Momentum, AdaGrad, RMSprop, Adam (the seeds' update rules).
+
+Each takes the parameters (a list of tensors, or a Module) and updates them
+in place from their ``.grad`` under ``ag.no_grad()``::
+
+    opt = nets.optim.Adam(model.parameters(), lr=1e-3)
+    for x, t in loader:
+        opt.zero_grad()
+        model.loss(x, t).backward()
+        opt.step()
+
+``weight_decay`` (every optimizer) adds ``weight_decay * p`` to each
+gradient, i.e. an L2 penalty ``0.5 * weight_decay * sum(p ** 2)`` on every
+parameter.  ``p.grad`` is never modified (gradients may alias each other);
+the update writes into ``p.data``.  ``state_dict()`` / ``load_state_dict()``
+save and restore the hyper-parameters, step count and per-parameter state
+(velocities, moments), so training resumes exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import autograd_np as ag
+
+__all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS", "create"]
+
+
+class Optimizer:
+    """Base class: holds ``params``, ``lr``, ``weight_decay`` and a step count ``t``.
+
+    Subclasses list their per-parameter state names in ``slots`` and
+    implement ``update(i, p, g)`` (``g`` includes weight decay), writing into
+    ``p.data`` in place."""
+
+    slots: tuple = ()
+    hyper: tuple = ("lr", "weight_decay")
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0):
+        if hasattr(params, "parameters") and callable(params.parameters):
+            params = params.parameters()
+        self.params = list(params)
+        for i, p in enumerate(self.params):
+            if not isinstance(p, ag.Tensor) or not p.requires_grad:
+                raise TypeError(f"{type(self).__name__}: parameter {i} must be an ag.Tensor with requires_grad=True")
+        if not lr > 0:
+            raise ValueError(f"{type(self).__name__}: lr must be > 0, got {lr}")
+        if weight_decay < 0:
+            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got {weight_decay}")
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.t = 0
+        self.state = [{} for _ in self.params]
+
+    def _slot(self, i, name, p):
+        s = self.state[i]
+        if name not in s or s[name].shape != p.shape or s[name].dtype != p.dtype:
+            s[name] = np.zeros_like(p.data)
+        return s[name]
+
+    def zero_grad(self):
+        """Forget every parameter's gradient (``p.grad = None``)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        """One update of every parameter that has a gradient."""
+        self.t += 1
+        with ag.no_grad():
+            for i, p in enumerate(self.params):
+                if p.grad is None:
+                    continue
+                g = np.asarray(p.grad)
+                if g.dtype != p.dtype:
+                    g = g.astype(p.dtype)
+                if self.weight_decay:
+                    g = g + p.dtype.type(self.weight_decay) * p.data  # a new array: p.grad stays as it was
+                self.update(i, p, g)
+
+    def update(self, i, p, g):
+        raise NotImplementedError
+
+    # --- state -------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """``{"type", "hyper": {...}, "t", "state": {"<i>.<slot>": array}}``, all copies."""
+        arrays = {}
+        for i, s in enumerate(self.state):
+            for name, arr in s.items():
+                arrays[f"{i}.{name}"] = arr.copy()
+        return {"type": type(self).__name__, "hyper": {h: getattr(self, h) for h in self.hyper},
+                "t": self.t, "n_params": len(self.params), "state": arrays}
+
+    def load_state_dict(self, sd: dict):
+        """Restore from ``state_dict()``; raises ValueError naming what does not fit."""
+        if sd.get("type") != type(self).__name__:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state is from a {sd.get('type')} optimizer")
+        if int(sd.get("n_params", len(self.params))) != len(self.params):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state is for {sd['n_params']} parameters, "
+                             f"this optimizer has {len(self.params)}")
+        new = [{} for _ in self.params]
+        for key, arr in sd.get("state", {}).items():
+            i, name = key.split(".", 1)
+            i = int(i)
+            if not 0 <= i < len(self.params) or name not in self.slots:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected state key {key!r}")
+            p = self.params[i]
+            if np.shape(arr) != p.shape:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: state {key!r} has shape {np.shape(arr)} "
+                                 f"but parameter {i} ({p.name}) has shape {p.shape}")
+            new[i][name] = np.array(arr, dtype=p.dtype, copy=True)
+        for h, v in sd.get("hyper", {}).items():
+            if h in self.hyper:
+                setattr(self, h, v)
+        self.t = int(sd.get("t", 0))
+        self.state = new
+        return self
+
+    def __repr__(self):
+        hyper = ", ".join(f"{h}={getattr(self, h)}" for h in self.hyper)
+        return f"{type(self).__name__}({len(self.params)} params, {hyper})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: ``p -= lr * g``."""
+
+    def __init__(self, params, lr: float = 0.01, weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+
+    def update(self, i, p, g):
+        p.data -= p.dtype.type(self.lr) * g
+
+
+class Momentum(Optimizer):
+    """Momentum SGD: ``v = momentum * v - lr * g;  p += v``."""
+
+    slots = ("v",)
+    hyper = ("lr", "momentum", "weight_decay")
+
+    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9, weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        self.momentum = float(momentum)
+
+    def update(self, i, p, g):
+        v = self._slot(i, "v", p)
+        f = p.dtype.type
+        v *= f(self.momentum)
+        v -= f(self.lr) * g
+        p.data += v
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad: ``h += g * g;  p -= lr * g / (sqrt(h) + eps)``."""
+
+    slots = ("h",)
+    hyper = ("lr", "eps", "weight_decay")
+
+    def __init__(self, params, lr: float = 0.01, eps: float = 1e-7, weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        self.eps = float(eps)
+
+    def update(self, i, p, g):
+        h = self._slot(i, "h", p)
+        f = p.dtype.type
+        h += g * g
+        p.data -= f(self.lr) * g / (np.sqrt(h) + f(self.eps))
+
+
+class RMSprop(Optimizer):
+    """RMSprop: ``h = decay * h + (1 - decay) * g * g;  p -= lr * g / (sqrt(h) + eps)``."""
+
+    slots = ("h",)
+    hyper = ("lr", "decay_rate", "eps", "weight_decay")
+
+    def __init__(self, params, lr: float = 0.001, decay_rate: float = 0.99, eps: float = 1e-7,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        self.decay_rate, self.eps = float(decay_rate), float(eps)
+
+    def update(self, i, p, g):
+        h = self._slot(i, "h", p)
+        f = p.dtype.type
+        h *= f(self.decay_rate)
+        h += f(1 - self.decay_rate) * g * g
+        p.data -= f(self.lr) * g / (np.sqrt(h) + f(self.eps))
+
+
+class Adam(Optimizer):
+    """Adam with bias correction (step count ``t`` from 1)::
+
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        p -= lr * (m / (1 - beta1 ** t)) / (sqrt(v / (1 - beta2 ** t)) + eps)
+    """
+
+    slots = ("m", "v")
+    hyper = ("lr", "beta1", "beta2", "eps", "weight_decay")
+
+    def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr, weight_decay)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def update(self, i, p, g):
+        m, v = self._slot(i, "m", p), self._slot(i, "v", p)
+        f = p.dtype.type
+        m *= f(self.beta1)
+        m += f(1 - self.beta1) * g
+        v *= f(self.beta2)
+        v += f(1 - self.beta2) * (g * g)
+        # p -= lr * mhat / (sqrt(vhat) + eps), with as few temporaries as possible
+        denom = np.sqrt(v * f(1.0 / (1 - self.beta2 ** self.t)))
+        denom += f(self.eps)
+        step = m * f(self.lr / (1 - self.beta1 ** self.t))
+        step /= denom
+        p.data -= step
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam}
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001}
+
+
+def create(name: str, params, lr=None, **kwargs) -> Optimizer:
+    """An optimizer by name ("sgd", "momentum", "adagrad", "rmsprop", "adam"),
+    with a sensible default ``lr`` when None."""
+    key = name.lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[key](params, lr=DEFAULT_LR[key] if lr is None else lr, **kwargs)
