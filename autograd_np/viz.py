@@ -49,7 +49,9 @@ OUTPUT_STYLE = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#f
                 "penwidth": "2"}
 OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#fff3bf", "color": "#a08000", "fontsize": "10"}
 CONST_STYLE = {"shape": "box", "style": "dashed", "color": "#909090", "fontsize": "9"}
-GRAPH_ATTR = {"rankdir": "TB", "ranksep": "0.3", "nodesep": "0.3"}
+# nslimit caps the x-positioning passes: a tensor reused along a deep chain (an RNN weight)
+# otherwise takes dot minutes even at 200 nodes; ordinary graphs lay out identically.
+GRAPH_ATTR = {"rankdir": "TB", "ranksep": "0.3", "nodesep": "0.3", "nslimit": "1"}
 NODE_ATTR = {"fontname": "Helvetica", "fontsize": "11", "height": "0.3"}
 EDGE_ATTR = {"arrowsize": "0.6", "color": "#505050"}
 INSTALL_HINT = "apt-get install graphviz / brew install graphviz / conda install graphviz"

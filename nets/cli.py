@@ -36,7 +36,7 @@ from .training import evaluate, fit
 __all__ = ["main", "build_parser", "UsageError"]
 
 DEFAULTS = {  # per dataset: epochs, batch size, hidden sizes
-    "digits": {"epochs": 30, "batch_size": 32, "hidden": [128, 64]},
+    "digits": {"epochs": 30, "batch_size": 32, "hidden": [256, 128]},
     "mnist": {"epochs": 10, "batch_size": 100, "hidden": [128, 64]},
     "fashion-mnist": {"epochs": 10, "batch_size": 100, "hidden": [256, 128]},
 }
@@ -109,8 +109,8 @@ def _add_data_args(p, required=False):
 
 def _add_model_args(p):
     p.add_argument("--layers", type=_layers, default=None,
-                   help="layer sizes, input to classes, e.g. 64,128,64,10 (default: features,128,64,10; "
-                   "features,256,128,10 for fashion-mnist)")
+                   help="layer sizes, input to classes, e.g. 64,128,64,10 (default: features,256,128,10 for "
+                   "digits and fashion-mnist, features,128,64,10 for mnist)")
     p.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation")
     p.add_argument("--weight-decay", type=_nonneg_float, default=0.0, help="L2 penalty 0.5*lambda*sum(W**2)")
     p.add_argument("--dropout", type=_fraction, default=0.0, help="dropout probability after each hidden layer")
@@ -182,64 +182,10 @@ def _sizes(args, x):
 
 def write_graph(model, x, t, path):
     """Draw the graph of one forward pass and loss into ``path`` (.svg) with
-    ``autograd_np.viz``; returns the file written (``.dot`` text if Graphviz's
-    ``dot`` program is missing)."""
-    import warnings
+    ``autograd_np.viz``; returns the file written (``.dot`` text, and one line
+    of advice, if Graphviz's ``dot`` program is missing)."""
     loss = model.loss(ag.Tensor(x, name="x"), t)
-    path = Path(path)
-    viz = ag.viz
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        if hasattr(viz, "render"):
-            return Path(viz.render(loss, path=path, format="svg"))
-        if hasattr(viz, "draw"):
-            source = viz.draw(loss).source
-        else:
-            source = _fallback_dot(loss)
-    return _render_dot(source, path)
-
-
-def _render_dot(source: str, path: Path) -> Path:
-    import shutil
-    import subprocess
-    dot_path = path.with_suffix(".dot")
-    dot_path.write_text(source, encoding="utf-8")
-    if shutil.which("dot") is None:
-        return dot_path
-    subprocess.run(["dot", "-Tsvg", str(dot_path), "-o", str(path)], check=True, capture_output=True)
-    return path
-
-
-def _fallback_dot(out) -> str:
-    """Minimal DOT text of the graph behind ``out`` (used only when autograd_np.viz has no draw)."""
-    ids, lines, stack = {}, ["digraph G {", "  rankdir=TB; node [fontname=Helvetica, fontsize=10];"], [out]
-    while stack:
-        t = stack.pop()
-        if id(t) in ids:
-            continue
-        ids[id(t)] = n = f"t{len(ids)}"
-        label = f"{t.name or ''} {t.shape}".strip()
-        lines.append(f'  {n} [shape=box, label="{label}"];')
-        if t.op_name:
-            lines.append(f'  {n}_op [shape=ellipse, label="{t.op_name}"];')
-            lines.append(f"  {n}_op -> {n};")
-        stack.extend(t.parents)
-    for t in _iter_graph(out):
-        for p in t.parents:
-            lines.append(f"  {ids[id(p)]} -> {ids[id(t)]}_op;")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def _iter_graph(out):
-    seen, stack = set(), [out]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        yield t
-        stack.extend(t.parents)
+    return Path(ag.viz.render(loss, path=Path(path), format="svg"))
 
 
 def cmd_train(args) -> int:

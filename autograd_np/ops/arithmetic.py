@@ -4,7 +4,6 @@ Broadcasting is NumPy's; the engine reduces each gradient to its input's shape."
 import numpy as np
 
 from ..engine import defop
-from ._util import value
 
 
 @defop("add", "y = a + b;  ga = gy,  gb = gy")

@@ -299,3 +299,12 @@ def test_errors_name_the_op_and_the_shapes(make, message):
 def test_repr_names_the_op():
     y = ag.tanh(leaf([1.0], name="x"))
     assert "op=tanh" in repr(y) and "name='x'" in repr(y.parents[0])
+
+
+def test_a_node_reached_directly_and_through_another_node():
+    # regression: an early topological sort visited c before b had sent c its gradient
+    x = leaf(1.0)
+    c = x * 2
+    b = c * 3
+    (c + b).backward()
+    assert x.grad == 8.0
