@@ -7,11 +7,24 @@ from ._util import value
 
 @defop("sigmoid", "y = 1 / (1 + exp(-x));  gx = gy * y * (1 - y)")
 def sigmoid(x):
-    """Logistic function, computed as ``(1 + tanh(x/2)) / 2``: no overflow for large ``|x|``."""
-    y = np.tanh(np.multiply(x, 0.5))
-    y += 1
-    y *= 0.5
-    return y
+    """Logistic function ``1 / (1 + exp(-x))``.
+
+    ``-x`` is capped just below the log of the dtype's largest number, so exp
+    never overflows (no warning, no inf); where the cap applies the true value
+    is below 1e-38 (float32) or 1e-307 (float64), and so is the error."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    z = np.negative(x, out=np.empty_like(x))  # out= keeps 0-d arrays arrays
+    cap = _EXP_CAP.get(z.dtype.type)
+    if cap is not None:
+        np.minimum(z, cap, out=z)
+    np.exp(z, out=z)
+    z += 1
+    return np.reciprocal(z, out=z)
+
+
+_EXP_CAP = {np.float16: 11.0, np.float32: 88.0, np.float64: 709.0}  # exp(cap) is finite
 
 
 @sigmoid.defvjp
