@@ -9,22 +9,23 @@ from ._util import value
 def sigmoid(x):
     """Logistic function ``1 / (1 + exp(-x))``.
 
-    ``-x`` is capped just below the log of the dtype's largest number, so exp
+    ``x`` is floored just above minus the log of the dtype's largest number, so exp
     never overflows (no warning, no inf); where the cap applies the true value
     is below 1e-38 (float32) or 1e-307 (float64), and so is the error."""
     x = np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    z = np.negative(x, out=np.empty_like(x))  # out= keeps 0-d arrays arrays
-    cap = _EXP_CAP.get(z.dtype.type)
-    if cap is not None:
-        np.minimum(z, cap, out=z)
+    z = np.maximum(x, _EXP_FLOOR[x.dtype.type]) if x.dtype.type in _EXP_FLOOR else np.array(x)
+    if type(z) is not np.ndarray:  # NumPy returns a scalar for 0-d input
+        z = np.array(z)
+    np.negative(z, out=z)
     np.exp(z, out=z)
     z += 1
     return np.reciprocal(z, out=z)
 
 
-_EXP_CAP = {np.float16: 11.0, np.float32: 88.0, np.float64: 709.0}  # exp(cap) is finite
+# -x is capped at these so exp(-x) stays finite (as dtype scalars: no promotion, no conversion cost)
+_EXP_FLOOR = {np.float16: np.float16(-11.0), np.float32: np.float32(-88.0), np.float64: np.float64(-709.0)}
 
 
 @sigmoid.defvjp
