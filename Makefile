@@ -26,7 +26,7 @@ fashion-mnist:
 	  else echo "Fashion-MNIST missing: apt-get install dataset-fashion-mnist"; exit 1; fi; }
 
 demo: $(STAMP) graphviz
-	$(PY) examples/demo.py
+	$(PY) -m nets train --dataset digits --out runs/demo
 
 test: $(STAMP) graphviz
 	$(PY) -m pytest
