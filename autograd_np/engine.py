@@ -107,8 +107,9 @@ class Op:
         record = False
         raw = []
         for a in args:
-            if isinstance(a, Tensor):
-                record = record or a.requires_grad
+            if type(a) is Tensor:
+                if a.requires_grad:
+                    record = True
                 raw.append(a.data)
             elif isinstance(a, np.generic):
                 raw.append(a.item())  # a NumPy scalar must not upcast float32 data
@@ -162,6 +163,11 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_inputs", "_ctx", "_seq",
                  "_debug", "_module")
     __array_ufunc__ = None  # make `ndarray @ Tensor` defer to Tensor.__rmatmul__
+
+    def __init_subclass__(cls, **kwargs):
+        # the hot paths test `type(x) is Tensor` (faster than isinstance); a subclass would be
+        # silently treated as a constant, so refuse it loudly instead
+        raise TypeError("autograd_np.Tensor cannot be subclassed; wrap a Tensor in your own class instead")
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         if isinstance(data, Tensor):
@@ -338,15 +344,19 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                 raise RuntimeError(f"backward: the graph through op {op.name!r} was already freed by "
                                    "an earlier backward(); pass retain_graph=True to that first call")
             if op.wants_needs:
-                params = dict(params, needs=[type(p) is Tensor and p.requires_grad for p in parents])
-            args = (F, g, node, *parents) if create_graph else (F, g, node.data, *node._inputs)
-            if checker is None:
-                input_grads = op.vjp(*args, **params)
-            else:  # anomaly mode: floating-point errors in the VJP name this node
+                params = {**params, "needs": [type(p) is Tensor and p.requires_grad for p in parents]}
+            if checker is not None:  # anomaly mode: floating-point errors in the VJP name this node
+                args = (F, g, node, *parents) if create_graph else (F, g, node.data, *node._inputs)
                 input_grads = checker.run_vjp(node, op.vjp, args, params)
+            elif create_graph:
+                input_grads = op.vjp(F, g, node, *parents, **params)
+            else:
+                input_grads = op.vjp(F, g, node.data, *node._inputs, **params)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
-            for i, (p, gp) in enumerate(zip(parents, input_grads)):
+            i = -1
+            for p, gp in zip(parents, input_grads):
+                i += 1
                 if gp is None or type(p) is not Tensor or not p.requires_grad:
                     continue
                 data = p.data

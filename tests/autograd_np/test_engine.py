@@ -308,3 +308,9 @@ def test_a_node_reached_directly_and_through_another_node():
     b = c * 3
     (c + b).backward()
     assert x.grad == 8.0
+
+
+def test_tensor_cannot_be_subclassed():
+    with pytest.raises(TypeError, match="cannot be subclassed"):
+        class Parameter(ag.Tensor):  # noqa: F841
+            pass
