@@ -3,14 +3,20 @@
     python -m nets train --dataset digits                       # the demo: ~97-98 % in seconds
     python -m nets train --dataset fashion-mnist --layers 784,256,128,10 --epochs 10 --out runs/fashion
     python -m nets eval --model runs/digits/model.npz --dataset digits
-    python -m nets gradcheck --layers 64,32,10 --batchnorm
+    python -m nets gradcheck --layers 64,32,10 --batchnorm --explain
+    python -m nets graph --layers 784,128,64,10 --collapse --show-grads --out graph.svg
 
 ``train`` writes into ``--out`` (default ``runs/<dataset>``): ``model.npz``,
 ``checkpoint.npz`` (after every epoch; ``--resume`` continues from it),
 ``history.json``, ``curves.png`` (loss and accuracy) and ``graph.svg`` (the
 graph of one forward pass and loss; ``graph.dot`` text when Graphviz's
 ``dot`` is missing).  Bad arguments print one line on stderr and exit with
-status 2; ``gradcheck`` exits with 1 when a gradient disagrees.
+status 2; ``gradcheck`` exits with 1 when a gradient disagrees (``--explain``
+also prints the backward pass step by step, ``ag.explain``, on 2 samples).
+``graph`` draws a model's graph (one forward pass and loss on a random batch,
+no data set needed) with ``autograd_np.viz``: a box per layer, or one node per
+layer with ``--collapse``, gradient norms with ``--show-grads``; the picture's
+format follows ``--out``'s suffix (.svg, .png, .pdf or .dot).
 """
 from __future__ import annotations
 
@@ -107,10 +113,11 @@ def _add_data_args(p, required=False):
                    help="folder of the IDX files (default for fashion-mnist: /usr/share/datasets/fashion-mnist)")
 
 
-def _add_model_args(p):
-    p.add_argument("--layers", type=_layers, default=None,
-                   help="layer sizes, input to classes, e.g. 64,128,64,10 (default: features,256,128,10 for "
-                   "digits and fashion-mnist, features,128,64,10 for mnist)")
+def _add_model_args(p, layers_default=None):
+    p.add_argument("--layers", type=_layers, default=layers_default,
+                   help="layer sizes, input to classes, e.g. 64,128,64,10 (default: " + (
+                       ",".join(map(str, layers_default)) if layers_default else
+                       "features,256,128,10 for digits and fashion-mnist, features,128,64,10 for mnist") + ")")
     p.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="hidden activation")
     p.add_argument("--weight-decay", type=_nonneg_float, default=0.0, help="L2 penalty 0.5*lambda*sum(W**2)")
     p.add_argument("--dropout", type=_fraction, default=0.0, help="dropout probability after each hidden layer")
@@ -120,7 +127,7 @@ def _add_model_args(p):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m nets", description="Train and check fully connected networks (autograd_np).")
-    sub = parser.add_subparsers(dest="command", metavar="{train,eval,gradcheck}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,eval,gradcheck,graph}")
 
     tr = sub.add_parser("train", help="train a MultiLayerNet and write model, history, curves and graph")
     _add_data_args(tr)
@@ -148,6 +155,16 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--max-elements", type=_positive_int, default=None,
                     help="check at most this many elements per parameter (default all)")
     gc.add_argument("--tol", type=_positive_float, default=1e-7, help="allowed mean |difference| per parameter")
+    gc.add_argument("--explain", action="store_true",
+                    help="also print the backward pass step by step (ag.explain) on 2 samples")
+
+    gr = sub.add_parser("graph", help="draw a model's graph (one forward pass and loss on a random batch)")
+    _add_model_args(gr, layers_default=[784, 128, 64, 10])
+    gr.add_argument("--batch", type=_positive_int, default=100, help="rows of the random input batch")
+    gr.add_argument("--collapse", action="store_true", help="draw each layer as one node")
+    gr.add_argument("--show-grads", action="store_true", help="gradient norms of every tensor, coloured")
+    gr.add_argument("--out", default="graph.svg",
+                    help="picture file; its suffix picks the format: .svg (default), .png, .pdf or .dot")
     return parser
 
 
@@ -252,10 +269,39 @@ def cmd_gradcheck(args) -> int:
     print(f"gradient check of {'-'.join(map(str, sizes))} {args.activation} on {len(idx)} {args.dataset} samples "
           "(float64)")
     report = gradient_check(model, x[idx], t[idx], tol=args.tol, max_elements=args.max_elements, seed=args.seed)
+    if args.explain:
+        few = idx[:2]
+        print(f"\nbackward, step by step (ag.explain) on {len(few)} samples:")
+        ag.explain(model.loss(ag.Tensor(x[few].reshape(len(few), -1).astype(np.float64), name="x"), t[few]))
     return 0 if report.ok else 1
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck}
+GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def cmd_graph(args) -> int:
+    out = Path(args.out)
+    fmt = out.suffix.lstrip(".").lower() or "svg"
+    if fmt not in GRAPH_FORMATS:
+        raise UsageError(f"--out {args.out}: unknown picture format {out.suffix!r} "
+                         f"(use {', '.join('.' + f for f in GRAPH_FORMATS)})")
+    if out.suffix:
+        out = out.with_suffix(f".{fmt}")  # graph.SVG -> graph.svg
+    sizes = args.layers
+    model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
+                          batchnorm=args.batchnorm, rng=args.seed)
+    rng = np.random.default_rng(args.seed)
+    x = ag.Tensor(rng.random((args.batch, sizes[0]), dtype=np.float32), name="x")
+    loss = model.loss(x, rng.integers(0, sizes[-1], args.batch))
+    loss.name = "loss"
+    written = Path(ag.viz.render(loss, path=out, format=fmt, collapse=args.collapse, show_grads=args.show_grads))
+    print(f"wrote {written}: the graph of {'-'.join(map(str, sizes))} {args.activation}"
+          f"{' with batchnorm' if args.batchnorm else ''}{f' and dropout {args.dropout:g}' if args.dropout else ''}"
+          f", one forward pass and loss on a random batch of {args.batch}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck, "graph": cmd_graph}
 
 
 def main(argv=None) -> int:
@@ -264,7 +310,7 @@ def main(argv=None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("choose a command: train, eval or gradcheck (see python -m nets --help)")
+            raise UsageError("choose a command: train, eval, gradcheck or graph (see python -m nets --help)")
         return COMMANDS[args.command](args)
     except (UsageError, DatasetError, CheckpointError, StateDictError) as exc:
         print(f"nets: error: {exc}", file=sys.stderr)

@@ -23,6 +23,15 @@ modules, or lists / tuples / dicts of modules.  Nothing has to be registered::
 
 Buffers (arrays saved with the model but not trained, e.g. BatchNorm's running
 statistics) are declared with ``register_buffer``.
+
+Every sub-module knows its path from the root model (``"fc1"``, ``"blocks.0"``,
+``"inner.fc2"``; ``module._path``, a ``ModulePath``).  When a sub-module is
+called while gradients are recorded, the graph nodes its forward creates are
+tagged with that path (``node._module``), innermost module first, so
+``ag.viz.draw`` can box them per layer.  The root model (a module not attached
+to another) has the empty path and tags nothing: ops written directly in its
+``forward`` (the ``ag.relu`` above) and in its loss stay untagged and are drawn
+outside every box.
 """
 from __future__ import annotations
 
@@ -33,7 +42,11 @@ import numpy as np
 
 import autograd_np as ag
 
-__all__ = ["Module", "Sequential", "StateDictError", "register", "from_config", "REGISTRY"]
+from autograd_np import engine as _engine
+
+_Tensor = ag.Tensor
+
+__all__ = ["Module", "Sequential", "StateDictError", "register", "from_config", "REGISTRY", "ModulePath"]
 
 # Architectures nets.load() can rebuild: class name -> class.  Every Module
 # subclass defined inside the nets package registers itself; user classes can
@@ -68,6 +81,73 @@ class StateDictError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ModulePath(str):
+    """A sub-module's path from the root model, e.g. ``"fc1"`` or ``"block2.bn"``: a ``str``.
+
+    The tag ``nets`` puts on graph nodes (``node._module``).  It also carries
+    ``kind`` (the module's class name, ``"Affine"``) and ``parent`` (the
+    enclosing module's ``ModulePath``, or ``""`` under the root); ``chain`` is
+    ``((path, kind), ...)`` from the outermost attached module down to this one,
+    which ``ag.viz.draw`` uses to nest its boxes and label them "fc1: Affine"."""
+
+    def __new__(cls, path, kind, parent=""):
+        self = super().__new__(cls, path)
+        self.kind, self.parent = kind, parent
+        return self
+
+    @property
+    def chain(self):
+        links, tag = [], self
+        while isinstance(tag, ModulePath):
+            links.append((str(tag), tag.kind))
+            tag = tag.parent
+        return tuple(reversed(links))
+
+    def __reduce__(self):  # copy / deepcopy / pickle keep the extra fields
+        return type(self), (str(self), self.kind, self.parent)
+
+
+_tag_calls = 0  # module calls that tagged nodes so far (any thread); see Module.__call__
+
+
+def _tag_nodes(out, path, start, inner=True):
+    """Set ``_module = path`` on the untagged graph nodes behind ``out`` created at or after
+    creation number ``start`` (by the forward that just returned).  Tagged nodes of inner
+    modules are walked through but keep their tag: the innermost module wins.  ``inner=False``
+    says no module call tagged anything meanwhile, so no node needs checking (reading an
+    unset slot costs an exception; a leaf layer's call skips it)."""
+    if type(out) is _Tensor:
+        stack = [out] if out._op is not None and out._seq >= start else None
+    elif isinstance(out, (tuple, list)):
+        stack = [o for o in out if type(o) is _Tensor and o._op is not None and o._seq >= start]
+    else:
+        stack = None
+    if not stack:
+        return
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if not inner or getattr(node, "_module", None) is None:
+            node._module = path
+        for p in node._parents:
+            if type(p) is _Tensor and p._op is not None and p._seq >= start:
+                stack.append(p)
+
+
+def _child_path(parent, key, child):
+    """The ``ModulePath`` of ``child``, attribute ``key`` of a module at path ``parent``:
+    the child's current one when nothing changed (so tags stay identical), else a new one."""
+    full = f"{parent}.{key}" if parent else key
+    old = vars(child).get("_path")
+    if (isinstance(old, ModulePath) and old == full and old.kind == type(child).__name__
+            and (old.parent is parent or not (old.parent or parent))):
+        return old
+    return ModulePath(full, type(child).__name__, parent)
+
+
 class Module:
     """Base class of layers and models.
 
@@ -77,6 +157,7 @@ class Module:
     """
 
     training: bool = True
+    _path = ""  # ModulePath from the root, set when attached to a parent module ("" for the root)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -93,20 +174,45 @@ class Module:
         if isinstance(value, ag.Tensor) and value.requires_grad:
             value.name = key
         elif isinstance(value, Module):
+            self._name_modules()
             for name, p in value.named_parameters():
                 p.name = f"{key}.{name}"
         elif isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+            self._name_modules()
             for i, v in enumerate(value):
                 if isinstance(v, Module):
                     for name, p in v.named_parameters():
                         p.name = f"{key}.{i}.{name}"
+        elif isinstance(value, dict) and any(isinstance(v, Module) for v in value.values()):
+            self._name_modules()
+
+    def _name_modules(self):
+        """Give every sub-module its ``ModulePath`` below this module's own path (``named_modules`` does it)."""
+        for _ in self.named_modules():
+            pass
 
     # --- calling ---------------------------------------------------------
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
-        return self.forward(*inputs, **kwargs)
+        path = self._path
+        if not path:  # the root model (or a module used on its own): nothing to tag
+            return self.forward(*inputs, **kwargs)
+        global _tag_calls
+        start = next(_engine._node_counter)  # nodes made by this forward get numbers >= start
+        calls = _tag_calls
+        try:
+            out = self.forward(*inputs, **kwargs)
+        except Exception as exc:  # an AnomalyError's node is tagged too, so its picture shows the module
+            node = getattr(exc, "node", None)
+            if type(node) is _Tensor:
+                _tag_nodes(node, path, start)
+                _tag_calls += 1
+            raise
+        _tag_nodes(out, path, start, _tag_calls != calls)
+        _tag_calls += 1
+        return out
 
     def predict(self, x):
         """The model's output (logits / scores) for ``x``: ``self(x)``."""
@@ -161,16 +267,22 @@ class Module:
                 yield key, value
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        """``(name, module)`` for this module (name ``""``) and every sub-module, depth first."""
+        """``(name, module)`` for this module (name ``""``) and every sub-module, depth first.
+
+        On the way every sub-module's path (``_path``: this module's path, then
+        the names down to it) is refreshed; the root's path is ``""``."""
         seen = set()
-        stack = [(prefix, self)]
+        stack = [(prefix, self, None)]
         while stack:
-            name, mod = stack.pop()
+            name, mod, path = stack.pop()
             if id(mod) in seen:
                 continue
             seen.add(id(mod))
+            if path is not None:
+                object.__setattr__(mod, "_path", path)
             yield name, mod
-            children = [(f"{name}.{k}" if name else k, m) for k, m in mod._named_children()]
+            base = mod._path
+            children = [(f"{name}.{k}" if name else k, m, _child_path(base, k, m)) for k, m in mod._named_children()]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator["Module"]:

@@ -88,6 +88,11 @@ def test_gradcheck_passes_and_fails(capsys, monkeypatch):
     (["eval", "--model", "/no/model.npz"], "/no/model.npz: checkpoint file not found"),
     (["eval"], "the following arguments are required: --model"),
     (["gradcheck", "--layers", "64,8,3"], "--layers ends with 3"),
+    (["graph", "--out", "graph.gif"], "--out graph.gif: unknown picture format '.gif' (use .svg, .png, .pdf, .dot)"),
+    (["graph", "--layers", "784"], "argument --layers: --layers needs at least two positive sizes"),
+    (["graph", "--batch", "0"], "argument --batch: expected a positive integer, got '0'"),
+    (["graph", "--dropout", "2"], "argument --dropout: expected a number in [0, 1)"),
+    (["graph", "--collapse", "yes"], "unrecognized arguments: yes"),
     (["fly"], "invalid choice: 'fly'"),
     ([], "choose a command"),
 ])
@@ -142,3 +147,53 @@ def test_write_graph_with_autograd_np_viz(tmp_path):
     text = written.read_text()
     assert "fc2.W" in text and "softmax_cross_entropy" in text
     assert re.search(r">x<|\bx \(2, 64\)", text)  # the input is labelled
+
+
+def test_graph_draws_a_model_without_data(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["graph"], capsys)  # default: 784-128-64-10 into graph.svg
+    assert code == 0, err
+    assert out.count("\n") == 1 and "wrote graph.svg" in out and "784-128-64-10 relu" in out
+    svg = (tmp_path / "graph.svg").read_text()
+    for text in ["fc1", "act2", "fc3.W", "(100, 784) float32", "loss", "softmax_cross_entropy"]:
+        assert f">{text}</text>" in svg, text
+    assert svg.count("&#160;Affine</text>") == 3 and svg.count("&#160;ReLU</text>") == 2  # a box per layer
+    assert "|grad|" not in svg
+
+    code, out, err = run(["graph", "--layers", "64,16,10", "--activation", "tanh", "--batchnorm", "--dropout", "0.5",
+                          "--collapse", "--show-grads", "--batch", "8", "--out", str(tmp_path / "c.svg")], capsys)
+    assert code == 0, err
+    svg = (tmp_path / "c.svg").read_text()
+    for text in ["fc1: Affine", "bn1: BatchNorm", "act1: Tanh", "drop1: Dropout", "fc2: Affine", "gradient L2 norm:"]:
+        assert f">{text}</text>" in svg, text
+    assert "|grad| = " in svg and ">affine</text>" not in svg  # collapsed: no op ellipses inside layers
+
+    code, out, err = run(["graph", "--layers", "4,3,2", "--out", str(tmp_path / "g.png")], capsys)
+    assert code == 0 and (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    code, out, err = run(["graph", "--layers", "4,3,2", "--out", str(tmp_path / "g.dot")], capsys)
+    assert code == 0 and (tmp_path / "g.dot").read_text().startswith("digraph autograd {")
+    assert "subgraph cluster_fc1" in (tmp_path / "g.dot").read_text()
+
+
+def test_graph_without_graphviz_writes_dot_text(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.warns(RuntimeWarning, match="apt-get install graphviz"):
+        code, out, err = run(["graph", "--layers", "4,3,2", "--out", str(tmp_path / "g.svg")], capsys)
+    assert code == 0 and "wrote " + str(tmp_path / "g.dot") in out
+    assert not (tmp_path / "g.svg").exists() and "cluster_fc1" in (tmp_path / "g.dot").read_text()
+
+
+def test_gradcheck_explain_prints_the_backward_steps(capsys):
+    code, out, err = run(["gradcheck", "--layers", "64,6,10", "--explain"], capsys)
+    assert code == 0, err
+    report, steps = out.split("backward, step by step (ag.explain) on 2 samples:")
+    assert "all gradients agree" in report and "rule:" not in report
+    rules = [line.strip() for line in steps.splitlines() if line.strip().startswith("rule:")]
+    assert len(rules) == 4  # softmax_cross_entropy, affine (fc2), relu, affine (fc1)
+    assert rules[0].startswith("rule: L = -sum(t * log(y)) / N") and rules[2] == "rule: " + ag.OPS["relu"].rule
+    assert steps.strip().splitlines()[0].startswith("softmax_cross_entropy  out ()")
+    assert "upstream grad (2, 10)" in steps  # a batch of 2 samples
+    for name in ["fc1.W", "fc1.b", "fc2.W", "fc2.b"]:
+        assert f"-> {name}" in steps
+    code, out, err = run(["gradcheck", "--layers", "64,6,10"], capsys)
+    assert code == 0 and "ag.explain" not in out and "rule:" not in out

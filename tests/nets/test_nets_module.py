@@ -212,3 +212,105 @@ def test_accuracy_runs_in_eval_mode_and_restores_the_mode():
     assert len(accs) == 1  # no dropout noise
     np.testing.assert_array_equal(model.bn1.running_mean, before)  # no statistics update
     assert model.training
+
+
+# --- module tags on graph nodes (what ag.viz.draw boxes by) ----------------------------------
+
+from autograd_np import engine  # noqa: E402
+
+
+def tags(output):
+    """(op name, node._module or None) for every node behind ``output``, in creation order."""
+    return [(n.op_name, getattr(n, "_module", None)) for n in reversed(engine._toposort([output]))]
+
+
+def test_multilayernet_forward_tags_every_node_with_its_layer():
+    model = nets.MultiLayerNet([6, 5, 4, 3], batchnorm=True, dropout=0.2, weight_decay=0.1, rng=0)
+    x = np.random.default_rng(0).standard_normal((8, 6)).astype(np.float32)
+    loss = model.loss(x, np.arange(8) % 3)
+    bn = [("mean", "bn{}"), ("sub", "bn{}"), ("mul", "bn{}"), ("mean", "bn{}"), ("add", "bn{}"), ("sqrt", "bn{}"),
+          ("div", "bn{}"), ("mul", "bn{}"), ("add", "bn{}")]
+    expected = []
+    for i in (1, 2):
+        expected += [("affine", f"fc{i}")] + [(op, p.format(i)) for op, p in bn]
+        expected += [("relu", f"act{i}"), ("mul", f"drop{i}")]
+    expected += [("affine", "fc3"), ("softmax_cross_entropy", None)]
+    expected += [("mul", None), ("sum", None)] * 2 + [("add", None), ("mul", None), ("sum", None), ("add", None)]
+    expected += [("mul", None), ("add", None)]  # 0.5 * lambda * (...), then loss + penalty
+    assert tags(loss) == expected  # the loss and the weight-decay term are the root's: untagged
+    for node in engine._toposort([loss]):
+        tag = getattr(node, "_module", None)
+        if tag is not None:
+            assert isinstance(tag, nets.module.ModulePath)
+            assert tag.chain == ((str(tag), type(getattr(model, tag)).__name__),)
+
+
+def test_a_user_module_tags_its_layers_and_leaves_its_own_ops_untagged():
+    out = Net()(np.ones((2, 4), dtype=np.float32))  # fc2(relu(fc1(x)))
+    assert tags(out) == [("affine", "fc1"), ("relu", None), ("affine", "fc2")]  # the root tags nothing
+
+    d = Deep()  # nested: the inner Net is a sub-module here, so its own relu belongs to "inner"
+    d.inner.fc1 = nets.Affine(3, 5, rng=0)
+    out = d.inner(d(np.ones((2, 3), dtype=np.float32))[:, :1] * np.ones((1, 3), np.float32))
+    assert tags(out) == [("affine", "blocks.0"), ("tanh", None), ("affine", "blocks.1"), ("tanh", None),
+                         ("mul", None), ("affine", "heads.a"), ("getitem", None), ("mul", None),
+                         ("affine", "inner.fc1"), ("relu", "inner"), ("affine", "inner.fc2")]
+    inner_fc1 = [n for n in engine._toposort([out]) if getattr(n, "_module", None) == "inner.fc1"][0]
+    assert inner_fc1._module.chain == (("inner", "Net"), ("inner.fc1", "Affine"))
+
+
+def test_the_innermost_module_wins_and_sequential_paths_are_positions():
+    model = nets.Sequential(nets.Sequential(nets.Affine(3, 4, rng=0), nets.Tanh()), nets.Affine(4, 2, rng=1))
+    out = model(np.ones((2, 3), dtype=np.float32))
+    assert tags(out) == [("affine", "0.0"), ("tanh", "0.1"), ("affine", "1")]
+    assert [m._path for m in model.modules()] == ["", "0", "0.0", "0.1", "1"]
+    model.append(nets.ReLU())  # appended later: named by named_parameters(), as parameters are
+    assert model[2]._path == "2"
+    assert tags(model(np.ones((2, 3), dtype=np.float32)))[-1] == ("relu", "2")
+
+
+def test_module_paths_follow_attachment_and_survive_copies():
+    import copy
+    inner = Net()
+    assert inner.fc1._path == "fc1" and inner._path == ""
+    outer = nets.Sequential(inner)
+    assert inner._path == "0" and inner.fc1._path == "0.fc1" and inner.fc1._path.chain == (("0", "Net"),
+                                                                                           ("0.fc1", "Affine"))
+    clone = copy.deepcopy(outer)
+    assert clone[0].fc1._path == "0.fc1" and clone[0].fc1._path.kind == "Affine"
+    assert clone[0].fc1._path.parent is clone[0]._path
+    same = [m._path for m in outer.modules()]
+    list(outer.named_parameters())  # refreshing keeps unchanged paths as the same objects
+    assert all(a is b for a, b in zip(same, [m._path for m in outer.modules()]))
+
+
+def test_nothing_is_tagged_without_recording_and_tuple_outputs_are_tagged():
+    model = nets.MultiLayerNet([4, 3, 2], rng=0)
+    with ag.no_grad():
+        out = model(np.ones((2, 4), dtype=np.float32))
+    assert out._op is None and getattr(out, "_module", None) is None
+
+    class Two(nets.Module):
+        def forward(self, x):
+            return ag.tanh(x), ag.exp(x)
+
+    class Holder(nets.Module):
+        def __init__(self):
+            super().__init__()
+            self.two = Two()
+
+        def forward(self, x):
+            return self.two(x)
+
+    a, b = Holder()(ag.Tensor(np.ones(2), requires_grad=True))
+    assert a._module == b._module == "two"
+
+
+def test_an_anomaly_inside_a_layer_is_tagged_with_the_layer():
+    model = nets.MultiLayerNet([4, 3, 2], rng=0)
+    x = np.ones((2, 4), dtype=np.float32)
+    x[0, 0] = np.nan
+    with pytest.raises(ag.AnomalyError) as caught:
+        with ag.detect_anomaly():
+            model(x)
+    assert caught.value.op == "affine" and caught.value.node._module == "fc1"

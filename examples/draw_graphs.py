@@ -1,0 +1,97 @@
+"""Regenerate the graph pictures in docs/ with autograd_np.viz.
+
+    python examples/draw_graphs.py                 # docs/*.svg
+    python examples/draw_graphs.py --format png --out /tmp/pictures
+
+Pictures (the same seed always gives the same drawing):
+
+* ``two_layer_graph``: the README's quick-start example (x (100, 784) float32,
+  W1 b1 W2 b2, sigmoid, softmax_cross_entropy).
+* ``mlp_modules``: a MultiLayerNet 784-128-64-10, one box per layer (fc1, act1, ...).
+* ``mlp_collapsed``: the same net, each layer drawn as one node.
+* ``mlp_grads``: the same net with every tensor's gradient norm, coloured.
+* ``deep_sigmoid_grads``: a deep sigmoid net with small weights, collapsed:
+  the gradient norms fade towards the input (vanishing gradients, in blue).
+* ``mlp_highlight``: ``check_graph`` on the net while relu's derivative is
+  deliberately wrong; the failing nodes are marked red.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import autograd_np as ag
+import nets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_two_layer(rng):
+    """The README's quick-start graph, with a fixed seed."""
+    x = ag.Tensor(rng.random((100, 784)).astype(np.float32))
+    W1 = ag.Tensor(0.01 * rng.standard_normal((784, 50)), requires_grad=True, name="W1")
+    b1 = ag.Tensor(np.zeros(50), requires_grad=True, name="b1")
+    W2 = ag.Tensor(0.01 * rng.standard_normal((50, 10)), requires_grad=True, name="W2")
+    b2 = ag.Tensor(np.zeros(10), requires_grad=True, name="b2")
+    t = rng.integers(0, 10, size=100)
+    h = ag.sigmoid(x @ W1 + b1)
+    return ag.softmax_cross_entropy(h @ W2 + b2, t)
+
+
+def mlp_loss(sizes=(784, 128, 64, 10), rng=None, **options):
+    """One forward pass and loss of a MultiLayerNet on a random batch of 100."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    model = nets.MultiLayerNet(list(sizes), rng=0, **options)
+    x = ag.Tensor(rng.random((100, sizes[0]), dtype=np.float32), name="x")
+    loss = model.loss(x, rng.integers(0, sizes[-1], 100))
+    loss.name = "loss"
+    return model, x, loss
+
+
+def wrong_relu_report():
+    """check_graph of the net while relu's derivative is wrong (restored afterwards)."""
+    relu = ag.OPS["relu"]
+    correct = relu.vjp
+    relu.vjp = lambda F, gy, y, x: gy * (x > 0) * 2.0  # twice the true derivative
+    try:
+        model, x, loss = mlp_loss()
+        report = ag.check_graph(loss)
+    finally:
+        relu.vjp = correct
+    return loss, report
+
+
+def pictures():
+    """name -> (tensor, draw options)."""
+    out = {"two_layer_graph": (readme_two_layer(np.random.default_rng(0)), {})}
+    _, _, loss = mlp_loss()
+    out["mlp_modules"] = (loss, {})
+    out["mlp_collapsed"] = (loss, {"collapse": True})
+    out["mlp_grads"] = (loss, {"show_grads": True})
+    _, _, deep = mlp_loss((784, 64, 64, 64, 64, 64, 10), activation="sigmoid", init=0.01)
+    out["deep_sigmoid_grads"] = (deep, {"collapse": True, "show_grads": True})
+    loss, report = wrong_relu_report()
+    out["mlp_highlight"] = (loss, {"highlight": report})
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the pictures (default docs/)")
+    parser.add_argument("--format", default="svg", choices=("svg", "png", "pdf"))
+    parser.add_argument("--keep-dot", action="store_true", help="keep the .dot text next to each picture")
+    args = parser.parse_args(argv)
+    for name, (tensor, options) in pictures().items():
+        path = ag.viz.render(tensor, path=Path(args.out) / f"{name}.{args.format}", format=args.format, **options)
+        if path.suffix == ".dot":  # Graphviz is missing: render warned and kept the text
+            print(f"wrote {path} (no picture: Graphviz's dot is missing)")
+            continue
+        if not args.keep_dot:
+            path.with_suffix(".dot").unlink()
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
