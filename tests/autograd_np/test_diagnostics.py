@@ -9,23 +9,6 @@ from autograd_np import engine
 from autograd_np.testing import arrays
 
 
-@pytest.fixture
-def wrong_square_op():
-    """A deliberately wrong op, registered only for one test."""
-    @ag.defop("test_wrong_square", "y = x**2;  gx = gy * 3x  (wrong on purpose)")
-    def square(x):
-        return x * x
-
-    @square.defvjp
-    def _square_vjp(F, gy, y, x):
-        return gy * 3 * x   # should be 2 * x
-
-    yield square
-    del engine.OPS["test_wrong_square"]
-    delattr(engine.RAW_OPS, "test_wrong_square")
-    delattr(engine.GRAPH_OPS, "test_wrong_square")
-
-
 def _twenty_op_graph(square, x, W):
     h = ag.tanh(x @ W)              # matmul, tanh
     h = h * 0.5 + 0.1               # mul, add

@@ -465,24 +465,6 @@ def test_nan_and_inf_tensors_are_filled_red():
     assert viz.NONFINITE_FILL not in node_labelled(dot, "<B>r</B>")[1]
 
 
-@pytest.fixture
-def wrong_square_op():
-    """A deliberately wrong op, registered only for one test."""
-    @ag.defop("test_viz_wrong_square", "y = x**2;  gx = gy * 3x  (wrong on purpose)")
-    def square(x):
-        return x * x
-
-    @square.defvjp
-    def _square_vjp(F, gy, y, x):
-        return gy * 3 * x
-
-    yield square
-    from autograd_np import engine
-    del engine.OPS["test_viz_wrong_square"]
-    delattr(engine.RAW_OPS, "test_viz_wrong_square")
-    delattr(engine.GRAPH_OPS, "test_viz_wrong_square")
-
-
 def marked(dot):
     return {n for n, a in all_nodes(dot).items() if f'color="{viz.MARK_COLOR}"' in a}
 
@@ -496,12 +478,12 @@ def test_highlight_marks_exactly_the_node_check_graph_fails(wrong_square_op):
     report = ag.check_graph(loss)
     assert [row.node for row in report.failures] == [bad]
     dot = viz.to_dot(loss, highlight=report)
-    (op,) = [n for n, a in all_nodes(dot).items() if n.startswith("op") and "test_viz_wrong_square" in a]
-    assert op_of(dot, output_of(op)) == (op, "test_viz_wrong_square")
+    (op,) = [n for n, a in all_nodes(dot).items() if n.startswith("op") and "test_wrong_square" in a]
+    assert op_of(dot, output_of(op)) == (op, "test_wrong_square")
     assert marked(dot) == {op, output_of(op)}  # the op and the tensor it made, nothing else
     assert "check_graph: FAIL" in all_nodes(dot)[op] and "penwidth=3" in all_nodes(dot)[op]
     assert f"derivative error {report.failures[0].max_abs_error:.2e}" in all_nodes(dot)[op]
-    assert "check_graph: 7 nodes checked, 1 failing: test_viz_wrong_square" in dot
+    assert "check_graph: 7 nodes checked, 1 failing: test_wrong_square" in dot
     with pytest.raises(ag.GraphCheckError) as err:
         ag.check_graph(loss, raise_on_failure=True)
     assert viz.to_dot(loss, highlight=err.value) == dot  # the error carries the same report
@@ -522,7 +504,7 @@ def test_highlight_marks_the_module_of_a_failing_node_when_collapsed(wrong_squar
     dot = viz.to_dot(loss, highlight=report, collapse=True)
     (module,) = marked(dot)
     label = all_nodes(dot)[module]
-    assert "1: Square" in label and "test_viz_wrong_square: check_graph: FAIL" in label
+    assert "1: Square" in label and "test_wrong_square: check_graph: FAIL" in label
 
 
 def test_highlight_an_anomaly_error():
