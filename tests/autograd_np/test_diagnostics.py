@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given, strategies as st
 
 import autograd_np as ag
-from autograd_np import engine
 from autograd_np.testing import arrays
 
 
