@@ -31,5 +31,17 @@ demo: $(STAMP) graphviz
 test: $(STAMP) graphviz
 	$(PY) -m pytest
 
+# The peers are optional extras: torch pinned to the CPU build on disk (any other spec
+# downloads gigabytes), HIPS autograd and MyGrad from the index.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[testing,nets,bench]'
+	touch $(BENCH_STAMP)
+
+# Every workload, all contenders interleaved; prints the table and writes benchmarks/results/.
+bench: $(BENCH_STAMP) fashion-mnist
+	$(PY) -m benchmarks --e2e --wait 60
+
 clean:
 	rm -rf $(VENV) build *.egg-info runs

@@ -1,0 +1,66 @@
+"""autograd_np, used as its README shows: ops on tensors, ``backward``, an SGD
+update under ``no_grad``."""
+
+from . import apply_chain
+
+NAME = "autograd_np"
+LABEL = "autograd_np"
+
+ag = None
+
+
+def setup():
+    global ag
+    import autograd_np
+    ag = autograd_np
+    return f"autograd_np {ag.__version__}"
+
+
+class MLP:
+    def __init__(self, net, params):
+        self.lr = net.lr
+        self.act = {"sigmoid": ag.sigmoid, "relu": ag.relu}[net.activation]
+        self.layers = [(ag.Tensor(W.copy(), requires_grad=True), ag.Tensor(b.copy(), requires_grad=True))
+                       for W, b in params]
+        self.params = [p for layer in self.layers for p in layer]
+
+    def prepare(self, x, t):
+        return x, t  # ops take plain arrays: the data needs no Tensor wrapper
+
+    def loss(self, x, t):
+        h, last = x, len(self.layers) - 1
+        for i, (W, b) in enumerate(self.layers):
+            h = ag.affine(h, W, b)
+            if i < last:
+                h = self.act(h)
+        return ag.softmax_cross_entropy(h, t)
+
+    def step(self, batch):
+        self.loss(*batch).backward()
+        with ag.no_grad():
+            for p in self.params:
+                p.data -= self.lr * p.grad
+                p.grad = None
+
+    def gradients(self, batch):
+        loss = self.loss(*batch)
+        loss.backward()
+        grads = [p.grad for p in self.params]
+        for p in self.params:
+            p.grad = None
+        return float(loss.data), grads
+
+    def weights(self):
+        return [p.data for p in self.params]
+
+
+def make_chain(ops, x0):
+    fns = {"sigmoid": ag.sigmoid, "tanh": ag.tanh}
+    x = ag.Tensor(x0.copy(), requires_grad=True)
+
+    def run():
+        y = apply_chain(x, ops, fns)
+        ag.sum(y).backward()
+        g, x.grad = x.grad, None
+        return g
+    return run

@@ -1,0 +1,130 @@
+"""Where autograd_np's time goes, against the hand-written reference.
+
+    python -m benchmarks.profiling 1b                  # cProfile of autograd_np, 300 steps of workload 1b
+    python -m benchmarks.profiling 2 --steps 2000      # the 200-op chain
+    python -m benchmarks.profiling 1a --contender numpy --sort tottime --top 30
+    python -m benchmarks.profiling 1a --decompose      # graph vs kernels vs reference, interleaved
+
+``--decompose`` times, interleaved, (1) the autograd_np step, (2) the same
+NumPy work done by calling the engine's registered forwards and VJPs directly
+(``OPS[name].forward`` / ``.vjp``: no Tensor, no graph, no backward walk) and
+(3) the hand-written reference.  (1) - (2) is the engine's graph overhead;
+(2) - (3) is what its kernels do differently from the seeds' code.  cProfile
+prints wall time per step with and without the profiler, so the profiler's
+own overhead (large for many small calls) can be allowed for."""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+
+import numpy as np
+
+from . import contenders as C
+from .data import training_batches
+from .harness import Plan, fmt_time, interleave
+from .specs import CHAIN_OPS, MLPS, chain_input, init_params
+
+
+def _step_fn(contender, workload):
+    mods, skipped = C.load({contender})
+    if contender not in mods:
+        raise SystemExit(f"{contender}: {skipped.get(contender)}")
+    mod = mods[contender]
+    if workload == "2":
+        run = mod.make_chain(CHAIN_OPS, chain_input())
+        return lambda i: run()
+    net = next(n for n in MLPS if n.key == workload)
+    model = mod.MLP(net, init_params(net.sizes, net.init))
+    batches = [model.prepare(x, t) for x, t in training_batches(net.batch, 20)[0]]
+    return lambda i: model.step(batches[i % len(batches)])
+
+
+class KernelsOnly:
+    """The autograd_np step's NumPy work without the engine: every registered
+    forward and VJP called by hand on arrays, in the order backward would."""
+
+    def __init__(self, net, params):
+        from autograd_np.engine import OPS, RAW_OPS
+        self.F, self.lr = RAW_OPS, net.lr
+        self.affine, self.act, self.loss = OPS["affine"], OPS[net.activation], OPS["softmax_cross_entropy"]
+        self.params = [(W.copy(), b.copy()) for W, b in params]
+
+    def step(self, batch):
+        x, t = batch
+        F, affine, act = self.F, self.affine, self.act
+        saved, h, last = [], x, len(self.params) - 1
+        for i, (W, b) in enumerate(self.params):
+            a = affine.forward(h, W, b)
+            saved.append((h, a))
+            h = act.forward(a) if i < last else a
+        loss = self.loss.forward(h, t)
+        g = self.loss.vjp(F, np.ones_like(loss), loss, h, t, needs=[True, False])[0]
+        grads = []
+        for i in range(last, -1, -1):
+            h_in, a = saved[i]
+            if i < last:
+                g = act.vjp(F, g, saved[i + 1][0], a)
+            W, b = self.params[i]
+            g, gW, gb = affine.vjp(F, g, a, h_in, W, b, needs=[i > 0, True, True])
+            grads.append((gW, gb))
+        for (W, b), (gW, gb) in zip(reversed(self.params), grads):
+            W -= self.lr * gW
+            b -= self.lr * gb
+
+
+def decompose(workload, plan):
+    net = next(n for n in MLPS if n.key == workload)
+    mods, _ = C.load({"autograd_np", "numpy"})
+    params = init_params(net.sizes, net.init)
+    data = training_batches(net.batch, 20)[0]
+    models = {"autograd_np": mods["autograd_np"].MLP(net, params), "kernels only": KernelsOnly(net, params),
+              "reference": mods["numpy"].MLP(net, params)}
+    runners = {name: (lambda m: lambda i: m.step(data[i % len(data)]))(m) for name, m in models.items()}
+    timings = interleave(runners, plan)
+    ref = timings["reference"].median
+    print(f"{workload}: {net.title}; medians of {plan.rounds * plan.per_round} interleaved steps")
+    for name, t in timings.items():
+        print(f"  {name:14s} {fmt_time(t.median):>10s}  {t.median / ref:.3f}x reference")
+    ag, k = timings["autograd_np"].median, timings["kernels only"].median
+    print(f"  graph overhead (autograd_np - kernels only): {fmt_time(ag - k)} per step; "
+          f"kernels vs reference: {fmt_time(k - ref)}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("workload", choices=[n.key for n in MLPS] + ["2"])
+    p.add_argument("--contender", default="autograd_np")
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--sort", default="tottime", choices=["tottime", "cumulative", "ncalls"])
+    p.add_argument("--top", type=int, default=25)
+    p.add_argument("--decompose", action="store_true", help="graph overhead vs kernels vs reference (1a-1c)")
+    a = p.parse_args(argv)
+    if a.decompose:
+        return decompose(a.workload, Plan(10, 40, 5))
+    step = _step_fn(a.contender, a.workload)
+    for i in range(20):
+        step(i)
+    t0 = time.perf_counter()
+    for i in range(a.steps):
+        step(i)
+    plain = (time.perf_counter() - t0) / a.steps
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for i in range(a.steps):
+        step(i)
+    prof.disable()
+    profiled = (time.perf_counter() - t0) / a.steps
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats(a.sort).print_stats(a.top)
+    print(f"{a.contender} {a.workload}: {plain * 1e6:.1f} us/step plain, {profiled * 1e6:.1f} us/step profiled "
+          f"({a.steps} steps); per-step figures below are totals / {a.steps}")
+    print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
