@@ -4,10 +4,10 @@ How it works, in four sentences.  An ``Op`` is a NumPy forward function paired
 with its vector-Jacobian product (VJP).  Calling an op on tensors runs the
 forward on the raw arrays and, when some input requires grad (and recording is
 on), stores the op, its inputs and its keyword parameters on the output tensor:
-the output *is* the graph node.  ``backward`` sorts the nodes topologically with
-an explicit stack (no recursion), then walks them from the output back,
-calling each op's VJP and reducing every gradient to its input's shape (NumPy
-broadcasting undone in one place, here).  The VJPs are written once against a
+the output *is* the graph node.  ``backward`` walks the nodes newest first (a
+topological order, kept in a heap; no recursion), calling each op's VJP and
+reducing every gradient to its input's shape (NumPy broadcasting undone in one
+place, here).  The VJPs are written once against a
 namespace ``F`` of ops: on plain arrays for ordinary backward (fast), or on
 tensors when ``create_graph=True`` so that gradients are themselves
 differentiable.
@@ -15,6 +15,7 @@ differentiable.
 from __future__ import annotations
 
 import contextvars
+import heapq
 import itertools
 import operator
 from types import SimpleNamespace
@@ -279,7 +280,8 @@ def _raw(x):
 # --- backward -----------------------------------------------------------------
 
 def _toposort(roots):
-    """Nodes reachable from ``roots`` that need a VJP, outputs first.
+    """Nodes reachable from ``roots`` that need a VJP, outputs first (for the
+    diagnostics, which want the whole graph; backward itself uses a heap).
 
     Every node is created after its inputs, so sorting the reachable nodes by
     creation number (newest first) is a topological order.  The search uses an
@@ -332,11 +334,17 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
     wanted_ids = {id(t) for t in wanted}
     pop = grads.pop
     checker = _ANOMALY.get() if _anomaly_blocks else None
+    # Pending nodes in a max-heap on creation number: every consumer of a node was
+    # created after it, so by the time a node comes off the heap all of its
+    # gradient has arrived.  A node enters the heap with the first gradient sent to
+    # it, so the walk visits only what the outputs depend on, without recursion.
+    heap = [(-out._seq, out) for out in {id(o): o for o in outputs if o._op is not None}.values()]
+    heapq.heapify(heap)
+    push, next_node = heapq.heappush, heapq.heappop
     with (enable_grad() if create_graph else no_grad()):
-        for node in _toposort(outputs):
-            g = pop(id(node), None)
-            if g is None:
-                continue
+        while heap:
+            node = next_node(heap)[1]
+            g = pop(id(node))
             if wanted_ids and id(node) in wanted_ids:
                 found[id(node)] = g
             op, parents, params = node._op, node._parents, node._ctx
@@ -344,7 +352,10 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                 raise RuntimeError(f"backward: the graph through op {op.name!r} was already freed by "
                                    "an earlier backward(); pass retain_graph=True to that first call")
             if op.wants_needs:
-                params = {**params, "needs": [type(p) is Tensor and p.requires_grad for p in parents]}
+                needs = []  # a plain loop: half the cost of a list comprehension on 3.11
+                for p in parents:
+                    needs.append(type(p) is Tensor and p.requires_grad)
+                params = {**params, "needs": needs}
             if checker is not None:  # anomaly mode: floating-point errors in the VJP name this node
                 args = (F, g, node, *parents) if create_graph else (F, g, node.data, *node._inputs)
                 input_grads = checker.run_vjp(node, op.vjp, args, params)
@@ -375,6 +386,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                     grads[k] = gp
                     if p._op is None:
                         leaves[k] = p
+                    else:
+                        push(heap, (-p._seq, p))
             if not retain_graph:
                 node._inputs = None  # drop the saved inputs; the structure stays for pictures
     found.update(grads)  # what is left are the leaves' gradients

@@ -13,24 +13,27 @@ def sigmoid(x):
     never overflows (no warning, no inf); where the cap applies the true value
     is below 1e-38 (float32) or 1e-307 (float64), and so is the error."""
     x = np.asarray(x)
-    if x.dtype.kind != "f":
+    if x.dtype.type not in _EXP_CAP:
         x = x.astype(np.float64)
-    z = np.maximum(x, _EXP_FLOOR[x.dtype.type]) if x.dtype.type in _EXP_FLOOR else np.array(x)
+    cap, one = _EXP_CAP[x.dtype.type]
+    z = np.negative(x)
     if type(z) is not np.ndarray:  # NumPy returns a scalar for 0-d input
         z = np.array(z)
-    np.negative(z, out=z)
+    np.minimum(z, cap, out=z)
     np.exp(z, out=z)
-    z += 1
+    z += one
     return np.reciprocal(z, out=z)
 
 
-# -x is capped at these so exp(-x) stays finite (as dtype scalars: no promotion, no conversion cost)
-_EXP_FLOOR = {np.float16: np.float16(-11.0), np.float32: np.float32(-88.0), np.float64: np.float64(-709.0)}
+# exp(-x) is computed with -x capped here, so it stays finite; dtype scalars, not
+# Python numbers, so that NumPy neither promotes nor takes its slower scalar path
+_EXP_CAP = {t: (t(cap), t(1)) for t, cap in
+            [(np.float16, 11.0), (np.float32, 88.0), (np.float64, 709.0), (np.longdouble, 709.0)]}
 
 
 @sigmoid.defvjp
 def _sigmoid_vjp(F, gy, y, x):
-    return gy * y * (1 - y)
+    return gy * (y - y * y)  # no Python scalar: array-array ufuncs are the fast path
 
 
 @defop("relu", "y = max(x, 0);  gx = gy * (x > 0)")
@@ -52,7 +55,7 @@ def tanh(x):
 
 @tanh.defvjp
 def _tanh_vjp(F, gy, y, x):
-    return gy * (1 - y * y)
+    return gy - gy * y * y  # gy * (1 - y**2) without a Python scalar (NumPy's slower path)
 
 
 def stable_log_softmax(x, axis=-1):

@@ -310,6 +310,14 @@ def test_a_node_reached_directly_and_through_another_node():
     assert x.grad == 8.0
 
 
+def test_several_outputs_where_one_feeds_another():
+    x = leaf(1.0)
+    c = x * 2
+    b = c * 3
+    ag.backward([b, c, c])  # c's own seed twice, plus what b sends it: (3 + 1 + 1) * 2
+    assert x.grad == 10.0
+
+
 def test_tensor_cannot_be_subclassed():
     with pytest.raises(TypeError, match="cannot be subclassed"):
         class Parameter(ag.Tensor):  # noqa: F841
