@@ -1,0 +1,52 @@
+"""The benchmark suite runs end to end in its quick mode, its contenders agree
+on the numbers before anything is timed, and missing peers are skipped, not faked."""
+import json
+
+import pytest
+
+from benchmarks import contenders
+from benchmarks.__main__ import main
+from benchmarks.specs import MLPS
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    res = main(["--quick", "--only", "mlp,graph,blas,memory", "--contenders", "autograd_np,nets", "--out", str(out)])
+    return res, out
+
+
+def test_every_mlp_contender_matches_the_hand_written_reference(quick_run):
+    res, _ = quick_run
+    for net in MLPS:
+        checks = res["mlp"][net.key]["consistency"]
+        assert set(checks) >= {"autograd_np", "nets", "numpy"}
+        for name, check in checks.items():
+            assert check["ok"], (net.key, name, check)
+            assert check["grad_rel_diff"] < 1e-4 and check["grad_dtypes"] == ["float32"]
+
+
+def test_the_op_chain_gradient_matches_the_plain_numpy_one(quick_run):
+    res, _ = quick_run
+    check = res["graph"]["consistency"]["autograd_np"]
+    assert check["ok"] and check["dtype"] == "float32"
+    assert res["graph"]["per_op_s"]["autograd_np"] > 0
+
+
+def test_memory_probe_and_targets_are_reported(quick_run):
+    res, out = quick_run
+    assert res["memory"]["rss"]["autograd_np"]["flat"] is True
+    table = (out / "quick.md").read_text()
+    assert "graph overhead per op" in table and "| autograd_np |" in table
+    saved = json.loads((out / "quick.json").read_text())
+    assert saved["machine"]["cores_usable"] >= 1 and "numpy" in saved["machine"]
+
+
+def test_a_peer_that_is_not_installed_is_skipped_with_the_install_command(monkeypatch):
+    def missing():
+        raise ImportError("No module named 'mygrad'")
+    mod = __import__("benchmarks.contenders.mygrad_", fromlist=["setup"])
+    monkeypatch.setattr(mod, "setup", missing)
+    available, skipped = contenders.load({"mygrad", "numpy"})
+    assert "mygrad" not in available and "numpy" in available
+    assert "pip install mygrad" in skipped["mygrad"]
