@@ -340,19 +340,47 @@ class _Picture:
                 self._emit_branch(sub, branch["children"][item], kind_fill)
 
 
+def _warn_no_dot(dot_path, stacklevel=3):
+    warnings.warn(f"Graphviz's `dot` program was not found, so only the DOT text was written "
+                  f"({dot_path}); to render pictures install it: {INSTALL_HINT}", RuntimeWarning,
+                  stacklevel=stacklevel)
+
+
+class Drawing(graphviz.Digraph):
+    """What ``draw`` returns: a ``graphviz.Digraph`` that still works where
+    Graphviz's ``dot`` program is missing.  Then ``render`` writes the DOT text,
+    warns once with the install command and returns the text file's path, and
+    a notebook shows the DOT text instead of the picture."""
+
+    def render(self, *args, **kwargs):
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound:  # the DOT source is already saved by then
+            _warn_no_dot(self.filepath)
+            return self.filepath
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            return {"text/plain": f"{self.source}\n(Graphviz's dot is missing: {INSTALL_HINT})"}
+
+
 def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=None, collapse=False,
-         highlight=None):
+         highlight=None, max_fanout=16):
     """The graph that computed ``tensors``, as a ``graphviz.Digraph``.
 
     ``show_shapes`` adds each tensor's shape and dtype to its label.
     ``graph_attr`` overrides the Graphviz graph attributes, for example
     ``{"rankdir": "LR"}`` to draw left to right. Call ``.render()`` on the
-    result, or ``.source`` for the DOT text. A notebook displays it inline::
+    result, or ``.source`` for the DOT text. A notebook displays it inline.
+    Without Graphviz's ``dot`` program, ``.render()`` writes the DOT text and
+    says how to install Graphviz (see ``Drawing``)::
 
-        >>> import numpy as np, autograd_np as ag
+        >>> import graphviz, numpy as np, autograd_np as ag
         >>> w = ag.Tensor(np.ones(3), requires_grad=True, name="w")
-        >>> ag.viz.draw(ag.sum(w * w))  # doctest: +ELLIPSIS
-        <graphviz.graphs.Digraph object at ...>
+        >>> isinstance(ag.viz.draw(ag.sum(w * w)), graphviz.Digraph)
+        True
 
     ``modules`` boxes the nodes by the ``nets`` module that created them: a
     node's ``_module`` tag (a ``nets.ModulePath`` such as ``"fc1"``; a plain
@@ -387,6 +415,13 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
     forward anomaly) and puts the message in the caption; when ``.node`` is
     None (the error came before the output existed) only the caption is added.
     A tensor or a list of tensors is marked without a message.
+
+    ``max_fanout``: a tensor used by more ops than this (a weight shared by
+    every step of an unrolled loop) is drawn once where it is made, labelled
+    with its number of uses, and again as a small dashed copy beside each op
+    that uses it. One node with hundreds of long edges makes Graphviz's layout
+    time grow with their square (minutes for 300 uses; a second with copies).
+    ``None`` always draws one node and every edge.
     """
     for t in tensors:
         if not isinstance(t, Tensor):
@@ -403,8 +438,8 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
         depth = 0
     grads, grad_note = _gradients(tensors, order) if show_grads else ({}, None)
     marks, notes = _marks(highlight, order)
-    dot = graphviz.Digraph("autograd", graph_attr={**GRAPH_ATTR, **(graph_attr or {})},
-                           node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
+    dot = Drawing("autograd", graph_attr={**GRAPH_ATTR, **(graph_attr or {})},
+                  node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
 
     # --- where each node goes: its module chain, and (collapse) the module node that swallows it
     chains = {}  # module path -> chain, for every module seen in a tag
@@ -482,6 +517,16 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
             picture.node((), const_of[id(arg)], _html_label("const", *lines), style)
         return const_of[id(arg)]
 
+    widely_used = set() if max_fanout is None else \
+        {k for k, users in consumers.items() if len(users) > max_fanout and k not in hidden}
+    copies = []
+
+    def use_of(arg, chain):  # a dashed copy of a widely used tensor, next to the op using it
+        label, style = _tensor_label(arg, outputs, show_shapes, grads, marks)
+        copies.append(f"{node_of[id(arg)]}u{len(copies)}")
+        picture.node(chain, copies[-1], label, {**style, "style": style["style"] + ",dashed"})
+        return copies[-1]
+
     for number, t in enumerate(order):
         g = group_of.get(id(t))
         if g is not None:  # collapse: part of a module node
@@ -508,7 +553,8 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
             continue
         node = node_of[id(t)] = f"t{number}"
         chain = place(chain_of.get(id(t), ()))
-        picture.node(chain, node, *_tensor_label(t, outputs, show_shapes, grads, marks))
+        note = [f"used by {len(consumers[id(t)])} ops: dashed copies"] if id(t) in widely_used else []
+        picture.node(chain, node, *_tensor_label(t, outputs, show_shapes, grads, marks, note))
         if t._op is None:
             continue
         op = f"op{number}"
@@ -519,7 +565,7 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
         picture.node(chain, op, label, style)
         for arg in t._parents:  # one edge per use: x * x gives two edges from x
             if isinstance(arg, Tensor):
-                picture.edge(rep(arg), op)
+                picture.edge(use_of(arg, chain) if id(arg) in widely_used else rep(arg), op)
             elif isinstance(arg, np.ndarray) and arg.ndim:
                 picture.edge(const_node(arg), op)
         picture.edge(op, node)
@@ -532,9 +578,9 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
     return dot
 
 
-def _tensor_label(t, outputs, show_shapes, grads, marks):
-    """(label, attributes) of a tensor's box."""
-    lines = [_describe(t.data)] if show_shapes else []
+def _tensor_label(t, outputs, show_shapes, grads, marks, note=()):
+    """(label, attributes) of a tensor's box; ``note``: extra lines for the label."""
+    lines = ([_describe(t.data)] if show_shapes else []) + list(note)
     style = dict(OUTPUT_STYLE if id(t) in outputs else TENSOR_STYLE if t._op is not None
                  else PARAM_STYLE if t.requires_grad else DATA_STYLE)
     bad = _nonfinite(t.data)
@@ -649,7 +695,6 @@ def render(*tensors, path, format="svg", **options):
             raise graphviz.ExecutableNotFound(["dot"])
         graphviz.render("dot", format, dot_path, outfile=out)  # runs dot as an argument list, no shell
     except graphviz.ExecutableNotFound:
-        warnings.warn(f"Graphviz's `dot` program was not found, so only the DOT text was written "
-                      f"({dot_path}); to render pictures install it: {INSTALL_HINT}", RuntimeWarning, stacklevel=2)
+        _warn_no_dot(dot_path)
         return dot_path
     return out

@@ -2,6 +2,7 @@
 import doctest
 import re
 import shutil
+from pathlib import Path
 
 import graphviz
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import autograd_np as ag
 from autograd_np import viz
 
-NODE = re.compile(r"^\t((?:t|op|c)\d+) \[(.*)\]$", re.M)  # skips the graph/node/edge default lines
+NODE = re.compile(r"^\t((?:t|op|c)\d+(?:u\d+)?) \[(.*)\]$", re.M)  # skips the graph/node/edge default lines
 EDGE = re.compile(r"^\t(\w+) -> (\w+)$", re.M)
 
 
@@ -88,6 +89,36 @@ def test_a_tensor_used_twice_is_one_node_with_two_edges():
     dot = viz.to_dot(x * x)
     assert list(nodes(dot)) == ["t0", "t1", "op1"]
     assert edges(dot) == [("t0", "op1"), ("t0", "op1"), ("op1", "t1")]
+
+
+def _unrolled(steps):
+    """A weight shared by every step of an unrolled loop, as in a recurrent net."""
+    w = ag.Tensor(np.ones(3), requires_grad=True, name="w")
+    h = ag.Tensor(np.ones(3), name="h0")
+    for _ in range(steps):
+        h = ag.tanh(h * w)
+    return ag.sum(h)
+
+
+def test_a_widely_shared_tensor_is_drawn_beside_each_use():
+    loss = _unrolled(20)  # w feeds 20 muls: more than max_fanout=16
+    dot = viz.to_dot(loss)
+    w, _ = node_labelled(dot, "used by 20 ops")
+    copies = [n for n in nodes(dot) if n.startswith(w + "u")]
+    assert len(copies) == 20 and all("<B>w</B>" in nodes(dot)[c] for c in copies)
+    assert not [e for e in edges(dot) if e[0] == w]  # no long edges from the original
+    into_muls = [e for e in edges(dot) if e[0] in copies]
+    assert len(into_muls) == 20 and len({head for _, head in into_muls}) == 20
+    full = viz.to_dot(loss, max_fanout=None)
+    assert len([e for e in edges(full) if e[0] == w]) == 20 and "used by" not in full
+    assert "used by" not in viz.to_dot(_unrolled(16))  # at the limit: one node with all its edges
+
+
+def test_a_long_unrolled_loop_renders(tmp_path):
+    assert shutil.which("dot"), "Graphviz's dot must be installed for this test: apt-get install graphviz"
+    path = viz.render(_unrolled(300), path=tmp_path / "rnn.svg")  # one node with 300 edges: minutes in dot
+    assert path.suffix == ".svg"
+    assert len(re.findall(r"<title>t1u\d+</title>", path.read_text(encoding="utf-8"))) == 300
 
 
 def test_a_tensor_reached_by_two_paths_is_numbered_before_all_its_consumers():
@@ -200,6 +231,21 @@ def _make_graphviz_report_it_missing(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(graphviz, "render", missing)
     return calls
+
+
+def test_without_dot_the_drawing_itself_renders_to_dot_text_and_displays_as_text(monkeypatch, tmp_path):
+    # the issue's example calls draw(loss).render("graph", format="svg") directly
+    _hide_dot_from_path(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    loss = two_layer_net()["loss"]
+    picture = viz.draw(loss)
+    with pytest.warns(RuntimeWarning, match="dot.*not found.*apt-get install graphviz") as record:
+        path = picture.render("graph", format="svg")  # no exception escapes
+    assert len(record) == 1
+    assert Path(path).read_text(encoding="utf-8") == picture.source
+    assert not (tmp_path / "graph.svg").exists()
+    shown = picture._repr_mimebundle_()  # what a notebook asks for
+    assert list(shown) == ["text/plain"] and shown["text/plain"].startswith(picture.source)
 
 
 @pytest.mark.parametrize("hide", [_hide_dot_from_path, _make_graphviz_report_it_missing])
