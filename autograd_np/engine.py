@@ -48,11 +48,14 @@ class no_grad:
 
     _state = False
 
+    def __init__(self):
+        self._tokens = []  # a stack, so one instance can be entered again while it is open
+
     def __enter__(self):
-        self._token = _GRAD_ENABLED.set(self._state)
+        self._tokens.append(_GRAD_ENABLED.set(self._state))
 
     def __exit__(self, *exc):
-        _GRAD_ENABLED.reset(self._token)
+        _GRAD_ENABLED.reset(self._tokens.pop())
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):
@@ -200,6 +203,9 @@ class Tensor:
 
     def __len__(self):
         return len(self.data)
+
+    def __iter__(self):  # rows, as a NumPy array iterates; each one is a getitem node
+        return (self[i] for i in range(len(self.data)))
 
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
@@ -394,15 +400,21 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
     return found, leaves
 
 
+def _own_array(g):
+    """A gradient handed to the user: a writeable ndarray (a VJP may return a
+    read-only broadcast view, as sum's does, or a NumPy scalar for 0-d input)."""
+    if type(g) is not np.ndarray:
+        return np.array(g)
+    return g if g.flags.writeable else g.copy()
+
+
 def backward(outputs, grad_outputs=None, retain_graph=False):
     """``Tensor.backward`` for several outputs at once: accumulates into ``.grad``."""
     grads, leaves = _run(outputs, grad_outputs, retain_graph, create_graph=False)
     for k, leaf in leaves.items():
         g = grads[k]
-        if not g.flags.writeable:  # e.g. a broadcast view from sum's VJP: give the user a real array
-            g = g.copy()
         # a new array, never in place: gradients may alias each other (x + y)
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        leaf.grad = _own_array(g if leaf.grad is None else leaf.grad + g)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -427,7 +439,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} ({x.name or tuple(x.shape)}) is not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
-        result.append(g if g is None or isinstance(g, Tensor) else Tensor(g))
+        result.append(g if g is None or isinstance(g, Tensor) else Tensor(_own_array(g)))
     return result[0] if single_in else result
 
 

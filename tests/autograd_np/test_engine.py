@@ -318,6 +318,36 @@ def test_several_outputs_where_one_feeds_another():
     assert x.grad == 10.0
 
 
+def test_one_no_grad_instance_can_be_entered_twice():
+    off = ag.no_grad()
+    with off:
+        with off:
+            assert not ag.is_grad_enabled()
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+    assert ag.tanh(leaf([1.0])).requires_grad
+
+
+def test_iterating_a_tensor_gives_its_rows_and_stops():
+    x = leaf(np.arange(6.0).reshape(3, 2))
+    rows = list(x)
+    assert len(rows) == 3 and all(r.shape == (2,) for r in rows)
+    ag.sum(rows[0] * 1.0 + rows[2] * 2.0).backward()
+    np.testing.assert_array_equal(x.grad, [[1, 1], [0, 0], [2, 2]])
+
+
+def test_gradients_handed_out_are_writeable_ndarrays_even_for_0d_leaves():
+    s = leaf(2.0)
+    (s * s).backward()
+    (s * s).backward()  # accumulated: still an array
+    assert type(s.grad) is np.ndarray and s.grad.shape == () and s.grad == 8.0
+    x = leaf(np.ones((2, 3)))
+    g = ag.grad(ag.sum(x), x)  # sum's VJP broadcasts: a read-only view inside the engine
+    assert g.data.flags.writeable and type(g.data) is np.ndarray
+    g.data[0, 0] = 5.0  # the user's own array: writing to it changes nothing else
+    assert ag.grad(ag.sum(x), x).data[0, 0] == 1.0
+
+
 def test_tensor_cannot_be_subclassed():
     with pytest.raises(TypeError, match="cannot be subclassed"):
         class Parameter(ag.Tensor):  # noqa: F841
