@@ -8,7 +8,8 @@ Every loader returns ``(x_train, t_train), (x_test, t_test)`` like the seeds'
     (x, t), (xt, tt) = nets.datasets.load_digits()   # 1,437 / 360 images of 64 pixels
 
 Problems (a missing folder or file, a corrupt or truncated file, a wrong
-magic number, image and label counts that differ) raise ``DatasetError``
+magic number, no images, image and label counts that differ, labels out of
+range, train and test images of different sizes) raise ``DatasetError``
 naming the file; no loader ever returns garbage.
 """
 from __future__ import annotations
@@ -131,19 +132,49 @@ def load_mnist(path, normalize: bool = True, flatten: bool = True, one_hot_label
     folder = Path(path)
     if not folder.is_dir():
         raise DatasetError(f"{folder}: data folder not found" if not folder.exists() else f"{folder}: not a folder")
-    out = []
-    for side in ("train", "test"):
-        img_path, lab_path = _find(folder, _FILES[f"{side}_images"]), _find(folder, _FILES[f"{side}_labels"])
-        x = read_idx(img_path, expect_ndim=3)
-        t = read_idx(lab_path, expect_ndim=1)
-        if x.dtype != np.uint8:
-            raise DatasetError(f"{img_path}: images must be unsigned bytes, found {x.dtype}")
-        if len(x) != len(t):
-            raise DatasetError(f"{img_path} holds {len(x)} images but {lab_path} holds {len(t)} labels")
-        if t.size and (t.min() < 0 or t.max() > 9):
-            raise DatasetError(f"{lab_path}: label {int(t.max())} out of range 0..9")
-        out.append(_finish(x, t, normalize, flatten, one_hot_label, 255.0, 10, np.dtype(dtype).type))
-    return out[0], out[1]
+    (x, t, x_path), (xt, tt, xt_path) = (_read_side(folder, side) for side in ("train", "test"))
+    if x.shape[1:] != xt.shape[1:]:  # a model fitted on one shape would score garbage on the other
+        raise DatasetError(f"{x_path} holds {_dims(x)} images but {xt_path} holds {_dims(xt)} images")
+    f = np.dtype(dtype).type
+    return (_finish(x, t, normalize, flatten, one_hot_label, 255.0, 10, f),
+            _finish(xt, tt, normalize, flatten, one_hot_label, 255.0, 10, f))
+
+
+def _dims(x) -> str:
+    """An image array's height x width, as the messages print it."""
+    return " x ".join(map(str, x.shape[1:]))
+
+
+def _read_side(folder: Path, side: str):
+    """``(images, labels, image file)`` of one side ("train" or "test"), checked
+    on their own: byte pixels, at least one non-empty image, one label 0..9 per image."""
+    img_path, lab_path = _find(folder, _FILES[f"{side}_images"]), _find(folder, _FILES[f"{side}_labels"])
+    x = read_idx(img_path, expect_ndim=3)
+    t = read_idx(lab_path, expect_ndim=1)
+    if x.dtype != np.uint8:
+        raise DatasetError(f"{img_path}: images must be unsigned bytes, found {x.dtype}")
+    if len(x) == 0:
+        raise DatasetError(f"{img_path}: no images (the header says 0)")
+    if x.size == 0:
+        raise DatasetError(f"{img_path}: images of {_dims(x)} pixels hold no data")
+    if t.dtype.kind not in "iu":  # a float label would be truncated silently by the int64 cast
+        raise DatasetError(f"{lab_path}: labels must be integers, found {t.dtype}")
+    if len(x) != len(t):
+        raise DatasetError(f"{img_path} holds {len(x)} images but {lab_path} holds {len(t)} labels")
+    _check_labels(t, lab_path, classes=10)
+    return x, t, img_path
+
+
+def _check_labels(t, path, classes: int):
+    """Every label in 0..classes-1, or a DatasetError quoting the offending
+    values themselves (a few, sorted: a -1 as much as a 12)."""
+    bad = (t < 0) | (t >= classes)
+    if not bad.any():
+        return
+    values = np.unique(t[bad])
+    shown = ", ".join(str(int(v)) for v in values[:5]) + (", ..." if len(values) > 5 else "")
+    raise DatasetError(f"{path}: label{'s' if len(values) > 1 else ''} {shown} out of range 0..{classes - 1} "
+                       f"({int(bad.sum())} of {len(t)} labels)")
 
 
 def load_fashion_mnist(path=None, **kwargs):

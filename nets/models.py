@@ -17,6 +17,7 @@ import numpy as np
 import autograd_np as ag
 
 from . import init as _init
+from .gradient_check import float64_copy
 from .layers import Affine, BatchNorm, Dropout, activation as _activation
 from .module import Module
 
@@ -107,11 +108,19 @@ class TwoLayerNet(Module):
 
     def numerical_gradient(self, x, t, eps=1e-4) -> dict:
         """The seeds' slow way: central differences of ``loss`` for every
-        parameter element (``ag.numerical_gradient``).  For checking only."""
+        parameter element (``ag.numerical_gradient``).  For checking only.
+
+        Computed on a float64 copy of the net, ``x`` and ``t`` (as
+        ``nets.gradient_check`` does): in float32 the rounding of the loss
+        alone is about as large as the gradients.  The net itself is not
+        perturbed; the gradients come back in the parameters' dtype, like
+        ``gradient``'s."""
+        net, x, t = float64_copy(self, x, t)
         grads = {}
         with ag.no_grad():
-            for key, p in self.tensors.items():
-                grads[key] = ag.numerical_gradient(lambda _: self.loss(x, t).item(), p.data, eps)
+            for key, p in net.tensors.items():
+                num = ag.numerical_gradient(lambda _: net.loss(x, t).item(), p.data, eps)
+                grads[key] = num.astype(self.tensors[key].dtype, copy=False)
         return grads
 
     def config(self):

@@ -197,3 +197,38 @@ def test_gradcheck_explain_prints_the_backward_steps(capsys):
         assert f"-> {name}" in steps
     code, out, err = run(["gradcheck", "--layers", "64,6,10"], capsys)
     assert code == 0 and "ag.explain" not in out and "rule:" not in out
+
+
+def test_train_out_that_is_a_file_is_one_line(tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    code, out, err = run(["train", "--dataset", "digits", "--epochs", "1", "--out", str(taken)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"nets: error: --out {taken}: ") and "not a folder" in err
+    assert taken.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("where", ["/proc/nope", "under-a-file"])
+def test_train_out_that_cannot_be_created_is_one_line(where, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    path = "/proc/nope" if where == "/proc/nope" else str(tmp_path / "file" / "run")
+    code, out, err = run(["train", "--dataset", "digits", "--epochs", "1", "--out", path], capsys)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"nets: error: --out {path}: cannot create the folder")
+
+
+def test_resume_with_another_optimizer_is_one_line(tmp_path, capsys):
+    out_dir = tmp_path / "run"
+    common = ["train", "--dataset", "digits", "--layers", "64,8,10", "--out", str(out_dir), "--quiet",
+              "--no-progress"]
+    code, out, err = run(common + ["--epochs", "1", "--optimizer", "adam"], capsys)
+    assert code == 0, err
+    saved = (out_dir / "checkpoint.npz").read_bytes()
+    code, out, err = run(common + ["--epochs", "2", "--optimizer", "sgd", "--resume"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert str(out_dir / "checkpoint.npz") in err
+    assert "Adam (--optimizer adam)" in err and "SGD (--optimizer sgd)" in err
+    assert (out_dir / "checkpoint.npz").read_bytes() == saved  # nothing was trained or overwritten
+    code, out, err = run(common + ["--epochs", "2", "--optimizer", "adam", "--resume"], capsys)
+    assert code == 0 and "resumed" not in out  # --quiet; the same optimizer still resumes
+    assert len(nets.History.from_json(out_dir / "history.json")) == 2

@@ -116,6 +116,53 @@ def test_out_of_range_labels(tmp_path):
         load_mnist(tmp_path)
 
 
+@pytest.mark.parametrize("labels,message", [
+    ([0, -1, 2, 3, 4, 5], r"label -1 out of range 0\.\.9 \(1 of 6 labels\)"),
+    ([0, -1, 2, -1, 4, 5], r"label -1 out of range 0\.\.9 \(2 of 6 labels\)"),
+    ([0, 1, 12, 3, -3, 5], r"labels -3, 12 out of range 0\.\.9 \(2 of 6 labels\)"),
+])
+def test_out_of_range_labels_report_the_bad_values(tmp_path, labels, message):
+    make_mnist(tmp_path)
+    signed = idx_bytes(np.array(labels, dtype=np.int8), type_byte=0x09)  # signed bytes can hold -1
+    write_idx(tmp_path / "train-labels-idx1-ubyte", raw=signed)
+    with pytest.raises(DatasetError, match="train-labels-idx1-ubyte: " + message):
+        load_mnist(tmp_path)
+
+
+def test_non_integer_labels_are_an_error(tmp_path):
+    make_mnist(tmp_path)
+    floats = idx_bytes(np.array([0.5, 1, 2, 3], dtype=">f4"), type_byte=0x0D)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", raw=floats)
+    with pytest.raises(DatasetError, match="t10k-labels-idx1-ubyte: labels must be integers, found float32"):
+        load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("side", ["train", "t10k"])
+def test_image_file_with_no_images_is_an_error_naming_it(tmp_path, side):
+    make_mnist(tmp_path)
+    write_idx(tmp_path / f"{side}-images-idx3-ubyte", np.zeros((0, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / f"{side}-labels-idx1-ubyte", np.zeros(0, dtype=np.uint8))  # the counts agree
+    with pytest.raises(DatasetError, match=f"{side}-images-idx3-ubyte: no images"):
+        load_mnist(tmp_path)
+
+
+def test_images_of_no_pixels_are_an_error_naming_the_file(tmp_path):
+    make_mnist(tmp_path)
+    write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((6, 0, 28), dtype=np.uint8))
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte: images of 0 x 28 pixels"):
+        load_mnist(tmp_path)
+
+
+def test_train_and_test_images_of_different_shapes_are_an_error(tmp_path):
+    make_mnist(tmp_path)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((4, 8, 98), dtype=np.uint8))  # 784 pixels too
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte holds 28 x 28 images but "
+                                           r".*t10k-images-idx3-ubyte holds 8 x 98 images"):
+        load_mnist(tmp_path)
+    with pytest.raises(DatasetError, match="8 x 98"):
+        load_mnist(tmp_path, flatten=False)
+
+
 def test_read_idx_generic(tmp_path):
     arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
     p = tmp_path / "a.idx"

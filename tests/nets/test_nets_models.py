@@ -51,6 +51,21 @@ def test_two_layer_net_backprop_matches_numerical_gradient(batch):
     assert grads["W1"] is not net.W1.grad
 
 
+def test_two_layer_net_numerical_gradient_of_a_float32_net_is_computed_in_float64():
+    rng = np.random.default_rng(0)
+    net = nets.TwoLayerNet(20, 10, 3, rng=0)  # float32, weight_init_std 0.01: gradients ~1e-3
+    x, t = rng.random((5, 20), dtype=np.float32), np.array([0, 1, 2, 1, 0])
+    before = {k: v.copy() for k, v in net.params.items()}
+    grads = net.gradient(x, t)
+    num = net.numerical_gradient(x, t)
+    for key in ("W1", "b1", "W2", "b2"):
+        assert num[key].dtype == np.float32 and num[key].shape == net.params[key].shape, key
+        assert np.mean(np.abs(grads[key] - num[key])) < 1e-6, key
+        np.testing.assert_array_equal(net.params[key], before[key])  # the net itself is not perturbed
+        assert net.params[key].dtype == np.float32
+    assert np.abs(grads["W2"]).mean() > 1e-4  # the tolerance is well below the gradients' size
+
+
 def test_two_layer_net_loss_predict_accuracy_with_one_hot(batch):
     x, t = batch
     net = nets.TwoLayerNet(64, 6, 10, rng=1)
