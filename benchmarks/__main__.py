@@ -23,6 +23,7 @@ PLANS = {  # (warm-up, rounds, steps per round)
     "quick": {"mlp": Plan(1, 2, 1), "graph": Plan(1, 2, 2), "blas": Plan(1, 2, 1), "rss_steps": 30},
 }
 RESULTS = Path(__file__).resolve().parent / "results"
+README = RESULTS.parents[1] / "README.md"  # embeds results/latest.md
 
 
 def parse(argv):
@@ -93,6 +94,8 @@ def main(argv=None):
     (args.out / f"{name}.json").write_text(payload)
     (args.out / f"{name}.md").write_text(report.render(res, md=True))
     log(f"wrote {args.out / (name + '.json')} and {args.out / (name + '.md')}")
+    if name == "latest" and args.out == RESULTS and report.embed_in_readme(report.render(res, md=True), README):
+        log(f"updated the table in {README}")
     return res
 
 

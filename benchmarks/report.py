@@ -203,3 +203,24 @@ def render(res, md=False):
     tg = targets(res)
     parts.append(fn(["target", "status", "measured"], [list(t) for t in tg]))
     return "\n\n".join(parts) + "\n"
+
+
+README_START, README_END = "<!-- benchmarks/results/latest.md: start -->", "<!-- benchmarks/results/latest.md: end -->"
+
+
+def readme_block(md: str) -> str:
+    """``latest.md`` as the README shows it: under the README's own "Benchmarks"
+    heading, so its headings go one level down."""
+    return "\n".join("#" + line if line.startswith("## ") else line for line in md.strip().splitlines())
+
+
+def embed_in_readme(md: str, readme) -> bool:
+    """Replace the README's block between the markers with ``md``; False if the
+    README has no such block (nothing is written then)."""
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_START}\n{readme_block(md)}\n{README_END}{tail}", encoding="utf-8")
+    return True

@@ -14,6 +14,11 @@ Pictures (the same seed always gives the same drawing):
   the gradient norms fade towards the input (vanishing gradients, in blue).
 * ``mlp_highlight``: ``check_graph`` on the net while relu's derivative is
   deliberately wrong; the failing nodes are marked red.
+* ``anomaly_highlight``: ``detect_anomaly`` stops a backward pass at ``sqrt``,
+  whose derivative is infinite at 0; the node is marked red, the message is
+  the caption.
+* ``fused_vs_composed``: softmax-with-loss as one fused op beside the same
+  math composed of primitive ops, from the same logits.
 """
 import argparse
 import sys
@@ -62,6 +67,35 @@ def wrong_relu_report():
     return loss, report
 
 
+def anomaly_error():
+    """(loss, AnomalyError): sqrt is fine at 0 in forward, its derivative is not."""
+    rng = np.random.default_rng(0)
+    x = ag.Tensor(rng.standard_normal((4, 3)), name="x")
+    W = ag.Tensor(rng.standard_normal((3, 2)), requires_grad=True, name="W")
+    with ag.detect_anomaly():
+        loss = ag.sum(ag.sqrt(ag.relu(x @ W)))  # relu leaves zeros: 1 / (2 sqrt(0)) in backward
+        loss.name = "loss"
+        try:
+            loss.backward()
+        except ag.AnomalyError as err:
+            return loss, err
+    raise AssertionError("detect_anomaly did not stop the inf")
+
+
+def fused_and_composed():
+    """softmax_cross_entropy(z, t) and the same loss from primitives: -sum(t * (z - logsumexp(z))) / N."""
+    rng = np.random.default_rng(0)
+    z = ag.Tensor(rng.standard_normal((4, 3)), requires_grad=True, name="logits")
+    t = np.eye(3)[[0, 2, 1, 0]]
+    fused = ag.softmax_cross_entropy(z, t)
+    fused.name = "fused"
+    shifted = z - ag.max(z, axis=1, keepdims=True)
+    log_probs = shifted - ag.log(ag.sum(ag.exp(shifted), axis=1, keepdims=True))
+    composed = -ag.sum(log_probs * t) / len(t)
+    composed.name = "composed"
+    return fused, composed
+
+
 def pictures():
     """name -> (tensor, draw options)."""
     out = {"two_layer_graph": (readme_two_layer(np.random.default_rng(0)), {})}
@@ -73,6 +107,9 @@ def pictures():
     out["deep_sigmoid_grads"] = (deep, {"collapse": True, "show_grads": True})
     loss, report = wrong_relu_report()
     out["mlp_highlight"] = (loss, {"highlight": report})
+    loss, err = anomaly_error()
+    out["anomaly_highlight"] = (loss, {"highlight": err})
+    out["fused_vs_composed"] = (fused_and_composed(), {})
     return out
 
 
@@ -82,8 +119,9 @@ def main(argv=None):
     parser.add_argument("--format", default="svg", choices=("svg", "png", "pdf"))
     parser.add_argument("--keep-dot", action="store_true", help="keep the .dot text next to each picture")
     args = parser.parse_args(argv)
-    for name, (tensor, options) in pictures().items():
-        path = ag.viz.render(tensor, path=Path(args.out) / f"{name}.{args.format}", format=args.format, **options)
+    for name, (tensors, options) in pictures().items():
+        tensors = tensors if isinstance(tensors, tuple) else (tensors,)
+        path = ag.viz.render(*tensors, path=Path(args.out) / f"{name}.{args.format}", format=args.format, **options)
         if path.suffix == ".dot":  # Graphviz is missing: render warned and kept the text
             print(f"wrote {path} (no picture: Graphviz's dot is missing)")
             continue

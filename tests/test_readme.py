@@ -27,3 +27,11 @@ def test_readme_op_table_is_current():
     text = README.read_text()
     table = re.search(r"<!-- ops-table-start -->\n(.*?)\n<!-- ops-table-end -->", text, flags=re.S).group(1)
     assert table == ops_markdown(), "regenerate it: python -m autograd_np.testing"
+
+
+def test_readme_embeds_the_latest_benchmark_tables():
+    from benchmarks import report
+    latest = (README.parent / "benchmarks" / "results" / "latest.md").read_text()
+    text = README.read_text()
+    block = text.split(report.README_START, 1)[1].split(report.README_END, 1)[0]
+    assert block.strip() == report.readme_block(latest)  # `make bench` rewrites both together

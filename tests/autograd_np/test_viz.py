@@ -690,16 +690,19 @@ def test_dot_snapshots_of_a_small_multilayernet():
 
 def test_the_docs_pictures_script_draws_every_picture(tmp_path):
     """examples/draw_graphs.py regenerates docs/*.svg; the README shows docs/two_layer_graph.svg."""
-    pytest.importorskip("nets")
     import importlib.util
-    from pathlib import Path
     root = Path(__file__).resolve().parents[2]
     spec = importlib.util.spec_from_file_location("draw_graphs", root / "examples" / "draw_graphs.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     assert script.main(["--out", str(tmp_path)]) == 0
-    names = ["two_layer_graph", "mlp_modules", "mlp_collapsed", "mlp_grads", "deep_sigmoid_grads", "mlp_highlight"]
+    names = ["two_layer_graph", "mlp_modules", "mlp_collapsed", "mlp_grads", "deep_sigmoid_grads", "mlp_highlight",
+             "anomaly_highlight", "fused_vs_composed"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.svg" for n in names)  # no .dot left over
     assert ">check_graph: 6 nodes checked, 2 failing: relu</text>" in (tmp_path / "mlp_highlight.svg").read_text()
     assert ag.OPS["relu"].vjp.__name__ != "<lambda>"  # the deliberately wrong derivative was put back
+    anomaly = (tmp_path / "anomaly_highlight.svg").read_text()
+    assert "sqrt (backward)" in anomaly and anomaly.count(viz.MARK_COLOR) >= 1
+    both = (tmp_path / "fused_vs_composed.svg").read_text()
+    assert ">fused</text>" in both and ">composed</text>" in both and ">logits</text>" in both
     assert (root / "docs" / "two_layer_graph.svg").exists()
