@@ -319,8 +319,10 @@ def _seed(out, g, create_graph):
 
 
 def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=None):
-    """Back-propagate; return {id(tensor): gradient} for the leaves and ``wanted``.
+    """Back-propagate; return ({tensor: gradient} for the leaves and ``wanted``, [leaves]).
 
+    Dicts are keyed by the tensors themselves: their hash is their identity, and
+    a dict compares a key by identity before ``==`` (which is elementwise here).
     ``trace``, a list, receives ``(node, upstream_grad, input_index, input_grad)``
     for every gradient sent (``ag.explain`` reads it)."""
     for out in outputs:
@@ -328,31 +330,34 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
             raise RuntimeError("backward: the output does not require grad (no input requires grad, "
                                "or it was computed under no_grad)")
     F = GRAPH_OPS if create_graph else RAW_OPS
-    grads, leaves = {}, {}
+    grads, leaves = {}, []
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise ValueError(f"backward: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
         g = _seed(out, g, create_graph)
-        grads[id(out)] = grads[id(out)] + g if id(out) in grads else g
-        if out._op is None:
-            leaves[id(out)] = out
+        if out in grads:
+            grads[out] = grads[out] + g
+        else:
+            grads[out] = g
+            if out._op is None:
+                leaves.append(out)
     found = {}
-    wanted_ids = {id(t) for t in wanted}
+    wanted = set(wanted)
     pop = grads.pop
     checker = _ANOMALY.get() if _anomaly_blocks else None
     # Pending nodes in a max-heap on creation number: every consumer of a node was
     # created after it, so by the time a node comes off the heap all of its
     # gradient has arrived.  A node enters the heap with the first gradient sent to
     # it, so the walk visits only what the outputs depend on, without recursion.
-    heap = [(-out._seq, out) for out in {id(o): o for o in outputs if o._op is not None}.values()]
+    heap = [(-out._seq, out) for out in set(outputs) if out._op is not None]
     heapq.heapify(heap)
     push, next_node = heapq.heappush, heapq.heappop
     with (enable_grad() if create_graph else no_grad()):
         while heap:
             node = next_node(heap)[1]
-            g = pop(id(node))
-            if wanted_ids and id(node) in wanted_ids:
-                found[id(node)] = g
+            g = pop(node)
+            if wanted and node in wanted:
+                found[node] = g
             op, parents, params = node._op, node._parents, node._ctx
             if node._inputs is None:
                 raise RuntimeError(f"backward: the graph through op {op.name!r} was already freed by "
@@ -385,13 +390,12 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                     checker.check_gradient(node, i, gp)
                 if trace is not None:
                     trace.append((node, g, i, gp))
-                k = id(p)
-                if k in grads:
-                    grads[k] = grads[k] + gp
+                if p in grads:
+                    grads[p] = grads[p] + gp
                 else:
-                    grads[k] = gp
+                    grads[p] = gp
                     if p._op is None:
-                        leaves[k] = p
+                        leaves.append(p)
                     else:
                         push(heap, (-p._seq, p))
             if not retain_graph:
@@ -411,8 +415,8 @@ def _own_array(g):
 def backward(outputs, grad_outputs=None, retain_graph=False):
     """``Tensor.backward`` for several outputs at once: accumulates into ``.grad``."""
     grads, leaves = _run(outputs, grad_outputs, retain_graph, create_graph=False)
-    for k, leaf in leaves.items():
-        g = grads[k]
+    for leaf in leaves:
+        g = grads[leaf]
         # a new array, never in place: gradients may alias each other (x + y)
         leaf.grad = _own_array(g if leaf.grad is None else leaf.grad + g)
 
@@ -435,7 +439,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     found, _ = _run(outputs, grad_outputs, retain, create_graph, wanted=inputs)
     result = []
     for i, x in enumerate(inputs):
-        g = found.get(id(x))
+        g = found.get(x)
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} ({x.name or tuple(x.shape)}) is not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")

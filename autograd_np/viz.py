@@ -215,8 +215,8 @@ def _gradients(outputs, order):
     for node, upstream, _, _ in trace:  # the upstream gradient of a node is that node's own gradient
         grads.setdefault(id(node), upstream)
     for t in order:
-        if t._op is None and id(t) in found:
-            grads[id(t)] = found[id(t)]
+        if t._op is None and t in found:
+            grads[id(t)] = found[t]
     for t in roots:
         grads.setdefault(id(t), np.ones_like(t.data))
     names = ", ".join(t.name or "output" for t in roots)

@@ -4,6 +4,7 @@
     python -m benchmarks.profiling 2 --steps 2000      # the 200-op chain
     python -m benchmarks.profiling 1a --contender numpy --sort tottime --top 30
     python -m benchmarks.profiling 1a --decompose      # graph vs kernels vs reference, interleaved
+    python -m benchmarks.profiling 2 --decompose       # the same per op of the chain, forward apart
 
 ``--decompose`` times, interleaved, (1) the autograd_np step, (2) the same
 NumPy work done by calling the engine's registered forwards and VJPs directly
@@ -75,7 +76,56 @@ class KernelsOnly:
             b -= self.lr * gb
 
 
+def chain_kernels_only(x0):
+    """Workload 2's NumPy work without the engine: each op's registered forward,
+    then its VJP in reverse order, called by hand on arrays."""
+    from autograd_np.engine import OPS, RAW_OPS
+    steps = [(OPS[name], c) for name, c in CHAIN_OPS]
+
+    def run():
+        x, saved = x0, []
+        for op, c in steps:
+            args = (x,) if c is None else (x, c)
+            y = op.forward(*args)
+            saved.append((op, y, args))
+            x = y
+        g = np.ones_like(x)
+        for op, y, args in reversed(saved):
+            extra = {"needs": [True, False]} if op.wants_needs else {}
+            g = op.vjp(RAW_OPS, g, y, *args, **extra)
+            g = g[0] if type(g) is tuple else g
+        return g
+    return run
+
+
+def chain_forward_only(x0):
+    """Workload 2 through autograd_np, forward (recording) only: no backward."""
+    import autograd_np as ag
+    from .contenders import apply_chain
+    x = ag.Tensor(x0.copy(), requires_grad=True)
+    fns = {"sigmoid": ag.sigmoid, "tanh": ag.tanh}
+    return lambda: ag.sum(apply_chain(x, CHAIN_OPS, fns))
+
+
+def decompose_chain(plan):
+    mods, _ = C.load({"autograd_np", "numpy"})
+    x0 = chain_input()
+    runs = {"autograd_np": mods["autograd_np"].make_chain(CHAIN_OPS, x0), "forward only": chain_forward_only(x0),
+            "kernels only": chain_kernels_only(x0), "reference": mods["numpy"].make_chain(CHAIN_OPS, x0)}
+    timings = interleave({name: (lambda f: lambda i: f())(f) for name, f in runs.items()}, plan)
+    per_op = {name: t.median / len(CHAIN_OPS) for name, t in timings.items()}
+    print(f"2: {len(CHAIN_OPS)}-op chain on {chain_input().shape}; per op, medians of "
+          f"{plan.rounds * plan.per_round} interleaved runs")
+    for name, t in per_op.items():
+        print(f"  {name:14s} {t * 1e6:6.2f} us  {t / per_op['reference']:.3f}x reference")
+    ag, fwd, k = per_op["autograd_np"], per_op["forward only"], per_op["kernels only"]
+    print(f"  per op: engine overhead {(ag - k) * 1e6:.2f} us (recording + backward walk), "
+          f"backward walk with its kernels {(ag - fwd) * 1e6:.2f} us, kernels {k * 1e6:.2f} us")
+
+
 def decompose(workload, plan):
+    if workload == "2":
+        return decompose_chain(plan)
     net = next(n for n in MLPS if n.key == workload)
     mods, _ = C.load({"autograd_np", "numpy"})
     params = init_params(net.sizes, net.init)
@@ -100,7 +150,7 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--sort", default="tottime", choices=["tottime", "cumulative", "ncalls"])
     p.add_argument("--top", type=int, default=25)
-    p.add_argument("--decompose", action="store_true", help="graph overhead vs kernels vs reference (1a-1c)")
+    p.add_argument("--decompose", action="store_true", help="graph overhead vs kernels vs reference")
     a = p.parse_args(argv)
     if a.decompose:
         return decompose(a.workload, Plan(10, 40, 5))

@@ -12,10 +12,12 @@ def sigmoid(x):
     ``x`` is floored just above minus the log of the dtype's largest number, so exp
     never overflows (no warning, no inf); where the cap applies the true value
     is below 1e-38 (float32) or 1e-307 (float64), and so is the error."""
-    x = np.asarray(x)
-    if x.dtype.type not in _EXP_CAP:
+    x = x if type(x) is np.ndarray else np.asarray(x)
+    caps = _EXP_CAP.get(x.dtype.type)
+    if caps is None:  # integers and booleans are computed in float64
         x = x.astype(np.float64)
-    cap, one = _EXP_CAP[x.dtype.type]
+        caps = _EXP_CAP[np.float64]
+    cap, one = caps
     z = np.negative(x)
     if type(z) is not np.ndarray:  # NumPy returns a scalar for 0-d input
         z = np.array(z)
