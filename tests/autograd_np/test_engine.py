@@ -1,6 +1,7 @@
 """Properties of the engine beyond single-op gradients: graph recording,
 accumulation, no_grad, retain_graph, higher order, deep graphs, errors, dtypes."""
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -85,6 +86,58 @@ def test_intermediate_gradients_are_released_during_backward():
     y = ag.sum(h * 2)
     y.backward()
     assert h.grad is None  # only leaves keep .grad
+
+
+def _deep(x, W, layers=5):
+    h = x
+    for _ in range(layers):
+        h = ag.tanh(h @ W)
+    return ag.sum(h)
+
+
+def test_backward_releases_the_activations_nobody_holds():
+    rng = np.random.default_rng(0)
+    W = leaf(rng.standard_normal((200, 200)) * 0.1)
+    x = rng.standard_normal((200, 200))  # each activation: 320 KB
+    tracemalloc.start()
+    try:
+        loss = _deep(x, W)
+        after_forward = tracemalloc.get_traced_memory()[0]
+        loss.backward()
+        W.grad = None
+        after_backward = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert after_forward - after_backward > 8 * 320_000  # 10 activations, less what pictures keep
+    with pytest.raises(RuntimeError, match="already freed"):
+        loss.backward()
+
+
+def test_a_held_activation_keeps_its_values_and_the_picture_is_unchanged():
+    rng = np.random.default_rng(1)
+    W = leaf(rng.standard_normal((40, 40)) * 0.1, name="W")
+    h = ag.tanh(rng.standard_normal((40, 40)) @ W)  # 12.8 KB: above RELEASE_BYTES
+    h.name = "h"
+    kept = h.data.copy()
+    loss = ag.sum(ag.sigmoid(h @ W))
+    before = ag.viz.to_dot(loss)
+    loss.backward()
+    np.testing.assert_array_equal(h.data, kept)
+    assert ag.viz.to_dot(loss) == before  # same nodes, labels and edges: stand-ins keep shape, dtype, name
+    stand_in = loss.parents[0].parents[0].parents[0]
+    assert stand_in is not h and stand_in.name == "h" and stand_in.shape == h.shape
+    assert not stand_in.data.flags.writeable
+
+
+def test_retain_graph_keeps_the_tensors_themselves():
+    rng = np.random.default_rng(2)
+    W = leaf(rng.standard_normal((40, 40)))
+    h = ag.tanh(rng.standard_normal((40, 40)) @ W)
+    loss = ag.sum(h * h)
+    loss.backward(retain_graph=True)
+    assert loss.parents[0].parents[0] is h
+    loss.backward()  # the second, freeing pass still works and gives the same gradient again
+    assert loss.parents[0].parents[0] is not h
 
 
 # --- no_grad ------------------------------------------------------------------
