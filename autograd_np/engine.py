@@ -330,17 +330,13 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
             raise RuntimeError("backward: the output does not require grad (no input requires grad, "
                                "or it was computed under no_grad)")
     F = GRAPH_OPS if create_graph else RAW_OPS
-    grads, leaves = {}, []
+    grads = {}
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise ValueError(f"backward: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
         g = _seed(out, g, create_graph)
-        if out in grads:
-            grads[out] = grads[out] + g
-        else:
-            grads[out] = g
-            if out._op is None:
-                leaves.append(out)
+        grads[out] = grads[out] + g if out in grads else g
+    leaves = [out for out in dict.fromkeys(outputs) if out._op is None]  # outputs that are leaves, once each
     found = {}
     wanted = set(wanted)
     pop = grads.pop
