@@ -115,8 +115,8 @@ def test_backward_releases_the_activations_nobody_holds():
 
 def test_a_held_activation_keeps_its_values_and_the_picture_is_unchanged():
     rng = np.random.default_rng(1)
-    W = leaf(rng.standard_normal((40, 40)) * 0.1, name="W")
-    h = ag.tanh(rng.standard_normal((40, 40)) @ W)  # 12.8 KB: above RELEASE_BYTES
+    W = leaf(rng.standard_normal((100, 100)) * 0.1, name="W")
+    h = ag.tanh(rng.standard_normal((100, 100)) @ W)  # 80 KB: above RELEASE_BYTES
     h.name = "h"
     kept = h.data.copy()
     loss = ag.sum(ag.sigmoid(h @ W))
@@ -131,8 +131,8 @@ def test_a_held_activation_keeps_its_values_and_the_picture_is_unchanged():
 
 def test_retain_graph_keeps_the_tensors_themselves():
     rng = np.random.default_rng(2)
-    W = leaf(rng.standard_normal((40, 40)))
-    h = ag.tanh(rng.standard_normal((40, 40)) @ W)
+    W = leaf(rng.standard_normal((100, 100)))
+    h = ag.tanh(rng.standard_normal((100, 100)) @ W)
     loss = ag.sum(h * h)
     loss.backward(retain_graph=True)
     assert loss.parents[0].parents[0] is h
