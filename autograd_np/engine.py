@@ -310,12 +310,23 @@ def _seed(out, g, create_graph):
         if out.data.size != 1:
             raise RuntimeError(f"backward: output has shape {out.shape}; a non-scalar output needs "
                                "an explicit grad (grad_outputs) of that shape")
-        g = np.ones(out.data.shape, out.data.dtype)  # not ones_like: a Python wrapper, 1 us slower
+        g = _one(out.data.shape, out.data.dtype)
     elif np.shape(g) != out.shape:
         raise ShapeError(f"backward: grad of shape {np.shape(g)} does not match output of shape {out.shape}")
-    if create_graph:
-        return g if isinstance(g, Tensor) else Tensor(g)
-    return np.asarray(_raw(g), dtype=out.dtype)
+    elif not (create_graph and isinstance(g, Tensor)):  # a Tensor seed stays one only for create_graph
+        g = np.asarray(_raw(g), dtype=out.dtype)
+    return Tensor(g) if create_graph and not isinstance(g, Tensor) else g
+
+
+_ONES = {}  # (shape, dtype) -> read-only 1: the seed of every scalar loss (VJPs never write to gy)
+
+
+def _one(shape, dtype):
+    one = _ONES.get((shape, dtype))
+    if one is None:
+        one = _ONES[shape, dtype] = np.ones(shape, dtype)
+        one.flags.writeable = False
+    return one
 
 
 def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=None):
@@ -336,18 +347,22 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
     for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
         g = _seed(out, g, create_graph)
         grads[out] = grads[out] + g if out in grads else g
-    leaves = [out for out in dict.fromkeys(outputs) if out._op is None]  # outputs that are leaves, once each
+    # Pending nodes in a max-heap on creation number: every consumer of a node was
+    # created after it, so by the time a node comes off the heap all of its
+    # gradient has arrived.  A node enters the heap with the first gradient sent to
+    # it, so the walk visits only what the outputs depend on, without recursion.
+    heap, leaves = [], []
+    for out in dict.fromkeys(outputs):  # each output once
+        if out._op is None:
+            leaves.append(out)
+        else:
+            heap.append((-out._seq, out))
+    heapq.heapify(heap)
     found = {}
     wanted = set(wanted)
     pop = grads.pop
     checker = _ANOMALY.get() if _anomaly_blocks else None
     relink = []  # nodes with a large intermediate input, given a value-less stand-in at the end
-    # Pending nodes in a max-heap on creation number: every consumer of a node was
-    # created after it, so by the time a node comes off the heap all of its
-    # gradient has arrived.  A node enters the heap with the first gradient sent to
-    # it, so the walk visits only what the outputs depend on, without recursion.
-    heap = [(-out._seq, out) for out in set(outputs) if out._op is not None]
-    heapq.heapify(heap)
     push, next_node = heapq.heappush, heapq.heappop
     with (enable_grad() if create_graph else no_grad()):
         while heap:

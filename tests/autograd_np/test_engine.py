@@ -401,6 +401,19 @@ def test_gradients_handed_out_are_writeable_ndarrays_even_for_0d_leaves():
     assert ag.grad(ag.sum(x), x).data[0, 0] == 1.0
 
 
+def test_an_explicit_seed_is_cast_to_the_output_dtype_and_never_written_to():
+    x = ag.Tensor(np.ones(3, np.float32), requires_grad=True)
+    seed = ag.Tensor(np.array([1.0, 2.0, 3.0]))  # float64, as a tensor
+    (x * 2.0).backward(seed)
+    assert x.grad.dtype == np.float32 and list(x.grad) == [2.0, 4.0, 6.0]
+    assert list(seed.data) == [1.0, 2.0, 3.0]
+    s = ag.sum(x)
+    s.backward()
+    s2 = ag.sum(x * 1.0)
+    s2.backward()  # the shared scalar seed is read-only: a VJP writing to gy would fail loudly
+    assert list(x.grad) == [4.0, 6.0, 8.0]
+
+
 def test_tensor_cannot_be_subclassed():
     with pytest.raises(TypeError, match="cannot be subclassed"):
         class Parameter(ag.Tensor):  # noqa: F841
