@@ -310,7 +310,8 @@ def _seed(out, g, create_graph):
         if out.data.size != 1:
             raise RuntimeError(f"backward: output has shape {out.shape}; a non-scalar output needs "
                                "an explicit grad (grad_outputs) of that shape")
-        g = _one(out.data.shape, out.data.dtype)
+        # shared and read-only in a plain backward; under create_graph it may come back as a result
+        g = np.ones(out.data.shape, out.data.dtype) if create_graph else _one(out.data.shape, out.data.dtype)
     elif np.shape(g) != out.shape:
         raise ShapeError(f"backward: grad of shape {np.shape(g)} does not match output of shape {out.shape}")
     elif not (create_graph and isinstance(g, Tensor)):  # a Tensor seed stays one only for create_graph
@@ -359,10 +360,9 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
             heap.append((-out._seq, out))
     heapq.heapify(heap)
     found = {}
-    wanted = set(wanted)
+    wanted = {t for t in wanted if type(t) is Tensor}  # (arrays are unhashable, and get no gradient)
     pop = grads.pop
     checker = _ANOMALY.get() if _anomaly_blocks else None
-    relink = []  # nodes with a large intermediate input, given a value-less stand-in at the end
     push, next_node = heapq.heappush, heapq.heappop
     with (enable_grad() if create_graph else no_grad()):
         while heap:
@@ -394,9 +394,6 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                 if gp is None or type(p) is not Tensor or not p.requires_grad:
                     continue
                 data = p.data
-                if not retain_graph and p._op is not None and data.nbytes >= RELEASE_BYTES and \
-                        (not relink or relink[-1] is not node):
-                    relink.append(node)
                 if gp.shape != data.shape:  # undo NumPy broadcasting, for every op
                     gp = F.sum_to(gp, shape=data.shape)
                 if gp.dtype is not data.dtype and gp.dtype != data.dtype:
@@ -415,50 +412,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                         push(heap, (-p._seq, p))
             if not retain_graph:
                 node._inputs = None  # drop the saved inputs; the structure stays for pictures
-    _release_values(relink)
     found.update(grads)  # what is left are the leaves' gradients
     return found, leaves
-
-
-RELEASE_BYTES = 1 << 16  # smaller values are not worth a stand-in (it costs about what copying 64 KiB does)
-
-
-def _release_values(nodes):
-    """After a backward that frees the graph: link ``nodes`` to stand-ins of
-    their large intermediate inputs instead of the tensors themselves.
-
-    A stand-in keeps everything a picture needs (op, links, name, shape and
-    dtype; its ``data`` is a read-only zero-strided array, no values), so an
-    activation is freed once nobody else holds its tensor.  A tensor you hold
-    keeps its values: only the graph's links are swapped."""
-    made = {}
-    for node in reversed(nodes):  # oldest first: a stand-in copies links that were already swapped
-        node._parents = tuple([_stand_in(p, made) if type(p) is Tensor and p._op is not None
-                               and p.data.nbytes >= RELEASE_BYTES else p for p in node._parents])
-
-
-def _stand_in(t, made):
-    s = made.get(t)
-    if s is None:
-        s = made[t] = Tensor.__new__(Tensor)
-        s.data = _no_values(t.data.shape, t.data.dtype)
-        s.grad, s.requires_grad, s.name = None, t.requires_grad, t.name
-        s._op, s._parents, s._ctx, s._seq, s._inputs = t._op, t._parents, t._ctx, t._seq, None
-        s._module = getattr(t, "_module", None)  # what pictures group by
-    return s
-
-
-_NO_VALUES = {}  # (shape, dtype) -> a read-only array of that shape that holds one zero
-
-
-def _no_values(shape, dtype):
-    a = _NO_VALUES.get((shape, dtype))
-    if a is None:
-        if len(_NO_VALUES) > 256:  # bounded: shapes differ between models, not between steps
-            _NO_VALUES.clear()
-        a = _NO_VALUES[shape, dtype] = np.ndarray(shape, dtype, buffer=np.zeros(1, dtype), strides=(0,) * len(shape))
-        a.flags.writeable = False
-    return a
 
 
 def _own_array(g):
@@ -496,7 +451,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     found, _ = _run(outputs, grad_outputs, retain, create_graph, wanted=inputs)
     result = []
     for i, x in enumerate(inputs):
-        g = found.get(x)
+        g = found.get(x) if type(x) is Tensor else None
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} ({x.name or tuple(x.shape)}) is not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")

@@ -225,7 +225,7 @@ def fit(model: Module, optimizer, train, test=None, *, epochs: int = 10, batch_s
             total_loss += float(loss.item()) * nb
             total_correct += _accuracy(y, tb) * nb
             seen += nb
-            del y, loss  # drop this step's graph (and what it still holds) before the next forward
+            del y, loss  # the graph holds this step's activations: drop it before the next forward
             if bar is not None:
                 bar.update(1)
                 if bar.n % 10 == 0 or bar.n == len(loader):

@@ -11,11 +11,14 @@ def sigmoid(x):
 
     ``x`` is floored just above minus the log of the dtype's largest number, so exp
     never overflows (no warning, no inf); where the cap applies the true value
-    is below 1e-38 (float32) or 1e-307 (float64), and so is the error."""
+    is below 1e-38 (float32) or 1e-307 (float64), and so is the error.  float16
+    is computed in float32 (its own cap, 11, would be far too coarse)."""
     x = x if type(x) is np.ndarray else np.asarray(x)
     caps = _EXP_CAP.get(x.dtype.type)
-    if caps is None:  # integers and booleans are computed in float64
-        x = x.astype(np.float64)
+    if caps is None:
+        if x.dtype == np.float16:  # its exp overflows at 11: compute in float32, round once
+            return sigmoid.forward(x.astype(np.float32)).astype(np.float16)
+        x = x.astype(np.float64)  # integers and booleans
         caps = _EXP_CAP[np.float64]
     cap, one = caps
     z = np.negative(x)
@@ -27,10 +30,9 @@ def sigmoid(x):
     return np.reciprocal(z, out=z)
 
 
-# exp(-x) is computed with -x capped here, so it stays finite; dtype scalars, not
-# Python numbers, so that NumPy neither promotes nor takes its slower scalar path
-_EXP_CAP = {t: (t(cap), t(1)) for t, cap in
-            [(np.float16, 11.0), (np.float32, 88.0), (np.float64, 709.0), (np.longdouble, 709.0)]}
+# exp(-x) is computed with -x capped just below log(largest number of the dtype), so it
+# stays finite; dtype scalars, not Python numbers, so NumPy takes its fast path
+_EXP_CAP = {t: (t(np.floor(np.log(np.finfo(t).max))), t(1)) for t in (np.float32, np.float64, np.longdouble)}
 
 
 @sigmoid.defvjp

@@ -7,10 +7,11 @@ from ._util import batch_size, value
 from .activations import stable_log_softmax
 
 
-def _targets(x, t, check_range=True):
+def _targets(x, t):
     """Check ``t`` against logits ``x``: rows of ``x``'s shape (one-hot, even as
     integers like the seeds' ``[0, 0, 1]``, or probabilities), else integer labels.
-    (The VJP skips the label range check: the forward pass made it.)"""
+    The VJP checks again: labels changed in place after the forward must not
+    silently index the wrong class."""
     t = np.asarray(value(t))
     if t.shape == np.shape(x):
         return (t if t.dtype.kind == "f" else t.astype(np.result_type(x))), False
@@ -20,7 +21,7 @@ def _targets(x, t, check_range=True):
                          f"shape {np.shape(x)}: need integer labels of shape {want} or one-hot rows of shape "
                          f"{np.shape(x)}")
     classes = np.shape(x)[-1]
-    if check_range and t.size and (t.min() < 0 or t.max() >= classes):
+    if t.size and (t.min() < 0 or t.max() >= classes):
         bad = t.min() if t.min() < 0 else t.max()
         raise ShapeError(f"softmax_cross_entropy: label {bad} is out of range for {classes} classes")
     return t, True
@@ -60,7 +61,7 @@ def softmax_cross_entropy(x, t):
 
 @softmax_cross_entropy.defvjp(needs=True)
 def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs):
-    tv, labels = _targets(value(x), t, check_range=False)
+    tv, labels = _targets(value(x), t)
     scale = gy / batch_size(x)
     gx = gt = None
     if needs[0]:

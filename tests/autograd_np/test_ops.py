@@ -82,3 +82,27 @@ def test_inputs_are_not_modified(name, data):
     for a, b in zip(case.args, before):
         if isinstance(a, np.ndarray):
             np.testing.assert_array_equal(a, b)
+
+
+# --- single ops, edge cases the table's strategies do not reach ---------------------
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+def test_sigmoid_is_exact_far_out_in_every_float_dtype(dtype, recwarn):
+    info = np.finfo(dtype)
+    x = np.array([-0.9 * np.log(info.max), -20.0, 0.0, 20.0, np.log(info.max)], dtype=dtype)
+    y = ag.sigmoid(x).data
+    assert y.dtype == dtype and np.all(np.isfinite(y))
+    wide = x[:2].astype(np.longdouble)
+    exact = 1 / (1 + np.exp(-wide))  # no overflow in long double this far out
+    np.testing.assert_allclose(y[:2], exact.astype(dtype), rtol=10 * float(info.eps))
+    assert y[2] == 0.5 and y[4] == 1.0
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_softmax_cross_entropy_backward_rechecks_labels_changed_in_place():
+    x = ag.Tensor(np.zeros((2, 3)), requires_grad=True)
+    t = np.array([0, 1])
+    loss = ag.softmax_cross_entropy(x, t)
+    t[0] = -1  # the forward saw valid labels; backward must not silently index the last class
+    with pytest.raises(ag.ShapeError, match="label -1 is out of range"):
+        loss.backward()
