@@ -85,12 +85,19 @@ class Op:
     tensors to match.  The VJP must not modify ``gy`` in place.  A VJP
     registered with ``defvjp(fn, needs=True)`` also receives ``needs``, one bool
     per input, and may skip (return ``None`` for) gradients nobody needs.
+
+    ``defsave(fn)`` gives an op a second forward, used when the call is
+    recorded: ``fn(*inputs, **params) -> (y, saved)``.  A plain backward passes
+    ``saved=`` to the VJP, so work the forward did (softmax-with-loss: its
+    probabilities) is not done again; under ``create_graph`` and in
+    ``check_graph`` the VJP gets no ``saved`` and computes from the inputs.
     """
 
-    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs")
+    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs", "save")
 
     def __init__(self, name, forward, rule):
         self.name, self.forward, self.rule, self.vjp, self.wants_needs = name, forward, rule, None, False
+        self.save = None
 
     @property
     def __doc__(self):  # help(ag.sigmoid) shows the forward's docstring and the derivative rule
@@ -101,6 +108,10 @@ class Op:
             return lambda fn: self.defvjp(fn, needs=needs)
         self.vjp, self.wants_needs = vjp, needs
         return vjp
+
+    def defsave(self, fn):
+        self.save = fn
+        return fn
 
     def __repr__(self):
         return f"<op {self.name}: {self.rule}>"
@@ -119,8 +130,12 @@ class Op:
                 raw.append(a.item())  # a NumPy scalar must not upcast float32 data
             else:
                 raw.append(a)
+        recording = record and _GRAD_ENABLED.get()
         try:
-            data = self.forward(*raw, **params)
+            if recording and self.save is not None:
+                data, saved = self.save(*raw, **params)
+            else:
+                data = self.forward(*raw, **params)
         except ShapeError:
             raise
         except (ValueError, TypeError, IndexError) as exc:
@@ -128,10 +143,12 @@ class Op:
         out = Tensor.__new__(Tensor)
         out.data = data if type(data) is np.ndarray else np.asarray(data)
         out.grad = out.name = None
-        if record and _GRAD_ENABLED.get():
+        if recording:
             out.requires_grad = True
             out._op, out._parents, out._ctx, out._seq = self, args, params, next(_node_counter)
             out._inputs = raw  # the arrays the VJP will need, as they were in the forward pass
+            if self.save is not None:
+                out._saved = saved
         else:
             out.requires_grad = False
             out._op = out._parents = out._inputs = out._ctx = None
@@ -163,9 +180,10 @@ class Tensor:
     with tensors on either side of every operator.
     """
 
-    # _debug and _module are set only by diagnostics (anomaly mode, nets modules); read them with getattr
+    # _saved is set only by ops with defsave; _debug and _module only by diagnostics (anomaly mode,
+    # nets modules): read those two with getattr
     __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_inputs", "_ctx", "_seq",
-                 "_debug", "_module")
+                 "_saved", "_debug", "_module")
     __array_ufunc__ = None  # make `ndarray @ Tensor` defer to Tensor.__rmatmul__
 
     def __init_subclass__(cls, **kwargs):
@@ -379,6 +397,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                 for p in parents:
                     needs.append(type(p) is Tensor and p.requires_grad)
                 params = {**params, "needs": needs}
+            if op.save is not None and not create_graph:  # what the forward already computed
+                params = {**params, "saved": node._saved}
             if checker is not None:  # anomaly mode: floating-point errors in the VJP name this node
                 args = (F, g, node, *parents) if create_graph else (F, g, node.data, *node._inputs)
                 input_grads = checker.run_vjp(node, op.vjp, args, params)
@@ -412,6 +432,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                         push(heap, (-p._seq, p))
             if not retain_graph:
                 node._inputs = None  # drop the saved inputs; the structure stays for pictures
+                if op.save is not None:
+                    node._saved = None
     found.update(grads)  # what is left are the leaves' gradients
     return found, leaves
 

@@ -9,9 +9,7 @@ from .activations import stable_log_softmax
 
 def _targets(x, t):
     """Check ``t`` against logits ``x``: rows of ``x``'s shape (one-hot, even as
-    integers like the seeds' ``[0, 0, 1]``, or probabilities), else integer labels.
-    The VJP checks again: labels changed in place after the forward must not
-    silently index the wrong class."""
+    integers like the seeds' ``[0, 0, 1]``, or probabilities), else integer labels."""
     t = np.asarray(value(t))
     if t.shape == np.shape(x):
         return (t if t.dtype.kind == "f" else t.astype(np.result_type(x))), False
@@ -50,28 +48,41 @@ def softmax_cross_entropy(x, t):
     for a single row), or one-hot / probability rows of ``x``'s shape.  The
     gradient ``(softmax(x) - t) / N`` is the seeds' ``(y - t) / batch_size``.
     """
+    return _softmax_cross_entropy_saving(x, t)[0]
+
+
+@softmax_cross_entropy.defsave
+def _softmax_cross_entropy_saving(x, t):
+    """The loss, and for backward (as the seeds' SoftmaxWithLoss keeps its ``y``):
+    the log-probabilities and the checked targets (labels copied, so a change
+    to them after the forward cannot reach the gradient)."""
     t, labels = _targets(x, t)
     logp = stable_log_softmax(x)
     n = batch_size(x)
     if labels:
         classes = logp.shape[-1]
-        return -np.sum(logp.reshape(-1, classes)[_label_index(t, classes)]) / n
-    return -np.sum(t * logp) / n
+        loss = -np.sum(logp.reshape(-1, classes)[_label_index(t, classes)]) / n
+        return loss, (logp, t.copy(), True)
+    return -np.sum(t * logp) / n, (logp, t, False)
 
 
 @softmax_cross_entropy.defvjp(needs=True)
-def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs):
-    tv, labels = _targets(value(x), t)
+def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs, saved=None):
+    if saved is None:  # create_graph (F records) or check_graph: from the inputs
+        logp = None
+        tv, labels = _targets(value(x), t)
+    else:
+        logp, tv, labels = saved
     scale = gy / batch_size(x)
     gx = gt = None
     if needs[0]:
-        p = F.softmax(x, axis=-1)
+        p = F.softmax(x, axis=-1) if logp is None else np.exp(logp)
         if labels:
             gx = (p - _one_hot(tv, value(p))) * scale
         else:  # (y - t) / N when each row of t sums to 1; exact for any t
             gx = (p * F.sum(t, axis=-1, keepdims=True) - t) * scale
     if needs[1] and not labels:
-        gt = -F.log_softmax(x, axis=-1) * scale
+        gt = -(F.log_softmax(x, axis=-1) if logp is None else logp) * scale
     return gx, gt
 
 
