@@ -31,7 +31,7 @@ import autograd_np as ag
 
 from . import datasets as _datasets
 from . import optim as _optim
-from .checkpoint import CheckpointError, load as _load_model, load_checkpoint as _load_checkpoint
+from .checkpoint import CheckpointError, load as _load_model
 from .datasets import DatasetError
 from .gradient_check import gradient_check
 from .layers import ACTIVATIONS, Affine
@@ -200,21 +200,6 @@ def _output_folder(path) -> Path:
     return out
 
 
-def _check_resume(checkpoint: Path, optimizer: str):
-    """``--resume`` needs the optimizer that wrote ``checkpoint`` (its state,
-    e.g. Adam's moments, means nothing to another); checked before training,
-    naming both, since ``fit`` only finds out with a ValueError."""
-    if not checkpoint.exists():
-        return  # fit starts afresh
-    state = _load_checkpoint(checkpoint)["optimizer_state"]
-    saved, wanted = (state or {}).get("type"), _optim.OPTIMIZERS[optimizer].__name__
-    if saved is not None and saved != wanted:
-        names = {cls.__name__: name for name, cls in _optim.OPTIMIZERS.items()}
-        flag = f" (--optimizer {names[saved]})" if saved in names else ""
-        raise UsageError(f"--resume: {checkpoint} was written by {saved}{flag}, not {wanted} "
-                         f"(--optimizer {optimizer}): resume with the same optimizer or train into another --out")
-
-
 def cmd_train(args) -> int:
     (x, t), (xt, tt) = _load_data(args)
     sizes = _sizes(args, x)
@@ -226,8 +211,6 @@ def cmd_train(args) -> int:
     model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
                           batchnorm=args.batchnorm, rng=args.seed)
     opt = _optim.create(args.optimizer, model.parameters(), lr=args.lr)
-    if args.resume:
-        _check_resume(out / "checkpoint.npz", args.optimizer)
     print(f"training {'-'.join(map(str, sizes))} {args.activation} on {args.dataset} ({len(x)} train / "
           f"{len(xt)} test) with {args.optimizer} lr={opt.lr:g}, {epochs} epochs of batch {batch_size}, "
           f"seed {args.seed}", flush=True)

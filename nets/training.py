@@ -23,9 +23,9 @@ import numpy as np
 
 import autograd_np as ag
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data import DataLoader
-from .module import Module, accuracy as _accuracy
+from .module import Module, StateDictError, accuracy as _accuracy
 
 __all__ = ["History", "fit", "evaluate", "plot_history"]
 
@@ -189,9 +189,13 @@ def fit(model: Module, optimizer, train, test=None, *, epochs: int = 10, batch_s
 
     if resume and checkpoint is not None and Path(checkpoint).exists():
         ck = load_checkpoint(checkpoint)
-        model.load_state_dict(ck["model_state"])
-        if ck["optimizer_state"] is not None:
-            optimizer.load_state_dict(ck["optimizer_state"])
+        try:  # another architecture or optimizer: say which file, not just which state
+            model.load_state_dict(ck["model_state"])
+            if ck["optimizer_state"] is not None:
+                optimizer.load_state_dict(ck["optimizer_state"])
+        except (ValueError, StateDictError) as exc:
+            raise CheckpointError(f"{checkpoint}: cannot resume from it: {exc}; resume with the same "
+                                  "layers and optimizer, or start afresh elsewhere") from None
         rng = ck["rng"]
         if "loader" in rng:
             loader.rng.bit_generator.state = rng["loader"]

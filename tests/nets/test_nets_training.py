@@ -290,3 +290,15 @@ def test_fit_uses_a_given_dataloader_as_it_is(digits):
     loader = nets.DataLoader(x[:90], t[:90], batch_size=30, shuffle=False)
     nets.fit(model, opt, loader, epochs=2, batch_size=7, progress=False, verbose=False)
     assert opt.t == 6  # 3 batches of 30 per epoch, not batches of 7
+
+
+def test_resuming_into_another_architecture_names_the_checkpoint(digits, tmp_path):
+    (x, t), _ = digits
+    ck = tmp_path / "ck.npz"
+    model = nets.MultiLayerNet([64, 8, 10], rng=0)
+    nets.fit(model, nets.optim.SGD(model.parameters(), lr=0.1), (x, t), epochs=1, batch_size=50,
+             checkpoint=ck, verbose=False, progress=False)
+    other = nets.MultiLayerNet([64, 16, 10], rng=0)
+    with pytest.raises(nets.CheckpointError, match=f"{ck}: cannot resume from it"):
+        nets.fit(other, nets.optim.SGD(other.parameters(), lr=0.1), (x, t), epochs=2, batch_size=50,
+                 checkpoint=ck, resume=True, verbose=False, progress=False)
