@@ -340,10 +340,10 @@ class _Picture:
                 self._emit_branch(sub, branch["children"][item], kind_fill)
 
 
-def _warn_no_dot(dot_path, stacklevel=3):
+def _warn_no_dot(dot_path):
+    """One line of advice, reported at the user's call of ``render`` (two frames up)."""
     warnings.warn(f"Graphviz's `dot` program was not found, so only the DOT text was written "
-                  f"({dot_path}); to render pictures install it: {INSTALL_HINT}", RuntimeWarning,
-                  stacklevel=stacklevel)
+                  f"({dot_path}); to render pictures install it: {INSTALL_HINT}", RuntimeWarning, stacklevel=3)
 
 
 class Drawing(graphviz.Digraph):
