@@ -4,8 +4,9 @@ from __future__ import annotations
 from .harness import fmt_time
 from .specs import MLPS
 
-ROWS = ["autograd_np", "nets", "numpy", "torch", "autograd", "mygrad", "blas_floor"]
-LABELS = {"autograd_np": "autograd_np", "nets": "nets (MultiLayerNet + SGD)", "numpy": "hand-written NumPy (ref)", "torch": "PyTorch eager",
+ROWS = ["autograd_np", "nets", "numpy", "numpy_lean", "torch", "autograd", "mygrad", "blas_floor"]
+LABELS = {"autograd_np": "autograd_np", "nets": "nets (MultiLayerNet + SGD)", "numpy": "hand-written NumPy (ref)",
+          "numpy_lean": "hand-written NumPy, no input gradient", "torch": "PyTorch eager",
           "autograd": "HIPS autograd", "mygrad": "MyGrad", "blas_floor": "BLAS floor (matmuls only)"}
 
 
@@ -105,6 +106,16 @@ def targets(res):
         r = _get(res, "mlp", key, "ratio_to_numpy", "autograd_np")
         check(f"{key}: autograd_np step <= {limit:.2f}x hand-written NumPy", r and r["ratio"], limit,
               lambda v, r=r: f"{v:.3f}x (per-round ratios p25-p75 {r['round_p25']:.3f}-{r['round_p75']:.3f})")
+        lean = _get(res, "mlp", key, "ratio_to_numpy_lean", "autograd_np")
+        if lean:  # not a target: the same BLAS work on both sides
+            out.append((f"{key}: autograd_np vs hand-written NumPy without the input gradient", "INFO",
+                        f"{lean['ratio']:.3f}x (per-round ratios p25-p75 "
+                        f"{lean['round_p25']:.3f}-{lean['round_p75']:.3f})"))
+    for workload, keys in (("mlp", [n.key for n in MLPS]), ("graph", [None])):
+        for key in keys:  # a wrong gradient is never a PASS, however fast
+            check_ = _get(res, workload, *([key] if key else []), "consistency", "autograd_np")
+            if check_ is not None and not check_["ok"]:
+                out.append((f"{key or '2'}: autograd_np agrees with the reference", "MISS", str(check_)))
     for key, limit, strict in (("1a", 1.0, True), ("1b", 1.0, True), ("1c", 1.2, False)):
         r = _get(res, "mlp", key, "ratio_to_torch", "autograd_np")
         desc = (f"{key}: autograd_np faster than PyTorch eager" if strict
@@ -175,9 +186,10 @@ def render(res, md=False):
                      + ", ".join(f"{w} {c:.2f}" for w, c in others.items())
                      + ("  -- NOTE: above 0.2 the multi-threaded contenders' times are unreliable"
                         if max(others.values()) > 0.2 else ""))
-    parts.append("Cells: median time, as a ratio to the hand-written NumPy reference measured in the same run "
-                 "(contenders interleaved round by round). 1x: one training step (forward + backward + SGD); "
-                 "2: time per op of a 200-op chain; 4: tracemalloc peak of one step; 5: 10 epochs of Adam.")
+    parts.append("Cells: a ratio to the hand-written NumPy reference (the absolute value in brackets). "
+                 "1x: median time of one training step (forward + backward + SGD), contenders interleaved round "
+                 "by round; 2: median time per op of a 200-op chain, interleaved too; 4: tracemalloc peak bytes "
+                 "of one step; 5: wall time of the end-to-end training run, as a ratio to PyTorch's.")
     head, rows = main_table(res)
     parts.append(fn(head, rows))
     if res.get("skipped"):

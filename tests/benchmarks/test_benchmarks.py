@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from benchmarks import contenders
+from benchmarks import contenders, report
 from benchmarks.__main__ import main
 from benchmarks.specs import MLPS
 
@@ -12,7 +12,7 @@ from benchmarks.specs import MLPS
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    res = main(["--quick", "--only", "mlp,graph,blas,memory", "--contenders", "autograd_np,nets", "--out", str(out)])
+    res = main(["--quick", "--only", "mlp,graph,blas,memory", "--contenders", "autograd_np,nets,numpy_lean", "--out", str(out)])
     return res, out
 
 
@@ -20,7 +20,7 @@ def test_every_mlp_contender_matches_the_hand_written_reference(quick_run):
     res, _ = quick_run
     for net in MLPS:
         checks = res["mlp"][net.key]["consistency"]
-        assert set(checks) >= {"autograd_np", "nets", "numpy"}
+        assert set(checks) >= {"autograd_np", "nets", "numpy", "numpy_lean"}
         for name, check in checks.items():
             assert check["ok"], (net.key, name, check)
             assert check["grad_rel_diff"] < 1e-4 and check["grad_dtypes"] == ["float32"]
@@ -50,3 +50,11 @@ def test_a_peer_that_is_not_installed_is_skipped_with_the_install_command(monkey
     available, skipped = contenders.load({"mygrad", "numpy"})
     assert "mygrad" not in available and "numpy" in available
     assert "pip install mygrad" in skipped["mygrad"]
+
+
+def test_a_wrong_gradient_is_never_a_pass(quick_run):
+    res, _ = quick_run
+    res = {**res, "mlp": {**res["mlp"], "1a": {**res["mlp"]["1a"], "consistency": {
+        **res["mlp"]["1a"]["consistency"], "autograd_np": {"ok": False, "grad_rel_diff": 0.5}}}}}
+    misses = [row for row in report.targets(res) if row[1] == "MISS" and "agrees with the reference" in row[0]]
+    assert [row[0] for row in misses] == ["1a: autograd_np agrees with the reference"]
