@@ -3,14 +3,23 @@
     model.save("runs/digits/model.npz")
     model = nets.load("runs/digits/model.npz")     # rebuilt from the stored architecture
 
-A file holds plain arrays only (``np.load(..., allow_pickle=False)``):
+A file holds plain arrays only, and is never unpickled:
 
 * ``__nets__``: a JSON string: format version, kind ("model" or
-  "training"), the architecture ``config`` (see ``Module.config``), dtype;
+  "training"), class name, the architecture ``config`` (see
+  ``Module.config``), dtype;
 * ``model/<name>``: every parameter and buffer (``state_dict``);
 * training checkpoints add ``optim/<i>.<slot>`` arrays and a JSON
   ``__training__`` (epoch, optimizer type and hyper-parameters, random
   generator states, history).
+
+Loading trusts nothing in the file (``nets.checkpoint_format`` reads the
+archive, ``nets.checkpoint_schema`` checks the metadata): every member must be
+a real ``.npy`` array of numbers whose header fits its size, every metadata
+field is checked for type and range (the dtype must be float16, float32 or
+float64), and an architecture may not declare more numbers than the file's
+arrays hold, so no allocation is larger than the file justifies.  Every
+problem is a ``CheckpointError`` naming the file (and the field or member).
 
 Every write is atomic: the data goes to a temporary file in the same folder,
 is flushed and fsync'ed, then ``os.replace``s the target, so a crash
@@ -20,23 +29,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .checkpoint_format import CheckpointError, read_archive
+from .checkpoint_schema import Bad, check_meta, check_training, config_size, fail, parse_json
 from .module import Module, from_config
 
 __all__ = ["CheckpointError", "atomic_write", "save_model", "load", "load_state", "save_checkpoint",
            "load_checkpoint", "FORMAT"]
 
 FORMAT = 1
+_OPTIM_KEY = re.compile(r"(0|[1-9][0-9]{0,8})\.([A-Za-z_][A-Za-z0-9_]{0,63})\Z")
+_BUILD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError,
+                 MemoryError)
 
 
-class CheckpointError(ValueError):
-    """A checkpoint file is missing, unreadable or does not fit; the message names the file."""
-
+# --- atomic writes ---------------------------------------------------------------------------
 
 def atomic_write(path, write):
     """Call ``write(f)`` on a temporary binary file next to ``path``, fsync it,
@@ -69,7 +81,9 @@ def atomic_write(path, write):
     return path
 
 
-def _json_array(obj) -> np.ndarray:
+# --- writing ---------------------------------------------------------------------------------
+
+def _json_array(obj):
     return np.array(json.dumps(obj))
 
 
@@ -88,67 +102,16 @@ def _write_npz(path, arrays):
 
 
 def save_model(model: Module, path):
-    """Write ``model``'s architecture and weights to ``path`` (atomically)."""
+    """Write ``model``'s architecture and weights to ``path`` (atomically).
+
+    The metadata is checked as ``load`` checks it, so a file that load would
+    refuse is never written (e.g. a float128 model: CheckpointError)."""
     meta, arrays = _model_arrays(model)
     meta["kind"] = "model"
+    _check(path, check_meta, meta)
     arrays["__nets__"] = _json_array(meta)
     _write_npz(path, arrays)
     return path
-
-
-def _open(path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file not found")
-    try:
-        z = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise CheckpointError(f"{path}: unreadable checkpoint: {exc}") from None
-    if not hasattr(z, "files"):  # a bare .npy array
-        raise CheckpointError(f"{path}: not a nets checkpoint (not an .npz archive)")
-    try:
-        with z:
-            data = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise CheckpointError(f"{path}: unreadable checkpoint: {exc}") from None
-    if "__nets__" not in data:
-        raise CheckpointError(f"{path}: not a nets checkpoint (no __nets__ entry)")
-    try:
-        data["__nets__"] = json.loads(str(data["__nets__"]))
-        if "__training__" in data:
-            data["__training__"] = json.loads(str(data["__training__"]))
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path}: corrupt metadata: {exc}") from None
-    return data
-
-
-def load_state(path) -> dict:
-    """The model arrays (``state_dict``) stored in ``path``, by name, without
-    rebuilding a model: ``my_net.load_state_dict(nets.load_state(path))``."""
-    data = _open(path)
-    return {k[len("model/"):]: v for k, v in data.items() if k.startswith("model/")}
-
-
-def load(path) -> Module:
-    """Rebuild the model saved in ``path`` (by ``model.save`` or ``fit``'s
-    checkpoints): architecture, dtype and weights."""
-    data = _open(path)
-    meta = data["__nets__"]
-    config = meta.get("config")
-    if config is None:
-        raise CheckpointError(f"{path}: holds no architecture (saved from {meta.get('class')}, which defines no "
-                              "config()); build that model and call model.load_state_dict(nets.load_state(path))")
-    try:
-        model = from_config(config)
-    except (ValueError, TypeError) as exc:
-        raise CheckpointError(f"{path}: cannot rebuild the model: {exc}") from None
-    model.astype(meta.get("dtype", "float32"))
-    state = {k[len("model/"):]: v for k, v in data.items() if k.startswith("model/")}
-    try:
-        model.load_state_dict(state)
-    except KeyError as exc:
-        raise CheckpointError(f"{path}: {exc}") from None
-    return model
 
 
 def save_checkpoint(path, model: Module, optimizer=None, epoch: int = 0, rng_states=None, history=None):
@@ -156,27 +119,105 @@ def save_checkpoint(path, model: Module, optimizer=None, epoch: int = 0, rng_sta
     states, history) to ``path`` atomically.  ``nets.load`` reads its model."""
     meta, arrays = _model_arrays(model)
     meta["kind"] = "training"
-    training = {"epoch": int(epoch), "rng": rng_states or {}, "history": None if history is None else history.to_dict()}
+    training = {"epoch": epoch, "rng": rng_states or {}, "history": None if history is None else history.to_dict()}
     if optimizer is not None:
         sd = optimizer.state_dict()
         training["optimizer"] = {k: v for k, v in sd.items() if k != "state"}
         arrays.update({f"optim/{k}": v for k, v in sd["state"].items()})
+    _check(path, check_meta, meta)
+    _check(path, check_training, training)
     arrays["__nets__"] = _json_array(meta)
     arrays["__training__"] = _json_array(training)
     _write_npz(path, arrays)
     return path
 
 
+def _check(path, check, value):
+    try:
+        check(value)
+    except Bad as bad:
+        fail(path, bad)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _open(path) -> dict:
+    """The checked contents of ``path``: ``{"meta", "training" (or None), "model", "optim"}``."""
+    path = Path(path)
+    members = read_archive(path)
+    if "__nets__" not in members:
+        raise CheckpointError(f"{path}: not a nets checkpoint (no __nets__ entry)")
+    meta = parse_json(path, "__nets__", members.pop("__nets__"))
+    _check(path, check_meta, meta)
+    training = None
+    if "__training__" in members:
+        training = parse_json(path, "__training__", members.pop("__training__"))
+        _check(path, check_training, training)
+    if (meta["kind"] == "training") != (training is not None):
+        raise CheckpointError(f"{path}: field 'kind': {meta['kind']!r}, but the file "
+                              f"{'has no' if training is None else 'has a'} __training__ member")
+    model_state, optim_state = {}, {}
+    optimizer = (training or {}).get("optimizer")
+    for name, array in members.items():
+        if name.startswith("model/") and len(name) > len("model/"):
+            model_state[name[len("model/"):]] = array
+            continue
+        m = _OPTIM_KEY.match(name[len("optim/"):]) if name.startswith("optim/") else None
+        if m is None:
+            raise CheckpointError(f"{path}: member {name + '.npy'!r}: unexpected (neither model/<name>, "
+                                  "optim/<index>.<slot> nor metadata)")
+        if optimizer is None:
+            raise CheckpointError(f"{path}: member {name + '.npy'!r}: optimizer state without an 'optimizer' field")
+        if int(m[1]) >= optimizer["n_params"]:
+            raise CheckpointError(f"{path}: member {name + '.npy'!r}: parameter index {m[1]} but field "
+                                  f"'optimizer.n_params' is {optimizer['n_params']}")
+        if array.dtype.kind != "f":
+            raise CheckpointError(f"{path}: member {name + '.npy'!r}: optimizer state of dtype {array.dtype} "
+                                  "(expected floating)")
+        optim_state[name[len("optim/"):]] = array
+    return {"meta": meta, "training": training, "model": model_state, "optim": optim_state}
+
+
+def load_state(path) -> dict:
+    """The model arrays (``state_dict``) stored in ``path``, by name, without
+    rebuilding a model: ``my_net.load_state_dict(nets.load_state(path))``."""
+    return _open(path)["model"]
+
+
+def load(path) -> Module:
+    """Rebuild the model saved in ``path`` (by ``model.save`` or ``fit``'s
+    checkpoints): architecture, dtype and weights."""
+    contents = _open(path)
+    meta, state = contents["meta"], contents["model"]
+    config = meta["config"]
+    if config is None:
+        raise CheckpointError(f"{path}: holds no architecture (saved from {meta['class']}, which defines no "
+                              "config()); build that model and call model.load_state_dict(nets.load_state(path))")
+    need, held = config_size(config), sum(int(a.size) for a in state.values())
+    if need is not None and need > held:  # checked before anything is allocated
+        raise CheckpointError(f"{path}: field 'config': the architecture needs {need} numbers but the file's "
+                              f"model arrays hold {held}")
+    try:
+        model = from_config(config)
+    except _BUILD_ERRORS as exc:
+        raise CheckpointError(f"{path}: cannot rebuild the model: {exc}") from None
+    model.astype(meta["dtype"])
+    try:
+        model.load_state_dict(state)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    return model
+
+
 def load_checkpoint(path) -> dict:
     """Read a training checkpoint: ``{"model_state", "optimizer_state" (or None),
-    "epoch", "rng", "history" (a dict or None), "config"}``."""
-    data = _open(path)
-    training = data.get("__training__")
+    "epoch", "rng", "history" (a dict or None), "config"}``, every field checked."""
+    contents = _open(path)
+    training = contents["training"]
     if training is None:
         raise CheckpointError(f"{path}: a model file, not a training checkpoint (no optimizer state or epoch)")
     opt = training.get("optimizer")
     if opt is not None:
-        opt = dict(opt, state={k[len("optim/"):]: v for k, v in data.items() if k.startswith("optim/")})
-    return {"model_state": {k[len("model/"):]: v for k, v in data.items() if k.startswith("model/")},
-            "optimizer_state": opt, "epoch": int(training["epoch"]), "rng": training.get("rng", {}),
-            "history": training.get("history"), "config": data["__nets__"].get("config")}
+        opt = dict(opt, state=contents["optim"])
+    return {"model_state": contents["model"], "optimizer_state": opt, "epoch": training["epoch"],
+            "rng": training["rng"], "history": training["history"], "config": contents["meta"]["config"]}

@@ -9,7 +9,9 @@
 With ``checkpoint="run/ckpt.npz"`` fit saves model, optimizer state, epoch,
 random generator states and history after every epoch; with ``resume=True``
 it continues from that file, and the result is identical to an
-uninterrupted run (same seed, same final epoch count).
+uninterrupted run (same seed, same final epoch count).  A checkpoint saved
+after more epochs than asked, or one that does not fit the model, optimizer
+or generators, is a ``CheckpointError`` before anything is trained.
 """
 from __future__ import annotations
 
@@ -149,6 +151,45 @@ def _progress_enabled(progress):
     return sys.stderr.isatty()
 
 
+def _resume(checkpoint, model, optimizer, loader, randoms, epochs):
+    """Restore model, optimizer, generators and history from ``checkpoint``; returns
+    ``(history, epochs done)``.  Everything is checked before anything changes: a checkpoint
+    after more epochs than asked, a history that does not match its epoch count, generator
+    states another kind of generator cannot take, or weights and optimizer state of another
+    architecture are a ``CheckpointError`` naming the file."""
+    ck = load_checkpoint(checkpoint)
+    start = ck["epoch"]
+    if start > epochs:
+        raise CheckpointError(f"{checkpoint}: saved after epoch {start}, but this run asks for {epochs} epochs in "
+                              f"all; ask for at least {start} epochs, or start afresh elsewhere")
+    history = History() if ck["history"] is None else History.from_dict(ck["history"])
+    if ck["history"] is not None and len(history) != start:
+        raise CheckpointError(f"{checkpoint}: field 'history': holds {len(history)} epochs but the checkpoint is "
+                              f"after epoch {start}")
+    states = [(loader.rng, "loader", ck["rng"].get("loader"))]
+    states += [(randoms[name].rng, f"modules.{name}", state)
+               for name, state in ck["rng"].get("modules", {}).items() if name in randoms]
+    for gen, name, state in states:  # try each on a copy of the generator first
+        if state is None:
+            continue
+        try:
+            type(gen.bit_generator)().state = state
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            raise CheckpointError(f"{checkpoint}: field 'rng.{name}': does not fit this run's "
+                                  f"{type(gen.bit_generator).__name__} generator: {exc}") from None
+    try:  # another architecture or optimizer: say which file, not just which state
+        model.load_state_dict(ck["model_state"])
+        if ck["optimizer_state"] is not None:
+            optimizer.load_state_dict(ck["optimizer_state"])
+    except (ValueError, TypeError, StateDictError) as exc:
+        raise CheckpointError(f"{checkpoint}: cannot resume from it: {exc}; resume with the same "
+                              "layers and optimizer, or start afresh elsewhere") from None
+    for gen, _, state in states:
+        if state is not None:
+            gen.bit_generator.state = state
+    return history, start
+
+
 def fit(model: Module, optimizer, train, test=None, *, epochs: int = 10, batch_size: int = 100, seed=None,
         shuffle: bool = True, drop_last: bool = False, progress=None, verbose: bool = True,
         checkpoint=None, resume: bool = False, eval_batch_size: int = 1000, log=None) -> History:
@@ -187,24 +228,10 @@ def fit(model: Module, optimizer, train, test=None, *, epochs: int = 10, batch_s
     history, start = History(), 0
     log = log or (lambda line: print(line, flush=True))
 
-    if resume and checkpoint is not None and Path(checkpoint).exists():
-        ck = load_checkpoint(checkpoint)
-        try:  # another architecture or optimizer: say which file, not just which state
-            model.load_state_dict(ck["model_state"])
-            if ck["optimizer_state"] is not None:
-                optimizer.load_state_dict(ck["optimizer_state"])
-        except (ValueError, StateDictError) as exc:
-            raise CheckpointError(f"{checkpoint}: cannot resume from it: {exc}; resume with the same "
-                                  "layers and optimizer, or start afresh elsewhere") from None
-        rng = ck["rng"]
-        if "loader" in rng:
-            loader.rng.bit_generator.state = rng["loader"]
-        for name, state in rng.get("modules", {}).items():
-            if name in randoms:
-                randoms[name].rng.bit_generator.state = state
-        if ck["history"] is not None:
-            history = History.from_dict(ck["history"])
-        start = ck["epoch"]
+    if checkpoint is not None and Path(checkpoint).is_dir():  # found now, not after the first epoch
+        raise CheckpointError(f"{checkpoint}: is a folder, not a checkpoint file")
+    if resume and checkpoint is not None and (Path(checkpoint).exists() or Path(checkpoint).is_symlink()):
+        history, start = _resume(checkpoint, model, optimizer, loader, randoms, epochs)
         if verbose:
             log(f"resumed from {checkpoint} after epoch {start}")
 
