@@ -10,17 +10,28 @@
 ``checkpoint.npz`` (after every epoch; ``--resume`` continues from it),
 ``history.json``, ``curves.png`` (loss and accuracy) and ``graph.svg`` (the
 graph of one forward pass and loss; ``graph.dot`` text when Graphviz's
-``dot`` is missing).  Bad arguments print one line on stderr and exit with
-status 2; ``gradcheck`` exits with 1 when a gradient disagrees (``--explain``
+``dot`` is missing).  ``gradcheck`` exits with 1 when a gradient disagrees (``--explain``
 also prints the backward pass step by step, ``ag.explain``, on 2 samples).
 ``graph`` draws a model's graph (one forward pass and loss on a random batch,
 no data set needed) with ``autograd_np.viz``: a box per layer, or one node per
 layer with ``--collapse``, gradient norms with ``--show-grads``; the picture's
 format follows ``--out``'s suffix (.svg, .png, .pdf or .dot).
+
+Every argument is checked before any training (``nets.cli_args``): numbers
+must be finite and in range (``--seed`` from 0 to 2**32 - 1, numpy's legacy
+seed range), ``--layers`` has no empty items and a size that fits the memory,
+output folders are created and probed with a test file, and output files
+that are folders are refused.  Bad arguments, data sets and checkpoints print
+one line ``nets: error: ...`` on stderr and exit with status 2; a diverging
+run, a file that cannot be written or memory running out, one line and
+status 1.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +43,8 @@ import autograd_np as ag
 from . import datasets as _datasets
 from . import optim as _optim
 from .checkpoint import CheckpointError, load as _load_model
+from .cli_args import (UsageError, check_model_size, integer, layers as _layers, output_file, output_folder,
+                       path_text, real, seed as _seed)
 from .datasets import DatasetError
 from .gradient_check import gradient_check
 from .layers import ACTIVATIONS, Affine
@@ -46,10 +59,8 @@ DEFAULTS = {  # per dataset: epochs, batch size, hidden sizes
     "mnist": {"epochs": 10, "batch_size": 100, "hidden": [128, 64]},
     "fashion-mnist": {"epochs": 10, "batch_size": 100, "hidden": [256, 128]},
 }
-
-
-class UsageError(Exception):
-    """A bad command-line argument; printed as one line."""
+TRAIN_FILES = ("model.npz", "checkpoint.npz", "history.json", "curves.png", "graph.svg", "graph.dot")
+EVAL_BATCH = 1000  # fit's and evaluate's batch for the test set
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,41 +68,25 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _layers(text: str) -> list[int]:
-    try:
-        sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--layers must be comma-separated integers like 64,128,10, got {text!r}")
-    if len(sizes) < 2 or min(sizes) <= 0:
-        raise argparse.ArgumentTypeError(
-            f"--layers needs at least two positive sizes (input,...,classes), got {text!r}")
-    return sizes
+def _dataset(text: str) -> str:
+    key = text.strip().lower().replace("_", "-")
+    if key not in _datasets.DATASETS and key != "fashion":
+        raise argparse.ArgumentTypeError(f"unknown dataset {text!r}: use one of {', '.join(_datasets.DATASETS)}")
+    return key
 
 
-def _number(kind, ok, wanted):
-    """An argparse type: ``kind`` (int or float) accepted when ``ok(value)``; ``wanted`` words the error."""
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
-        return value
-    return parse
-
-
-_positive_int = _number(int, lambda v: v > 0, "a positive integer")
-_fraction = _number(float, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
-_nonneg_float = _number(float, lambda v: v >= 0, "a number >= 0")
-_positive_float = _number(float, lambda v: v > 0, "a number > 0")
+_positive_int = integer(1, 10 ** 9, "a positive integer")
+_epochs = integer(1, 10 ** 6, "a positive integer (at most 1000000)")
+_many = integer(1, 2 ** 62, "a positive integer")
+_fraction = real(lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+_nonneg_float = real(lambda v: v >= 0, "a finite number >= 0")
+_positive_float = real(lambda v: v > 0, "a finite number > 0")
 
 
 def _add_data_args(p, required=False):
-    p.add_argument("--dataset", default=None if required else "digits", required=required,
-                   type=lambda s: s.lower().replace("_", "-"),
+    p.add_argument("--dataset", default=None if required else "digits", required=required, type=_dataset,
                    help="digits (scikit-learn's 8x8, built in), mnist or fashion-mnist (IDX files)")
-    p.add_argument("--data-dir", default=None,
+    p.add_argument("--data-dir", default=None, type=path_text,
                    help="folder of the IDX files (default for fashion-mnist: /usr/share/datasets/fashion-mnist)")
 
 
@@ -104,7 +99,8 @@ def _add_model_args(p, layers_default=None):
     p.add_argument("--weight-decay", type=_nonneg_float, default=0.0, help="L2 penalty 0.5*lambda*sum(W**2)")
     p.add_argument("--dropout", type=_fraction, default=0.0, help="dropout probability after each hidden layer")
     p.add_argument("--batchnorm", action="store_true", help="batch normalization before each activation")
-    p.add_argument("--seed", type=int, default=0, help="seed for initialization, shuffling and dropout")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="seed for initialization, shuffling and dropout (0 to 4294967295)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,16 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--optimizer", default="adam", choices=sorted(_optim.OPTIMIZERS))
     tr.add_argument("--lr", type=_positive_float, default=None,
                     help="learning rate (default per optimizer; adam 0.001)")
-    tr.add_argument("--epochs", type=_positive_int, default=None, help="default: 30 for digits, 10 otherwise")
+    tr.add_argument("--epochs", type=_epochs, default=None, help="default: 30 for digits, 10 otherwise")
     tr.add_argument("--batch-size", type=_positive_int, default=None, help="default: 32 for digits, 100 otherwise")
-    tr.add_argument("--out", default=None, help="output folder (default runs/<dataset>)")
+    tr.add_argument("--out", default=None, type=path_text, help="output folder (default runs/<dataset>)")
     tr.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.npz")
     tr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                     help="tqdm progress bars (default: when stderr is a terminal)")
     tr.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
     ev = sub.add_parser("eval", help="print loss and accuracy of a saved model")
-    ev.add_argument("--model", required=True, help="a model.npz (or checkpoint.npz) written by train")
+    ev.add_argument("--model", required=True, type=path_text, help="a model.npz (or checkpoint.npz) written by train")
     _add_data_args(ev)
     ev.add_argument("--split", choices=("test", "train"), default="test")
 
@@ -134,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(gc)
     _add_model_args(gc)
     gc.add_argument("--batch", type=_positive_int, default=4, help="samples in the checked batch")
-    gc.add_argument("--max-elements", type=_positive_int, default=None,
+    gc.add_argument("--max-elements", type=_many, default=None,
                     help="check at most this many elements per parameter (default all)")
     gc.add_argument("--tol", type=_positive_float, default=1e-7, help="allowed mean |difference| per parameter")
     gc.add_argument("--explain", action="store_true",
@@ -145,21 +141,26 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--batch", type=_positive_int, default=100, help="rows of the random input batch")
     gr.add_argument("--collapse", action="store_true", help="draw each layer as one node")
     gr.add_argument("--show-grads", action="store_true", help="gradient norms of every tensor, coloured")
-    gr.add_argument("--out", default="graph.svg",
+    gr.add_argument("--out", default="graph.svg", type=path_text,
                     help="picture file; its suffix picks the format: .svg (default), .png, .pdf or .dot")
     return parser
 
 
-def _load_data(args, one_hot=False):
-    if args.dataset not in _datasets.DATASETS and args.dataset != "fashion":
-        raise UsageError(f"unknown dataset {args.dataset!r}: use one of {', '.join(_datasets.DATASETS)}")
-    if args.data_dir is not None and not Path(args.data_dir).is_dir():
-        raise UsageError(f"--data-dir {args.data_dir}: no such folder")
+def _check_data_args(args):
+    """The data set arguments, checked before anything is loaded."""
+    if args.data_dir is not None:
+        d = Path(args.data_dir)
+        if not d.is_dir():
+            raise UsageError(f"--data-dir {args.data_dir}: " + ("not a folder" if d.exists() else "no such folder"))
     if args.dataset == "digits" and args.data_dir is not None:
         raise UsageError("--data-dir is not used with --dataset digits (the digits ship inside scikit-learn)")
     if args.dataset == "mnist" and args.data_dir is None and not Path(_datasets.MNIST_DIR).is_dir():
         raise UsageError(f"--dataset mnist needs --data-dir (the folder of the MNIST IDX files; "
                          f"{_datasets.MNIST_DIR} does not exist)")
+
+
+def _load_data(args, one_hot=False):
+    _check_data_args(args)
     return _datasets.load(args.dataset, args.data_dir, one_hot_label=one_hot)
 
 
@@ -179,6 +180,17 @@ def _sizes(args, x):
     return [int(np.prod(x.shape[1:])), *hidden, 10]
 
 
+def _need_module(name, why):
+    """A missing optional dependency is one line, said before training rather than after."""
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise UsageError(f"{why} needs {name}, which is not installed: pip install {name} "
+                         "(or pip install -e '.[nets]')")
+
+
 def write_graph(model, x, t, path):
     """Draw the graph of one forward pass and loss into ``path`` (.svg) with
     ``autograd_np.viz``; returns the file written (``.dot`` text, and one line
@@ -187,27 +199,21 @@ def write_graph(model, x, t, path):
     return Path(ag.viz.render(loss, path=Path(path), format="svg"))
 
 
-def _output_folder(path) -> Path:
-    """``train --out``: the folder, created (with its parents) before training
-    so that a path that cannot be one is a usage error, not a traceback."""
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {path}: exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {path}: cannot create the folder: {exc.strerror or exc}") from None
-    return out
-
-
 def cmd_train(args) -> int:
-    (x, t), (xt, tt) = _load_data(args)
-    sizes = _sizes(args, x)
-    _check_sizes(sizes, x, t)
     d = DEFAULTS.get(args.dataset, DEFAULTS["mnist"])
     epochs = args.epochs or d["epochs"]
     batch_size = args.batch_size or d["batch_size"]
-    out = _output_folder(args.out or f"runs/{args.dataset}")
+    _check_data_args(args)
+    if args.layers is not None:  # absurd sizes go before anything is loaded
+        check_model_size(args.layers, batch=min(batch_size, EVAL_BATCH))
+    _need_module("matplotlib", "train (it draws curves.png)")
+    if args.progress:
+        _need_module("tqdm", "--progress")
+    (x, t), (xt, tt) = _load_data(args)
+    sizes = _sizes(args, x)
+    _check_sizes(sizes, x, t)
+    check_model_size(sizes, batch=max(min(batch_size, len(x)), min(EVAL_BATCH, len(xt))))
+    out = output_folder(args.out or f"runs/{args.dataset}", "--out", files=TRAIN_FILES)  # before any training
     model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
                           batchnorm=args.batchnorm, rng=args.seed)
     opt = _optim.create(args.optimizer, model.parameters(), lr=args.lr)
@@ -224,8 +230,11 @@ def cmd_train(args) -> int:
     history.plot(out / "curves.png")
     graph = write_graph(model, x[:4], t[:4], out / "graph.svg")
     written = ", ".join(p.name for p in (out / "model.npz", out / "history.json", out / "curves.png", graph))
-    print(f"test accuracy {history.test_acc[-1]:.4f} (loss {history.test_loss[-1]:.4f}) after {len(history)} "
-          f"epochs in {seconds:.1f}s; wrote {out}/: {written}")
+    if len(history):
+        print(f"test accuracy {history.test_acc[-1]:.4f} (loss {history.test_loss[-1]:.4f}) after {len(history)} "
+              f"epochs in {seconds:.1f}s; wrote {out}/: {written}")
+    else:  # resumed from a checkpoint saved before any epoch: nothing to report
+        print(f"no epochs trained; wrote {out}/: {written}")
     return 0
 
 
@@ -239,24 +248,46 @@ def _input_size(model):
     return None
 
 
+def _check_model_fits(model, path, dataset, x, classes=10):
+    """The saved model takes this data's features and gives one score per class."""
+    features = int(np.prod(x.shape[1:]))
+    need = _input_size(model)
+    if need is not None and need != features:
+        raise UsageError(f"{path} expects {need} features per sample but {dataset} has {features}")
+    was_training = model.training
+    model.eval()
+    try:
+        with ag.no_grad():
+            y = model(x[:1].reshape(1, -1))
+    except (ValueError, TypeError, IndexError) as exc:
+        raise UsageError(f"{path} cannot take {dataset}'s samples ({features} features): {exc}") from None
+    finally:
+        model.train(was_training)
+    shape = np.shape(y.data if isinstance(y, ag.Tensor) else y)
+    if shape != (1, classes):
+        raise UsageError(f"{path} gives outputs of shape {shape[1:]} per sample but {dataset} has {classes} classes")
+
+
 def cmd_eval(args) -> int:
+    _check_data_args(args)
     model = _load_model(args.model)
     (x, t), (xt, tt) = _load_data(args)
     if args.split == "train":
         xt, tt = x, t
-    need = _input_size(model)
-    features = int(np.prod(xt.shape[1:]))
-    if need is not None and need != features:
-        raise UsageError(f"{args.model} expects {need} features per sample but {args.dataset} has {features}")
+    _check_model_fits(model, args.model, args.dataset, xt)
     loss, acc = evaluate(model, xt.reshape(len(xt), -1), tt)
     print(f"{args.dataset} {args.split}: loss {loss:.4f} accuracy {acc:.4f} ({len(xt)} samples)")
     return 0
 
 
 def cmd_gradcheck(args) -> int:
+    _check_data_args(args)
+    if args.layers is not None:  # absurd sizes go before anything is loaded
+        check_model_size(args.layers, batch=1, itemsize=8)
     (x, t), _ = _load_data(args)
     sizes = args.layers or [int(np.prod(x.shape[1:])), 16, 10]
     _check_sizes(sizes, x, t)
+    check_model_size(sizes, batch=min(args.batch, len(x)), itemsize=8)
     model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
                           batchnorm=args.batchnorm, rng=args.seed, dtype=np.float64)
     idx = np.random.default_rng(args.seed).choice(len(x), size=min(args.batch, len(x)), replace=False)
@@ -275,13 +306,18 @@ GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
 
 def cmd_graph(args) -> int:
     out = Path(args.out)
+    if args.out.endswith(("/", os.sep)) or out.name in ("", ".", "..") or out.is_dir():
+        raise UsageError(f"--out {args.out}: a folder; give a picture file such as {out / 'graph.svg'}")
     fmt = out.suffix.lstrip(".").lower() or "svg"
     if fmt not in GRAPH_FORMATS:
         raise UsageError(f"--out {args.out}: unknown picture format {out.suffix!r} "
                          f"(use {', '.join('.' + f for f in GRAPH_FORMATS)})")
     if out.suffix:
         out = out.with_suffix(f".{fmt}")  # graph.SVG -> graph.svg
+    written = out if out.suffix == f".{fmt}" else out.with_name(f"{out.name}.{fmt}")  # as ag.viz.render names it
     sizes = args.layers
+    check_model_size(sizes, batch=args.batch, copies=3)
+    output_file(written, "--out", also=[written.with_suffix(".dot")])
     model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
                           batchnorm=args.batchnorm, rng=args.seed)
     rng = np.random.default_rng(args.seed)
@@ -298,19 +334,67 @@ def cmd_graph(args) -> int:
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck, "graph": cmd_graph}
 
 
+def _one_line(text) -> str:
+    return " ".join(str(text).split()) or "(no message)"
+
+
+def _os_message(exc: OSError) -> str:
+    """``path: reason`` for an OSError (permissions, a full disk, a path that cannot be)."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{where}: {reason}" if where else reason
+
+
+def _say(message):
+    print(f"nets: error: {_one_line(message)}", file=sys.stderr)
+
+
+def _lenient_output():
+    """Paths that are not valid UTF-8 (undecodable bytes from the shell) print escaped, not as a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def main(argv=None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    Expected failures print one line ``nets: error: ...`` on stderr: bad arguments, data
+    sets and checkpoints (status 2); a diverging run, files that cannot be written, memory
+    (status 1).  Ctrl-C gives status 130.  Anything else is a bug and shows its traceback."""
+    if argv is None:
+        _lenient_output()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError("choose a command: train, eval, gradcheck or graph (see python -m nets --help)")
-        return COMMANDS[args.command](args)
+        # NumPy's overflow warnings would add lines to stderr; a diverging fit says so itself
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return COMMANDS[args.command](args)
     except (UsageError, DatasetError, CheckpointError, StateDictError) as exc:
-        print(f"nets: error: {exc}", file=sys.stderr)
+        _say(exc)
         return 2
     except FloatingPointError as exc:
-        print(f"nets: error: {exc}", file=sys.stderr)
+        _say(exc)
+        return 1
+    except MemoryError as exc:
+        _say(f"out of memory{': ' + str(exc) if str(exc) else ''}")
+        return 1
+    except BrokenPipeError:  # stdout closed early (python -m nets ... | head): nothing more to say
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 1
+    except OSError as exc:
+        _say(_os_message(exc))
+        return 1
+    except subprocess.CalledProcessError as exc:  # Graphviz's dot failed
+        detail = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        _say(f"{exc.cmd[0] if exc.cmd else 'a program'} failed with status {exc.returncode}: {detail}")
         return 1
     except KeyboardInterrupt:
         print("nets: interrupted", file=sys.stderr)
