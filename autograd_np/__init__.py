@@ -7,8 +7,9 @@
     >>> x.grad
     array([2., 4., 6.])
 """
-from .engine import (OPS, Tensor, backward, defop, enable_grad, grad, is_grad_enabled, no_grad,
-                     value_and_grad)
+from .modes import enable_grad, is_grad_enabled, no_grad
+from .engine import OPS, Constant, Node, Tensor, backward, defop, grad, graph_nodes
+from .functional import value_and_grad
 from .errors import ShapeError
 from .ops import *  # noqa: F401,F403  (the public functions: add, matmul, sigmoid, ...)
 from .ops import __all__ as _op_names
@@ -19,6 +20,6 @@ from .explain import explain
 from . import viz
 
 __version__ = "0.1.0"
-__all__ = ["Tensor", "OPS", "backward", "defop", "enable_grad", "grad", "is_grad_enabled", "no_grad",
+__all__ = ["Tensor", "Node", "Constant", "graph_nodes", "OPS", "backward", "defop", "enable_grad", "grad", "is_grad_enabled", "no_grad",
            "value_and_grad", "ShapeError", "GradcheckError", "gradcheck", "gradgradcheck",
            "numerical_gradient", "AnomalyError", "detect_anomaly", "check_graph", "GraphCheckError", "explain", "viz", *_op_names]

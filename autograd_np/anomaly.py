@@ -30,11 +30,12 @@ class AnomalyError(FloatingPointError):
 
     Attributes: ``op`` (name), ``phase`` ("forward" or "backward"), ``inputs``
     (``(shape, dtype)`` per input), ``where`` (the user's line that created the
-    node, "file:line: code"), ``node`` (the tensor, when it exists)."""
+    node, "file:line: code"), ``node`` (the graph ``Node``, when the op was
+    recorded), ``tensor`` (a forward anomaly's output tensor)."""
 
-    def __init__(self, message, op, phase, inputs, where, node=None):
+    def __init__(self, message, op, phase, inputs, where, node=None, tensor=None):
         super().__init__(message)
-        self.op, self.phase, self.inputs, self.where, self.node = op, phase, inputs, where, node
+        self.op, self.phase, self.inputs, self.where, self.node, self.tensor = op, phase, inputs, where, node, tensor
 
 
 def _user_frame():
@@ -75,10 +76,10 @@ class _Checker:
                          "over": "raise" if check_inf else "ignore",
                          "divide": "raise" if check_inf else "ignore", "under": "ignore"}
 
-    def _error(self, what, op_name, phase, inputs, where, node=None):
+    def _error(self, what, op_name, phase, inputs, where, node=None, tensor=None):
         shapes = ", ".join(f"{s} {d}" for s, d in inputs) or "no array inputs"
         return AnomalyError(f"{op_name} ({phase}): {what}\n  inputs: {shapes}\n  node created at {where}",
-                            op_name, phase, inputs, where, node)
+                            op_name, phase, inputs, where, node, tensor)
 
     def run_op(self, op, args, params):
         where = _user_frame()
@@ -91,10 +92,12 @@ class _Checker:
                               _describe_inputs(args), where) from None
         finally:
             engine._ANOMALY.reset(token)
-        out._debug = where
+        if out.node is not None:
+            out.node.where = where
         bad = _bad_values(out.data, self.check_nan, self.check_inf)
         if bad:
-            raise self._error(f"the output contains {bad}", op.name, "forward", _describe_inputs(args), where, out)
+            raise self._error(f"the output contains {bad}", op.name, "forward", _describe_inputs(args), where,
+                              out.node, out)
         return out
 
     def run_vjp(self, node, vjp, args, params):
@@ -110,8 +113,10 @@ class _Checker:
             raise self._backward_error(node, f"the gradient sent to input {index} contains {bad}")
 
     def _backward_error(self, node, what):
-        where = getattr(node, "_debug", None) or "<outside detect_anomaly: creation line not recorded>"
-        return self._error(what, node._op.name, "backward", _describe_inputs(node._parents), where, node)
+        where = node.where or "<outside detect_anomaly: creation line not recorded>"
+        inputs = [(tuple(p.shape), str(p.dtype)) for p in node.inputs
+                  if isinstance(p, (engine.Node, engine.Tensor, engine.Constant, np.ndarray))]
+        return self._error(what, node.op.name, "backward", inputs, where, node)
 
 
 class detect_anomaly:

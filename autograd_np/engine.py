@@ -1,85 +1,53 @@
-"""The engine core: ``Tensor``, graph recording, and reverse-mode backward.
+"""The engine core: ops, graph nodes, tensors, and reverse-mode backward.
 
-How it works, in four sentences.  An ``Op`` is a NumPy forward function paired
-with its vector-Jacobian product (VJP).  Calling an op on tensors runs the
-forward on the raw arrays and, when some input requires grad (and recording is
-on), stores the op, its inputs and its keyword parameters on the output tensor:
-the output *is* the graph node.  ``backward`` walks the nodes newest first (a
-topological order, kept in a heap; no recursion), calling each op's VJP and
-reducing every gradient to its input's shape (NumPy broadcasting undone in one
-place, here).  The VJPs are written once against a
-namespace ``F`` of ops: on plain arrays for ordinary backward (fast), or on
-tensors when ``create_graph=True`` so that gradients are themselves
-differentiable.
+How it works.  An ``Op`` is a NumPy forward function paired with its
+vector-Jacobian product (VJP).  Calling an op on tensors runs the forward on
+the raw arrays and, when some input requires grad (and recording is on),
+records a ``Node``: the op, one link per argument, and the arrays the VJP will
+need.  The output ``Tensor`` holds its array and its node; a node never points
+back at the tensor it made, so nothing but the user keeps a tensor alive.
+``backward`` walks the nodes newest first (a topological order, kept in a
+heap; no recursion), checks that no array the VJPs need was changed in place,
+calls each VJP, reduces every gradient to its input's shape (NumPy broadcasting
+undone here, once for every op) and then releases the node's arrays, so that
+after ``backward()`` the graph is metadata only: what is needed to draw it and
+to say it was freed.  The VJPs are written once against a namespace ``F`` of
+ops: raw array functions in a plain backward (fast), or recording ops when
+``create_graph=True``, so that gradients are themselves differentiable.
 """
 from __future__ import annotations
 
 import contextvars
 import heapq
 import itertools
-import operator
-from types import SimpleNamespace
+import threading
+from types import ModuleType
 
 import numpy as np
 
-from .errors import ShapeError, describe
+from .errors import ShapeError, describe, label
+from .modes import GRAD_ENABLED as _GRAD_ENABLED, enable_grad, no_grad
 
-__all__ = ["Tensor", "Op", "defop", "no_grad", "enable_grad", "is_grad_enabled",
-           "backward", "grad", "value_and_grad", "OPS"]
+__all__ = ["Tensor", "Node", "Constant", "Op", "defop", "backward", "grad", "graph_nodes", "clock", "OPS"]
 
-_GRAD_ENABLED = contextvars.ContextVar("autograd_np_grad_enabled", default=True)
 _ANOMALY = contextvars.ContextVar("autograd_np_anomaly", default=None)  # see anomaly.py
 _anomaly_blocks = 0  # detect_anomaly blocks open in any thread: while 0, ops skip the check above
-_node_counter = itertools.count()  # creation order of recorded nodes: a topological order
-_creation_order = operator.attrgetter("_seq")
+_clock = itertools.count(1)  # numbers node creations and in-place writes: one order for both
+_new = object.__new__        # a slotted instance without running __init__
+_ndarray = np.ndarray
+_GRAD_LOCK = threading.Lock()  # .grad accumulation: backward from several threads adds up
 OPS: dict[str, "Op"] = {}  # every registered op, by name (the test table checks it)
-RAW_OPS = SimpleNamespace()    # op name -> forward function on arrays: VJPs' F in a plain backward
-GRAPH_OPS = SimpleNamespace()  # op name -> recording op: VJPs' F under create_graph=True
-
-
-class no_grad:
-    """Context manager (and decorator) that records no graph in its body.
-
-    Per thread and per ``contextvars`` context, and nests::
-
-        with ag.no_grad():
-            W.data -= lr * W.grad
-    """
-
-    _state = False
-
-    def __init__(self):
-        self._tokens = []  # a stack, so one instance can be entered again while it is open
-
-    def __enter__(self):
-        self._tokens.append(_GRAD_ENABLED.set(self._state))
-
-    def __exit__(self, *exc):
-        _GRAD_ENABLED.reset(self._tokens.pop())
-
-    def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return fn(*args, **kwargs)
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-        return wrapper
-
-
-class enable_grad(no_grad):
-    """Turn recording back on inside a ``no_grad`` block."""
-
-    _state = True
-
-
-def is_grad_enabled() -> bool:
-    return _GRAD_ENABLED.get()
+# op name -> forward function on arrays (VJPs' F in a plain backward), and -> recording op (VJPs'
+# F under create_graph=True; Tensor's operators).  Module objects: the fastest attribute lookup.
+RAW_OPS = ModuleType("autograd_np.raw_ops")
+GRAPH_OPS = ModuleType("autograd_np.graph_ops")
 
 
 class Op:
     """A differentiable primitive: ``forward`` on arrays plus its ``vjp``.
 
-    ``vjp(F, gy, y, *inputs, **params)`` returns one gradient per input (or a
-    single value for one input; ``None`` where an input is not differentiable).
+    ``vjp(F, gy, y, *inputs, **params)`` returns one gradient per input (a
+    single value for one input; ``None`` where an input gets no gradient).
     ``F`` holds the ops: raw array functions in a first-order backward, graph
     ops under ``create_graph=True``; ``gy``, ``y`` and ``inputs`` are arrays or
     tensors to match.  The VJP must not modify ``gy`` in place.  A VJP
@@ -91,17 +59,29 @@ class Op:
     ``saved=`` to the VJP, so work the forward did (softmax-with-loss: its
     probabilities) is not done again; under ``create_graph`` and in
     ``check_graph`` the VJP gets no ``saved`` and computes from the inputs.
+
+    An op is applied by ``op.apply`` (see ``_applier``), the function that
+    ``defop`` returns and ``ag.sigmoid`` is; calling the Op does the same.
     """
 
-    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs", "save")
+    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs", "save", "apply")
 
     def __init__(self, name, forward, rule):
-        self.name, self.forward, self.rule, self.vjp, self.wants_needs = name, forward, rule, None, False
-        self.save = None
+        self.name, self.forward, self.rule, self.wants_needs, self.save = name, forward, rule, False, None
+        self.vjp = self._no_vjp
+        self.apply = _applier(self)
 
     @property
-    def __doc__(self):  # help(ag.sigmoid) shows the forward's docstring and the derivative rule
+    def __doc__(self):  # help(ag.OPS["sigmoid"]) shows the forward's docstring and the derivative rule
         return f"{self.forward.__doc__ or ''}\n\nDerivative: {self.rule}"
+
+    def _no_vjp(self, *args, **params):
+        raise NotImplementedError(f"backward: op {self.name!r} has no VJP; register one with "
+                                  f"@{self.name}.defvjp (see defop)")
+
+    @property
+    def has_vjp(self):
+        return self.vjp != self._no_vjp
 
     def defvjp(self, vjp=None, *, needs=False):
         if vjp is None:
@@ -117,47 +97,85 @@ class Op:
         return f"<op {self.name}: {self.rule}>"
 
     def __call__(self, *args, **params):
+        return self.apply(*args, **params)
+
+
+def _applier(op):
+    """The function that applies ``op``: runs the forward on the arrays and, when
+    some input requires grad and recording is on, records a ``Node``.
+
+    A closure per op rather than ``Op.__call__``: calling an instance costs
+    CPython 3.11 almost twice what calling a function does, on every op."""
+    forward, name = op.forward, op.name
+
+    def apply(*args, **params):
         if _anomaly_blocks and _ANOMALY.get() is not None:  # one global read when no block is open
-            return _ANOMALY.get().run_op(self, args, params)
+            return _ANOMALY.get().run_op(op, args, params)
         record = False
         raw = []
+        links = []
         for a in args:
             if type(a) is Tensor:
+                raw.append(a._data)
                 if a.requires_grad:
                     record = True
-                raw.append(a.data)
-            elif isinstance(a, np.generic):
-                raw.append(a.item())  # a NumPy scalar must not upcast float32 data
+                    links.append(a._node or a)
+                else:
+                    links.append(a)
             else:
+                if type(a) is not float and isinstance(a, np.generic):
+                    a = a.item()  # a NumPy scalar must not upcast float32 data
                 raw.append(a)
+                links.append(a)
         recording = record and _GRAD_ENABLED.get()
+        extra = None
         try:
-            if recording and self.save is not None:
-                data, saved = self.save(*raw, **params)
+            if recording and op.save is not None:
+                data, extra = op.save(*raw, **params)
             else:
-                data = self.forward(*raw, **params)
+                data = forward(*raw, **params)
         except ShapeError:
             raise
         except (ValueError, TypeError, IndexError) as exc:
-            raise ShapeError(f"{self.name}: cannot apply to {describe(raw)}: {exc}") from None
-        out = Tensor.__new__(Tensor)
-        out.data = data if type(data) is np.ndarray else np.asarray(data)
-        out.grad = out.name = None
-        if recording:
-            out.requires_grad = True
-            out._op, out._parents, out._ctx, out._seq = self, args, params, next(_node_counter)
-            out._inputs = raw  # the arrays the VJP will need, as they were in the forward pass
-            if self.save is not None:
-                out._saved = saved
-        else:
+            raise ShapeError(f"{name}: cannot apply to {describe(raw)}: {exc}") from None
+        if type(data) is not _ndarray:
+            data = np.asarray(data)
+        out = _new(Tensor)
+        out._data = data
+        out.grad = None
+        if not recording:
             out.requires_grad = False
-            out._op = out._parents = out._inputs = out._ctx = None
+            out._node = out._name = None
+            out._version = 0
+            return out
+        # separate statements: a tuple assignment builds and unpacks a tuple first
+        node = Node()
+        node.op = op
+        node.inputs = links
+        node.params = params
+        node.seq = next(_clock)
+        node.shape = data.shape
+        node.dtype = data.dtype
+        node.out = data
+        node.saved = raw
+        if extra is not None:
+            node.extra = extra
+        node.name = node.module = node.where = None
+        out.requires_grad = True
+        out._node = node  # a recorded output reads its name and version from its node
         return out
+
+    apply.__name__ = apply.__qualname__ = name
+    return apply
 
 
 def defop(name: str, rule: str):
     """Register ``fn`` (a function of arrays) as op ``name``; ``rule`` is its
-    one-line derivative, shown by the docs.  Attach the VJP with ``@op.defvjp``."""
+    one-line derivative, shown by the docs.
+
+    Returns the function that applies the op to tensors (``ag.sigmoid`` is
+    one).  It carries the ``Op`` as ``.op`` and its ``defvjp`` / ``defsave``:
+    attach the VJP with ``@fn.defvjp``."""
 
     def register(fn):
         if name in OPS:
@@ -165,10 +183,90 @@ def defop(name: str, rule: str):
         op = Op(name, fn, rule)
         OPS[name] = op
         setattr(RAW_OPS, name, fn)
-        setattr(GRAPH_OPS, name, op)
-        return op
+        apply = op.apply
+        setattr(GRAPH_OPS, name, apply)
+        for operator, op_name in Tensor.OPERATORS.items():
+            if op_name == name:
+                setattr(Tensor, operator, apply)
+        apply.op, apply.defvjp, apply.defsave, apply.forward, apply.rule = op, op.defvjp, op.defsave, fn, rule
+        apply.__doc__ = f"{fn.__doc__ or ''}\n\nDerivative: {rule}"
+        apply.__module__ = fn.__module__
+        return apply
 
     return register
+
+
+class Node:
+    """One recorded op application: everything the graph keeps.
+
+    This is the one place that says what a node is; viz, check_graph,
+    explain, anomaly mode and nets read these attributes and nothing else.
+
+    * ``op``: the ``Op``; ``params``: its keyword parameters (``axis=1``).
+    * ``inputs``: one link per op argument, in order:
+      a ``Node`` (the argument was computed by a recorded op),
+      a ``Tensor`` (a leaf: a parameter, or a data tensor),
+      or the argument itself (a number, an array).  After a plain
+      ``backward()``, data tensors and arrays are replaced by ``Constant``
+      records (shape, dtype, name), so that holding the graph holds no data.
+    * ``seq``: creation number.  A node is created after its inputs, so newest
+      first is a topological order.
+    * ``shape``, ``dtype``: of the output.  ``name`` (the output tensor's),
+      ``module`` (the ``nets`` module that made it), ``where`` (the user's line
+      that created it, recorded in ``detect_anomaly``): labels for pictures
+      and errors.
+    * ``out``, ``saved``, ``extra``: what the VJP needs: the output array, the
+      input arrays as the forward saw them (a list), what ``defsave`` kept.
+      Backward releases them: then ``saved`` is None (``freed``).  A write to
+      the output through its tensor's ``.data`` sets ``saved`` to ``WRITTEN``
+      (``written``): the VJP's numbers no longer hold, so backward raises.
+
+    ``extra`` is set only for ops with ``defsave`` (every store costs the hot path).
+    """
+
+    __slots__ = ("op", "inputs", "params", "seq", "shape", "dtype", "out", "saved", "extra",
+                 "name", "module", "where")
+
+    @property
+    def freed(self):
+        return self.saved is None
+
+    @property
+    def written(self):
+        return self.saved is WRITTEN
+
+    @property
+    def parents(self):
+        """The inputs that are graph elements: nodes and leaf tensors."""
+        return tuple(p for p in self.inputs if type(p) is Node or type(p) is Tensor)
+
+    def __repr__(self):
+        state = ", freed" if self.saved is None else ""
+        return f"<Node {self.op.name} {self.shape} {self.dtype}{f' {self.name!r}' if self.name else ''}{state}>"
+
+
+class _Written:
+    """The value of ``Node.saved`` once the node's output was written to in place."""
+
+    def __repr__(self):
+        return "WRITTEN"
+
+
+WRITTEN = _Written()
+
+
+class Constant:
+    """What a released graph keeps of a constant input (a data tensor or an
+    array): its shape, dtype and name, for pictures.  ``tensor`` says which."""
+
+    __slots__ = ("shape", "dtype", "name", "tensor")
+    requires_grad = False
+
+    def __init__(self, array, name, tensor):
+        self.shape, self.dtype, self.name, self.tensor = array.shape, array.dtype, name, tensor
+
+    def __repr__(self):
+        return f"<Constant {self.shape} {self.dtype}{f' {self.name!r}' if self.name else ''}>"
 
 
 class Tensor:
@@ -177,13 +275,15 @@ class Tensor:
     ``Tensor(data, requires_grad=False, name=None, dtype=None)``.  ``data`` is
     the array (``.data``); after ``backward`` a tensor that requires grad holds
     ``.grad``, an array of its shape and dtype.  Numbers and arrays mix freely
-    with tensors on either side of every operator.
+    with tensors on either side of every operator.  A tensor computed by a
+    recorded op has a ``node`` (see ``Node``); a leaf has ``node is None``.
+
+    Assigning ``.data`` (``w.data -= lr * g`` included) counts as a write: a
+    backward through an op that used the old values raises instead of
+    returning a gradient computed from the new ones.
     """
 
-    # _saved is set only by ops with defsave; _debug and _module only by diagnostics (anomaly mode,
-    # nets modules): read those two with getattr
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_parents", "_inputs", "_ctx", "_seq",
-                 "_saved", "_debug", "_module")
+    __slots__ = ("_data", "grad", "requires_grad", "_node", "_name", "_version")
     __array_ufunc__ = None  # make `ndarray @ Tensor` defer to Tensor.__rmatmul__
 
     def __init_subclass__(cls, **kwargs):
@@ -193,58 +293,93 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = np.array(data, dtype=dtype) if dtype is not None or not isinstance(data, np.ndarray) else data
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"Tensor{'' if name is None else ' ' + repr(name)}: dtype {self.data.dtype} "
-                            "cannot require grad; only floating-point tensors are differentiable")
+            data = data._data
+        self._data = np.array(data, dtype=dtype) if dtype is not None or type(data) is not np.ndarray else data
+        if requires_grad and self._data.dtype.kind != "f":
+            raise TypeError(f"Tensor{'' if name is None else ' ' + repr(name)}: dtype {self._data.dtype} "
+                            "cannot require grad; only real floating-point tensors are differentiable")
         self.requires_grad = bool(requires_grad)
-        self.name, self.grad = name, None
-        self._op = self._parents = self._inputs = self._ctx = None
+        self._name, self.grad, self._node, self._version = name, None, None, 0
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # any write, `w.data -= g` included (Python assigns the result back)
+        if self._node is None:
+            self._version = next(_clock)
+        elif self._node.saved is not None:
+            self._node.saved = WRITTEN
+        self._data = value if type(value) is np.ndarray else np.asarray(value)
+
+    @property
+    def name(self):
+        return self._name if self._node is None else self._node.name
+
+    @name.setter
+    def name(self, value):
+        if self._node is None:
+            self._name = value
+        else:
+            self._node.name = value
 
     # --- array-like properties -------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
-    T = property(lambda self: _ops.transpose(self))
-    is_leaf = property(lambda self: self._op is None)
+    shape = property(lambda self: self._data.shape)
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: self._data.ndim)
+    size = property(lambda self: self._data.size)
+    T = property(lambda self: GRAPH_OPS.transpose(self))
+    node = property(lambda self: self._node, doc="The ``Node`` that computed this tensor (None for a leaf).")
+    is_leaf = property(lambda self: self._node is None)
 
     @property
     def op_name(self):
-        return None if self._op is None else self._op.name
-
-    @property
-    def parents(self):
-        """The tensors this one was computed from (empty for a leaf)."""
-        return tuple(p for p in (self._parents or ()) if isinstance(p, Tensor))
+        return None if self._node is None else self._node.op.name
 
     def __len__(self):
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self):  # rows, as a NumPy array iterates; each one is a getitem node
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def _one_element(self, kind):
+        if self._data.size != 1:
+            raise TypeError(f"{kind}(): only a tensor with one element converts to a Python {kind}; "
+                            f"this one has shape {self.shape}")
+        return self._data.item()
+
+    def __float__(self):
+        return float(self._one_element("float"))
+
+    def __int__(self):
+        return int(self._one_element("int"))
+
+    def __bool__(self):
+        return bool(self._one_element("bool"))
 
     def item(self):
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self):
-        return self.data
+        return self._data
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor(self.data, name=self.name)
+        return Tensor(self._data, name=self.name)
 
     def zero_grad(self):
         self.grad = None
 
     def __repr__(self):
-        extra = f", name={self.name!r}" if self.name else ""
-        extra += f", op={self._op.name}" if self._op else (", requires_grad=True" if self.requires_grad else "")
-        return f"Tensor({np.array2string(self.data, precision=4, threshold=20)}, dtype={self.dtype}{extra})"
+        name = self.name
+        extra = f", name={name!r}" if name else ""
+        extra += f", op={self._node.op.name}" if self._node else (", requires_grad=True" if self.requires_grad else "")
+        return f"Tensor({np.array2string(self._data, precision=4, threshold=20)}, dtype={self.dtype}{extra})"
 
     def backward(self, grad=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that
@@ -252,89 +387,94 @@ class Tensor:
         holds a single element.  Without ``retain_graph`` the graph is freed."""
         backward([self], None if grad is None else [grad], retain_graph=retain_graph)
 
-    # --- operators (all defined in autograd_np.ops) -----------------------
-    def __add__(self, o): return _ops.add(self, o)
-    def __radd__(self, o): return _ops.add(o, self)
-    def __sub__(self, o): return _ops.sub(self, o)
-    def __rsub__(self, o): return _ops.sub(o, self)
-    def __mul__(self, o): return _ops.mul(self, o)
-    def __rmul__(self, o): return _ops.mul(o, self)
-    def __truediv__(self, o): return _ops.div(self, o)
-    def __rtruediv__(self, o): return _ops.div(o, self)
-    def __pow__(self, o): return _ops.power(self, o)
-    def __rpow__(self, o): return _ops.power(o, self)
-    def __matmul__(self, o): return _ops.matmul(self, o)
-    def __rmatmul__(self, o): return _ops.matmul(o, self)
-    def __neg__(self): return _ops.neg(self)
-    def __getitem__(self, index): return _ops.getitem(self, index)
+    # --- operators (every op is in autograd_np.ops, registered in GRAPH_OPS) ---
+    # ``t * u`` calls the op itself: ``defop`` binds each operator listed here to its op
+    # when the op is registered (a method forwarding to it would cost every operator
+    # one more Python call).  The reflected forms swap the arguments, so they forward.
+    OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div",
+                 "__pow__": "power", "__matmul__": "matmul", "__neg__": "neg", "__getitem__": "getitem"}
+    def __radd__(self, o): return GRAPH_OPS.add(o, self)
+    def __rsub__(self, o): return GRAPH_OPS.sub(o, self)
+    def __rmul__(self, o): return GRAPH_OPS.mul(o, self)
+    def __rtruediv__(self, o): return GRAPH_OPS.div(o, self)
+    def __rpow__(self, o): return GRAPH_OPS.power(o, self)
+    def __rmatmul__(self, o): return GRAPH_OPS.matmul(o, self)
 
     # Comparisons are not differentiable: they return plain boolean arrays.
-    def __lt__(self, o): return self.data < _raw(o)
-    def __le__(self, o): return self.data <= _raw(o)
-    def __gt__(self, o): return self.data > _raw(o)
-    def __ge__(self, o): return self.data >= _raw(o)
-    def __eq__(self, o): return self.data == _raw(o)
-    def __ne__(self, o): return self.data != _raw(o)
+    def __lt__(self, o): return self._data < _raw(o)
+    def __le__(self, o): return self._data <= _raw(o)
+    def __gt__(self, o): return self._data > _raw(o)
+    def __ge__(self, o): return self._data >= _raw(o)
+    def __eq__(self, o): return self._data == _raw(o)
+    def __ne__(self, o): return self._data != _raw(o)
     __hash__ = object.__hash__
 
     # --- methods mirroring the functions in autograd_np.ops -----------------
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return _ops.min(self, axis=axis, keepdims=keepdims)
-    def reshape(self, *shape): return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return _ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
-    def astype(self, dtype): return _ops.astype(self, dtype)
-    def exp(self): return _ops.exp(self)
-    def log(self): return _ops.log(self)
-    def sqrt(self): return _ops.sqrt(self)
-    def abs(self): return _ops.abs(self)
-    def sigmoid(self): return _ops.sigmoid(self)
-    def relu(self): return _ops.relu(self)
-    def tanh(self): return _ops.tanh(self)
-    def softmax(self, axis=-1): return _ops.softmax(self, axis=axis)
-    def log_softmax(self, axis=-1): return _ops.log_softmax(self, axis=axis)
-    def clip(self, lo, hi): return _ops.clip(self, lo, hi)
+    def sum(self, axis=None, keepdims=False): return GRAPH_OPS.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return GRAPH_OPS.mean(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return GRAPH_OPS.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return -GRAPH_OPS.max(-self, axis=axis, keepdims=keepdims)
+    def reshape(self, *shape): return GRAPH_OPS.reshape(self, shape=shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return GRAPH_OPS.transpose(self, axes=axes[0] if len(axes) == 1 else (axes or None))
+    def astype(self, dtype): return GRAPH_OPS.astype(self, dtype=dtype)
+    def exp(self): return GRAPH_OPS.exp(self)
+    def log(self): return GRAPH_OPS.log(self)
+    def sqrt(self): return GRAPH_OPS.sqrt(self)
+    def abs(self): return GRAPH_OPS.abs(self)
+    def sigmoid(self): return GRAPH_OPS.sigmoid(self)
+    def relu(self): return GRAPH_OPS.relu(self)
+    def tanh(self): return GRAPH_OPS.tanh(self)
+    def softmax(self, axis=-1): return GRAPH_OPS.softmax(self, axis=axis)
+    def log_softmax(self, axis=-1): return GRAPH_OPS.log_softmax(self, axis=axis)
+    def clip(self, lo, hi): return GRAPH_OPS.clip(self, lo=lo, hi=hi)
 
 
 def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if type(x) is Tensor else x
+
+
+def _key(t):
+    """What the graph knows a tensor by: its node, or the tensor itself for a leaf."""
+    return t._node or t
+
+
+def clock() -> int:
+    """A reading of the creation clock: every node created after the call has a
+    larger ``seq`` (nets uses it to find the nodes one module call made)."""
+    return next(_clock)
+
+
+def graph_nodes(outputs):
+    """Every node that ``outputs`` (tensors or nodes) depend on, newest first: a
+    topological order (each node is created after its inputs).  An explicit
+    stack, so deep chains never hit the recursion limit."""
+    nodes = [r for r in (o._node if type(o) is Tensor else o for o in outputs) if type(r) is Node]
+    seen = set(nodes)
+    stack = list(nodes)
+    while stack:
+        for p in stack.pop().inputs:
+            if type(p) is Node and p not in seen:
+                seen.add(p)
+                nodes.append(p)
+                stack.append(p)
+    nodes.sort(key=lambda n: n.seq, reverse=True)
+    return nodes
 
 
 # --- backward -----------------------------------------------------------------
 
-def _toposort(roots):
-    """Nodes reachable from ``roots`` that need a VJP, outputs first (for the
-    diagnostics, which want the whole graph; backward itself uses a heap).
-
-    Every node is created after its inputs, so sorting the reachable nodes by
-    creation number (newest first) is a topological order.  The search uses an
-    explicit stack: deep chains never hit the recursion limit."""
-    nodes = [r for r in roots if r._op is not None]
-    seen = {id(r) for r in nodes}
-    stack = list(nodes)
-    while stack:
-        for p in stack.pop()._parents:
-            if type(p) is Tensor and p._op is not None and id(p) not in seen:
-                seen.add(id(p))
-                nodes.append(p)
-                stack.append(p)
-    nodes.sort(key=_creation_order, reverse=True)
-    return nodes
-
-
 def _seed(out, g, create_graph):
     if g is None:
-        if out.data.size != 1:
+        if out._data.size != 1:
             raise RuntimeError(f"backward: output has shape {out.shape}; a non-scalar output needs "
                                "an explicit grad (grad_outputs) of that shape")
         # shared and read-only in a plain backward; under create_graph it may come back as a result
-        g = np.ones(out.data.shape, out.data.dtype) if create_graph else _one(out.data.shape, out.data.dtype)
-    elif np.shape(g) != out.shape:
+        return Tensor(np.ones(out.shape, out.dtype)) if create_graph else _one(out.shape, out.dtype)
+    if np.shape(g) != out.shape:
         raise ShapeError(f"backward: grad of shape {np.shape(g)} does not match output of shape {out.shape}")
-    elif not (create_graph and isinstance(g, Tensor)):  # a Tensor seed stays one only for create_graph
-        g = np.asarray(_raw(g), dtype=out.dtype)
-    return Tensor(g) if create_graph and not isinstance(g, Tensor) else g
+    if create_graph:
+        return g if type(g) is Tensor else Tensor(np.array(g, dtype=out.dtype))
+    return np.array(_raw(g), dtype=out.dtype)  # a copy: the caller's array never becomes a .grad
 
 
 _ONES = {}  # (shape, dtype) -> read-only 1: the seed of every scalar loss (VJPs never write to gy)
@@ -348,111 +488,245 @@ def _one(shape, dtype):
     return one
 
 
-def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=None):
-    """Back-propagate; return ({tensor: gradient} for the leaves and ``wanted``, [leaves]).
+def _as_tensor(link, value):
+    """An op argument as the VJP sees it under create_graph: a tensor for graph elements."""
+    if type(link) is Node:
+        t = _new(Tensor)
+        t._data, t.grad, t.requires_grad, t._node, t._name, t._version = link.out, None, True, link, None, 0
+        return t
+    return link if type(link) is Tensor else value
 
-    Dicts are keyed by the tensors themselves: their hash is their identity, and
-    a dict compares a key by identity before ``==`` (which is elementwise here).
-    ``trace``, a list, receives ``(node, upstream_grad, input_index, input_grad)``
-    for every gradient sent (``ag.explain`` reads it)."""
+
+def _slow_vjp(node, g, F, params, create_graph, checker):
+    """The VJP call under create_graph (tensors in, tensors out) or anomaly mode."""
+    op = node.op
+    if create_graph:
+        args = (F, g, _as_tensor(node, None), *map(_as_tensor, node.inputs, node.saved))
+    else:
+        args = (F, g, node.out, *node.saved)
+        if op.save is not None:
+            params = {**params, "saved": node.extra}
+    if checker is not None:  # anomaly mode: floating-point errors in the VJP name this node
+        return checker.run_vjp(node, op.vjp, args, params)
+    return op.vjp(*args, **params)
+
+
+def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=None):
+    """Back-propagate; return ({graph key: gradient} for the leaves and ``wanted``, [leaves]).
+
+    A graph key is a node, or a leaf tensor (``_key``).  Dicts are keyed by
+    them: their hash is their identity, and a dict compares a key by identity
+    before ``==`` (which is elementwise for tensors).  ``trace``, a list,
+    receives ``(node, upstream_grad, input_index, input_grad)`` for every
+    gradient sent (``ag.explain`` reads it)."""
     for out in outputs:
         if not out.requires_grad:
             raise RuntimeError("backward: the output does not require grad (no input requires grad, "
                                "or it was computed under no_grad)")
-    F = GRAPH_OPS if create_graph else RAW_OPS
-    grads = {}
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise ValueError(f"backward: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
-        g = _seed(out, g, create_graph)
-        grads[out] = grads[out] + g if out in grads else g
-    # Pending nodes in a max-heap on creation number: every consumer of a node was
-    # created after it, so by the time a node comes off the heap all of its
-    # gradient has arrived.  A node enters the heap with the first gradient sent to
-    # it, so the walk visits only what the outputs depend on, without recursion.
+    F = GRAPH_OPS if create_graph else RAW_OPS
+    grads = {}
+    # Pending nodes: the newest in ``nxt``, the others in a max-heap on creation
+    # number.  Every consumer of a node was created after it, so by the time a node
+    # is taken all of its gradient has arrived.  A node becomes pending with the
+    # first gradient sent to it, so the walk visits only what the outputs depend
+    # on, without recursion; a chain (each node feeding one node) never touches
+    # the heap.
     heap, leaves = [], []
-    for out in dict.fromkeys(outputs):  # each output once
-        if out._op is None:
-            leaves.append(out)
+    for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
+        g, key = _seed(out, g, create_graph), _key(out)
+        if key in grads:
+            grads[key] = grads[key] + g
+            continue
+        grads[key] = g
+        if type(key) is Node:
+            heap.append((-key.seq, key))
         else:
-            heap.append((-out._seq, out))
+            leaves.append(key)
     heapq.heapify(heap)
-    found = {}
-    wanted = {t for t in wanted if type(t) is Tensor}  # (arrays are unhashable, and get no gradient)
-    pop = grads.pop
+    found, released, nxt = {}, {}, None
+    wanted = {_key(t) for t in wanted if type(t) is Tensor}  # (arrays are unhashable, and get no gradient)
+    pop, push, next_node = grads.pop, heapq.heappush, heapq.heappop
     checker = _ANOMALY.get() if _anomaly_blocks else None
-    push, next_node = heapq.heappush, heapq.heappop
+    slow = create_graph or checker is not None
+    watch = checker is not None or trace is not None
     with (enable_grad() if create_graph else no_grad()):
-        while heap:
-            node = next_node(heap)[1]
+        while True:
+            if nxt is not None and (not heap or nxt.seq > -heap[0][0]):
+                node, nxt = nxt, None
+            elif heap:
+                node = next_node(heap)[1]
+            else:
+                break
             g = pop(node)
             if wanted and node in wanted:
                 found[node] = g
-            op, parents, params = node._op, node._parents, node._ctx
-            if node._inputs is None:
-                raise RuntimeError(f"backward: the graph through op {op.name!r} was already freed by "
-                                   "an earlier backward(); pass retain_graph=True to that first call")
+            saved = node.saved
+            if type(saved) is not list:
+                raise RuntimeError(_freed_message(node) if saved is None else _modified_message(node, None))
+            op, params = node.op, node.params
             if op.wants_needs:
                 needs = []  # a plain loop: half the cost of a list comprehension on 3.11
-                for p in parents:
-                    needs.append(type(p) is Tensor and p.requires_grad)
+                for p in node.inputs:
+                    needs.append(type(p) is Node or (type(p) is Tensor and p.requires_grad))
                 params = {**params, "needs": needs}
-            if op.save is not None and not create_graph:  # what the forward already computed
-                params = {**params, "saved": node._saved}
-            if checker is not None:  # anomaly mode: floating-point errors in the VJP name this node
-                args = (F, g, node, *parents) if create_graph else (F, g, node.data, *node._inputs)
-                input_grads = checker.run_vjp(node, op.vjp, args, params)
-            elif create_graph:
-                input_grads = op.vjp(F, g, node, *parents, **params)
+            if slow:
+                input_grads = _slow_vjp(node, g, F, params, create_graph, checker)
+            elif op.save is not None:  # what the forward already computed
+                input_grads = op.vjp(F, g, node.out, *saved, saved=node.extra, **params)
             else:
-                input_grads = op.vjp(F, g, node.data, *node._inputs, **params)
-            if type(input_grads) is not tuple:
+                input_grads = op.vjp(F, g, node.out, *saved, **params)
+            links = node.inputs
+            if type(input_grads) is not tuple:  # one gradient: right for an op of one input
                 input_grads = (input_grads,)
+                if len(links) != 1:
+                    raise _vjp_result_error(node, input_grads, 0, None)
+            elif len(input_grads) != len(links):
+                raise _vjp_result_error(node, input_grads, 0, None)
             i = -1
-            for p, gp in zip(parents, input_grads):
-                i += 1
-                if gp is None or type(p) is not Tensor or not p.requires_grad:
-                    continue
-                data = p.data
-                if gp.shape != data.shape:  # undo NumPy broadcasting, for every op
-                    gp = F.sum_to(gp, shape=data.shape)
-                if gp.dtype is not data.dtype and gp.dtype != data.dtype:
-                    gp = F.astype(gp, dtype=data.dtype)
-                if checker is not None:
-                    checker.check_gradient(node, i, gp)
-                if trace is not None:
-                    trace.append((node, g, i, gp))
-                if p in grads:
-                    grads[p] = grads[p] + gp
-                else:
-                    grads[p] = gp
-                    if p._op is None:
-                        leaves.append(p)
+            try:
+                for link, gp in zip(links, input_grads):
+                    i += 1
+                    kind = type(link)
+                    if kind is Node:
+                        if gp is None:
+                            continue
+                        shape = link.shape
+                        dtype = link.dtype
+                    elif kind is Tensor:
+                        if link._version > node.seq:  # the op saw values that have changed since
+                            raise RuntimeError(_modified_message(node, i))
+                        if not link.requires_grad:  # a data tensor: no gradient
+                            if not retain_graph:
+                                links[i] = _released(link, released)
+                            continue
+                        if gp is None:
+                            continue
+                        data = link._data
+                        shape = data.shape
+                        dtype = data.dtype
+                    else:  # a constant: no gradient
+                        if not retain_graph and kind is not float and kind is not int:
+                            links[i] = _released(link, released)
+                        continue
+                    if gp.shape != shape:  # undo NumPy broadcasting, for every op
+                        gp = _unbroadcast(F, gp, shape, node, i)
+                    if gp.dtype is not dtype and gp.dtype != dtype:
+                        gp = F.astype(gp, dtype=dtype)
+                    if watch:
+                        _watch(checker, trace, node, g, i, gp)
+                    if link in grads:
+                        grads[link] = grads[link] + gp
+                    elif kind is Node:
+                        grads[link] = gp
+                        if nxt is None:
+                            nxt = link
+                        elif link.seq > nxt.seq:
+                            push(heap, (-nxt.seq, nxt))
+                            nxt = link
+                        else:
+                            push(heap, (-link.seq, link))
                     else:
-                        push(heap, (-p._seq, p))
-            if not retain_graph:
-                node._inputs = None  # drop the saved inputs; the structure stays for pictures
-                if op.save is not None:
-                    node._saved = None
+                        grads[link] = gp
+                        leaves.append(link)
+            except (ValueError, AttributeError) as exc:
+                raise _vjp_result_error(node, input_grads, i, exc) from None
+            if not retain_graph:  # drop what only the VJP needed (constants went above)
+                node.saved = node.out = node.extra = None
     found.update(grads)  # what is left are the leaves' gradients
     return found, leaves
 
 
-def _own_array(g):
-    """A gradient handed to the user: a writeable ndarray (a VJP may return a
-    read-only broadcast view, as sum's does, or a NumPy scalar for 0-d input)."""
-    if type(g) is not np.ndarray:
-        return np.array(g)
-    return g if g.flags.writeable else g.copy()
+def _watch(checker, trace, node, g, index, gp):
+    """Anomaly mode's check of a gradient sent, and explain's record of it."""
+    if checker is not None:
+        checker.check_gradient(node, index, gp)
+    if trace is not None:
+        trace.append((node, g, index, gp))
+
+
+def _released(link, memo):
+    """What a released node keeps of a constant input: a ``Constant`` record for a
+    data tensor or an array (their description, not their values; one record per
+    value, so a picture still shows one box for it), the input itself otherwise."""
+    kept = memo.get(id(link))
+    if kept is not None:
+        return kept[0]
+    if type(link) is Tensor:
+        const = Constant(link._data, link.name, True)
+    elif isinstance(link, np.ndarray):
+        const = Constant(link, None, False)
+    else:
+        return link  # numbers, indices, shapes: small, kept as they are
+    memo[id(link)] = (const, link)  # the value stays alive for the walk: ids stay unique
+    return const
+
+
+def _unbroadcast(F, gp, shape, node, index):
+    """``gp`` summed down to ``shape``, or a ShapeError when no broadcast of
+    ``shape`` has ``gp``'s shape (a VJP returning the wrong shape)."""
+    have = tuple(gp.shape)
+    lead = len(have) - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, have[lead:])):
+        raise ShapeError(f"backward: the VJP of op {node.op.name!r} returned a gradient of shape {have} for "
+                         f"input {index} ({label(node.inputs[index])}), which cannot be reduced to that "
+                         f"input's shape {shape}")
+    return F.sum_to(gp, shape=shape)
+
+
+def _vjp_result_error(node, grads, index, exc):
+    name = node.op.name
+    if len(grads) != len(node.inputs):
+        return TypeError(f"backward: the VJP of op {name!r} returned {len(grads)} gradient(s) for "
+                         f"{len(node.inputs)} input(s); return one per input (None where there is none)")
+    gp = grads[index]
+    if not (hasattr(gp, "shape") and hasattr(gp, "dtype")):
+        return TypeError(f"backward: the VJP of op {name!r} returned {type(gp).__name__} for input {index} "
+                         f"({label(node.inputs[index])}); return an array (or None)")
+    return exc
+
+
+def _freed_message(node, what="backward"):
+    return (f"{what}: the graph through op {node.op.name!r} was already freed by an earlier backward(); "
+            "pass retain_graph=True to that first call")
+
+
+def _modified_message(node, index):
+    where = f"created at {node.where}" if node.where else \
+        "run the forward pass under ag.detect_anomaly() to see the line that created it"
+    module = f" in module {str(node.module)!r}" if node.module is not None else ""
+    if index is None:
+        what = f"its output ({label(node)}) was modified in place after the op computed it"
+    else:
+        what = f"its input {index} ({label(node.inputs[index])}) was modified in place after the op used it"
+    return (f"backward: op {node.op.name!r}{module} cannot be differentiated: {what} (an assignment to .data, "
+            f"an optimizer step, ...), so its gradient would be wrong. Change tensors after backward(), not "
+            f"between the forward pass and backward(). The op: {where}.")
+
+
+def _owned(g, handed, leaf):
+    """A gradient handed to the user: a writeable ndarray of its own memory,
+    shared with no other gradient handed out (``handed``: their ids) and not
+    the leaf's own data (a VJP may return a read-only broadcast view, a view of
+    another gradient, the same array for two inputs as add's does, or a NumPy
+    scalar for 0-d input)."""
+    if type(g) is not np.ndarray or g.base is not None or id(g) in handed or not g.flags.writeable \
+            or (leaf is not None and g is leaf._data):
+        g = np.array(g)
+    handed.add(id(g))
+    return g
 
 
 def backward(outputs, grad_outputs=None, retain_graph=False):
     """``Tensor.backward`` for several outputs at once: accumulates into ``.grad``."""
     grads, leaves = _run(outputs, grad_outputs, retain_graph, create_graph=False)
-    for leaf in leaves:
-        g = grads[leaf]
-        # a new array, never in place: gradients may alias each other (x + y)
-        leaf.grad = _own_array(g if leaf.grad is None else leaf.grad + g)
+    handed = set()
+    with _GRAD_LOCK:  # threads sharing a leaf: every contribution counts
+        for leaf in leaves:
+            g = grads[leaf]
+            # a new array, never in place: the old .grad may be held by the user
+            leaf.grad = _owned(g if leaf.grad is None else leaf.grad + g, handed, leaf)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -471,35 +745,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = [inputs] if single_in else list(inputs)
     retain = create_graph if retain_graph is None else retain_graph
     found, _ = _run(outputs, grad_outputs, retain, create_graph, wanted=inputs)
-    result = []
+    result, handed = [], set()
     for i, x in enumerate(inputs):
-        g = found.get(x) if type(x) is Tensor else None
+        g = found.get(_key(x)) if type(x) is Tensor else None
         if g is None and not allow_unused:
-            raise RuntimeError(f"grad: input {i} ({x.name or tuple(x.shape)}) is not used to compute the outputs; "
+            raise RuntimeError(f"grad: input {i} ({label(x)}) is not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
-        result.append(g if g is None or isinstance(g, Tensor) else Tensor(_own_array(g)))
+        if g is not None and type(g) is not Tensor:
+            g = Tensor(_owned(g, handed, x if x.is_leaf else None))
+        result.append(g)
     return result[0] if single_in else result
-
-
-def value_and_grad(fn, argnums=0):
-    """``value_and_grad(fn)(*args) -> (value, gradient(s))``, the functional form.
-
-    ``argnums`` (int or tuple) picks the arguments to differentiate; they may be
-    arrays or tensors.  Gradients are returned as arrays.
-    """
-    many = isinstance(argnums, (tuple, list))
-    nums = tuple(argnums) if many else (argnums,)
-
-    def wrapped(*args):
-        args = list(args)
-        for i in nums:
-            args[i] = Tensor(_raw(args[i]), requires_grad=True)
-        value = fn(*args)
-        gs = grad(value, [args[i] for i in nums])
-        gs = [g.data for g in gs]
-        return value.data, (tuple(gs) if many else gs[0])
-
-    return wrapped
-
-
-from . import ops as _ops  # noqa: E402  (ops need Tensor and defop, defined above)

@@ -28,3 +28,20 @@ def describe(values) -> str:
 def _array_of(v):
     # duck-typed so this module needs no engine import; ndarray.data is a memoryview, not ours
     return v.data if type(v).__name__ == "Tensor" and hasattr(v, "requires_grad") else v
+
+
+def label(element) -> str:
+    """``'w' (3,) float64``-style text for a graph element in an error message:
+    a tensor, a node (``output of tanh``), a released constant or an array."""
+    kind = type(element).__name__
+    if kind in ("Tensor", "Node", "Constant"):
+        name = element.name
+        text = f"{name!r} " if name else ""
+        text += f"{tuple(element.shape)} {element.dtype}"
+        if kind == "Node":
+            text += f", output of {element.op.name}"
+        return text
+    if isinstance(element, np.ndarray):
+        return f"array {element.shape} {element.dtype}"
+    text = repr(element)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -34,10 +34,11 @@ class ExplainStep:
         return "\n".join(lines)
 
 
-def _label(tensor):
-    if tensor.name:
-        return tensor.name
-    return f"({tensor.op_name})" if tensor.op_name else "input"
+def _label(link):
+    """A graph element as the steps name it: its name, ``(op)`` for a node, else "input"."""
+    if link.name:
+        return link.name
+    return f"({link.op.name})" if type(link) is engine.Node else "input"
 
 
 def explain(output, grad=None, print_steps=True):
@@ -51,14 +52,14 @@ def explain(output, grad=None, print_steps=True):
     engine._run([output], None if grad is None else [grad], retain_graph=True, create_graph=False, trace=trace)
     steps, by_node = [], {}
     for node, upstream, index, sent in trace:
-        step = by_node.get(id(node))
+        step = by_node.get(node)
         if step is None:
             up = np.asarray(upstream)
-            step = ExplainStep(node._op.name, node.shape, up.shape, float(np.linalg.norm(up)), node._op.rule, [])
-            by_node[id(node)] = step
+            step = ExplainStep(node.op.name, node.shape, up.shape, float(np.linalg.norm(up)), node.op.rule, [])
+            by_node[node] = step
             steps.append(step)
         g = np.asarray(sent)
-        step.sent.append((_label(node._parents[index]), g.shape, float(np.linalg.norm(g))))
+        step.sent.append((_label(node.inputs[index]), g.shape, float(np.linalg.norm(g))))
     if print_steps:
         print("\n".join(str(s) for s in steps))
     return steps

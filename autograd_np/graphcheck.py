@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import engine
-from .engine import Tensor
+from .engine import Node, Tensor
 
 __all__ = ["check_graph", "GraphReport", "NodeCheck", "GraphCheckError"]
 
@@ -37,8 +37,10 @@ class GraphCheckError(AssertionError):
 @dataclass
 class NodeCheck:
     """One node's check: its op, input shapes, the named parameters upstream
-    of it, the worst element's absolute error and whether it passed."""
-    node: Tensor
+    of it, the worst element's absolute error and whether it passed.
+    ``problem`` says what is wrong when the VJP could not even be compared
+    (missing, or returning the wrong number or shape of gradients)."""
+    node: Node
     op: str
     input_shapes: list
     upstream: list
@@ -46,11 +48,14 @@ class NodeCheck:
     max_rel_error: float
     passed: bool
     worst_input: int | None = None
+    problem: str | None = None
 
     def __str__(self):
         flag = "ok  " if self.passed else "FAIL"
         shapes = ", ".join(str(s) for s in self.input_shapes)
         params = ",".join(self.upstream) or "-"
+        if self.problem:
+            return f"{flag} {self.op:<22} inputs {shapes:<28} {self.problem}  params upstream: {params}"
         return (f"{flag} {self.op:<22} inputs {shapes:<28} error {self.max_abs_error:9.2e} "
                 f"(rel {self.max_rel_error:8.2e})  params upstream: {params}")
 
@@ -72,17 +77,16 @@ class GraphReport(list):
 
 
 def _upstream_parameters(order):
-    """For each node (by id), the sorted names of the parameters it depends on."""
+    """For each node, the sorted names of the parameters it depends on."""
     names = {}
-    for node in sorted(order, key=lambda n: n._seq):  # inputs before outputs
+    for node in sorted(order, key=lambda n: n.seq):  # inputs before outputs
         found = set()
         for p in node.parents:
-            if p._op is None:
-                if p.requires_grad and p.name:
-                    found.add(p.name)
-            else:
-                found |= names.get(id(p), set())
-        names[id(node)] = found
+            if type(p) is Node:
+                found |= names.get(p, set())
+            elif p.requires_grad and p.name:
+                found.add(p.name)
+        names[node] = found
     return names
 
 
@@ -92,20 +96,53 @@ def _as64(value):
     return value
 
 
+def _differentiable(link):
+    return type(link) is Node and link.dtype.kind == "f" or \
+        type(link) is Tensor and link.requires_grad and link.dtype.kind == "f"
+
+
+def _analytic(node, inputs, out, cot, wrt):
+    """The node's VJP at ``inputs`` (output ``out``) for cotangent ``cot``: one gradient
+    per input in ``wrt``, each reduced to its input's shape; or a string saying why
+    there is none."""
+    op, params = node.op, dict(node.params)
+    if op.wants_needs:
+        params["needs"] = [i in wrt for i in range(len(inputs))]
+    try:
+        grads = op.vjp(engine.RAW_OPS, cot, out, *inputs, **params)
+    except NotImplementedError as exc:
+        return str(exc)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if len(grads) != len(inputs):
+        return f"its VJP returned {len(grads)} gradient(s) for {len(inputs)} input(s)"
+    result = {}
+    for i in wrt:
+        g = grads[i]
+        x = inputs[i]
+        if g is None:
+            result[i] = np.zeros(x.shape)
+            continue
+        g = np.asarray(g)
+        lead = g.ndim - x.ndim
+        if lead < 0 or any(n != 1 and n != m for n, m in zip(x.shape, g.shape[lead:])):
+            return f"its VJP returned shape {g.shape} for input {i} of shape {x.shape}"
+        result[i] = engine.RAW_OPS.sum_to(g, x.shape)
+    return result
+
+
 def _check_node(node, rng, eps, atol, rtol, max_coords):
-    op, params = node._op, dict(node._ctx)
-    inputs = [_as64(v) for v in node._inputs]
-    wrt = [i for i, p in enumerate(node._parents)
-           if isinstance(p, Tensor) and p.requires_grad and p.dtype.kind == "f"]
+    """(worst abs error, worst rel error, worst input, passed, problem) of one node."""
+    op, params = node.op, node.params
+    inputs = [_as64(v) for v in node.saved]
+    wrt = [i for i, link in enumerate(node.inputs) if _differentiable(link)]
     out = np.asarray(op.forward(*inputs, **params))
     cot = rng.standard_normal(out.shape)
-    vjp_params = dict(params, needs=[i in wrt for i in range(len(inputs))]) if op.wants_needs else params
-    grads = op.vjp(engine.RAW_OPS, cot, out, *inputs, **vjp_params)
-    grads = grads if isinstance(grads, tuple) else (grads,)
+    analytic = _analytic(node, inputs, out, cot, wrt)
+    if isinstance(analytic, str):
+        return float("nan"), float("nan"), None, False, analytic
     worst_abs, worst_rel, worst_input, passed = 0.0, 0.0, None, True
     for i in wrt:
         x = inputs[i]
-        analytic = np.zeros(x.shape) if grads[i] is None else engine.RAW_OPS.sum_to(np.asarray(grads[i]), x.shape)
         coords = list(np.ndindex(*x.shape))
         if len(coords) > max_coords:
             coords = [coords[k] for k in rng.choice(len(coords), size=max_coords, replace=False)]
@@ -117,13 +154,13 @@ def _check_node(node, rng, eps, atol, rtol, max_coords):
                 values.append(float(np.sum(np.asarray(op.forward(*inputs, **params)) * cot)))
             x[idx] = original
             numeric = (values[0] - values[1]) / (2 * eps)
-            err = abs(analytic[idx] - numeric)
+            err = abs(analytic[i][idx] - numeric)
             rel = err / max(abs(numeric), 1e-12)
             if not err <= atol + rtol * abs(numeric):  # NaN fails too
                 passed = False
             if err > worst_abs or np.isnan(err):
                 worst_abs, worst_rel, worst_input = float(err), float(rel), i
-    return worst_abs, worst_rel, worst_input, passed
+    return worst_abs, worst_rel, worst_input, passed, None
 
 
 def check_graph(output, eps=1e-6, atol=1e-5, rtol=1e-3, max_coords=16, seed=0, raise_on_failure=False):
@@ -136,22 +173,23 @@ def check_graph(output, eps=1e-6, atol=1e-5, rtol=1e-3, max_coords=16, seed=0, r
         >>> report = ag.check_graph(loss)          # doctest: +SKIP
         >>> print(report)                          # doctest: +SKIP
     """
-    order = engine._toposort([output])
+    order = engine.graph_nodes([output])
     for node in order:
-        if node._inputs is None:
-            raise RuntimeError(f"check_graph: the graph through op {node._op.name!r} was freed by backward(); "
+        if node.freed:
+            raise RuntimeError(f"check_graph: the graph through op {node.op.name!r} was freed by backward(); "
                                "call check_graph before backward(), or use backward(retain_graph=True)")
     rng = np.random.default_rng(seed)
     upstream = _upstream_parameters(order)
     report = GraphReport()
     for node in order:
-        worst_abs, worst_rel, worst_input, passed = _check_node(node, rng, eps, atol, rtol, max_coords)
-        report.append(NodeCheck(node, node._op.name, [np.shape(v) for v in node._inputs if np.ndim(v)],
-                                sorted(upstream[id(node)]), worst_abs, worst_rel, passed, worst_input))
-    report.sort(key=lambda row: (row.passed, -row.max_abs_error))
+        worst_abs, worst_rel, worst_input, passed, problem = _check_node(node, rng, eps, atol, rtol, max_coords)
+        report.append(NodeCheck(node, node.op.name, [np.shape(v) for v in node.saved if np.ndim(v)],
+                                sorted(upstream[node]), worst_abs, worst_rel, passed, worst_input, problem))
+    report.sort(key=lambda row: (row.passed, row.problem is None, -np.nan_to_num(row.max_abs_error, nan=np.inf)))
     if raise_on_failure and report.failures:
         bad = report.failures[0]
+        what = bad.problem or f"abs error {bad.max_abs_error:.3e}"
         raise GraphCheckError(f"check_graph: the derivative of op {bad.op!r} (inputs {bad.input_shapes}, "
                               f"parameters upstream: {', '.join(bad.upstream) or 'none'}) is wrong: "
-                              f"abs error {bad.max_abs_error:.3e}\n{report}", report)
+                              f"{what}\n{report}", report)
     return report

@@ -52,7 +52,7 @@ import numpy as np
 
 from . import engine
 from .anomaly import AnomalyError
-from .engine import Tensor
+from .engine import Constant, Node, Tensor
 from .graphcheck import GraphReport
 
 __all__ = ["draw", "to_dot", "render", "grad_color"]
@@ -88,25 +88,54 @@ EDGE_ATTR = {"arrowsize": "0.6", "color": "#505050"}
 INSTALL_HINT = "apt-get install graphviz / brew install graphviz / conda install graphviz"
 
 
-def _walk(outputs):
-    """Every tensor reachable from ``outputs``, once each, inputs before the tensors made from them.
+# --- graph elements ------------------------------------------------------------
+# A picture's boxes are graph elements: nodes (a tensor computed by an op: box and
+# op ellipse), leaf tensors, and the Constant records a released graph keeps for
+# its data tensors.  Array arguments (live, or released to Constant records)
+# become dashed "const" boxes.
 
-    This is an iterative post-order depth-first search that visits parents in
+def _is_element(link):
+    return type(link) is Node or type(link) is Tensor or (type(link) is Constant and link.tensor)
+
+
+def _is_const_array(link):
+    if type(link) is Constant:
+        return not link.tensor and len(link.shape) > 0
+    return isinstance(link, np.ndarray) and link.ndim > 0
+
+
+def _values(el):
+    """The element's array when it is still held (None for a released node or a constant)."""
+    if type(el) is Node:
+        return el.out
+    if type(el) is Tensor:
+        return el.data
+    return el if isinstance(el, np.ndarray) else None
+
+
+def _inputs(el):
+    return el.inputs if type(el) is Node else ()
+
+
+def _walk(outputs):
+    """Every element reachable from ``outputs``, once each, inputs before the elements made from them.
+
+    This is an iterative post-order depth-first search that visits inputs in
     argument order. The order depends only on the graph's structure, and no
     recursion is involved."""
     order, visited = [], set()
     stack = [(t, False) for t in reversed(outputs)]
     while stack:
-        tensor, finished = stack.pop()
+        el, finished = stack.pop()
         if finished:
-            order.append(tensor)
-        elif id(tensor) not in visited:
-            # Mark a tensor visited when it is expanded, not when it is pushed.
-            # A tensor pushed early by one consumer must still be placed before
+            order.append(el)
+        elif id(el) not in visited:
+            # Mark an element visited when it is expanded, not when it is pushed.
+            # One pushed early by one consumer must still be placed before
             # every other consumer that reaches it first.
-            visited.add(id(tensor))
-            stack.append((tensor, True))
-            stack.extend((p, False) for p in reversed(tensor.parents) if id(p) not in visited)
+            visited.add(id(el))
+            stack.append((el, True))
+            stack.extend((p, False) for p in reversed(_inputs(el)) if _is_element(p) and id(p) not in visited)
     return order
 
 
@@ -117,8 +146,10 @@ def _html_label(bold, *small_lines):
     return f"<{'<BR/>'.join(lines)}>" if lines else ""
 
 
-def _describe(array):
-    return f"{'scalar' if np.ndim(array) == 0 else np.shape(array)} {np.result_type(array)}"
+def _describe(el):
+    """``(100, 784) float32`` (``scalar float64`` for 0-d) for an element or an array."""
+    shape = tuple(el.shape)
+    return f"{'scalar' if not shape else shape} {el.dtype}"
 
 
 def _norm(array):
@@ -127,7 +158,9 @@ def _norm(array):
 
 
 def _nonfinite(array):
-    """"NaN" or "inf" when a floating array holds one, else None."""
+    """"NaN" or "inf" when a floating array holds one, else None (also for None: no values kept)."""
+    if array is None:
+        return None
     array = np.asarray(array)
     if array.dtype.kind not in "fc":
         return None
@@ -188,14 +221,14 @@ def _gradients(outputs, order):
     computed here by one extra backward (``retain_graph=True``; ``.grad`` is not
     touched). A freed graph (after a plain ``backward()``) only has the leaves'
     ``.grad`` left."""
-    roots = [t for t in outputs if t.requires_grad]
-    nodes = [t for t in order if t._op is not None]
+    roots = [t for t in outputs if type(t) is Tensor and t.requires_grad]
+    nodes = [t for t in order if type(t) is Node]
     reason = None
     if not roots:
-        reason = "no output requires grad"
+        reason = "no output requires grad (or an output is a node, not a tensor)"
     elif any(t.data.size != 1 for t in roots):
         reason = "the outputs are not scalars"
-    elif any(t._inputs is None for t in nodes):
+    elif any(t.freed for t in nodes):
         reason = ("backward() freed the graph; draw before backward() or after "
                   "backward(retain_graph=True) to see every gradient")
     if reason is None:
@@ -209,16 +242,16 @@ def _gradients(outputs, order):
         finally:
             engine._ANOMALY.reset(token)
     if reason is not None:
-        grads = {id(t): t.grad for t in order if t.grad is not None}
+        grads = {id(t): t.grad for t in order if type(t) is Tensor and t.grad is not None}
         return grads, f"gradient norms: leaves' .grad only ({reason})"
     grads = {}
     for node, upstream, _, _ in trace:  # the upstream gradient of a node is that node's own gradient
         grads.setdefault(id(node), upstream)
     for t in order:
-        if t._op is None and t in found:
+        if type(t) is Tensor and t in found:
             grads[id(t)] = found[t]
     for t in roots:
-        grads.setdefault(id(t), np.ones_like(t.data))
+        grads.setdefault(id(engine._key(t)), np.ones_like(t.data))
     names = ", ".join(t.name or "output" for t in roots)
     return grads, f"gradient norms of d({names})/d(tensor), computed for this picture"
 
@@ -234,6 +267,8 @@ def _marks(highlight, order):
         highlight = report
     if isinstance(highlight, AnomalyError):
         node = highlight.node
+        if node is None and highlight.tensor is not None:  # an unrecorded output: the tensor is the element
+            node = highlight.tensor
         first = str(highlight).splitlines()[0] if str(highlight) else ""
         what = first.split("): ", 1)[-1]  # the message without its "op (phase): " prefix
         if node is not None and id(node) in ids:
@@ -244,12 +279,12 @@ def _marks(highlight, order):
         notes[:0] = [f"AnomalyError: {line}" if i == 0 else line
                      for i, line in enumerate(str(highlight).splitlines())]
         return marks, notes
-    if isinstance(highlight, Tensor):
+    if isinstance(highlight, (Tensor, Node)):
         highlight = [highlight]
     items = list(highlight)
-    if not isinstance(highlight, GraphReport) and all(isinstance(t, Tensor) for t in items):
+    if not isinstance(highlight, GraphReport) and all(isinstance(t, (Tensor, Node)) for t in items):
         for t in items:
-            marks.setdefault(id(t), [])
+            marks.setdefault(id(engine._key(t) if type(t) is Tensor else t), [])
         return marks, notes
     if not all(hasattr(row, "node") and hasattr(row, "passed") for row in items):
         raise TypeError("draw: highlight takes a check_graph report (or GraphCheckError), an AnomalyError, "
@@ -424,15 +459,16 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
     ``None`` always draws one node and every edge.
     """
     for t in tensors:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"draw: expected Tensors, got {type(t).__name__}")
+        if not isinstance(t, (Tensor, Node)):
+            raise TypeError(f"draw: expected Tensors (or graph Nodes), got {type(t).__name__}")
     if collapse and modules is False:
         raise ValueError("draw: collapse draws modules as nodes; it cannot be combined with modules=False")
     depth = int(collapse)
     if depth < 0:
         raise ValueError(f"draw: collapse must be True, False or a depth >= 1, got {collapse!r}")
-    order = _walk(tensors)
-    tags = {id(t): _chain(t._module) for t in order if t._op is not None and getattr(t, "_module", None)}
+    roots = [engine._key(t) if type(t) is Tensor else t for t in tensors]
+    order = _walk(roots)
+    tags = {id(t): _chain(t.module) for t in order if type(t) is Node and t.module is not None}
     clustered = bool(tags) and (modules is None or bool(modules))
     if not clustered:
         depth = 0
@@ -446,19 +482,19 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
     for chain in tags.values():
         for i in range(len(chain)):
             chains.setdefault(chain[i][0], chain[:i + 1])
-    consumers = {}  # id(tensor) -> the op-output tensors using it
+    consumers = {}  # id(element) -> the nodes using it
     for t in order:
-        for arg in t._parents or ():
-            if isinstance(arg, Tensor):
+        for arg in _inputs(t):
+            if _is_element(arg):
                 consumers.setdefault(id(arg), []).append(t)
     chain_of = dict(tags)
     if clustered:
         for t in order:
-            if t._op is None and t.requires_grad:
+            if type(t) is Tensor and t.requires_grad:
                 owner = _owner(t.name, chains)
                 if owner:
                     chain_of[id(t)] = owner
-    outputs = {id(t) for t in tensors}
+    outputs = {id(t) for t in roots}
     group_of = {}  # id(tensor) -> the chain of the module node (collapse) it belongs to
     if depth:
         parents = {chain[:-1] for chain in chains.values()}  # modules with sub-modules in this graph
@@ -469,7 +505,7 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
             return chain if chain and chain not in parents else None
         for t in order:
             g = group(chain_of.get(id(t), ()))
-            if g is not None and t._op is None:  # a parameter also used outside its module stays a node
+            if g is not None and type(t) is not Node:  # a parameter also used outside its module stays a node
                 if any(group(chain_of.get(id(c), ())) != g for c in consumers.get(id(t), ())):
                     g = None
             if g is not None:
@@ -500,7 +536,7 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
     module_inputs = {g: [] for g in module_node}
 
     picture = _Picture()
-    node_of, const_of = {}, {}  # id(tensor), id(constant array) -> node id (all kept alive by the graph)
+    node_of, const_of = {}, {}  # id(element), id(constant array) -> node id (all kept alive by the graph)
 
     def rep(arg):  # the node an edge from a tensor starts at
         return module_node[group_of[id(arg)]] if id(arg) in hidden else node_of[id(arg)]
@@ -510,7 +546,7 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
             const_of[id(arg)] = f"c{len(const_of)}"
             lines = [_describe(arg)] if show_shapes else []
             style = CONST_STYLE
-            bad = _nonfinite(arg)
+            bad = _nonfinite(_values(arg))
             if bad:
                 lines.append(f"contains {bad}")
                 style = {**CONST_STYLE, "style": "dashed,filled", "fillcolor": NONFINITE_FILL}
@@ -534,10 +570,10 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
             if members[g][0] is t:
                 picture.node(g[:-1], m, *_module_label(g, members[g], group_of, consumers, outputs, grads,
                                                          marks, show_shapes, kind_fill))
-            for arg in t._parents or ():
-                if isinstance(arg, Tensor):
+            for arg in _inputs(t):
+                if _is_element(arg):
                     src = rep(arg)
-                elif isinstance(arg, np.ndarray) and arg.ndim:
+                elif _is_const_array(arg):
                     src = const_node(arg)
                 else:
                     continue
@@ -548,25 +584,25 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
                 continue
             node = node_of[id(t)] = f"t{number}"  # a drawn output made inside the module: shown after it
             picture.node(g[:-1], node, *_tensor_label(t, outputs, show_shapes, grads, marks))
-            if t._op is not None:
+            if type(t) is Node:
                 picture.edge(m, node)
             continue
         node = node_of[id(t)] = f"t{number}"
         chain = place(chain_of.get(id(t), ()))
         note = [f"used by {len(consumers[id(t)])} ops: dashed copies"] if id(t) in widely_used else []
         picture.node(chain, node, *_tensor_label(t, outputs, show_shapes, grads, marks, note))
-        if t._op is None:
+        if type(t) is not Node:
             continue
         op = f"op{number}"
         style = MARK_OP_STYLE if id(t) in marks else OP_GRADS_STYLE if show_grads else OP_STYLE
         if clustered:  # inputs left to right in argument order (x, W, b), which boxes otherwise shuffle
             style = {**style, "ordering": "in"}
-        label = _html_label(t._op.name, *marks[id(t)]) if id(t) in marks else graphviz.escape(t._op.name)
+        label = _html_label(t.op.name, *marks[id(t)]) if id(t) in marks else graphviz.escape(t.op.name)
         picture.node(chain, op, label, style)
-        for arg in t._parents:  # one edge per use: x * x gives two edges from x
-            if isinstance(arg, Tensor):
+        for arg in t.inputs:  # one edge per use: x * x gives two edges from x
+            if _is_element(arg):
                 picture.edge(use_of(arg, chain) if id(arg) in widely_used else rep(arg), op)
-            elif isinstance(arg, np.ndarray) and arg.ndim:
+            elif _is_const_array(arg):
                 picture.edge(const_node(arg), op)
         picture.edge(op, node)
 
@@ -579,11 +615,11 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
 
 
 def _tensor_label(t, outputs, show_shapes, grads, marks, note=()):
-    """(label, attributes) of a tensor's box; ``note``: extra lines for the label."""
-    lines = ([_describe(t.data)] if show_shapes else []) + list(note)
-    style = dict(OUTPUT_STYLE if id(t) in outputs else TENSOR_STYLE if t._op is not None
+    """(label, attributes) of an element's box; ``note``: extra lines for the label."""
+    lines = ([_describe(t)] if show_shapes else []) + list(note)
+    style = dict(OUTPUT_STYLE if id(t) in outputs else TENSOR_STYLE if type(t) is Node
                  else PARAM_STYLE if t.requires_grad else DATA_STYLE)
-    bad = _nonfinite(t.data)
+    bad = _nonfinite(_values(t))
     if bad:
         lines.append(f"contains {bad}")
     g = grads.get(id(t))
@@ -598,7 +634,7 @@ def _tensor_label(t, outputs, show_shapes, grads, marks, note=()):
     if bad:
         _fill(style, NONFINITE_FILL)
     if id(t) in marks:
-        if t._op is None:  # a leaf has no op ellipse to carry the message
+        if type(t) is not Node:  # a leaf has no op ellipse to carry the message
             lines += marks[id(t)]
         style.update(color=MARK_COLOR, penwidth="3")
     return _html_label(t.name, *lines), style
@@ -620,26 +656,26 @@ def _module_label(group, members, group_of, consumers, outputs, grads, marks, sh
     title = f"{path}: {kind}" if kind else path
     lines, norms, bad, marked = [], [], False, []
     for t in members:
-        bad = bad or _nonfinite(t.data)
+        bad = bad or _nonfinite(_values(t))
         if id(t) in marks:  # say which op inside the module is marked
-            what = t._op.name if t._op is not None else (t.name or "tensor")
+            what = t.op.name if type(t) is Node else (t.name or "tensor")
             marked += [f"{what}: {line}" if i == 0 else line for i, line in enumerate(marks[id(t)] or [""])]
         g = grads.get(id(t))
         if g is not None and _nonfinite(g):
             bad = True
-        leaves_module = t._op is not None and (id(t) in outputs or any(group_of.get(id(c)) != group
+        leaves_module = type(t) is Node and (id(t) in outputs or any(group_of.get(id(c)) != group
                                                                        for c in consumers.get(id(t), ())))
-        if leaves_module or t._op is None:
+        if leaves_module or type(t) is not Node:
             if leaves_module:
                 text = "out"
             else:
                 text = t.name[len(path) + 1:] if t.name and t.name.startswith(path + ".") else (t.name or "param")
-            parts = [f"{text} {_describe(t.data)}" if show_shapes else text]
+            parts = [f"{text} {_describe(t)}" if show_shapes else text]
             if g is not None:
                 parts.append(f"|grad| = {_norm(g):.4g}")
                 if leaves_module:
                     norms.append(_norm(g))
-            if show_shapes or g is not None or t._op is None:
+            if show_shapes or g is not None or type(t) is not Node:
                 lines.append(", ".join(parts))
     if bad:
         lines.append("contains NaN/inf")

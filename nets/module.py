@@ -27,7 +27,7 @@ statistics) are declared with ``register_buffer``.
 Every sub-module knows its path from the root model (``"fc1"``, ``"blocks.0"``,
 ``"inner.fc2"``; ``module._path``, a ``ModulePath``).  When a sub-module is
 called while gradients are recorded, the graph nodes its forward creates are
-tagged with that path (``node._module``), innermost module first, so
+tagged with that path (``node.module``), innermost module first, so
 ``ag.viz.draw`` can box them per layer.  The root model (a module not attached
 to another) has the empty path and tags nothing: ops written directly in its
 ``forward`` (the ``ag.relu`` above) and in its loss stay untagged and are drawn
@@ -44,7 +44,7 @@ import autograd_np as ag
 
 from autograd_np import engine as _engine
 
-_Tensor = ag.Tensor
+_Tensor, _Node = ag.Tensor, ag.Node
 
 __all__ = ["Module", "Sequential", "StateDictError", "register", "from_config", "REGISTRY", "ModulePath"]
 
@@ -84,7 +84,7 @@ class StateDictError(KeyError):
 class ModulePath(str):
     """A sub-module's path from the root model, e.g. ``"fc1"`` or ``"block2.bn"``: a ``str``.
 
-    The tag ``nets`` puts on graph nodes (``node._module``).  It also carries
+    The tag ``nets`` puts on graph nodes (``node.module``).  It also carries
     ``kind`` (the module's class name, ``"Affine"``) and ``parent`` (the
     enclosing module's ``ModulePath``, or ``""`` under the root); ``chain`` is
     ``((path, kind), ...)`` from the outermost attached module down to this one,
@@ -111,29 +111,23 @@ _tag_calls = 0  # module calls that tagged nodes so far (any thread); see Module
 
 
 def _tag_nodes(out, path, start, inner=True):
-    """Set ``_module = path`` on the untagged graph nodes behind ``out`` created at or after
-    creation number ``start`` (by the forward that just returned).  Tagged nodes of inner
-    modules are walked through but keep their tag: the innermost module wins.  ``inner=False``
-    says no module call tagged anything meanwhile, so no node needs checking (reading an
-    unset slot costs an exception; a leaf layer's call skips it)."""
-    if type(out) is _Tensor:
-        stack = [out] if out._op is not None and out._seq >= start else None
-    elif isinstance(out, (tuple, list)):
-        stack = [o for o in out if type(o) is _Tensor and o._op is not None and o._seq >= start]
-    else:
-        stack = None
-    if not stack:
-        return
+    """Set ``node.module = path`` on the untagged graph nodes behind ``out`` (tensors or a
+    node) created at or after clock reading ``start`` (by the forward that just returned).
+    Tagged nodes of inner modules are walked through but keep their tag: the innermost
+    module wins.  ``inner=False`` says no module call tagged anything meanwhile, so every
+    node found is this module's."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    stack = [n for n in (o.node if type(o) is _Tensor else o for o in outs) if type(n) is _Node and n.seq >= start]
     seen = set()
     while stack:
         node = stack.pop()
-        if id(node) in seen:
+        if node in seen:
             continue
-        seen.add(id(node))
-        if not inner or getattr(node, "_module", None) is None:
-            node._module = path
-        for p in node._parents:
-            if type(p) is _Tensor and p._op is not None and p._seq >= start:
+        seen.add(node)
+        if not inner or node.module is None:
+            node.module = path
+        for p in node.inputs:
+            if type(p) is _Node and p.seq >= start:
                 stack.append(p)
 
 
@@ -200,13 +194,13 @@ class Module:
         if not path:  # the root model (or a module used on its own): nothing to tag
             return self.forward(*inputs, **kwargs)
         global _tag_calls
-        start = next(_engine._node_counter)  # nodes made by this forward get numbers >= start
+        start = _engine.clock()  # nodes made by this forward get numbers >= start
         calls = _tag_calls
         try:
             out = self.forward(*inputs, **kwargs)
         except Exception as exc:  # an AnomalyError's node is tagged too, so its picture shows the module
             node = getattr(exc, "node", None)
-            if type(node) is _Tensor:
+            if type(node) is _Node:
                 _tag_nodes(node, path, start)
                 _tag_calls += 1
             raise

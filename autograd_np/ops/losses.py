@@ -1,4 +1,6 @@
 """Losses: the fused softmax-with-loss, and mean squared error."""
+import math
+
 import numpy as np
 
 from ..engine import defop
@@ -7,22 +9,69 @@ from ._util import batch_size, value
 from .activations import stable_log_softmax
 
 
+# Probability rows (one-hot included) must be >= 0 and sum to 1 within this: loose enough
+# for float32 targets and for the tiny steps of a numerical gradient, tight enough to
+# refuse unnormalised scores or label-like rows such as [2, 0, 0].
+ROW_TOLERANCE = 1e-3
+
+
 def _targets(x, t):
-    """Check ``t`` against logits ``x``: rows of ``x``'s shape (one-hot, even as
-    integers like the seeds' ``[0, 0, 1]``, or probabilities), else integer labels."""
+    """Check ``t`` against logits ``x`` (classes on the last axis): labels of shape
+    ``x.shape[:-1]``, or rows of ``x``'s shape (one-hot, even as integers like the
+    seeds' ``[0, 0, 1]``, or probabilities).  Returns ``(t, is_labels)``."""
     t = np.asarray(value(t))
-    if t.shape == np.shape(x):
-        return (t if t.dtype.kind == "f" else t.astype(np.result_type(x))), False
-    want = np.shape(x)[:-1]
+    shape = np.shape(x)
+    if not shape:
+        raise ShapeError("softmax_cross_entropy: the logits are a scalar; they need a class axis (the last)")
+    if t.shape == shape:
+        return _checked_rows(t, x), False
+    want = shape[:-1]
     if t.dtype.kind not in "iu" or t.shape != want:
         raise ShapeError(f"softmax_cross_entropy: targets of shape {t.shape} ({t.dtype}) do not fit logits of "
-                         f"shape {np.shape(x)}: need integer labels of shape {want} or one-hot rows of shape "
-                         f"{np.shape(x)}")
-    classes = np.shape(x)[-1]
+                         f"shape {shape}: need integer labels of shape {want} or one-hot rows of shape "
+                         f"{shape}")
+    classes = shape[-1]
     if t.size and (t.min() < 0 or t.max() >= classes):
         bad = t.min() if t.min() < 0 else t.max()
         raise ShapeError(f"softmax_cross_entropy: label {bad} is out of range for {classes} classes")
     return t, True
+
+
+def _checked_rows(t, x):
+    """Target rows as floats, checked: integer rows must be one-hot (0/1, one 1);
+    float rows probabilities (>= 0, summing to 1, within ``ROW_TOLERANCE``)."""
+    if t.dtype.kind == "b" or t.dtype.kind in "iu":
+        if t.size and (t.min() < 0 or t.max() > 1 or np.any(np.sum(t, axis=-1) != 1)):
+            raise ShapeError("softmax_cross_entropy: integer target rows must be one-hot (zeros and a single "
+                             f"1 per row); got rows such as {_bad_row(t, np.sum(t, axis=-1) != 1, t < 0, t > 1)}")
+        return t.astype(np.result_type(x))
+    if t.dtype.kind != "f":
+        raise ShapeError(f"softmax_cross_entropy: targets of dtype {t.dtype}: need integer labels, one-hot rows "
+                         "or probability rows")
+    sums = np.sum(t, axis=-1)
+    with np.errstate(invalid="ignore"):
+        off = ~(np.abs(sums - 1) <= ROW_TOLERANCE)  # NaN rows are off too
+        negative = ~(t >= -ROW_TOLERANCE)
+    if t.size and (off.any() or negative.any()):
+        raise ShapeError("softmax_cross_entropy: target rows must be probabilities (entries >= 0 summing to 1, "
+                         f"within {ROW_TOLERANCE}); got rows such as {_bad_row(t, off, negative)}")
+    return t
+
+
+def _bad_row(t, *masks):
+    """The first offending row of ``t``, as text, for the error message."""
+    rows = t.reshape(-1, t.shape[-1])
+    bad = np.zeros(rows.shape[0], dtype=bool)
+    for m in masks:
+        m = np.asarray(m)
+        bad |= (m.reshape(-1, t.shape[-1]).any(axis=1) if m.shape == t.shape else m.reshape(-1))
+    row = rows[np.argmax(bad)]
+    return np.array2string(row, precision=4, threshold=8)
+
+
+def _rows(x):
+    """The number of rows the loss averages over: every axis but the last (classes)."""
+    return math.prod(np.shape(value(x))[:-1])
 
 
 def _label_index(labels, classes):
@@ -42,11 +91,15 @@ def _one_hot(labels, like):
 @defop("softmax_cross_entropy",
        "L = -sum(t * log(y)) / N with y = softmax(x);  gx = gy * (y - t) / N,  gt = -gy * log(y) / N")
 def softmax_cross_entropy(x, t):
-    """Softmax followed by cross-entropy, fused and overflow-safe, averaged over the batch.
+    """Softmax followed by cross-entropy, fused and overflow-safe, averaged over the rows.
 
-    ``x``: logits (N, C) or (C,).  ``t``: integer class labels (N,) (or a scalar
-    for a single row), or one-hot / probability rows of ``x``'s shape.  The
-    gradient ``(softmax(x) - t) / N`` is the seeds' ``(y - t) / batch_size``.
+    ``x``: logits with the classes on the last axis: (N, C), (C,) for one row,
+    or (N, T, C) and beyond, where every leading position is a row (the mean
+    is over all N*T rows, as PyTorch's).  ``t``: integer class labels of shape
+    ``x.shape[:-1]`` (a scalar for one row), or rows of ``x``'s shape: one-hot
+    (integer rows must be exactly 0/1 with one 1) or probabilities (>= 0,
+    summing to 1 within ``ROW_TOLERANCE``).  Anything else is a ``ShapeError``.
+    The gradient ``(softmax(x) - t) / N`` is the seeds' ``(y - t) / batch_size``.
     """
     return _softmax_cross_entropy_saving(x, t)[0]
 
@@ -58,7 +111,7 @@ def _softmax_cross_entropy_saving(x, t):
     to them after the forward cannot reach the gradient)."""
     t, labels = _targets(x, t)
     logp = stable_log_softmax(x)
-    n = batch_size(x)
+    n = _rows(x)
     if labels:
         classes = logp.shape[-1]
         loss = -np.sum(logp.reshape(-1, classes)[_label_index(t, classes)]) / n
@@ -73,7 +126,7 @@ def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs, saved=None):
         tv, labels = _targets(value(x), t)
     else:
         logp, tv, labels = saved
-    scale = gy / batch_size(x)
+    scale = gy / _rows(x)
     gx = gt = None
     if needs[0]:
         p = F.softmax(x, axis=-1) if logp is None else np.exp(logp)
@@ -88,8 +141,14 @@ def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs, saved=None):
 
 def mean_squared_error(y, t):
     """The seeds' ``0.5 * sum((y - t) ** 2)``, divided by the batch size N
-    (the first axis of a 2-D ``y``; 1 for a vector, which gives the seeds' value)."""
+    (the first axis of a 2-D or higher ``y``; 1 for a vector, which gives the
+    seeds' value).  ``y`` and ``t`` must have the same shape: a broadcast
+    between them (``(4, 1)`` against ``(4,)``) would silently compare every
+    prediction with every target, so it is a ``ShapeError``."""
     from .arithmetic import mul, sub
     from .reductions import sum as _sum
+    if np.shape(value(y)) != np.shape(value(t)):
+        raise ShapeError(f"mean_squared_error: y has shape {np.shape(value(y))} but t has shape "
+                         f"{np.shape(value(t))}; they must be equal (reshape one of them)")
     d = sub(y, t)
     return mul(_sum(mul(d, d)), 0.5 / batch_size(y))

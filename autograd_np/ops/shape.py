@@ -47,7 +47,7 @@ def getitem(x, index):
 
 @getitem.defvjp
 def _getitem_vjp(F, gy, y, x, index):
-    return F.index_add(gy, index=index, shape=np.shape(value(x)))
+    return F.index_add(gy, index=index, shape=np.shape(value(x))), None
 
 
 @defop("index_add", "y = zeros(shape); y[index] += g;  gg = gy[index]")

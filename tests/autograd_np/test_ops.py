@@ -112,10 +112,10 @@ def test_softmax_cross_entropy_reuses_its_forward_only_in_a_plain_backward():
     rng = np.random.default_rng(0)
     x = ag.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
     loss = ag.softmax_cross_entropy(x, np.array([0, 2, 1, 0]))
-    assert loss._saved[0].shape == (4, 3)  # the log-probabilities, kept for backward
+    assert loss.node.extra[0].shape == (4, 3)  # the log-probabilities, kept for backward
     g1, = ag.grad(loss, [x], create_graph=True)  # differentiable: computed from x, not from _saved
     assert ag.gradcheck(lambda z: ag.sum(ag.grad(ag.softmax_cross_entropy(z, np.array([0, 2, 1, 0])), [z],
                                                  create_graph=True)[0] ** 2), [x.data])
     loss.backward()
     np.testing.assert_allclose(x.grad, g1.data, rtol=1e-12)
-    assert loss._saved is None  # freed with the graph
+    assert loss.node.extra is None  # freed with the graph

@@ -388,7 +388,7 @@ def test_boxes_nest_and_plain_string_tags_work():
 
     w = ag.Tensor(np.ones(2), requires_grad=True, name="w")
     h = ag.tanh(w)
-    h._module = "layer"  # any string tag: one flat box, labelled with the string
+    h.node.module = "layer"  # any string tag: one flat box, labelled with the string
     dot = viz.to_dot(ag.sum(h))
     assert clusters(dot) == {"cluster_layer": {"label": "<B>layer</B>", "nodes": ["t1", "op1"], "parent": None}}
     assert "subgraph" not in viz.to_dot(ag.sum(h), modules=False)
@@ -522,7 +522,7 @@ def test_highlight_marks_exactly_the_node_check_graph_fails(wrong_square_op):
     bad = wrong_square_op(h)
     loss = ag.mean(ag.exp(bad * 0.1) + h)
     report = ag.check_graph(loss)
-    assert [row.node for row in report.failures] == [bad]
+    assert [row.node for row in report.failures] == [bad.node]
     dot = viz.to_dot(loss, highlight=report)
     (op,) = [n for n, a in all_nodes(dot).items() if n.startswith("op") and "test_wrong_square" in a]
     assert op_of(dot, output_of(op)) == (op, "test_wrong_square")
@@ -561,7 +561,7 @@ def test_highlight_an_anomaly_error():
         with ag.detect_anomaly():
             y.backward(retain_graph=True)
     err = caught.value
-    assert err.node is root and err.phase == "backward"
+    assert err.node is root.node and err.phase == "backward"
     dot = viz.to_dot(y, highlight=err)
     (op,) = [n for n, a in all_nodes(dot).items() if n.startswith("op") and "sqrt" in a]
     assert marked(dot) == {op, output_of(op)}

@@ -135,6 +135,6 @@ def test_loss_gradients_come_from_the_graph(batch):
     model = nets.MultiLayerNet([64, 12, 10], rng=0)
     loss = model.loss(x, t)
     assert loss.op_name == "softmax_cross_entropy"
-    assert loss.parents[0].op_name == "affine"
+    assert loss.node.inputs[0].op.name == "affine"
     grads = ag.grad(loss, model.parameters())
     assert [g.shape for g in grads] == [p.shape for p in model.parameters()]

@@ -220,8 +220,8 @@ from autograd_np import engine  # noqa: E402
 
 
 def tags(output):
-    """(op name, node._module or None) for every node behind ``output``, in creation order."""
-    return [(n.op_name, getattr(n, "_module", None)) for n in reversed(engine._toposort([output]))]
+    """(op name, node.module or None) for every node behind ``output``, in creation order."""
+    return [(n.op.name, n.module) for n in reversed(engine.graph_nodes([output]))]
 
 
 def test_multilayernet_forward_tags_every_node_with_its_layer():
@@ -238,8 +238,8 @@ def test_multilayernet_forward_tags_every_node_with_its_layer():
     expected += [("mul", None), ("sum", None)] * 2 + [("add", None), ("mul", None), ("sum", None), ("add", None)]
     expected += [("mul", None), ("add", None)]  # 0.5 * lambda * (...), then loss + penalty
     assert tags(loss) == expected  # the loss and the weight-decay term are the root's: untagged
-    for node in engine._toposort([loss]):
-        tag = getattr(node, "_module", None)
+    for node in engine.graph_nodes([loss]):
+        tag = node.module
         if tag is not None:
             assert isinstance(tag, nets.module.ModulePath)
             assert tag.chain == ((str(tag), type(getattr(model, tag)).__name__),)
@@ -255,8 +255,8 @@ def test_a_user_module_tags_its_layers_and_leaves_its_own_ops_untagged():
     assert tags(out) == [("affine", "blocks.0"), ("tanh", None), ("affine", "blocks.1"), ("tanh", None),
                          ("mul", None), ("affine", "heads.a"), ("getitem", None), ("mul", None),
                          ("affine", "inner.fc1"), ("relu", "inner"), ("affine", "inner.fc2")]
-    inner_fc1 = [n for n in engine._toposort([out]) if getattr(n, "_module", None) == "inner.fc1"][0]
-    assert inner_fc1._module.chain == (("inner", "Net"), ("inner.fc1", "Affine"))
+    inner_fc1 = [n for n in engine.graph_nodes([out]) if n.module == "inner.fc1"][0]
+    assert inner_fc1.module.chain == (("inner", "Net"), ("inner.fc1", "Affine"))
 
 
 def test_the_innermost_module_wins_and_sequential_paths_are_positions():
@@ -288,7 +288,7 @@ def test_nothing_is_tagged_without_recording_and_tuple_outputs_are_tagged():
     model = nets.MultiLayerNet([4, 3, 2], rng=0)
     with ag.no_grad():
         out = model(np.ones((2, 4), dtype=np.float32))
-    assert out._op is None and getattr(out, "_module", None) is None
+    assert out.node is None
 
     class Two(nets.Module):
         def forward(self, x):
@@ -303,7 +303,7 @@ def test_nothing_is_tagged_without_recording_and_tuple_outputs_are_tagged():
             return self.two(x)
 
     a, b = Holder()(ag.Tensor(np.ones(2), requires_grad=True))
-    assert a._module == b._module == "two"
+    assert a.node.module == b.node.module == "two"
 
 
 def test_an_anomaly_inside_a_layer_is_tagged_with_the_layer():
@@ -313,4 +313,4 @@ def test_an_anomaly_inside_a_layer_is_tagged_with_the_layer():
     with pytest.raises(ag.AnomalyError) as caught:
         with ag.detect_anomaly():
             model(x)
-    assert caught.value.op == "affine" and caught.value.node._module == "fc1"
+    assert caught.value.op == "affine" and caught.value.node.module == "fc1"
