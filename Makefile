@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench graphviz fashion-mnist clean
+.PHONY: demo test test-slow bench graphviz fashion-mnist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ demo: $(STAMP) graphviz
 
 test: $(STAMP) graphviz
 	$(PY) -m pytest
+
+# The checks too slow for the default suite (seconds to minutes each); CI runs them after `make test`.
+test-slow: $(STAMP) graphviz
+	$(PY) -m pytest -m slow
 
 # The peers are optional extras: torch pinned to the CPU build on disk (any other spec
 # downloads gigabytes), HIPS autograd and MyGrad from the index.

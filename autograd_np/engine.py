@@ -28,13 +28,15 @@ import numpy as np
 from .errors import ShapeError, describe, label
 from .modes import GRAD_ENABLED as _GRAD_ENABLED, enable_grad, no_grad
 
-__all__ = ["Tensor", "Node", "Constant", "Op", "defop", "backward", "grad", "graph_nodes", "clock", "OPS"]
+__all__ = ["Tensor", "Node", "Constant", "Op", "defop", "backward", "grad", "graph_nodes", "clock", "release_stale",
+           "OPS"]
 
 _ANOMALY = contextvars.ContextVar("autograd_np_anomaly", default=None)  # see anomaly.py
 _anomaly_blocks = 0  # detect_anomaly blocks open in any thread: while 0, ops skip the check above
 _clock = itertools.count(1)  # numbers node creations and in-place writes: one order for both
 _new = object.__new__        # a slotted instance without running __init__
 _ndarray = np.ndarray
+_NO_PARAMS = {}  # the params of every node recorded without keyword parameters (never written to)
 _GRAD_LOCK = threading.Lock()  # .grad accumulation: backward from several threads adds up
 OPS: dict[str, "Op"] = {}  # every registered op, by name (the test table checks it)
 # op name -> forward function on arrays (VJPs' F in a plain backward), and -> recording op (VJPs'
@@ -152,7 +154,7 @@ def _applier(op):
         node = Node()
         node.op = op
         node.inputs = links
-        node.params = params
+        node.params = params or _NO_PARAMS  # one shared empty dict: a retained object fewer per node
         node.seq = next(_clock)
         node.shape = data.shape
         node.dtype = data.dtype
@@ -217,23 +219,21 @@ class Node:
       and errors.
     * ``out``, ``saved``, ``extra``: what the VJP needs: the output array, the
       input arrays as the forward saw them (a list), what ``defsave`` kept.
-      Backward releases them: then ``saved`` is None (``freed``).  A write to
-      the output through its tensor's ``.data`` sets ``saved`` to ``WRITTEN``
-      (``written``): the VJP's numbers no longer hold, so backward raises.
+      Backward releases them: then ``saved`` is None.  ``saved`` is
+      ``WRITTEN`` after a write to the output through its tensor's ``.data``
+      (the VJP's numbers no longer hold), ``STALE`` after ``release_stale``
+      (a leaf the graph used was written since).  ``freed`` is true in all
+      three cases, and backward through the node raises, saying which.
 
     ``extra`` is set only for ops with ``defsave`` (every store costs the hot path).
     """
 
     __slots__ = ("op", "inputs", "params", "seq", "shape", "dtype", "out", "saved", "extra",
-                 "name", "module", "where")
+                 "name", "module", "where", "__weakref__")
 
     @property
     def freed(self):
-        return self.saved is None
-
-    @property
-    def written(self):
-        return self.saved is WRITTEN
+        return type(self.saved) is not list
 
     @property
     def parents(self):
@@ -241,18 +241,22 @@ class Node:
         return tuple(p for p in self.inputs if type(p) is Node or type(p) is Tensor)
 
     def __repr__(self):
-        state = ", freed" if self.saved is None else ""
+        state = "" if type(self.saved) is list else f", freed ({self.saved or 'backward'})"
         return f"<Node {self.op.name} {self.shape} {self.dtype}{f' {self.name!r}' if self.name else ''}{state}>"
 
 
-class _Written:
-    """The value of ``Node.saved`` once the node's output was written to in place."""
+class _Released:
+    """A value of ``Node.saved`` once its arrays were let go for a reason other than backward."""
+
+    def __init__(self, why):
+        self.why = why
 
     def __repr__(self):
-        return "WRITTEN"
+        return self.why
 
 
-WRITTEN = _Written()
+WRITTEN = _Released("written")  # the output was written to through its tensor
+STALE = _Released("stale")      # released by release_stale: a leaf the graph used was written since
 
 
 class Constant:
@@ -461,6 +465,31 @@ def graph_nodes(outputs):
     return nodes
 
 
+def release_stale(output) -> bool:
+    """Let go of the arrays of the graph behind ``output`` (a tensor or a node) if
+    a leaf it used was written after ``output`` was made: backward through it
+    could then only raise.  Returns True when it released them.  Holding such a
+    graph then costs what a graph after ``backward()`` costs (metadata only);
+    backward through it raises, saying why.  nets models call it on the losses
+    of their earlier ``loss()`` calls, so that a list of logged losses that are
+    never backpropagated (the seeds' loop) holds no activations."""
+    node = output._node if type(output) is Tensor else output
+    if type(node) is not Node or node.freed:
+        return False
+    nodes = graph_nodes([node])
+    if not any(type(link) is Tensor and link._version > node.seq for n in nodes for link in n.inputs):
+        return False
+    memo = {}
+    for n in nodes:
+        if type(n.saved) is list:
+            n.saved, n.out, n.extra = STALE, None, None
+            links = n.inputs
+            for i, link in enumerate(links):
+                if not (type(link) is Tensor and link.requires_grad):
+                    links[i] = _released(link, memo)
+    return True
+
+
 # --- backward -----------------------------------------------------------------
 
 def _seed(out, g, create_graph):
@@ -474,7 +503,7 @@ def _seed(out, g, create_graph):
         raise ShapeError(f"backward: grad of shape {np.shape(g)} does not match output of shape {out.shape}")
     if create_graph:
         return g if type(g) is Tensor else Tensor(np.array(g, dtype=out.dtype))
-    return np.array(_raw(g), dtype=out.dtype)  # a copy: the caller's array never becomes a .grad
+    return np.asarray(_raw(g), dtype=out.dtype)  # backward() never hands the caller's array out as a .grad
 
 
 _ONES = {}  # (shape, dtype) -> read-only 1: the seed of every scalar loss (VJPs never write to gy)
@@ -564,7 +593,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                 found[node] = g
             saved = node.saved
             if type(saved) is not list:
-                raise RuntimeError(_freed_message(node) if saved is None else _modified_message(node, None))
+                raise RuntimeError(freed_message(node))
             op, params = node.op, node.params
             if op.wants_needs:
                 needs = []  # a plain loop: half the cost of a list comprehension on 3.11
@@ -687,7 +716,14 @@ def _vjp_result_error(node, grads, index, exc):
     return exc
 
 
-def _freed_message(node, what="backward"):
+def freed_message(node, what="backward"):
+    """Why backward (or ``what``) cannot go through ``node``, whose arrays are gone."""
+    if node.saved is WRITTEN:
+        return _modified_message(node, None)
+    if node.saved is STALE:
+        return (f"{what}: the graph through op {node.op.name!r} was released because a tensor it used was "
+                "changed after the forward pass (an optimizer step, an assignment to .data): a backward "
+                "through it could only fail. Compute the loss again")
     return (f"{what}: the graph through op {node.op.name!r} was already freed by an earlier backward(); "
             "pass retain_graph=True to that first call")
 
@@ -721,7 +757,7 @@ def _owned(g, handed, leaf):
 def backward(outputs, grad_outputs=None, retain_graph=False):
     """``Tensor.backward`` for several outputs at once: accumulates into ``.grad``."""
     grads, leaves = _run(outputs, grad_outputs, retain_graph, create_graph=False)
-    handed = set()
+    handed = {id(_raw(g)) for g in grad_outputs or ()}  # the caller's seeds: copied if they reach a leaf
     with _GRAD_LOCK:  # threads sharing a leaf: every contribution counts
         for leaf in leaves:
             g = grads[leaf]

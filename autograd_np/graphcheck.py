@@ -176,8 +176,8 @@ def check_graph(output, eps=1e-6, atol=1e-5, rtol=1e-3, max_coords=16, seed=0, r
     order = engine.graph_nodes([output])
     for node in order:
         if node.freed:
-            raise RuntimeError(f"check_graph: the graph through op {node.op.name!r} was freed by backward(); "
-                               "call check_graph before backward(), or use backward(retain_graph=True)")
+            raise RuntimeError(engine.freed_message(node, "check_graph") + "; call check_graph before backward(), "
+                               "or use backward(retain_graph=True)")
     rng = np.random.default_rng(seed)
     upstream = _upstream_parameters(order)
     report = GraphReport()

@@ -35,6 +35,7 @@ outside every box.
 """
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import Iterator
 
@@ -131,6 +132,22 @@ def _tag_nodes(out, path, start, inner=True):
                 stack.append(p)
 
 
+_LOSSES = weakref.WeakKeyDictionary()  # model -> weak references to the nodes of its earlier losses
+
+
+def _release_stale_losses(model):
+    """Release the graphs of ``model``'s earlier losses that can no longer be
+    backpropagated (a parameter changed since); forget those that are gone."""
+    refs = _LOSSES.get(model)
+    if refs:
+        keep = []
+        for ref in refs:
+            node = ref()
+            if node is not None and not node.freed and not _engine.release_stale(node):
+                keep.append(ref)
+        refs[:] = keep
+
+
 def _child_path(parent, key, child):
     """The ``ModulePath`` of ``child``, attribute ``key`` of a module at path ``parent``:
     the child's current one when nothing changed (so tags stay identical), else a new one."""
@@ -224,8 +241,19 @@ class Module:
         return None
 
     def loss(self, x, t):
-        """``criterion(self(x), t)``: a scalar tensor to call ``backward()`` on."""
-        return self.criterion(self(x), t)
+        """``criterion(self(x), t)``: a scalar tensor to call ``backward()`` on.
+
+        A loss you never backpropagate (one kept for a plot, as the seeds'
+        ``train_loss_list.append(network.loss(x, t))`` does) keeps its graph's
+        activations while you hold it, until the model's parameters change:
+        then backward through it could only fail, and the next ``loss()`` call
+        releases its arrays (``ag.engine.release_stale``), so such a list costs
+        a few hundred bytes per loss, not the activations."""
+        _release_stale_losses(self)
+        out = self.criterion(self(x), t)
+        if type(out) is _Tensor and out.node is not None:
+            _LOSSES.setdefault(self, []).append(weakref.ref(out.node))
+        return out
 
     def accuracy(self, x, t):
         """Fraction of rows of ``x`` whose arg-max output matches ``t`` (labels or

@@ -70,10 +70,14 @@ def test_float32_in_float32_out(name, data):
 @pytest.mark.parametrize("name", sorted(ALL_SPECS))
 @given(data=st.data())
 @settings(max_examples=10)
-def test_inputs_are_not_modified(name, data):
+def test_inputs_are_not_modified_and_gradients_have_their_inputs_shapes(name, data):
+    # inputs and the upstream gradient read-only: a forward or VJP writing to them raises
     spec = ALL_SPECS[name]
     case = data.draw(spec.cases)
     before = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in case.args]
+    for a in case.args:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
     diff = [ag.Tensor(case.args[i], requires_grad=True) for i in case.wrt]
     out = _call(spec, case, diff)
     cot = np.random.default_rng(0).standard_normal(out.shape)
@@ -82,6 +86,33 @@ def test_inputs_are_not_modified(name, data):
     for a, b in zip(case.args, before):
         if isinstance(a, np.ndarray):
             np.testing.assert_array_equal(a, b)
+    for t in diff:
+        assert type(t.grad) is np.ndarray and t.grad.shape == t.shape and t.grad.flags.writeable
+        assert not np.shares_memory(t.grad, cot) and not np.shares_memory(t.grad, t.data)
+    for i, t in enumerate(diff):
+        for u in diff[i + 1:]:
+            assert not np.shares_memory(t.grad, u.grad), f"{name}: two inputs share one gradient array"
+
+
+@pytest.mark.parametrize("name", sorted(OP_SPECS))
+@given(data=st.data())
+@settings(max_examples=10)
+def test_each_vjp_returns_one_gradient_per_input_of_its_shape(name, data):
+    # the VJP itself, before the engine reduces anything: one entry per input, each
+    # broadcastable from that input's shape (the engine sums broadcast axes away)
+    spec = OP_SPECS[name]
+    case = data.draw(spec.cases)
+    op = ag.OPS[name]
+    y = np.asarray(op.forward(*case.args, **case.kwargs))
+    params = dict(case.kwargs)
+    if op.wants_needs:
+        params["needs"] = [i in case.wrt for i in range(len(case.args))]
+    grads = op.vjp(ag.engine.RAW_OPS, np.ones_like(y), y, *case.args, **params)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    assert len(grads) == len(case.args), f"{name}: {len(grads)} gradients for {len(case.args)} inputs"
+    for i in case.wrt:
+        g, x = np.asarray(grads[i]), np.asarray(case.args[i])
+        assert np.broadcast_shapes(g.shape, x.shape) == g.shape, f"{name}: gradient {g.shape} for input {x.shape}"
 
 
 # --- single ops, edge cases the table's strategies do not reach ---------------------
