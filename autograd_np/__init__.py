@@ -8,7 +8,10 @@
     array([2., 4., 6.])
 """
 from .modes import enable_grad, is_grad_enabled, no_grad
-from .engine import OPS, Constant, Node, Tensor, backward, defop, grad, graph_nodes
+from .graph import Constant, Node, graph_nodes
+from .registry import OPS
+from .engine import Tensor, backward, grad
+from .recording import defop
 from .functional import value_and_grad
 from .errors import ShapeError
 from .ops import *  # noqa: F401,F403  (the public functions: add, matmul, sigmoid, ...)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import engine
+from . import engine, modes
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
@@ -83,7 +83,7 @@ class _Checker:
 
     def run_op(self, op, args, params):
         where = _user_frame()
-        token = engine._ANOMALY.set(None)  # run the ordinary op path once, without re-entering here
+        token = modes.ANOMALY.set(None)  # run the ordinary op path once, without re-entering here
         try:
             with np.errstate(**self.errstate):
                 out = op(*args, **params)
@@ -91,7 +91,7 @@ class _Checker:
             raise self._error(f"floating-point error: {exc}", op.name, "forward",
                               _describe_inputs(args), where) from None
         finally:
-            engine._ANOMALY.reset(token)
+            modes.ANOMALY.reset(token)
         if out.node is not None:
             out.node.where = where
         bad = _bad_values(out.data, self.check_nan, self.check_inf)
@@ -129,10 +129,10 @@ class detect_anomaly:
         self.checker = _Checker(check_nan, check_inf)
 
     def __enter__(self):
-        self._token = engine._ANOMALY.set(self.checker)
-        engine._anomaly_blocks += 1
+        self._token = modes.ANOMALY.set(self.checker)
+        modes.anomaly_blocks += 1
         return self
 
     def __exit__(self, *exc):
-        engine._anomaly_blocks -= 1
-        engine._ANOMALY.reset(self._token)
+        modes.anomaly_blocks -= 1
+        modes.ANOMALY.reset(self._token)

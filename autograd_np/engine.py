@@ -1,276 +1,38 @@
-"""The engine core: ops, graph nodes, tensors, and reverse-mode backward.
+"""The engine: ``Tensor`` and reverse-mode backward.
 
-How it works.  An ``Op`` is a NumPy forward function paired with its
-vector-Jacobian product (VJP).  Calling an op on tensors runs the forward on
+How it works.  Calling an op on tensors (``recording.py``) runs its forward on
 the raw arrays and, when some input requires grad (and recording is on),
-records a ``Node``: the op, one link per argument, and the arrays the VJP will
-need.  The output ``Tensor`` holds its array and its node; a node never points
-back at the tensor it made, so nothing but the user keeps a tensor alive.
-``backward`` walks the nodes newest first (a topological order, kept in a
-heap; no recursion), checks that no array the VJPs need was changed in place,
-calls each VJP, reduces every gradient to its input's shape (NumPy broadcasting
-undone here, once for every op) and then releases the node's arrays, so that
-after ``backward()`` the graph is metadata only: what is needed to draw it and
-to say it was freed.  The VJPs are written once against a namespace ``F`` of
-ops: raw array functions in a plain backward (fast), or recording ops when
-``create_graph=True``, so that gradients are themselves differentiable.
+records a ``Node`` (``graph.py``): the op, one link per argument, and the
+arrays the VJP will need.  The output ``Tensor`` holds its array and its node;
+a node never points back at the tensor it made, so nothing but the user keeps
+a tensor alive.  ``backward`` walks the nodes newest first (a topological
+order; no recursion), checks that no array a VJP needs was written to since,
+calls each VJP, reduces every gradient to its input's shape (NumPy
+broadcasting undone here, once for every op) and then releases the node's
+arrays, so that after ``backward()`` the graph is metadata only: what is
+needed to draw it and to say it was freed.  The VJPs are written once against
+a namespace ``F`` of ops: raw array functions in a plain backward (fast), or
+recording ops when ``create_graph=True``, so that gradients are themselves
+differentiable.
 """
 from __future__ import annotations
 
-import contextvars
 import heapq
-import itertools
 import threading
-from types import ModuleType
 
 import numpy as np
 
-from .errors import ShapeError, describe, label
-from .modes import GRAD_ENABLED as _GRAD_ENABLED, enable_grad, no_grad
+from . import modes as _modes
+from .errors import ShapeError, freed_message, label, modified_message, vjp_result_error
+from .graph import STALE, WRITTEN, Constant, Node, _clock, clock, graph_nodes
+from .modes import enable_grad, no_grad
+from .registry import GRAPH_OPS, OPS, RAW_OPS
 
-__all__ = ["Tensor", "Node", "Constant", "Op", "defop", "backward", "grad", "graph_nodes", "clock", "release_stale",
-           "OPS"]
+__all__ = ["Tensor", "backward", "grad", "release_stale", "graph_nodes", "clock", "Node", "Constant",
+           "OPS", "RAW_OPS", "GRAPH_OPS"]
 
-_ANOMALY = contextvars.ContextVar("autograd_np_anomaly", default=None)  # see anomaly.py
-_anomaly_blocks = 0  # detect_anomaly blocks open in any thread: while 0, ops skip the check above
-_clock = itertools.count(1)  # numbers node creations and in-place writes: one order for both
-_new = object.__new__        # a slotted instance without running __init__
-_ndarray = np.ndarray
-_NO_PARAMS = {}  # the params of every node recorded without keyword parameters (never written to)
+_new = object.__new__  # a slotted instance without running __init__
 _GRAD_LOCK = threading.Lock()  # .grad accumulation: backward from several threads adds up
-OPS: dict[str, "Op"] = {}  # every registered op, by name (the test table checks it)
-# op name -> forward function on arrays (VJPs' F in a plain backward), and -> recording op (VJPs'
-# F under create_graph=True; Tensor's operators).  Module objects: the fastest attribute lookup.
-RAW_OPS = ModuleType("autograd_np.raw_ops")
-GRAPH_OPS = ModuleType("autograd_np.graph_ops")
-
-
-class Op:
-    """A differentiable primitive: ``forward`` on arrays plus its ``vjp``.
-
-    ``vjp(F, gy, y, *inputs, **params)`` returns one gradient per input (a
-    single value for one input; ``None`` where an input gets no gradient).
-    ``F`` holds the ops: raw array functions in a first-order backward, graph
-    ops under ``create_graph=True``; ``gy``, ``y`` and ``inputs`` are arrays or
-    tensors to match.  The VJP must not modify ``gy`` in place.  A VJP
-    registered with ``defvjp(fn, needs=True)`` also receives ``needs``, one bool
-    per input, and may skip (return ``None`` for) gradients nobody needs.
-
-    ``defsave(fn)`` gives an op a second forward, used when the call is
-    recorded: ``fn(*inputs, **params) -> (y, saved)``.  A plain backward passes
-    ``saved=`` to the VJP, so work the forward did (softmax-with-loss: its
-    probabilities) is not done again; under ``create_graph`` and in
-    ``check_graph`` the VJP gets no ``saved`` and computes from the inputs.
-
-    An op is applied by ``op.apply`` (see ``_applier``), the function that
-    ``defop`` returns and ``ag.sigmoid`` is; calling the Op does the same.
-    """
-
-    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs", "save", "apply")
-
-    def __init__(self, name, forward, rule):
-        self.name, self.forward, self.rule, self.wants_needs, self.save = name, forward, rule, False, None
-        self.vjp = self._no_vjp
-        self.apply = _applier(self)
-
-    @property
-    def __doc__(self):  # help(ag.OPS["sigmoid"]) shows the forward's docstring and the derivative rule
-        return f"{self.forward.__doc__ or ''}\n\nDerivative: {self.rule}"
-
-    def _no_vjp(self, *args, **params):
-        raise NotImplementedError(f"backward: op {self.name!r} has no VJP; register one with "
-                                  f"@{self.name}.defvjp (see defop)")
-
-    @property
-    def has_vjp(self):
-        return self.vjp != self._no_vjp
-
-    def defvjp(self, vjp=None, *, needs=False):
-        if vjp is None:
-            return lambda fn: self.defvjp(fn, needs=needs)
-        self.vjp, self.wants_needs = vjp, needs
-        return vjp
-
-    def defsave(self, fn):
-        self.save = fn
-        return fn
-
-    def __repr__(self):
-        return f"<op {self.name}: {self.rule}>"
-
-    def __call__(self, *args, **params):
-        return self.apply(*args, **params)
-
-
-def _applier(op):
-    """The function that applies ``op``: runs the forward on the arrays and, when
-    some input requires grad and recording is on, records a ``Node``.
-
-    A closure per op rather than ``Op.__call__``: calling an instance costs
-    CPython 3.11 almost twice what calling a function does, on every op."""
-    forward, name = op.forward, op.name
-
-    def apply(*args, **params):
-        if _anomaly_blocks and _ANOMALY.get() is not None:  # one global read when no block is open
-            return _ANOMALY.get().run_op(op, args, params)
-        record = False
-        raw = []
-        links = []
-        for a in args:
-            if type(a) is Tensor:
-                raw.append(a._data)
-                if a.requires_grad:
-                    record = True
-                    links.append(a._node or a)
-                else:
-                    links.append(a)
-            else:
-                if type(a) is not float and isinstance(a, np.generic):
-                    a = a.item()  # a NumPy scalar must not upcast float32 data
-                raw.append(a)
-                links.append(a)
-        recording = record and _GRAD_ENABLED.get()
-        extra = None
-        try:
-            if recording and op.save is not None:
-                data, extra = op.save(*raw, **params)
-            else:
-                data = forward(*raw, **params)
-        except ShapeError:
-            raise
-        except (ValueError, TypeError, IndexError) as exc:
-            raise ShapeError(f"{name}: cannot apply to {describe(raw)}: {exc}") from None
-        if type(data) is not _ndarray:
-            data = np.asarray(data)
-        out = _new(Tensor)
-        out._data = data
-        out.grad = None
-        if not recording:
-            out.requires_grad = False
-            out._node = out._name = None
-            out._version = 0
-            return out
-        # separate statements: a tuple assignment builds and unpacks a tuple first
-        node = Node()
-        node.op = op
-        node.inputs = links
-        node.params = params or _NO_PARAMS  # one shared empty dict: a retained object fewer per node
-        node.seq = next(_clock)
-        node.shape = data.shape
-        node.dtype = data.dtype
-        node.out = data
-        node.saved = raw
-        if extra is not None:
-            node.extra = extra
-        node.name = node.module = node.where = None
-        out.requires_grad = True
-        out._node = node  # a recorded output reads its name and version from its node
-        return out
-
-    apply.__name__ = apply.__qualname__ = name
-    return apply
-
-
-def defop(name: str, rule: str):
-    """Register ``fn`` (a function of arrays) as op ``name``; ``rule`` is its
-    one-line derivative, shown by the docs.
-
-    Returns the function that applies the op to tensors (``ag.sigmoid`` is
-    one).  It carries the ``Op`` as ``.op`` and its ``defvjp`` / ``defsave``:
-    attach the VJP with ``@fn.defvjp``."""
-
-    def register(fn):
-        if name in OPS:
-            raise ValueError(f"defop: an op named {name!r} is already registered")
-        op = Op(name, fn, rule)
-        OPS[name] = op
-        setattr(RAW_OPS, name, fn)
-        apply = op.apply
-        setattr(GRAPH_OPS, name, apply)
-        for operator, op_name in Tensor.OPERATORS.items():
-            if op_name == name:
-                setattr(Tensor, operator, apply)
-        apply.op, apply.defvjp, apply.defsave, apply.forward, apply.rule = op, op.defvjp, op.defsave, fn, rule
-        apply.__doc__ = f"{fn.__doc__ or ''}\n\nDerivative: {rule}"
-        apply.__module__ = fn.__module__
-        return apply
-
-    return register
-
-
-class Node:
-    """One recorded op application: everything the graph keeps.
-
-    This is the one place that says what a node is; viz, check_graph,
-    explain, anomaly mode and nets read these attributes and nothing else.
-
-    * ``op``: the ``Op``; ``params``: its keyword parameters (``axis=1``).
-    * ``inputs``: one link per op argument, in order:
-      a ``Node`` (the argument was computed by a recorded op),
-      a ``Tensor`` (a leaf: a parameter, or a data tensor),
-      or the argument itself (a number, an array).  After a plain
-      ``backward()``, data tensors and arrays are replaced by ``Constant``
-      records (shape, dtype, name), so that holding the graph holds no data.
-    * ``seq``: creation number.  A node is created after its inputs, so newest
-      first is a topological order.
-    * ``shape``, ``dtype``: of the output.  ``name`` (the output tensor's),
-      ``module`` (the ``nets`` module that made it), ``where`` (the user's line
-      that created it, recorded in ``detect_anomaly``): labels for pictures
-      and errors.
-    * ``out``, ``saved``, ``extra``: what the VJP needs: the output array, the
-      input arrays as the forward saw them (a list), what ``defsave`` kept.
-      Backward releases them: then ``saved`` is None.  ``saved`` is
-      ``WRITTEN`` after a write to the output through its tensor's ``.data``
-      (the VJP's numbers no longer hold), ``STALE`` after ``release_stale``
-      (a leaf the graph used was written since).  ``freed`` is true in all
-      three cases, and backward through the node raises, saying which.
-
-    ``extra`` is set only for ops with ``defsave`` (every store costs the hot path).
-    """
-
-    __slots__ = ("op", "inputs", "params", "seq", "shape", "dtype", "out", "saved", "extra",
-                 "name", "module", "where", "__weakref__")
-
-    @property
-    def freed(self):
-        return type(self.saved) is not list
-
-    @property
-    def parents(self):
-        """The inputs that are graph elements: nodes and leaf tensors."""
-        return tuple(p for p in self.inputs if type(p) is Node or type(p) is Tensor)
-
-    def __repr__(self):
-        state = "" if type(self.saved) is list else f", freed ({self.saved or 'backward'})"
-        return f"<Node {self.op.name} {self.shape} {self.dtype}{f' {self.name!r}' if self.name else ''}{state}>"
-
-
-class _Released:
-    """A value of ``Node.saved`` once its arrays were let go for a reason other than backward."""
-
-    def __init__(self, why):
-        self.why = why
-
-    def __repr__(self):
-        return self.why
-
-
-WRITTEN = _Released("written")  # the output was written to through its tensor
-STALE = _Released("stale")      # released by release_stale: a leaf the graph used was written since
-
-
-class Constant:
-    """What a released graph keeps of a constant input (a data tensor or an
-    array): its shape, dtype and name, for pictures.  ``tensor`` says which."""
-
-    __slots__ = ("shape", "dtype", "name", "tensor")
-    requires_grad = False
-
-    def __init__(self, array, name, tensor):
-        self.shape, self.dtype, self.name, self.tensor = array.shape, array.dtype, name, tensor
-
-    def __repr__(self):
-        return f"<Constant {self.shape} {self.dtype}{f' {self.name!r}' if self.name else ''}>"
 
 
 class Tensor:
@@ -442,29 +204,6 @@ def _key(t):
     return t._node or t
 
 
-def clock() -> int:
-    """A reading of the creation clock: every node created after the call has a
-    larger ``seq`` (nets uses it to find the nodes one module call made)."""
-    return next(_clock)
-
-
-def graph_nodes(outputs):
-    """Every node that ``outputs`` (tensors or nodes) depend on, newest first: a
-    topological order (each node is created after its inputs).  An explicit
-    stack, so deep chains never hit the recursion limit."""
-    nodes = [r for r in (o._node if type(o) is Tensor else o for o in outputs) if type(r) is Node]
-    seen = set(nodes)
-    stack = list(nodes)
-    while stack:
-        for p in stack.pop().inputs:
-            if type(p) is Node and p not in seen:
-                seen.add(p)
-                nodes.append(p)
-                stack.append(p)
-    nodes.sort(key=lambda n: n.seq, reverse=True)
-    return nodes
-
-
 def release_stale(output) -> bool:
     """Let go of the arrays of the graph behind ``output`` (a tensor or a node) if
     a leaf it used was written after ``output`` was made: backward through it
@@ -577,7 +316,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
     found, released, nxt = {}, {}, None
     wanted = {_key(t) for t in wanted if type(t) is Tensor}  # (arrays are unhashable, and get no gradient)
     pop, push, next_node = grads.pop, heapq.heappush, heapq.heappop
-    checker = _ANOMALY.get() if _anomaly_blocks else None
+    checker = _modes.ANOMALY.get() if _modes.anomaly_blocks else None
     slow = create_graph or checker is not None
     watch = checker is not None or trace is not None
     with (enable_grad() if create_graph else no_grad()):
@@ -610,9 +349,9 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
             if type(input_grads) is not tuple:  # one gradient: right for an op of one input
                 input_grads = (input_grads,)
                 if len(links) != 1:
-                    raise _vjp_result_error(node, input_grads, 0, None)
+                    raise vjp_result_error(node, input_grads, 0, None)
             elif len(input_grads) != len(links):
-                raise _vjp_result_error(node, input_grads, 0, None)
+                raise vjp_result_error(node, input_grads, 0, None)
             i = -1
             try:
                 for link, gp in zip(links, input_grads):
@@ -625,7 +364,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                         dtype = link.dtype
                     elif kind is Tensor:
                         if link._version > node.seq:  # the op saw values that have changed since
-                            raise RuntimeError(_modified_message(node, i))
+                            raise RuntimeError(modified_message(node, i))
                         if not link.requires_grad:  # a data tensor: no gradient
                             if not retain_graph:
                                 links[i] = _released(link, released)
@@ -660,7 +399,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                         grads[link] = gp
                         leaves.append(link)
             except (ValueError, AttributeError) as exc:
-                raise _vjp_result_error(node, input_grads, i, exc) from None
+                raise vjp_result_error(node, input_grads, i, exc) from None
             if not retain_graph:  # drop what only the VJP needed (constants went above)
                 node.saved = node.out = node.extra = None
     found.update(grads)  # what is left are the leaves' gradients
@@ -702,43 +441,6 @@ def _unbroadcast(F, gp, shape, node, index):
                          f"input {index} ({label(node.inputs[index])}), which cannot be reduced to that "
                          f"input's shape {shape}")
     return F.sum_to(gp, shape=shape)
-
-
-def _vjp_result_error(node, grads, index, exc):
-    name = node.op.name
-    if len(grads) != len(node.inputs):
-        return TypeError(f"backward: the VJP of op {name!r} returned {len(grads)} gradient(s) for "
-                         f"{len(node.inputs)} input(s); return one per input (None where there is none)")
-    gp = grads[index]
-    if not (hasattr(gp, "shape") and hasattr(gp, "dtype")):
-        return TypeError(f"backward: the VJP of op {name!r} returned {type(gp).__name__} for input {index} "
-                         f"({label(node.inputs[index])}); return an array (or None)")
-    return exc
-
-
-def freed_message(node, what="backward"):
-    """Why backward (or ``what``) cannot go through ``node``, whose arrays are gone."""
-    if node.saved is WRITTEN:
-        return _modified_message(node, None)
-    if node.saved is STALE:
-        return (f"{what}: the graph through op {node.op.name!r} was released because a tensor it used was "
-                "changed after the forward pass (an optimizer step, an assignment to .data): a backward "
-                "through it could only fail. Compute the loss again")
-    return (f"{what}: the graph through op {node.op.name!r} was already freed by an earlier backward(); "
-            "pass retain_graph=True to that first call")
-
-
-def _modified_message(node, index):
-    where = f"created at {node.where}" if node.where else \
-        "run the forward pass under ag.detect_anomaly() to see the line that created it"
-    module = f" in module {str(node.module)!r}" if node.module is not None else ""
-    if index is None:
-        what = f"its output ({label(node)}) was modified in place after the op computed it"
-    else:
-        what = f"its input {index} ({label(node.inputs[index])}) was modified in place after the op used it"
-    return (f"backward: op {node.op.name!r}{module} cannot be differentiated: {what} (an assignment to .data, "
-            f"an optimizer step, ...), so its gradient would be wrong. Change tensors after backward(), not "
-            f"between the forward pass and backward(). The op: {where}.")
 
 
 def _owned(g, handed, leaf):

@@ -1,7 +1,8 @@
-"""Recording on or off: ``no_grad``, ``enable_grad``, ``is_grad_enabled``.
+"""Recording on or off: ``no_grad``, ``enable_grad``, ``is_grad_enabled``; and
+the state of anomaly mode (``anomaly.py``), which ops and backward consult.
 
-The switch is a ``contextvars`` variable, so it is per thread and per asyncio
-task, and blocks nest.  The engine reads ``GRAD_ENABLED`` once per recorded op.
+The switches are ``contextvars`` variables, so they are per thread and per
+asyncio task, and blocks nest.  Ops read ``GRAD_ENABLED`` once per call.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import contextvars
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "GRAD_ENABLED"]
 
 GRAD_ENABLED = contextvars.ContextVar("autograd_np_grad_enabled", default=True)
+ANOMALY = contextvars.ContextVar("autograd_np_anomaly", default=None)  # the open detect_anomaly's checker
+anomaly_blocks = 0  # detect_anomaly blocks open in any thread: while 0, ops skip reading ANOMALY
 
 
 class no_grad:

@@ -50,7 +50,7 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
-from . import engine
+from . import engine, modes
 from .anomaly import AnomalyError
 from .engine import Constant, Node, Tensor
 from .graphcheck import GraphReport
@@ -233,14 +233,14 @@ def _gradients(outputs, order):
                   "backward(retain_graph=True) to see every gradient")
     if reason is None:
         trace = []
-        token = engine._ANOMALY.set(None)  # the picture must not raise on the NaN it is meant to show
+        token = modes.ANOMALY.set(None)  # the picture must not raise on the NaN it is meant to show
         try:
             with np.errstate(all="ignore"):
                 found, _ = engine._run(roots, None, retain_graph=True, create_graph=False, trace=trace)
         except Exception as exc:  # noqa: BLE001  (a picture with a note beats no picture)
             reason = f"computing the gradients failed ({type(exc).__name__}: {exc})"
         finally:
-            engine._ANOMALY.reset(token)
+            modes.ANOMALY.reset(token)
     if reason is not None:
         grads = {id(t): t.grad for t in order if type(t) is Tensor and t.grad is not None}
         return grads, f"gradient norms: leaves' .grad only ({reason})"

@@ -1,5 +1,5 @@
 """Every op, grouped by kin.  Each module defines an op's forward and its VJP
-side by side; importing them registers the ops in ``engine.OPS``."""
+side by side; importing them registers the ops in ``registry.OPS``."""
 from .arithmetic import add, div, mul, neg, power, sub
 from .linalg import affine, matmul
 from .reductions import max, mean, min, sum

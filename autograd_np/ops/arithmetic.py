@@ -3,7 +3,7 @@
 Broadcasting is NumPy's; the engine reduces each gradient to its input's shape."""
 import numpy as np
 
-from ..engine import defop
+from ..recording import defop
 
 
 @defop("add", "y = a + b;  ga = gy,  gb = gy")

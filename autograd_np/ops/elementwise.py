@@ -1,7 +1,7 @@
 """Elementwise math: exp, log, sqrt, abs, maximum, clip, where."""
 import numpy as np
 
-from ..engine import defop
+from ..recording import defop
 from ._util import value
 
 

@@ -1,7 +1,7 @@
 """Linear algebra: matmul, and the fused affine map of a dense layer."""
 import numpy as np
 
-from ..engine import defop
+from ..recording import defop
 from ..errors import ShapeError
 from ._util import value
 

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..engine import defop
+from ..recording import defop
 from ..errors import ShapeError
 from ._util import batch_size, value
 from .activations import stable_log_softmax

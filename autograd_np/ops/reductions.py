@@ -1,7 +1,7 @@
 """Reductions: sum, mean, max (and min, composed from max)."""
 import numpy as np
 
-from ..engine import defop
+from ..recording import defop
 from ._util import expand_reduced, normalize_axes, value
 
 

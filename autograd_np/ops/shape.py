@@ -1,7 +1,7 @@
 """Shape and layout: reshape, transpose, indexing, concatenate/stack, broadcasting, casts."""
 import numpy as np
 
-from ..engine import defop
+from ..recording import defop
 from ._util import value
 
 
