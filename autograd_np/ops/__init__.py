@@ -7,8 +7,11 @@ from .shape import astype, broadcast_to, concatenate, getitem, index_add, reshap
 from .elementwise import abs, clip, exp, log, maximum, sqrt, where
 from .activations import log_softmax, relu, sigmoid, softmax, tanh
 from .losses import mean_squared_error, softmax_cross_entropy
+from . import conv as _conv
+from .conv import *  # noqa: F401,F403  (convolution and pooling: conv.__all__)
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine", "sum", "mean", "max", "min",
            "reshape", "transpose", "getitem", "index_add", "concatenate", "stack", "broadcast_to", "sum_to",
            "astype", "exp", "log", "sqrt", "abs", "maximum", "clip", "where", "sigmoid", "relu", "tanh",
            "softmax", "log_softmax", "softmax_cross_entropy", "mean_squared_error"]
+__all__ += _conv.__all__

@@ -236,6 +236,13 @@ COMPOSITE_SPECS: dict[str, OpSpec] = {
 }
 
 
+# Families that keep their specs in a module of their own.
+from .conv_specs import CONV_COMPOSITES, CONV_SPECS  # noqa: E402
+
+OP_SPECS.update(CONV_SPECS)
+COMPOSITE_SPECS.update(CONV_COMPOSITES)
+
+
 def ops_markdown() -> str:
     """The op table as Markdown (the README embeds it; a test keeps them equal)."""
     lines = ["| op | module | derivative | inputs drawn by the tests |", "|---|---|---|---|"]
