@@ -33,4 +33,7 @@ def run(contenders: dict, plan: Plan, log=print) -> dict:
            "consistency": check}
     if "numpy" in timings:
         out["ratio_to_numpy"] = {n: ratio(t, timings["numpy"]) for n, t in timings.items()}
+    if "autograd_np_baseline" in timings:
+        out["ratio_to_autograd_np_baseline"] = {n: ratio(t, timings["autograd_np_baseline"])
+                                                for n, t in timings.items()}
     return out

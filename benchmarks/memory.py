@@ -9,7 +9,12 @@ the other workloads allocated hides or inflates it.
   (parameters, batch, model objects).  What a contender keeps from one step to
   the next (the seeds' layers keep their last inputs and masks) counts.
 
+* ``seeds``: the seeds' loop with ``nets.TwoLayerNet``, which appends to its
+  list a loss that is never backpropagated after every update; RSS growth over
+  10,000 steps, and so what one held loss costs.
+
     python -m benchmarks.memory rss --contender autograd_np --net 1b --steps 1000
+    python -m benchmarks.memory seeds --steps 10000
 """
 from __future__ import annotations
 
@@ -78,6 +83,36 @@ def measure_rss(name, net_key, steps):
             "trace": trace}
 
 
+SEEDS_BYTES_PER_STEP = 4096  # what a held, never-backpropagated loss may cost (one step's activations: 359 KiB)
+
+
+def measure_seeds_loop(steps):
+    """The seeds' training loop with nets.TwoLayerNet 784-50-10 at batch 100:
+    ``gradient()``, the update of ``params``, then ``train_loss_list.append(
+    network.loss(x_batch, t_batch))``, a loss that is never backpropagated and
+    is held to the end.  RSS growth after 100 steps of warm-up."""
+    import nets
+    net = next(n for n in MLPS if n.key == "1a")
+    batches, _ = training_batches(net.batch, 50)
+    network = nets.TwoLayerNet(784, 50, 10, rng=0)
+    train_loss_list = []
+    for i in range(steps + 100):
+        if i == 100:
+            gc.collect()
+            rss0 = _rss_now()
+        x_batch, t_batch = batches[i % len(batches)]
+        grad = network.gradient(x_batch, t_batch)
+        for key in ("W1", "b1", "W2", "b2"):
+            network.params[key] -= 0.1 * grad[key]
+        train_loss_list.append(network.loss(x_batch, t_batch))
+    gc.collect()
+    growth = _rss_now() - rss0
+    values = np.array(train_loss_list)
+    return {"steps": steps, "rss_growth": growth, "bytes_per_step": growth / steps,
+            "flat": growth / steps <= SEEDS_BYTES_PER_STEP, "losses_dtype": str(values.dtype),
+            "first_loss": float(values[0]), "last_loss": float(values[-1])}
+
+
 def measure_peaks(names, net_keys):
     out = {}
     for net_key in net_keys:
@@ -125,6 +160,12 @@ def run(available: dict, steps: int, log=print) -> dict:
             if "maxrss_growth" in r:
                 log(f"  4: {name}: peak RSS growth over {steps} steps of {RSS_NET}: "
                     f"{r['maxrss_growth'] / 1024:.0f} KiB, {r['gc_objects_growth']} objects")
+    if "autograd_np" in available:
+        seeds_steps = 10_000 if steps >= 1000 else 100
+        out["seeds"] = r = _sub(["seeds", "--steps", str(seeds_steps)])
+        if "rss_growth" in r:
+            log(f"  4: the seeds' loop, {seeds_steps} held losses: RSS growth {r['rss_growth'] / 2 ** 20:.1f} MiB "
+                f"({r['bytes_per_step']:.0f} B per step)")
     names = [n for n in PEAK_CONTENDERS if n in available]
     out["peak"] = _sub(["peak", "--contenders", ",".join(names), "--nets", ",".join(n.key for n in MLPS)])
     for key, per in out["peak"].items():
@@ -136,7 +177,7 @@ def run(available: dict, steps: int, log=print) -> dict:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["rss", "peak"])
+    p.add_argument("what", choices=["rss", "peak", "seeds"])
     p.add_argument("--contender", default="autograd_np")
     p.add_argument("--contenders", default=",".join(PEAK_CONTENDERS))
     p.add_argument("--net", default=RSS_NET)
@@ -145,6 +186,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.what == "rss":
         result = measure_rss(a.contender, a.net, a.steps)
+    elif a.what == "seeds":
+        result = measure_seeds_loop(a.steps)
     else:
         result = measure_peaks(a.contenders.split(","), a.nets.split(","))
     print(json.dumps(result))

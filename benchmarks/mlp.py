@@ -72,7 +72,7 @@ def run(contenders: dict, plan: Plan, log=print) -> dict:
         entry = {"title": net.title, "sizes": net.sizes, "activation": net.activation, "batch": net.batch,
                  "init": net.init, "lr": net.lr, "data": source, "matmul_flops": net.flops(),
                  "timings": {n: t.summary() for n, t in timings.items()}, "consistency": check}
-        for base in ("numpy", "numpy_lean", "torch"):
+        for base in ("numpy", "numpy_lean", "torch", "autograd_np_baseline"):
             if base in timings:
                 entry[f"ratio_to_{base}"] = {n: ratio(t, timings[base]) for n, t in timings.items()}
         results[net.key] = entry

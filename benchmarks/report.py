@@ -4,8 +4,9 @@ from __future__ import annotations
 from .harness import fmt_time
 from .specs import MLPS
 
-ROWS = ["autograd_np", "nets", "numpy", "numpy_lean", "torch", "autograd", "mygrad", "blas_floor"]
-LABELS = {"autograd_np": "autograd_np", "nets": "nets (MultiLayerNet + SGD)", "numpy": "hand-written NumPy (ref)",
+ROWS = ["autograd_np", "autograd_np_baseline", "nets", "numpy", "numpy_lean", "torch", "autograd", "mygrad", "blas_floor"]
+LABELS = {"autograd_np": "autograd_np", "autograd_np_baseline": "autograd_np at eager-baseline (before the node split)",
+          "nets": "nets (MultiLayerNet + SGD)", "numpy": "hand-written NumPy (ref)",
           "numpy_lean": "hand-written NumPy, no input gradient", "torch": "PyTorch eager",
           "autograd": "HIPS autograd", "mygrad": "MyGrad", "blas_floor": "BLAS floor (matmuls only)"}
 
@@ -123,6 +124,12 @@ def targets(res):
         check(desc, r and r["ratio"], limit,
               lambda v, r=r: f"{v:.3f}x torch's time (p25-p75 {r['round_p25']:.3f}-{r['round_p75']:.3f})",
               less_than=strict, why_missing="torch skipped or 1 not run")
+    for key in [n.key for n in MLPS] + ["2"]:  # the eager engine against itself before the node split
+        path = ("graph",) if key == "2" else ("mlp", key)
+        r = _get(res, *path, "ratio_to_autograd_np_baseline", "autograd_np")
+        check(f"{key}: autograd_np no slower than at eager-baseline (<= 1.03x)", r and r["ratio"], 1.03,
+              lambda v, r=r: f"{v:.3f}x (per-round ratios p25-p75 {r['round_p25']:.3f}-{r['round_p75']:.3f})",
+              why_missing="the baseline contender did not set up (git tag eager-baseline)")
     r = _get(res, "graph", "ratio_to_numpy", "autograd_np")
     check("2: graph overhead per op <= 2x plain-NumPy floor", r and r["ratio"], 2.0,
           lambda v: f"{v:.2f}x ({fmt_time(res['graph']['per_op_s']['autograd_np'])}/op vs "
@@ -134,6 +141,12 @@ def targets(res):
                     f"{rss['gc_objects_growth']} more live objects"))
     else:
         out.append(("4: autograd_np memory flat over 1,000 steps", "SKIP", "not measured"))
+    seeds = _get(res, "memory", "seeds")
+    if seeds and "rss_growth" in seeds:
+        out.append((f"4: the seeds' loop holds {seeds['steps']:,} logged losses: <= 4 KiB each (no activations)",
+                    "PASS" if seeds["flat"] else "MISS",
+                    f"RSS growth {_fmt_bytes(seeds['rss_growth'])}, {seeds['bytes_per_step']:.0f} B per loss "
+                    f"(a step's activations: 359 KiB)"))
     for key in [n.key for n in MLPS]:
         p = _get(res, "memory", "peak", key, "autograd_np")
         check(f"4: {key}: one step's peak memory <= 1.3x hand-written NumPy", p and p.get("ratio_to_numpy"), 1.3,

@@ -6,18 +6,18 @@ from . import apply_chain
 NAME = "autograd_np"
 LABEL = "autograd_np"
 
-ag = None
-
 
 def setup():
-    global ag
     import autograd_np
-    ag = autograd_np
-    return f"autograd_np {ag.__version__}"
+    MLP.ag = autograd_np
+    return f"autograd_np {autograd_np.__version__}"
 
 
 class MLP:
+    ag = None  # the autograd_np package this contender runs (ag_baseline runs an older one)
+
     def __init__(self, net, params):
+        ag = self.ag
         self.lr = net.lr
         self.act = {"sigmoid": ag.sigmoid, "relu": ag.relu}[net.activation]
         self.layers = [(ag.Tensor(W.copy(), requires_grad=True), ag.Tensor(b.copy(), requires_grad=True))
@@ -28,6 +28,7 @@ class MLP:
         return x, t  # ops take plain arrays: the data needs no Tensor wrapper
 
     def loss(self, x, t):
+        ag = self.ag
         h, last = x, len(self.layers) - 1
         for i, (W, b) in enumerate(self.layers):
             h = ag.affine(h, W, b)
@@ -37,7 +38,7 @@ class MLP:
 
     def step(self, batch):
         self.loss(*batch).backward()
-        with ag.no_grad():
+        with self.ag.no_grad():
             for p in self.params:
                 p.data -= self.lr * p.grad
                 p.grad = None
@@ -54,7 +55,8 @@ class MLP:
         return [p.data for p in self.params]
 
 
-def make_chain(ops, x0):
+def make_chain(ops, x0, ag=None):
+    ag = ag or MLP.ag
     fns = {"sigmoid": ag.sigmoid, "tanh": ag.tanh}
     x = ag.Tensor(x0.copy(), requires_grad=True)
 

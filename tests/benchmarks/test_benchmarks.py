@@ -12,7 +12,7 @@ from benchmarks.specs import MLPS
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    res = main(["--quick", "--only", "mlp,graph,blas,memory", "--contenders", "autograd_np,nets,numpy_lean", "--out", str(out)])
+    res = main(["--quick", "--only", "mlp,graph,blas,memory", "--contenders", "autograd_np,autograd_np_baseline,nets,numpy_lean", "--out", str(out)])
     return res, out
 
 
@@ -20,7 +20,7 @@ def test_every_mlp_contender_matches_the_hand_written_reference(quick_run):
     res, _ = quick_run
     for net in MLPS:
         checks = res["mlp"][net.key]["consistency"]
-        assert set(checks) >= {"autograd_np", "nets", "numpy", "numpy_lean"}
+        assert set(checks) >= {"autograd_np", "autograd_np_baseline", "nets", "numpy", "numpy_lean"}
         for name, check in checks.items():
             assert check["ok"], (net.key, name, check)
             assert check["grad_rel_diff"] < 1e-4 and check["grad_dtypes"] == ["float32"]
@@ -58,3 +58,14 @@ def test_a_wrong_gradient_is_never_a_pass(quick_run):
         **res["mlp"]["1a"]["consistency"], "autograd_np": {"ok": False, "grad_rel_diff": 0.5}}}}}
     misses = [row for row in report.targets(res) if row[1] == "MISS" and "agrees with the reference" in row[0]]
     assert [row[0] for row in misses] == ["1a: autograd_np agrees with the reference"]
+
+
+def test_the_eager_engine_is_compared_with_its_baseline_and_the_seeds_loop_is_measured(quick_run):
+    res, out = quick_run
+    for key in [n.key for n in MLPS]:
+        assert "autograd_np" in res["mlp"][key]["ratio_to_autograd_np_baseline"]
+    assert "autograd_np" in res["graph"]["ratio_to_autograd_np_baseline"]
+    seeds = res["memory"]["seeds"]
+    assert seeds["steps"] == 100 and seeds["losses_dtype"] == "float32" and seeds["rss_growth"] >= 0
+    text = (out / "quick.md").read_text()
+    assert "no slower than at eager-baseline" in text and "the seeds' loop holds" in text
