@@ -131,8 +131,10 @@ class detect_anomaly:
     def __enter__(self):
         self._token = modes.ANOMALY.set(self.checker)
         modes.anomaly_blocks += 1
+        modes.count_block(1)
         return self
 
     def __exit__(self, *exc):
         modes.anomaly_blocks -= 1
+        modes.count_block(-1)
         modes.ANOMALY.reset(self._token)

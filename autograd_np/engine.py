@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import heapq
 import threading
+import weakref
 
 import numpy as np
 
-from . import modes as _modes
+from . import graph as _graph, modes as _modes
+from . import numpy_api as _numpy_api
 from .errors import ShapeError, freed_message, label, modified_message, vjp_result_error
 from .graph import STALE, WRITTEN, Constant, Node, _clock, clock, graph_nodes
 from .modes import enable_grad, no_grad
@@ -49,8 +51,14 @@ class Tensor:
     returning a gradient computed from the new ones.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_node", "_name", "_version")
-    __array_ufunc__ = None  # make `ndarray @ Tensor` defer to Tensor.__rmatmul__
+    # _constant: the record a released graph keeps of this (data) tensor, set on the first release;
+    # _shares: the tensor or node whose array detach() shares (a write through either counts for both)
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_name", "_version", "_constant", "_shares",
+                 "__weakref__")
+    # NumPy on tensors records (numpy_api.py): ufuncs, and an ndarray's operators (`arr @ t`), by NEP 13;
+    # functions (`np.sum(t)`, `np.concatenate([t, u])`) by NEP 18; unsupported ones raise TypeError
+    __array_ufunc__ = _numpy_api.array_ufunc
+    __array_function__ = _numpy_api.array_function
 
     def __init_subclass__(cls, **kwargs):
         # the hot paths test `type(x) is Tensor` (faster than isinstance); a subclass would be
@@ -59,26 +67,56 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         if isinstance(data, Tensor):
-            data = data._data
+            data = np.array(data._data, dtype=dtype)  # a copy: two tensors never share one array unknowingly
         self._data = np.array(data, dtype=dtype) if dtype is not None or type(data) is not np.ndarray else data
-        if requires_grad and self._data.dtype.kind != "f":
-            raise TypeError(f"Tensor{'' if name is None else ' ' + repr(name)}: dtype {self._data.dtype} "
-                            "cannot require grad; only real floating-point tensors are differentiable")
-        self.requires_grad = bool(requires_grad)
         self._name, self.grad, self._node, self._version = name, None, None, 0
+        self._constant = self._shares = None  # (set on leaves: a getattr of an unset slot raises inside)
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if value and self._data.dtype.kind != "f":
+            raise TypeError(f"Tensor{'' if self.name is None else ' ' + repr(self.name)}: dtype {self._data.dtype} "
+                            "cannot require grad; only real floating-point tensors are differentiable")
+        if self._node is not None and not value:
+            raise ValueError("requires_grad: a tensor computed by a recorded op requires grad; use detach() "
+                             "for a copy cut from the graph")
+        self._requires_grad = value
 
     @property
     def data(self):
+        if _modes.tracers:  # ag.compile is tracing: Python reading values is Python a replay skips
+            _modes.value_read(self)
         return self._data
 
     @data.setter
     def data(self, value):
         # any write, `w.data -= g` included (Python assigns the result back)
-        if self._node is None:
-            self._version = next(_clock)
-        elif self._node.saved is not None:
-            self._node.saved = WRITTEN
-        self._data = value if type(value) is np.ndarray else np.asarray(value)
+        value = value if type(value) is np.ndarray else np.asarray(value)
+        if self._requires_grad and value.dtype.kind != "f":
+            raise TypeError(f"data: a tensor that requires grad holds real floating-point numbers, not {value.dtype}; "
+                            f"cast first (.astype(np.float32))")
+        node = self._node
+        if node is None:
+            self._version = _graph._last_write = next(_clock)
+            shared = self._shares  # (every leaf has the slot set)
+        else:
+            if node.saved is not None:
+                node.saved = WRITTEN
+            shared = None
+        if shared is not None:  # a detach() twin: the array is the other one's too
+            if type(shared) is Node:
+                if type(shared.saved) is list:
+                    shared.saved = WRITTEN
+            else:
+                shared._version = _graph._last_write = next(_clock)
+        self._data = value
 
     @property
     def name(self):
@@ -111,9 +149,40 @@ class Tensor:
         return (self[i] for i in range(len(self._data)))
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        if _modes.tracers:
+            _modes.value_read(self)
+        if copy:
+            return np.array(self._data, dtype=dtype, copy=True)
+        return self._data if dtype is None else self._data.astype(dtype, copy=copy is None)
+
+    def __format__(self, spec):  # f"{loss:.4f}" for a one-element tensor
+        return format(self._one_element("format"), spec) if spec else repr(self)
+
+    def __round__(self, ndigits=None):
+        return round(self._one_element("round"), ndigits)
+
+    def __copy__(self):
+        return self._copied()
+
+    def __deepcopy__(self, memo):
+        return self._copied()
+
+    def __reduce__(self):
+        self._copied()  # the same refusal for a graph tensor
+        return (_rebuild_tensor, (self._data, self._requires_grad, self.name, self.grad))
+
+    def _copied(self):
+        """A new leaf with copies of the data and gradient (copy, deepcopy, pickle);
+        a tensor of a graph is refused: its copy would not be part of the graph."""
+        if self._node is not None:
+            raise TypeError("a tensor computed by a recorded op cannot be copied or pickled (the copy would not "
+                            "be part of the graph); copy its values, t.detach(), or copy the leaves")
+        return _rebuild_tensor(self._data.copy(), self._requires_grad, self.name,
+                               None if self.grad is None else np.array(self.grad))
 
     def _one_element(self, kind):
+        if _modes.tracers:
+            _modes.value_read(self)
         if self._data.size != 1:
             raise TypeError(f"{kind}(): only a tensor with one element converts to a Python {kind}; "
                             f"this one has shape {self.shape}")
@@ -129,17 +198,53 @@ class Tensor:
         return bool(self._one_element("bool"))
 
     def item(self):
-        return self._data.item()
+        return self._one_element("item") if self._data.size == 1 else self._data.item()
 
     def numpy(self):
         return self._data
 
     def detach(self):
-        """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor(self._data, name=self.name)
+        """A new leaf sharing this tensor's data, cut from the graph.  An assignment
+        to either one's ``.data`` counts as a write to both (backward checks it)."""
+        twin = Tensor(self._data, name=self.name)
+        twin._shares = self._node or self
+        return twin
 
     def zero_grad(self):
         self.grad = None
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` (a leaf of real floating point only); returns self."""
+        self.requires_grad = requires_grad
+        return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient during backward, before it
+        is used: for a computed tensor once all of it has arrived (before its op's
+        VJP), for a leaf before it goes into ``.grad``.  ``grad`` is read-only (an
+        array; a tensor under ``create_graph``); a hook returning a value replaces
+        the gradient with it (same shape).  Returns a handle: ``handle.remove()``."""
+        global _hooks_on
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient reaches it")
+        hooks = _HOOKS.setdefault(self._node or self, [])
+        hooks.append(hook)
+        _hooks_on = True
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep this computed tensor's gradient in ``.grad`` after backward (a leaf
+        keeps it anyway).  Accumulates across backward calls, as a leaf's does."""
+        if self._node is None or getattr(self, "_retaining", False):
+            return
+        ref = weakref.ref(self)
+
+        def keep(g):
+            t = ref()
+            if t is not None:
+                g = np.array(g.data if type(g) is Tensor else g)
+                t.grad = g if t.grad is None else t.grad + g
+        self.register_hook(keep)
 
     def __repr__(self):
         name = self.name
@@ -158,21 +263,27 @@ class Tensor:
     # when the op is registered (a method forwarding to it would cost every operator
     # one more Python call).  The reflected forms swap the arguments, so they forward.
     OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div",
-                 "__pow__": "power", "__matmul__": "matmul", "__neg__": "neg", "__getitem__": "getitem"}
+                 "__pow__": "power", "__matmul__": "matmul", "__neg__": "neg", "__getitem__": "getitem",
+                 "__abs__": "abs", "__mod__": "remainder", "__floordiv__": "floor_divide"}
     def __radd__(self, o): return GRAPH_OPS.add(o, self)
     def __rsub__(self, o): return GRAPH_OPS.sub(o, self)
     def __rmul__(self, o): return GRAPH_OPS.mul(o, self)
     def __rtruediv__(self, o): return GRAPH_OPS.div(o, self)
     def __rpow__(self, o): return GRAPH_OPS.power(o, self)
     def __rmatmul__(self, o): return GRAPH_OPS.matmul(o, self)
+    def __rmod__(self, o): return GRAPH_OPS.remainder(o, self)
+    def __rfloordiv__(self, o): return GRAPH_OPS.floor_divide(o, self)  # piecewise constant: gradient 0
+    def __divmod__(self, o): return GRAPH_OPS.floor_divide(self, o), GRAPH_OPS.remainder(self, o)
+    def __rdivmod__(self, o): return GRAPH_OPS.floor_divide(o, self), GRAPH_OPS.remainder(o, self)
+    def __pos__(self): return self
 
     # Comparisons are not differentiable: they return plain boolean arrays.
-    def __lt__(self, o): return self._data < _raw(o)
-    def __le__(self, o): return self._data <= _raw(o)
-    def __gt__(self, o): return self._data > _raw(o)
-    def __ge__(self, o): return self._data >= _raw(o)
-    def __eq__(self, o): return self._data == _raw(o)
-    def __ne__(self, o): return self._data != _raw(o)
+    def __lt__(self, o): return _values(self) < _raw(o)
+    def __le__(self, o): return _values(self) <= _raw(o)
+    def __gt__(self, o): return _values(self) > _raw(o)
+    def __ge__(self, o): return _values(self) >= _raw(o)
+    def __eq__(self, o): return _values(self) == _raw(o)
+    def __ne__(self, o): return _values(self) != _raw(o)
     __hash__ = object.__hash__
 
     # --- methods mirroring the functions in autograd_np.ops -----------------
@@ -193,10 +304,95 @@ class Tensor:
     def softmax(self, axis=-1): return GRAPH_OPS.softmax(self, axis=axis)
     def log_softmax(self, axis=-1): return GRAPH_OPS.log_softmax(self, axis=axis)
     def clip(self, lo, hi): return GRAPH_OPS.clip(self, lo=lo, hi=hi)
+    def prod(self, axis=None, keepdims=False): return GRAPH_OPS.prod(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return GRAPH_OPS.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def cumsum(self, axis=None): return GRAPH_OPS.cumsum(self, axis=axis)
+    def ravel(self): return GRAPH_OPS.reshape(self, shape=(-1,))
+    def flatten(self): return GRAPH_OPS.reshape(self, shape=(-1,))
+    # composites: through NumPy's function, which dispatches to ours (numpy_api.py)
+    def std(self, axis=None, ddof=0, keepdims=False): return np.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def squeeze(self, axis=None): return np.squeeze(self, axis)
+    def repeat(self, repeats, axis=None): return np.repeat(self, repeats, axis)
+    def swapaxes(self, axis1, axis2): return np.swapaxes(self, axis1, axis2)
+    def dot(self, b): return np.dot(self, b)
+    def trace(self, offset=0, axis1=0, axis2=1): return np.trace(self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
+    def round(self, decimals=0): return np.round(self, decimals)
+    # not differentiable: indices, as NumPy gives them
+    def argmax(self, axis=None): return self._data.argmax(axis)
+    def argmin(self, axis=None): return self._data.argmin(axis)
+
+
+class _Hooks:
+    """Node or leaf tensor -> [hook], by identity, forgetting an entry when its key is
+    collected (a WeakKeyDictionary compares keys with ==, elementwise for tensors)."""
+
+    def __init__(self):
+        self._entries = {}  # id(key) -> (weak reference to key, [hook])
+
+    def get(self, key):
+        entry = self._entries.get(id(key))
+        return entry[1] if entry is not None and entry[0]() is key else None
+
+    def setdefault(self, key, default):
+        found = self.get(key)
+        if found is not None:
+            return found
+        ident = id(key)
+        self._entries[ident] = (weakref.ref(key, lambda _, i=ident: self._entries.pop(i, None)), default)
+        return default
+
+
+_HOOKS = _Hooks()  # register_hook
+_hooks_on = False  # set by the first register_hook: until then backward looks at none
+
+
+class _HookHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _hooked(key, g):
+    """``g`` after the hooks registered on ``key`` (a node or a leaf) have seen it."""
+    hooks = _HOOKS.get(key)
+    if not hooks:
+        return g
+    for hook in list(hooks):
+        view = g
+        if type(g) is np.ndarray:
+            view = g.view()
+            view.flags.writeable = False
+        result = hook(view)
+        if result is not None:
+            result = result if type(g) is Tensor else np.asarray(_raw(result))
+            if np.shape(result) != np.shape(g):
+                raise ShapeError(f"register_hook: the hook returned shape {np.shape(result)} for a gradient of "
+                                 f"shape {np.shape(g)}")
+            g = result
+    return g
 
 
 def _raw(x):
     return x._data if type(x) is Tensor else x
+
+
+def _values(t):
+    """``t``'s array for Python to look at (comparisons): a value read, as far as ag.compile is concerned."""
+    if _modes.tracers:
+        _modes.value_read(t)
+    return t._data
+
+
+def _rebuild_tensor(data, requires_grad, name, grad):
+    t = Tensor(data, requires_grad=requires_grad, name=name)
+    t.grad = grad
+    return t
 
 
 def _key(t):
@@ -205,28 +401,31 @@ def _key(t):
 
 
 def release_stale(output) -> bool:
-    """Let go of the arrays of the graph behind ``output`` (a tensor or a node) if
-    a leaf it used was written after ``output`` was made: backward through it
-    could then only raise.  Returns True when it released them.  Holding such a
-    graph then costs what a graph after ``backward()`` costs (metadata only);
-    backward through it raises, saying why.  nets models call it on the losses
-    of their earlier ``loss()`` calls, so that a list of logged losses that are
+    """Let go of the arrays of the nodes behind ``output`` (a tensor or a node)
+    that no backward can go through any more: those that used a leaf written
+    since, and those computed from them.  Returns True when ``output``'s own
+    node was released.  Nodes not affected (a part of the graph that another,
+    valid loss shares) keep their arrays.  A released node costs what a node
+    after ``backward()`` costs (metadata only); backward through it raises,
+    naming the tensor that changed.  nets models call this on the losses of
+    their earlier ``loss()`` calls, so that a list of logged losses that are
     never backpropagated (the seeds' loop) holds no activations."""
     node = output._node if type(output) is Tensor else output
     if type(node) is not Node or node.freed:
         return False
-    nodes = graph_nodes([node])
-    if not any(type(link) is Tensor and link._version > node.seq for n in nodes for link in n.inputs):
-        return False
-    memo = {}
-    for n in nodes:
+    tainted, memo = {}, {}
+    for n in reversed(graph_nodes([node])):  # inputs before the nodes made from them
+        changed = [link for link in n.inputs if type(link) is Tensor and link._version > n.seq]
+        if changed or any(type(link) is Node and link in tainted for link in n.inputs):
+            tainted[n] = changed or next(tainted[link] for link in n.inputs if type(link) is Node and link in tainted)
+    for n, changed in tainted.items():
         if type(n.saved) is list:
-            n.saved, n.out, n.extra = STALE, None, None
+            n.saved, n.out, n.extra = STALE.because(changed), None, None
             links = n.inputs
             for i, link in enumerate(links):
-                if not (type(link) is Tensor and link.requires_grad):
+                if not (type(link) is Tensor and link._requires_grad):
                     links[i] = _released(link, memo)
-    return True
+    return node in tainted
 
 
 # --- backward -----------------------------------------------------------------
@@ -240,9 +439,14 @@ def _seed(out, g, create_graph):
         return Tensor(np.ones(out.shape, out.dtype)) if create_graph else _one(out.shape, out.dtype)
     if np.shape(g) != out.shape:
         raise ShapeError(f"backward: grad of shape {np.shape(g)} does not match output of shape {out.shape}")
+    value = _raw(g)
+    if not (isinstance(value, (np.ndarray, np.generic, int, float, list)) and np.result_type(value).kind in "biuf"):
+        raise TypeError(f"backward: grad must be an array of real numbers of the output's shape {out.shape}, "
+                        f"got {type(g).__name__}" + (f" of {np.result_type(value)}"
+                                                      if isinstance(value, (np.ndarray, np.generic)) else ""))
     if create_graph:
         return g if type(g) is Tensor else Tensor(np.array(g, dtype=out.dtype))
-    return np.asarray(_raw(g), dtype=out.dtype)  # backward() never hands the caller's array out as a .grad
+    return np.asarray(value, dtype=out.dtype)  # backward() never hands the caller's array out as a .grad
 
 
 _ONES = {}  # (shape, dtype) -> read-only 1: the seed of every scalar loss (VJPs never write to gy)
@@ -260,7 +464,7 @@ def _as_tensor(link, value):
     """An op argument as the VJP sees it under create_graph: a tensor for graph elements."""
     if type(link) is Node:
         t = _new(Tensor)
-        t._data, t.grad, t.requires_grad, t._node, t._name, t._version = link.out, None, True, link, None, 0
+        t._data, t.grad, t._requires_grad, t._node, t._name, t._version = link.out, None, True, link, None, 0
         return t
     return link if type(link) is Tensor else value
 
@@ -269,6 +473,9 @@ def _slow_vjp(node, g, F, params, create_graph, checker):
     """The VJP call under create_graph (tensors in, tensors out) or anomaly mode."""
     op = node.op
     if create_graph:
+        for i, link in enumerate(node.inputs):  # the VJP reads the leaves themselves: check them first
+            if type(link) is Tensor and link._version > node.seq:
+                raise RuntimeError(modified_message(node, i))
         args = (F, g, _as_tensor(node, None), *map(_as_tensor, node.inputs, node.saved))
     else:
         args = (F, g, node.out, *node.saved)
@@ -287,6 +494,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
     before ``==`` (which is elementwise for tensors).  ``trace``, a list,
     receives ``(node, upstream_grad, input_index, input_grad)`` for every
     gradient sent (``ag.explain`` reads it)."""
+    for tracer in _modes.tracers:  # a backward inside a step ag.compile traces
+        tracer.backward_called()
     for out in outputs:
         if not out.requires_grad:
             raise RuntimeError("backward: the output does not require grad (no input requires grad, "
@@ -328,6 +537,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
             else:
                 break
             g = pop(node)
+            if _hooks_on:
+                g = _hooked(node, g)
             if wanted and node in wanted:
                 found[node] = g
             saved = node.saved
@@ -337,25 +548,30 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
             if op.wants_needs:
                 needs = []  # a plain loop: half the cost of a list comprehension on 3.11
                 for p in node.inputs:
-                    needs.append(type(p) is Node or (type(p) is Tensor and p.requires_grad))
+                    needs.append(type(p) is Node or (type(p) is Tensor and p._requires_grad))
                 params = {**params, "needs": needs}
-            if slow:
-                input_grads = _slow_vjp(node, g, F, params, create_graph, checker)
-            elif op.save is not None:  # what the forward already computed
-                input_grads = op.vjp(F, g, node.out, *saved, saved=node.extra, **params)
-            else:
-                input_grads = op.vjp(F, g, node.out, *saved, **params)
+            try:
+                if slow:
+                    input_grads = _slow_vjp(node, g, F, params, create_graph, checker)
+                elif op.save is not None:  # what the forward already computed
+                    input_grads = op.vjp(F, g, node.out, *saved, saved=node.extra, **params)
+                else:
+                    input_grads = op.vjp(F, g, node.out, *saved, **params)
+            except Exception as exc:  # (free in 3.11 until raised) say whose VJP it was
+                exc.add_note(f"(raised in the VJP of op {op.name!r}, output {label(node)}"
+                             + (f", created at {node.where})" if node.where else ")"))
+                raise
             links = node.inputs
-            if type(input_grads) is not tuple:  # one gradient: right for an op of one input
-                input_grads = (input_grads,)
-                if len(links) != 1:
+            if type(input_grads) is tuple:
+                if len(input_grads) != len(links):
                     raise vjp_result_error(node, input_grads, 0, None)
-            elif len(input_grads) != len(links):
-                raise vjp_result_error(node, input_grads, 0, None)
-            i = -1
+            elif len(links) == 1:
+                input_grads = (input_grads,)
+            else:  # a list; or one gradient, the first input's (right when the others are constants: a shape)
+                input_grads = _as_gradients(node, input_grads)
+            gp = None
             try:
                 for link, gp in zip(links, input_grads):
-                    i += 1
                     kind = type(link)
                     if kind is Node:
                         if gp is None:
@@ -364,10 +580,10 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                         dtype = link.dtype
                     elif kind is Tensor:
                         if link._version > node.seq:  # the op saw values that have changed since
-                            raise RuntimeError(modified_message(node, i))
-                        if not link.requires_grad:  # a data tensor: no gradient
+                            raise RuntimeError(modified_message(node, _position(links, link)))
+                        if not link._requires_grad:  # a data tensor: no gradient
                             if not retain_graph:
-                                links[i] = _released(link, released)
+                                _release_link(links, link, released)
                             continue
                         if gp is None:
                             continue
@@ -376,14 +592,14 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                         dtype = data.dtype
                     else:  # a constant: no gradient
                         if not retain_graph and kind is not float and kind is not int:
-                            links[i] = _released(link, released)
+                            _release_link(links, link, released)
                         continue
                     if gp.shape != shape:  # undo NumPy broadcasting, for every op
-                        gp = _unbroadcast(F, gp, shape, node, i)
+                        gp = _unbroadcast(F, gp, shape, node, _position(input_grads, gp))
                     if gp.dtype is not dtype and gp.dtype != dtype:
                         gp = F.astype(gp, dtype=dtype)
                     if watch:
-                        _watch(checker, trace, node, g, i, gp)
+                        _watch(checker, trace, node, g, _position(links, link), gp)
                     if link in grads:
                         grads[link] = grads[link] + gp
                     elif kind is Node:
@@ -399,11 +615,50 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                         grads[link] = gp
                         leaves.append(link)
             except (ValueError, AttributeError) as exc:
-                raise vjp_result_error(node, input_grads, i, exc) from None
+                raise vjp_result_error(node, input_grads, _position(input_grads, gp), exc) from None
             if not retain_graph:  # drop what only the VJP needed (constants went above)
                 node.saved = node.out = node.extra = None
     found.update(grads)  # what is left are the leaves' gradients
     return found, leaves
+
+
+def _position(items, item):
+    """The index of ``item`` in ``items`` by identity (for messages and traces: the
+    hot loop keeps no counter); the first when an object appears twice."""
+    for i, x in enumerate(items):
+        if x is item:
+            return i
+    return 0
+
+
+def _release_link(links, link, memo):
+    """Replace every occurrence of the constant ``link`` among a node's inputs by what a
+    released graph keeps of it."""
+    kept = _released(link, memo)
+    for i, x in enumerate(links):
+        if x is link:
+            links[i] = kept
+
+
+def _as_gradients(node, result):
+    """A VJP's result, not a tuple, as one gradient per input: a list as a tuple; a
+    single gradient as the first input's (see _first_of)."""
+    if type(result) is list:
+        result = tuple(result)
+        if len(result) != len(node.inputs):
+            raise vjp_result_error(node, result, 0, None)
+        return result
+    return _first_of(node, result)
+
+
+def _first_of(node, gx):
+    """A VJP's single gradient for an op of several inputs, as one per input: the
+    first input's, and None for the others, which must not need one (``reshape(x,
+    shape)``); a differentiable one would lose its gradient, so that raises."""
+    for i, link in enumerate(node.inputs[1:], 1):
+        if type(link) is Node or (type(link) is Tensor and link._requires_grad):
+            raise vjp_result_error(node, (gx,), i, None)
+    return (gx,) + (None,) * (len(node.inputs) - 1)
 
 
 def _watch(checker, trace, node, g, index, gp):
@@ -415,20 +670,25 @@ def _watch(checker, trace, node, g, index, gp):
 
 
 def _released(link, memo):
-    """What a released node keeps of a constant input: a ``Constant`` record for a
-    data tensor or an array (their description, not their values; one record per
-    value, so a picture still shows one box for it), the input itself otherwise."""
-    kept = memo.get(id(link))
-    if kept is not None:
-        return kept[0]
+    """What a released node keeps of a constant input: for a data tensor, its
+    ``Constant`` record (one per tensor, kept on it, so that every picture shows
+    one box for it); for an array, one record per array (``memo``); for a
+    tuple or list (an index), the same with its arrays replaced; the input
+    itself for numbers and the like."""
     if type(link) is Tensor:
-        const = Constant(link._data, link.name, True)
-    elif isinstance(link, np.ndarray):
-        const = Constant(link, None, False)
-    else:
-        return link  # numbers, indices, shapes: small, kept as they are
-    memo[id(link)] = (const, link)  # the value stays alive for the walk: ids stay unique
-    return const
+        const = link._constant
+        if const is None or const.shape != link._data.shape or const.dtype != link._data.dtype \
+                or const.name != link.name:
+            const = link._constant = Constant(link._data, link.name, True)
+        return const
+    if isinstance(link, np.ndarray):
+        kept = memo.get(id(link))
+        if kept is None:
+            kept = memo[id(link)] = (Constant(link, None, False), link)  # the value stays alive: ids stay unique
+        return kept[0]
+    if type(link) is tuple or type(link) is list:
+        return type(link)(_released(v, memo) for v in link)
+    return link  # numbers, slices, shapes: small, kept as they are
 
 
 def _unbroadcast(F, gp, shape, node, index):
@@ -463,6 +723,8 @@ def backward(outputs, grad_outputs=None, retain_graph=False):
     with _GRAD_LOCK:  # threads sharing a leaf: every contribution counts
         for leaf in leaves:
             g = grads[leaf]
+            if _hooks_on:
+                g = _hooked(leaf, g)
             # a new array, never in place: the old .grad may be held by the user
             leaf.grad = _owned(g if leaf.grad is None else leaf.grad + g, handed, leaf)
 
@@ -483,13 +745,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs = [inputs] if single_in else list(inputs)
     retain = create_graph if retain_graph is None else retain_graph
     found, _ = _run(outputs, grad_outputs, retain, create_graph, wanted=inputs)
-    result, handed = [], set()
+    result = []
+    handed = {id(g) for g in grad_outputs or ()} | {id(_raw(g)) for g in grad_outputs or ()}  # the caller's seeds
     for i, x in enumerate(inputs):
         g = found.get(_key(x)) if type(x) is Tensor else None
         if g is None and not allow_unused:
-            raise RuntimeError(f"grad: input {i} ({label(x)}) is not used to compute the outputs; "
-                               "pass allow_unused=True to get None for it")
-        if g is not None and type(g) is not Tensor:
-            g = Tensor(_owned(g, handed, x if x.is_leaf else None))
+            what = "an array, not a tensor: only tensors get gradients" if type(x) is not Tensor else \
+                "is not used to compute the outputs"
+            raise RuntimeError(f"grad: input {i} ({label(x)}) {what}; pass allow_unused=True to get None for it")
+        if g is not None:
+            if type(g) is not Tensor:
+                g = Tensor(_owned(g, handed, x if x.is_leaf else None))
+            elif id(g) in handed:  # the same graph tensor for two inputs, or the caller's seed
+                g = GRAPH_OPS.mul(g, 1.0)
+            handed.add(id(g))
         result.append(g)
     return result[0] if single_in else result

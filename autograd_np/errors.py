@@ -68,12 +68,13 @@ def freed_message(node, what="backward"):
     """Why backward (or ``what``) cannot go through ``node``, whose arrays are gone."""
     if node.saved is WRITTEN:
         return modified_message(node, None)
-    if node.saved is STALE:
-        return (f"{what}: the graph through op {node.op.name!r} was released because a tensor it used was "
-                "changed after the forward pass (an optimizer step, an assignment to .data): a backward "
-                "through it could only fail. Compute the loss again")
-    return (f"{what}: the graph through op {node.op.name!r} was already freed by an earlier backward(); "
-            "pass retain_graph=True to that first call")
+    if getattr(node.saved, "why", None) == STALE.why:
+        changed = ", ".join(label(t) for t in node.saved.changed) or "a tensor it used"
+        return (f"{what}: the graph through op {node.op.name!r} was released because {changed} was changed "
+                "after the forward pass (an optimizer step, an assignment to .data): a backward through it "
+                "could only fail. Compute the loss again")
+    return (f"{what}: the graph through op {node.op.name!r} was already freed by an earlier backward() (or by "
+            "one that raised part-way); pass retain_graph=True to that first call")
 
 
 def modified_message(node, index):

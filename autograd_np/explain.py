@@ -25,13 +25,24 @@ class ExplainStep:
     upstream_norm: float
     rule: str
     sent: list  # (input label, gradient shape, gradient norm) per input that receives one
+    upstream: np.ndarray | None = None  # with values=True: the gradient arriving from above
+    sent_values: list | None = None     # with values=True: the gradient sent to each input, as in ``sent``
 
     def __str__(self):
         lines = [f"{self.op}  out {self.output_shape}  upstream grad {self.upstream_shape} "
                  f"|g| = {self.upstream_norm:.4g}",
                  f"    rule: {self.rule}"]
-        lines += [f"    -> {label:<14} grad {shape}  |g| = {norm:.4g}" for label, shape, norm in self.sent]
+        if self.upstream is not None:
+            lines.append("    upstream = " + _array_text(self.upstream))
+        for i, (label, shape, norm) in enumerate(self.sent):
+            lines.append(f"    -> {label:<14} grad {shape}  |g| = {norm:.4g}")
+            if self.sent_values is not None:
+                lines.append("       = " + _array_text(self.sent_values[i]))
         return "\n".join(lines)
+
+
+def _array_text(a):
+    return np.array2string(np.asarray(a), precision=4, threshold=24, edgeitems=3).replace("\n", "\n         ")
 
 
 def _label(link):
@@ -41,12 +52,15 @@ def _label(link):
     return f"({link.op.name})" if type(link) is engine.Node else "input"
 
 
-def explain(output, grad=None, print_steps=True):
+def explain(output, grad=None, print_steps=True, values=False):
     """Walk ``output``'s backward pass and describe every step.
 
     Returns the steps (a list of ``ExplainStep``) and prints them unless
-    ``print_steps=False``.  Leaves' ``.grad`` are not touched and the graph is
-    retained, so ``backward()`` can follow.
+    ``print_steps=False``.  ``values=True`` also keeps (and prints) the arrays
+    of every step: the gradient arriving at each op (``step.upstream``) and
+    the one it sends to each input (``step.sent_values``), the numbers a
+    hand-written backward computes.  Leaves' ``.grad`` are not touched and the
+    graph is retained, so ``backward()`` can follow.
     """
     trace = []
     engine._run([output], None if grad is None else [grad], retain_graph=True, create_graph=False, trace=trace)
@@ -55,11 +69,14 @@ def explain(output, grad=None, print_steps=True):
         step = by_node.get(node)
         if step is None:
             up = np.asarray(upstream)
-            step = ExplainStep(node.op.name, node.shape, up.shape, float(np.linalg.norm(up)), node.op.rule, [])
+            step = ExplainStep(node.op.name, node.shape, up.shape, float(np.linalg.norm(up)), node.op.rule, [],
+                               np.array(up) if values else None, [] if values else None)
             by_node[node] = step
             steps.append(step)
         g = np.asarray(sent)
         step.sent.append((_label(node.inputs[index]), g.shape, float(np.linalg.norm(g))))
+        if values:
+            step.sent_values.append(np.array(g))
     if print_steps:
         print("\n".join(str(s) for s in steps))
     return steps

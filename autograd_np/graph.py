@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import itertools
 
-__all__ = ["Node", "Constant", "WRITTEN", "STALE", "clock", "graph_nodes"]
+__all__ = ["Node", "Constant", "WRITTEN", "STALE", "clock", "last_write", "graph_nodes"]
 
 _clock = itertools.count(1)  # numbers node creations and writes to tensors: one order for both
+_last_write = 0  # the clock reading of the latest write to a leaf tensor's .data (Tensor's setter sets it)
 
 
 class Node:
@@ -59,10 +60,15 @@ class Node:
 
 
 class _Released:
-    """A value of ``Node.saved`` once its arrays were let go for a reason other than backward."""
+    """A value of ``Node.saved`` once its arrays were let go for a reason other than
+    backward: ``why`` is "written" or "stale"; ``changed``, for a stale node, the
+    leaf tensors written after the node used them."""
 
-    def __init__(self, why):
-        self.why = why
+    def __init__(self, why, changed=()):
+        self.why, self.changed = why, tuple(changed)
+
+    def because(self, changed):
+        return _Released(self.why, changed)
 
     def __repr__(self):
         return self.why
@@ -91,6 +97,12 @@ def clock() -> int:
     """A reading of the creation clock: every node created after the call has a
     larger ``seq`` (nets uses it to find the nodes one module call made)."""
     return next(_clock)
+
+
+def last_write() -> int:
+    """The clock reading of the latest write to any leaf tensor's ``.data`` (0 for
+    none): a graph made after it used no value that has changed since."""
+    return _last_write
 
 
 def graph_nodes(outputs):

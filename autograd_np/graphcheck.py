@@ -22,6 +22,8 @@ import numpy as np
 
 from . import engine
 from .engine import Node, Tensor
+from .errors import modified_message
+from .recording import restore, snapshot, state_of
 
 __all__ = ["check_graph", "GraphReport", "NodeCheck", "GraphCheckError"]
 
@@ -112,7 +114,12 @@ def _analytic(node, inputs, out, cot, wrt):
         grads = op.vjp(engine.RAW_OPS, cot, out, *inputs, **params)
     except NotImplementedError as exc:
         return str(exc)
-    grads = grads if isinstance(grads, tuple) else (grads,)
+    except Exception as exc:  # noqa: BLE001  (a VJP that raises is a failing row, not a crash)
+        return f"its VJP raised {type(exc).__name__}: {exc}"
+    if isinstance(grads, list):
+        grads = tuple(grads)
+    elif not isinstance(grads, tuple):  # one gradient: the first input's, when the others are constants
+        grads = (grads,) + (None,) * (len(inputs) - 1) if not any(i > 0 for i in wrt) else (grads,)
     if len(grads) != len(inputs):
         return f"its VJP returned {len(grads)} gradient(s) for {len(inputs)} input(s)"
     result = {}
@@ -133,8 +140,18 @@ def _analytic(node, inputs, out, cot, wrt):
 def _check_node(node, rng, eps, atol, rtol, max_coords):
     """(worst abs error, worst rel error, worst input, passed, problem) of one node."""
     op, params = node.op, node.params
+    state = state_of(node)  # a generator it draws from, statistics it updates: the same for every forward
+    saved_state = snapshot(state)
+    try:
+        return _check_node_values(node, op, params, rng, eps, atol, rtol, max_coords, state, saved_state)
+    finally:
+        restore(state, saved_state)
+
+
+def _check_node_values(node, op, params, rng, eps, atol, rtol, max_coords, state, saved_state):
     inputs = [_as64(v) for v in node.saved]
     wrt = [i for i, link in enumerate(node.inputs) if _differentiable(link)]
+    restore(state, saved_state)
     out = np.asarray(op.forward(*inputs, **params))
     cot = rng.standard_normal(out.shape)
     analytic = _analytic(node, inputs, out, cot, wrt)
@@ -151,6 +168,7 @@ def _check_node(node, rng, eps, atol, rtol, max_coords):
             values = []
             for step in (eps, -eps):
                 x[idx] = original + step
+                restore(state, saved_state)
                 values.append(float(np.sum(np.asarray(op.forward(*inputs, **params)) * cot)))
             x[idx] = original
             numeric = (values[0] - values[1]) / (2 * eps)
@@ -176,14 +194,18 @@ def check_graph(output, eps=1e-6, atol=1e-5, rtol=1e-3, max_coords=16, seed=0, r
     order = engine.graph_nodes([output])
     for node in order:
         if node.freed:
-            raise RuntimeError(engine.freed_message(node, "check_graph") + "; call check_graph before backward(), "
-                               "or use backward(retain_graph=True)")
+            hint = "" if node.saved is not None else \
+                "; call check_graph before backward(), or use backward(retain_graph=True)"
+            raise RuntimeError(engine.freed_message(node, "check_graph") + hint)
+        for i, link in enumerate(node.inputs):  # as backward would: the recorded inputs must be the current ones
+            if type(link) is Tensor and link._version > node.seq:
+                raise RuntimeError(modified_message(node, i).replace("backward:", "check_graph:", 1))
     rng = np.random.default_rng(seed)
     upstream = _upstream_parameters(order)
     report = GraphReport()
     for node in order:
         worst_abs, worst_rel, worst_input, passed, problem = _check_node(node, rng, eps, atol, rtol, max_coords)
-        report.append(NodeCheck(node, node.op.name, [np.shape(v) for v in node.saved if np.ndim(v)],
+        report.append(NodeCheck(node, node.op.name, [v.shape for v in node.saved if isinstance(v, np.ndarray) and v.ndim],
                                 sorted(upstream[node]), worst_abs, worst_rel, passed, worst_input, problem))
     report.sort(key=lambda row: (row.passed, row.problem is None, -np.nan_to_num(row.max_abs_error, nan=np.inf)))
     if raise_on_failure and report.failures:

@@ -3,6 +3,8 @@ function that applies an op to tensors and records a ``Node`` when some input
 requires grad and recording is on."""
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from . import modes as _modes
@@ -40,10 +42,11 @@ class Op:
     ``defop`` returns and ``ag.sigmoid`` is; calling the Op does the same.
     """
 
-    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs", "save", "apply")
+    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs", "save", "apply", "state")
 
     def __init__(self, name, forward, rule):
         self.name, self.forward, self.rule, self.wants_needs, self.save = name, forward, rule, False, None
+        self.state = ()
         self.vjp = self._no_vjp
         self.apply = _applier(self)
 
@@ -82,28 +85,43 @@ def _applier(op):
 
     A closure per op rather than ``Op.__call__``: calling an instance costs
     CPython 3.11 almost twice what calling a function does, on every op."""
-    forward, name = op.forward, op.name
+    forward, name, required = op.forward, op.name, _required_inputs(op.forward)
 
     def apply(*args, **params):
-        if _modes.anomaly_blocks and _modes.ANOMALY.get() is not None:  # one global read when no block is open
-            return _modes.ANOMALY.get().run_op(op, args, params)
+        if _modes.blocks:  # some no_grad / enable_grad / detect_anomaly block is open (one global read else)
+            if _modes.anomaly_blocks and _modes.ANOMALY.get() is not None:
+                return _modes.ANOMALY.get().run_op(op, args, params)
+            grad_on = _GRAD_ENABLED.get()
+        else:
+            grad_on = True
+        if params:
+            if len(args) < len(required):  # inputs given by keyword: ag.mul(x, b=2.0)
+                args, params = _inputs_by_position(name, required, args, params)
+            for value in params.values():
+                if type(value) is Tensor:  # a parameter given as a tensor (clip's bounds): its values, now
+                    params = _plain_params(name, params)
+                    break
         record = False
         raw = []
         links = []
         for a in args:
             if type(a) is Tensor:
                 raw.append(a._data)
-                if a.requires_grad:
+                if a._requires_grad:
                     record = True
                     links.append(a._node or a)
                 else:
                     links.append(a)
             else:
-                if type(a) is not float and isinstance(a, np.generic):
-                    a = a.item()  # a NumPy scalar must not upcast float32 data
+                if type(a) is not float:
+                    kind = type(a)
+                    if kind is tuple or kind is list:
+                        a = _plain_sequence(a, name)
+                    elif isinstance(a, np.generic):
+                        a = a.item()  # a NumPy scalar must not upcast float32 data
                 raw.append(a)
                 links.append(a)
-        recording = record and _GRAD_ENABLED.get()
+        recording = record and grad_on
         extra = None
         try:
             if recording and op.save is not None:
@@ -119,9 +137,13 @@ def _applier(op):
         out = _new(Tensor)
         out._data = data
         out.grad = None
-        if not recording:
-            out.requires_grad = False
-            out._node = out._name = None
+        if recording:
+            dtype = data.dtype
+            if dtype.kind != "f":
+                recording = _records_non_float(name, data)
+        if not recording:  # a leaf
+            out._requires_grad = False
+            out._node = out._name = out._constant = out._shares = None
             out._version = 0
             return out
         # separate statements: a tuple assignment builds and unpacks a tuple first
@@ -131,13 +153,13 @@ def _applier(op):
         node.params = params or _NO_PARAMS  # one shared empty dict: a retained object fewer per node
         node.seq = next(_clock)
         node.shape = data.shape
-        node.dtype = data.dtype
+        node.dtype = dtype
         node.out = data
         node.saved = raw
         if extra is not None:
             node.extra = extra
         node.name = node.module = node.where = None
-        out.requires_grad = True
+        out._requires_grad = True
         out._node = node  # a recorded output reads its name and version from its node
         return out
 
@@ -145,18 +167,95 @@ def _applier(op):
     return apply
 
 
-def defop(name: str, rule: str):
+def _required_inputs(forward):
+    """The names of ``forward``'s positional parameters without a default: its
+    inputs, which a caller may also pass by keyword (None for ``*xs`` ops)."""
+    names = []
+    for p in inspect.signature(forward).parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            return ()
+        if p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty:
+            names.append(p.name)
+    return tuple(names)
+
+
+def _inputs_by_position(name, required, args, params):
+    """``args`` completed with the inputs passed by keyword, in the forward's order,
+    so that every input is a link the VJP gets a gradient slot for."""
+    params = dict(params)
+    args = list(args)
+    for key in required[len(args):]:
+        if key not in params:
+            break
+        args.append(params.pop(key))
+    return tuple(args), params
+
+
+def _plain_params(name, params):
+    """Keyword parameters with tensors replaced by copies of their arrays (a bound
+    of ``clip``): a parameter is a constant of the op, so a tensor that requires
+    grad cannot be one."""
+    plain = {}
+    for key, value in params.items():
+        if type(value) is Tensor:
+            if value._requires_grad:
+                raise TypeError(f"{name}: parameter {key!r} is a tensor that requires grad; parameters are "
+                                "constants of the op (no gradient reaches them): pass value.detach() or "
+                                "make it an input")
+            value = np.array(value._data)
+        plain[key] = value
+    return plain
+
+
+def _plain_sequence(items, name):
+    """A tuple or list argument (an index tuple, a list of numbers) with its tensors
+    replaced by copies of their arrays; a tensor that requires grad cannot hide in
+    one (the op would treat it as a constant and its gradient would be lost)."""
+    if not any(type(v) is Tensor or type(v) is tuple or type(v) is list for v in items):
+        return items
+    out = []
+    for v in items:
+        if type(v) is Tensor:
+            if v._requires_grad:
+                raise TypeError(f"{name}: a tensor that requires grad inside a {type(items).__name__} argument "
+                                "would lose its gradient; pass it as an input of its own (to combine several, "
+                                "use ag.stack or ag.concatenate)")
+            v = np.array(v._data)  # a copy: later writes to the tensor cannot reach the recorded op
+        elif type(v) is tuple or type(v) is list:
+            v = _plain_sequence(v, name)
+        out.append(v)
+    return type(items)(out)
+
+
+def _records_non_float(name, data):
+    """Whether an output of dtype other than real floating point is recorded: an
+    integer or boolean one is a constant for differentiation (as a cast to int is
+    in PyTorch), a complex one is refused (complex gradients are not supported)."""
+    if data.dtype.kind == "c":
+        raise TypeError(f"{name}: the output is complex ({data.dtype}) and an input requires grad; complex "
+                        "differentiation is not supported (use real and imaginary parts as real tensors)")
+    return False
+
+
+def defop(name: str, rule: str, *, state=(), replace=False):
     """Register ``fn`` (a function of arrays) as op ``name``; ``rule`` is its
-    one-line derivative, shown by the docs.
+    one-line derivative, shown by the docs.  ``state``: the names of keyword
+    parameters whose objects the forward changes (a generator it draws from,
+    running statistics it updates): ``ag.compile`` keeps them by identity and
+    its check mode saves and restores them.  ``replace=True`` registers the op
+    again under a name already taken (re-running a notebook cell); graphs
+    recorded before keep the op they were made with.
 
     Returns the function that applies the op to tensors (``ag.sigmoid`` is
     one).  It carries the ``Op`` as ``.op`` and its ``defvjp`` / ``defsave``:
     attach the VJP with ``@fn.defvjp``."""
 
     def register(fn):
-        if name in OPS:
-            raise ValueError(f"defop: an op named {name!r} is already registered")
+        if name in OPS and not replace:
+            raise ValueError(f"defop: an op named {name!r} is already registered (pass replace=True to "
+                             "register it again, as when a notebook cell runs twice)")
         op = Op(name, fn, rule)
+        op.state = tuple(state)
         OPS[name] = op
         setattr(RAW_OPS, name, fn)
         apply = op.apply
@@ -170,3 +269,34 @@ def defop(name: str, rule: str):
         return apply
 
     return register
+
+
+# --- the state an op changes (defop's state=) -------------------------------------
+
+def state_of(node):
+    """The objects ``node``'s op changes when it runs (its ``state`` parameters)."""
+    return [node.params[k] for k in node.op.state if node.params.get(k) is not None]
+
+
+def snapshot(objects):
+    """Copies of the states of ``objects`` (a generator's, an array's values), for restore()."""
+    return [o.bit_generator.state if hasattr(o, "bit_generator") else
+            np.array(o, copy=True) if isinstance(o, np.ndarray) else None for o in objects]
+
+
+def states_equal(a, b):
+    """Equality of two saved states (nested dicts of numbers and arrays)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(states_equal(a[k], b[k]) for k in a)
+    return np.array_equal(a, b, equal_nan=True) if isinstance(a, np.ndarray) else a == b
+
+
+def restore(objects, states):
+    """Put back what ``snapshot`` saved."""
+    for o, state in zip(objects, states):
+        if state is None:
+            continue
+        if hasattr(o, "bit_generator"):
+            o.bit_generator.state = state
+        else:
+            o[...] = state

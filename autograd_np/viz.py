@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import shutil
 import textwrap
 import warnings
@@ -55,7 +56,7 @@ from .anomaly import AnomalyError
 from .engine import Constant, Node, Tensor
 from .graphcheck import GraphReport
 
-__all__ = ["draw", "to_dot", "render", "grad_color"]
+__all__ = ["draw", "to_dot", "render", "grad_color", "draw_program"]
 
 PARAM_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#cfe2ff", "color": "#1c5aa6"}
 DATA_STYLE = {"shape": "box", "style": "filled", "fillcolor": "#e9e9e9", "color": "#808080"}
@@ -115,6 +116,21 @@ def _values(el):
 
 def _inputs(el):
     return el.inputs if type(el) is Node else ()
+
+
+def _elements(tensors):
+    """The graph elements the picture starts from: a tensor's node, a leaf itself,
+    or, for a data tensor that a released graph knows only by its ``Constant``
+    record, that record (so that it stays one box)."""
+    roots = [engine._key(t) if type(t) is Tensor else t for t in tensors]
+    records = {id(getattr(t, "_constant", None)): i for i, t in enumerate(roots)
+               if type(t) is Tensor and not t.requires_grad and getattr(t, "_constant", None) is not None}
+    if records:
+        seen = {id(el) for el in _walk([r for i, r in enumerate(roots) if i not in records.values()])}
+        for key, i in records.items():
+            if key in seen and id(roots[i]) not in seen:
+                roots[i] = roots[i]._constant
+    return roots
 
 
 def _walk(outputs):
@@ -229,8 +245,10 @@ def _gradients(outputs, order):
     elif any(t.data.size != 1 for t in roots):
         reason = "the outputs are not scalars"
     elif any(t.freed for t in nodes):
+        freed = next(t for t in nodes if t.freed)
         reason = ("backward() freed the graph; draw before backward() or after "
-                  "backward(retain_graph=True) to see every gradient")
+                  "backward(retain_graph=True) to see every gradient") if freed.saved is None else \
+            f"the graph was released ({engine.freed_message(freed, 'draw').split(': ', 1)[1].split('. ')[0]})"
     if reason is None:
         trace = []
         token = modes.ANOMALY.set(None)  # the picture must not raise on the NaN it is meant to show
@@ -284,7 +302,10 @@ def _marks(highlight, order):
     items = list(highlight)
     if not isinstance(highlight, GraphReport) and all(isinstance(t, (Tensor, Node)) for t in items):
         for t in items:
-            marks.setdefault(id(engine._key(t) if type(t) is Tensor else t), [])
+            el = engine._key(t) if type(t) is Tensor else t
+            if id(el) not in ids and id(getattr(el, "_constant", None)) in ids:  # a data tensor, released
+                el = el._constant
+            marks.setdefault(id(el), [])
         return marks, notes
     if not all(hasattr(row, "node") and hasattr(row, "passed") for row in items):
         raise TypeError("draw: highlight takes a check_graph report (or GraphCheckError), an AnomalyError, "
@@ -466,7 +487,7 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
     depth = int(collapse)
     if depth < 0:
         raise ValueError(f"draw: collapse must be True, False or a depth >= 1, got {collapse!r}")
-    roots = [engine._key(t) if type(t) is Tensor else t for t in tensors]
+    roots = _elements(tensors)
     order = _walk(roots)
     tags = {id(t): _chain(t.module) for t in order if type(t) is Node and t.module is not None}
     clustered = bool(tags) and (modules is None or bool(modules))
@@ -494,7 +515,8 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
                 owner = _owner(t.name, chains)
                 if owner:
                     chain_of[id(t)] = owner
-    outputs = {id(t) for t in roots}
+    # id(element) -> the values the caller holds (a released node has none of its own)
+    outputs = {id(r): t.data if type(t) is Tensor else _values(r) for r, t in zip(roots, tensors)}
     group_of = {}  # id(tensor) -> the chain of the module node (collapse) it belongs to
     if depth:
         parents = {chain[:-1] for chain in chains.values()}  # modules with sub-modules in this graph
@@ -619,7 +641,8 @@ def _tensor_label(t, outputs, show_shapes, grads, marks, note=()):
     lines = ([_describe(t)] if show_shapes else []) + list(note)
     style = dict(OUTPUT_STYLE if id(t) in outputs else TENSOR_STYLE if type(t) is Node
                  else PARAM_STYLE if t.requires_grad else DATA_STYLE)
-    bad = _nonfinite(_values(t))
+    values = _values(t)
+    bad = _nonfinite(values if values is not None else outputs.get(id(t)))
     if bad:
         lines.append(f"contains {bad}")
     g = grads.get(id(t))
@@ -734,3 +757,32 @@ def render(*tensors, path, format="svg", **options):
         _warn_no_dot(dot_path)
         return dot_path
     return out
+
+
+_STEP_LINE = re.compile(r"^\s+(?P<out>[^=]+?)\s*=\s*(?P<call>[A-Za-z_][\w.]*)\((?P<args>.*)\)(?:\s*#\s*(?P<note>.*))?$")
+_LOCAL = re.compile(r"\b(?:[avgtcGe]\d+(?:_\d+)?)\b")
+
+
+def draw_program(program):
+    """A compiled step (``compiled.program(*args)``) as a picture: one box per
+    kernel call of its code (the op and what it computes), an arrow from the call
+    that computes a value to every call that uses it.  Forward calls are
+    yellow, backward calls (VJPs) blue; gradient accumulations are small boxes."""
+    dot = Drawing("program", graph_attr={**GRAPH_ATTR}, node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
+    made_by = {}
+    for number, line in enumerate(program.source.splitlines()[1:]):
+        m = _STEP_LINE.match(line)
+        if not m or m.group("call") in ("leaf_gradient", "Tensor"):
+            continue
+        node = f"k{number}"
+        call, note = m.group("call"), m.group("note") or ""
+        backward = call.endswith("_vjp") or note.startswith("d ")
+        style = {"shape": "box", "style": "rounded,filled", "fontsize": "10",
+                 "fillcolor": "#dbe8ff" if backward else "#fff3bf"}
+        dot.node(node, _html_label(call, note) if note else graphviz.escape(call), **style)
+        for name in dict.fromkeys(_LOCAL.findall(m.group("args"))):
+            if name in made_by:
+                dot.edge(made_by[name], node)
+        for name in _LOCAL.findall(m.group("out")):
+            made_by[name] = node
+    return dot

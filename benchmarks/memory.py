@@ -36,7 +36,7 @@ from .specs import MLPS, init_params
 
 RSS_NET = "1b"
 RSS_WARMUP = 20
-PEAK_CONTENDERS = ["autograd_np", "numpy", "autograd", "mygrad"]  # NumPy-based: tracemalloc sees them
+PEAK_CONTENDERS = ["autograd_np", "autograd_np_compiled", "numpy", "autograd", "mygrad"]  # NumPy-based: tracemalloc sees them
 FLAT_LIMIT = 1 << 20  # bytes of peak-RSS growth over the measured steps that still count as flat
 
 

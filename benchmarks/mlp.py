@@ -53,6 +53,19 @@ def consistency(contenders, net, params, batches, tol=2e-3):
     return report
 
 
+def _tracing_calls(mod, net, params, batches, eager_median):
+    """The first two calls of a fresh compiled step (the tracing ones), against an eager step."""
+    import time
+    model = mod.MLP(net, params)
+    prepared = [model.prepare(x, t) for x, t in batches[:3]]
+    seconds = []
+    for batch in prepared:
+        t0 = time.perf_counter()
+        model.step(batch)
+        seconds.append(time.perf_counter() - t0)
+    return {"seconds": seconds, "ratio_to_eager_step": [s / eager_median for s in seconds]}
+
+
 def run(contenders: dict, plan: Plan, log=print) -> dict:
     results = {}
     for net in MLPS:
@@ -72,7 +85,10 @@ def run(contenders: dict, plan: Plan, log=print) -> dict:
         entry = {"title": net.title, "sizes": net.sizes, "activation": net.activation, "batch": net.batch,
                  "init": net.init, "lr": net.lr, "data": source, "matmul_flops": net.flops(),
                  "timings": {n: t.summary() for n, t in timings.items()}, "consistency": check}
-        for base in ("numpy", "numpy_lean", "torch", "autograd_np_baseline"):
+        if "autograd_np_compiled" in contenders and "autograd_np" in timings:
+            entry["tracing_calls"] = _tracing_calls(contenders["autograd_np_compiled"], net, params, batches,
+                                                    timings["autograd_np"].median)
+        for base in ("numpy", "numpy_lean", "torch", "autograd_np_baseline", "blas_floor"):
             if base in timings:
                 entry[f"ratio_to_{base}"] = {n: ratio(t, timings[base]) for n, t in timings.items()}
         results[net.key] = entry

@@ -4,8 +4,9 @@ from __future__ import annotations
 from .harness import fmt_time
 from .specs import MLPS
 
-ROWS = ["autograd_np", "autograd_np_baseline", "nets", "numpy", "numpy_lean", "torch", "autograd", "mygrad", "blas_floor"]
-LABELS = {"autograd_np": "autograd_np", "autograd_np_baseline": "autograd_np at eager-baseline (before the node split)",
+ROWS = ["autograd_np", "autograd_np_compiled", "autograd_np_baseline", "nets", "numpy", "numpy_lean", "torch", "autograd", "mygrad", "blas_floor"]
+LABELS = {"autograd_np": "autograd_np", "autograd_np_compiled": "autograd_np, ag.compile",
+          "autograd_np_baseline": "autograd_np at eager-baseline (before the node split)",
           "nets": "nets (MultiLayerNet + SGD)", "numpy": "hand-written NumPy (ref)",
           "numpy_lean": "hand-written NumPy, no input gradient", "torch": "PyTorch eager",
           "autograd": "HIPS autograd", "mygrad": "MyGrad", "blas_floor": "BLAS floor (matmuls only)"}
@@ -130,6 +131,25 @@ def targets(res):
         check(f"{key}: autograd_np no slower than at eager-baseline (<= 1.03x)", r and r["ratio"], 1.03,
               lambda v, r=r: f"{v:.3f}x (per-round ratios p25-p75 {r['round_p25']:.3f}-{r['round_p75']:.3f})",
               why_missing="the baseline contender did not set up (git tag eager-baseline)")
+    for key, floor_limit, lean_limit in (("1a", 1.25, 0.95), ("1b", 1.25, 0.95), ("1c", 1.03, None)):
+        r = _get(res, "mlp", key, "ratio_to_blas_floor", "autograd_np_compiled")
+        check(f"{key}: ag.compile step <= {floor_limit:.2f}x the BLAS floor", r and r["ratio"], floor_limit,
+              lambda v, r=r: f"{v:.3f}x (p25-p75 {r['round_p25']:.3f}-{r['round_p75']:.3f})",
+              why_missing="the compiled contender or the BLAS floor not run")
+        if lean_limit:
+            r = _get(res, "mlp", key, "ratio_to_numpy_lean", "autograd_np_compiled")
+            check(f"{key}: ag.compile step <= {lean_limit:.2f}x hand-written NumPy without the input gradient",
+                  r and r["ratio"], lean_limit,
+                  lambda v, r=r: f"{v:.3f}x (p25-p75 {r['round_p25']:.3f}-{r['round_p75']:.3f})",
+                  why_missing="the compiled contender or the lean reference not run")
+        tracing = _get(res, "mlp", key, "tracing_calls")
+        check(f"{key}: ag.compile's tracing calls <= 3x an eager step", tracing and max(tracing["ratio_to_eager_step"][:2]),
+              3.0, lambda v, t=tracing: "first two calls " + ", ".join(f"{x:.2f}x" for x in t["ratio_to_eager_step"][:2])
+              + " of an eager step", why_missing="the compiled contender not run")
+    r = _get(res, "graph", "ratio_to_numpy", "autograd_np_compiled")
+    check("2: ag.compile cost per op <= 1.3x plain-NumPy floor", r and r["ratio"], 1.3,
+          lambda v: f"{v:.2f}x ({fmt_time(res['graph']['per_op_s']['autograd_np_compiled'])}/op)",
+          why_missing="the compiled contender not run")
     r = _get(res, "graph", "ratio_to_numpy", "autograd_np")
     check("2: graph overhead per op <= 2x plain-NumPy floor", r and r["ratio"], 2.0,
           lambda v: f"{v:.2f}x ({fmt_time(res['graph']['per_op_s']['autograd_np'])}/op vs "
@@ -147,6 +167,11 @@ def targets(res):
                     "PASS" if seeds["flat"] else "MISS",
                     f"RSS growth {_fmt_bytes(seeds['rss_growth'])}, {seeds['bytes_per_step']:.0f} B per loss "
                     f"(a step's activations: 359 KiB)"))
+    for key in [n.key for n in MLPS]:
+        c, e = _get(res, "memory", "peak", key, "autograd_np_compiled"), _get(res, "memory", "peak", key, "autograd_np")
+        check(f"4: {key}: a compiled step's peak memory <= an eager one's", c and e and c["peak_bytes"] / e["peak_bytes"],
+              1.0, lambda v, c=c, e=e: f"{v:.2f}x ({_fmt_bytes(c['peak_bytes'])} vs {_fmt_bytes(e['peak_bytes'])})",
+              why_missing="not measured")
     for key in [n.key for n in MLPS]:
         p = _get(res, "memory", "peak", key, "autograd_np")
         check(f"4: {key}: one step's peak memory <= 1.3x hand-written NumPy", p and p.get("ratio_to_numpy"), 1.3,

@@ -22,11 +22,12 @@ from .models import TwoLayerNet, MultiLayerNet
 from .data import DataLoader
 from .checkpoint import CheckpointError, load, load_state, save_checkpoint, load_checkpoint
 from .training import History, fit, evaluate, plot_history
+from .compiled import compile_step
 from .gradient_check import gradient_check, GradientCheckReport, GradientCheckRow
 from .datasets import DatasetError
 
 __all__ = ["init", "optim", "datasets", "Module", "Sequential", "StateDictError", "register", "from_config",
            "accuracy", "Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout",
            "BatchNorm", "TwoLayerNet", "MultiLayerNet", "DataLoader", "CheckpointError", "load", "load_state",
-           "save_checkpoint", "load_checkpoint", "History", "fit", "evaluate", "plot_history", "gradient_check",
+           "save_checkpoint", "load_checkpoint", "History", "fit", "compile_step", "evaluate", "plot_history", "gradient_check",
            "GradientCheckReport", "GradientCheckRow", "DatasetError"]

@@ -96,8 +96,7 @@ class Flatten(Module):
     """Reshape ``(N, ...)`` to ``(N, features)``, e.g. images (N, 1, 28, 28) to (N, 784)."""
 
     def forward(self, x):
-        n = np.shape(x.data if isinstance(x, ag.Tensor) else x)[0]
-        return ag.reshape(x, (n, -1))
+        return ag.reshape(x, (np.shape(x)[0], -1))
 
     def config(self):
         return {"type": "Flatten"}
@@ -138,7 +137,10 @@ class Dropout(Module):
     ``Dropout(p=0.5, rng=None, mask=None)``: ``rng`` is a seed or Generator
     for the masks; ``mask`` (or setting ``.mask`` later), a boolean array of
     the input's shape (True = keep), fixes the mask, e.g. for gradient checks.
-    ``.last_mask`` is the mask used by the latest training forward.
+    The mask is drawn inside the op ``ag.dropout_mask``, so a compiled step
+    draws the same masks from the same generator as eager.  ``.last_mask`` is
+    the mask of the latest eager training forward (a compiled replay does not
+    update it).
     """
 
     def __init__(self, p: float = 0.5, rng=None, mask=None):
@@ -149,21 +151,24 @@ class Dropout(Module):
         self.p = p
         self.rng = _init.rng_of(rng)
         self.mask = None if mask is None else np.asarray(mask, dtype=bool)
-        self.last_mask = None
+        self._last_scale = None  # the scale array of the latest eager training forward
+
+    @property
+    def last_mask(self):
+        return None if self._last_scale is None else self._last_scale > 0
 
     def forward(self, x):
         if not self.training or self.p == 0.0:
             return x
-        shape = np.shape(x.data if isinstance(x, ag.Tensor) else x)
         if self.mask is not None:
-            if self.mask.shape != shape:
-                raise ValueError(f"Dropout: fixed mask of shape {self.mask.shape} does not match input {shape}")
-            keep = self.mask
+            if self.mask.shape != np.shape(x):
+                raise ValueError(f"Dropout: fixed mask of shape {self.mask.shape} does not match input "
+                                 f"{np.shape(x)}")
+            dtype = x.dtype if isinstance(x, ag.Tensor) else np.asarray(x).dtype
+            scale = ag.Tensor(self.mask.astype(dtype) * dtype.type(1.0 / (1.0 - self.p)))
         else:
-            keep = self.rng.random(shape) >= self.p
-        self.last_mask = keep
-        dtype = x.dtype if isinstance(x, ag.Tensor) else np.asarray(x).dtype
-        scale = keep.astype(dtype) * dtype.type(1.0 / (1.0 - self.p))
+            scale = ag.dropout_mask(x, p=self.p, rng=self.rng)
+        self._last_scale = scale.numpy()  # (the array itself: not a read of its values)
         return x * scale
 
     def extra_repr(self):
@@ -174,7 +179,7 @@ class Dropout(Module):
 
 
 class BatchNorm(Module):
-    """Batch normalization over the batch axis, composed from engine ops.
+    """Batch normalization over the batch axis (``ag.batch_norm``).
 
     Training: ``(x - mean) / sqrt(var + eps) * gamma + beta`` with the batch's
     mean and (biased) variance, and the running statistics updated as
@@ -193,19 +198,11 @@ class BatchNorm(Module):
         self.register_buffer("running_var", np.ones(self.size, dtype=dtype))
 
     def forward(self, x):
-        x = _as_input(x, self.gamma.dtype)
-        if self.training:
-            mu = ag.mean(x, axis=0)
-            xc = x - mu
-            var = ag.mean(xc * xc, axis=0)
-            xn = xc / ag.sqrt(var + self.eps)
-            m = self.momentum
-            dtype = self.running_mean.dtype
-            self.running_mean = (m * self.running_mean + (1 - m) * mu.data).astype(dtype, copy=False)
-            self.running_var = (m * self.running_var + (1 - m) * var.data).astype(dtype, copy=False)
-        else:
-            xn = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
-        return self.gamma * xn + self.beta
+        # one op (ag.batch_norm) that also updates the running statistics in place, inside its
+        # forward: a compiled step replays the update as eager does
+        return ag.batch_norm(_as_input(x, self.gamma.dtype), self.gamma, self.beta,
+                             running_mean=self.running_mean, running_var=self.running_var,
+                             momentum=self.momentum, eps=self.eps, training=self.training)
 
     def extra_repr(self):
         return f"{self.size}"

@@ -43,7 +43,7 @@ import numpy as np
 
 import autograd_np as ag
 
-from autograd_np import engine as _engine
+from autograd_np import engine as _engine, graph as _graph
 
 _Tensor, _Node = ag.Tensor, ag.Node
 
@@ -132,20 +132,29 @@ def _tag_nodes(out, path, start, inner=True):
                 stack.append(p)
 
 
-_LOSSES = weakref.WeakKeyDictionary()  # model -> weak references to the nodes of its earlier losses
-
-
 def _release_stale_losses(model):
     """Release the graphs of ``model``'s earlier losses that can no longer be
-    backpropagated (a parameter changed since); forget those that are gone."""
-    refs = _LOSSES.get(model)
-    if refs:
-        keep = []
-        for ref in refs:
-            node = ref()
-            if node is not None and not node.freed and not _engine.release_stale(node):
-                keep.append(ref)
-        refs[:] = keep
+    backpropagated (a parameter changed since); forget those that are gone.
+    Nothing to look at when no tensor was written since the last look."""
+    refs = vars(model).get("_loss_graphs")
+    if not refs or _graph.last_write() <= vars(model).get("_loss_graphs_checked", 0):
+        return
+    keep = []
+    for ref in refs:
+        node = ref()
+        if node is not None and not node.freed and not _engine.release_stale(node):
+            keep.append(ref)
+    refs[:] = keep
+    object.__setattr__(model, "_loss_graphs_checked", _graph.clock())
+
+
+def _track_loss(model, out):
+    if type(out) is _Tensor and out.node is not None:
+        refs = vars(model).get("_loss_graphs")
+        if refs is None:
+            refs = []
+            object.__setattr__(model, "_loss_graphs", refs)  # plain state: no parameter naming
+        refs.append(weakref.ref(out.node))
 
 
 def _child_path(parent, key, child):
@@ -251,8 +260,7 @@ class Module:
         a few hundred bytes per loss, not the activations."""
         _release_stale_losses(self)
         out = self.criterion(self(x), t)
-        if type(out) is _Tensor and out.node is not None:
-            _LOSSES.setdefault(self, []).append(weakref.ref(out.node))
+        _track_loss(self, out)
         return out
 
     def accuracy(self, x, t):

@@ -1,4 +1,7 @@
-"""Elementwise math: exp, log, sqrt, abs, maximum, clip, where."""
+"""Elementwise math: exponentials and logarithms, powers, abs, extremes
+(maximum, minimum, fmax, fmin), clip, where, nan_to_num, erf."""
+import math
+
 import numpy as np
 
 from ..recording import defop
@@ -49,15 +52,16 @@ def _abs_vjp(F, gy, y, x):
     return gy * np.sign(value(x))
 
 
-@defop("maximum", "y = maximum(a, b);  ga = gy where a >= b,  gb = gy where a < b")
+@defop("maximum", "y = maximum(a, b);  ga = gy where a >= b (or a is NaN),  gb = gy elsewhere")
 def maximum(a, b):
-    """Elementwise maximum (ties send the gradient to ``a``)."""
+    """Elementwise maximum (ties send the gradient to ``a``; NaN propagates, with its gradient)."""
     return np.maximum(a, b)
 
 
 @maximum.defvjp
 def _maximum_vjp(F, gy, y, a, b):
-    a_wins = value(a) >= value(b)
+    av = value(a)
+    a_wins = (av >= value(b)) | np.isnan(av)
     return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
 
 
@@ -88,3 +92,206 @@ def where(cond, a, b):
 def _where_vjp(F, gy, y, cond, a, b):
     c = value(cond)
     return None, F.where(c, gy, 0.0), F.where(c, 0.0, gy)
+
+
+# --- more exponentials and logarithms ------------------------------------------
+
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+@defop("exp2", "y = 2**x;  gx = gy * y * ln(2)")
+def exp2(x):
+    """Elementwise ``2 ** x``."""
+    return np.exp2(x)
+
+
+@exp2.defvjp
+def _exp2_vjp(F, gy, y, x):
+    return gy * y * _LN2
+
+
+@defop("expm1", "y = exp(x) - 1;  gx = gy * (y + 1)  (hand-written: exp(x) - 1 loses digits near 0)")
+def expm1(x):
+    """``exp(x) - 1``, accurate near 0."""
+    return np.expm1(x)
+
+
+@expm1.defvjp
+def _expm1_vjp(F, gy, y, x):
+    return gy + gy * y
+
+
+@defop("log1p", "y = log(1 + x);  gx = gy / (1 + x)  (hand-written: log(1 + x) loses digits near 0)")
+def log1p(x):
+    """``log(1 + x)``, accurate near 0 (domain ``x > -1``)."""
+    return np.log1p(x)
+
+
+@log1p.defvjp
+def _log1p_vjp(F, gy, y, x):
+    return gy / (x + 1.0)
+
+
+@defop("log2", "y = log2(x);  gx = gy / (x ln(2))")
+def log2(x):
+    """Base-2 logarithm (domain ``x > 0``)."""
+    return np.log2(x)
+
+
+@log2.defvjp
+def _log2_vjp(F, gy, y, x):
+    return gy / (x * _LN2)
+
+
+@defop("log10", "y = log10(x);  gx = gy / (x ln(10))")
+def log10(x):
+    """Base-10 logarithm (domain ``x > 0``)."""
+    return np.log10(x)
+
+
+@log10.defvjp
+def _log10_vjp(F, gy, y, x):
+    return gy / (x * _LN10)
+
+
+@defop("logaddexp", "y = log(exp(a) + exp(b));  ga = gy * exp(a - y),  gb = gy * exp(b - y)  "
+                    "(hand-written: the composition overflows)")
+def logaddexp(a, b):
+    """``log(exp(a) + exp(b))`` without overflow."""
+    return np.logaddexp(a, b)
+
+
+@logaddexp.defvjp(needs=True)
+def _logaddexp_vjp(F, gy, y, a, b, needs):
+    return (gy * F.exp(a - y) if needs[0] else None), (gy * F.exp(b - y) if needs[1] else None)
+
+
+@defop("logaddexp2", "y = log2(2**a + 2**b);  ga = gy * 2**(a - y),  gb = gy * 2**(b - y)")
+def logaddexp2(a, b):
+    """``log2(2**a + 2**b)`` without overflow."""
+    return np.logaddexp2(a, b)
+
+
+@logaddexp2.defvjp(needs=True)
+def _logaddexp2_vjp(F, gy, y, a, b, needs):
+    return (gy * F.exp2(a - y) if needs[0] else None), (gy * F.exp2(b - y) if needs[1] else None)
+
+
+# --- powers ----------------------------------------------------------------------
+
+@defop("square", "y = x**2;  gx = gy * 2x")
+def square(x):
+    """Elementwise ``x * x``."""
+    return np.square(x)
+
+
+@square.defvjp
+def _square_vjp(F, gy, y, x):
+    return gy * x * 2.0
+
+
+@defop("reciprocal", "y = 1 / x;  gx = -gy * y**2")
+def reciprocal(x):
+    """Elementwise ``1 / x`` (floating-point inputs)."""
+    return np.reciprocal(x)
+
+
+@reciprocal.defvjp
+def _reciprocal_vjp(F, gy, y, x):
+    return -(gy * y * y)
+
+
+@defop("cbrt", "y = x**(1/3);  gx = gy / (3 y**2)  (infinite at 0)")
+def cbrt(x):
+    """Cube root, for negative ``x`` too."""
+    return np.cbrt(x)
+
+
+@cbrt.defvjp
+def _cbrt_vjp(F, gy, y, x):
+    return gy / (y * y * 3.0)
+
+
+# --- minimum and NaN-ignoring extremes -------------------------------------------
+
+@defop("minimum", "y = minimum(a, b);  ga = gy where a <= b (or a is NaN),  gb = gy elsewhere")
+def minimum(a, b):
+    """Elementwise minimum (ties send the gradient to ``a``; NaN propagates, with its gradient)."""
+    return np.minimum(a, b)
+
+
+@minimum.defvjp
+def _minimum_vjp(F, gy, y, a, b):
+    av = value(a)
+    a_wins = (av <= value(b)) | np.isnan(av)
+    return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
+
+
+@defop("fmax", "y = fmax(a, b);  ga = gy where a >= b (or b is NaN),  gb = gy elsewhere")
+def fmax(a, b):
+    """Elementwise maximum ignoring NaN (ties send the gradient to ``a``)."""
+    return np.fmax(a, b)
+
+
+@fmax.defvjp
+def _fmax_vjp(F, gy, y, a, b):
+    bv = value(b)
+    a_wins = (value(a) >= bv) | np.isnan(bv)
+    return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
+
+
+@defop("fmin", "y = fmin(a, b);  ga = gy where a <= b (or b is NaN),  gb = gy elsewhere")
+def fmin(a, b):
+    """Elementwise minimum ignoring NaN (ties send the gradient to ``a``)."""
+    return np.fmin(a, b)
+
+
+@fmin.defvjp
+def _fmin_vjp(F, gy, y, a, b):
+    bv = value(b)
+    a_wins = (value(a) <= bv) | np.isnan(bv)
+    return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
+
+
+@defop("nan_to_num", "y = x with NaN and inf replaced;  gx = gy where x is finite, else 0")
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """NaN to ``nan``, infinities to ``posinf``/``neginf`` (default: the dtype's extremes)."""
+    return np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+
+
+@nan_to_num.defvjp
+def _nan_to_num_vjp(F, gy, y, x, nan=0.0, posinf=None, neginf=None):
+    return F.where(np.isfinite(value(x)), gy, 0.0)
+
+
+# --- a special function ----------------------------------------------------------
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_ERF = []  # the elementwise erf in use, chosen on first call
+
+
+def _erf_function():
+    if not _ERF:
+        try:  # SciPy (installed with the nets extra) has a vectorised one
+            from scipy.special import erf as fast
+        except ImportError:  # the C library's, one element at a time: exact, slower
+            scalar = np.frompyfunc(math.erf, 1, 1)
+
+            def fast(x):
+                x = np.asarray(x)
+                return scalar(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+        _ERF.append(fast)
+    return _ERF[0]
+
+
+@defop("erf", "y = erf(x);  gx = gy * 2 / sqrt(pi) * exp(-x**2)")
+def erf(x):
+    """The error function (SciPy's when installed, else ``math.erf`` per element)."""
+    x = np.asarray(x)
+    y = _erf_function()(x)
+    return y.astype(x.dtype, copy=False) if x.dtype.kind == "f" else y
+
+
+@erf.defvjp
+def _erf_vjp(F, gy, y, x):
+    return gy * F.exp(-(x * x)) * _TWO_OVER_SQRT_PI

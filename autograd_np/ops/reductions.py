@@ -1,6 +1,8 @@
-"""Reductions: sum, mean, max (and min, composed from max)."""
+"""Reductions: sum, mean, max (and min, composed from max), prod, var (and std),
+cumsum, logsumexp."""
 import numpy as np
 
+from ..engine import Tensor
 from ..recording import defop
 from ._util import expand_reduced, normalize_axes, value
 
@@ -52,3 +54,94 @@ def min(x, axis=None, keepdims=False):
     """Minimum over ``axis``: ``-max(-x)``."""
     from .arithmetic import neg
     return neg(max(neg(x), axis=axis, keepdims=keepdims))
+
+
+@defop("prod", "y = prod(x, axis);  gx = broadcast(gy) * (product of the other elements)  "
+               "(hand-written: y / x, exact at zeros too)")
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis`` (None: all), like ``np.prod``."""
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+@prod.defvjp
+def _prod_vjp(F, gy, y, x, axis=None, keepdims=False):
+    xv = value(x)
+    g = expand_reduced(F, gy, xv.shape, axis, keepdims)
+    if xv.size and np.all(xv != 0):  # the common case: y / x is exact enough
+        return g * expand_reduced(F, y, xv.shape, axis, keepdims) / x
+    return g * _product_of_others(F, x, normalize_axes(axis, xv.ndim))
+
+
+def _product_of_others(F, x, axes):
+    """For every element of ``x``, the product of the other elements of its
+    slice along ``axes``, without dividing (so exact where ``x`` has zeros)."""
+    xv = value(x)
+    kept = [i for i in range(xv.ndim) if i not in axes]
+    order = kept + list(axes)
+    inverse = tuple(np.argsort(order))
+    lead = tuple(xv.shape[i] for i in kept)
+    n = int(np.prod([xv.shape[i] for i in axes]))
+    if type(x) is not Tensor:  # a plain backward: exclusive products from both ends, O(n)
+        flat = np.transpose(xv, order).reshape(lead + (n,))
+        left = np.ones_like(flat)
+        right = np.ones_like(flat)
+        np.cumprod(flat[..., :-1], axis=-1, out=left[..., 1:])
+        np.cumprod(flat[..., :0:-1], axis=-1, out=right[..., -2::-1])
+        return np.transpose((left * right).reshape(lead + tuple(xv.shape[i] for i in axes)), inverse)
+    # create_graph: the same products from recording ops (O(n**2) memory, only with zeros present)
+    flat = F.reshape(F.transpose(x, axes=tuple(order)), shape=lead + (1, n))
+    rows = F.broadcast_to(flat, shape=lead + (n, n))
+    others = F.prod(F.where(np.eye(n, dtype=bool), 1.0, rows), axis=-1)
+    return F.transpose(F.reshape(others, shape=lead + tuple(xv.shape[i] for i in axes)), axes=inverse)
+
+
+@defop("var", "y = var(x, axis, ddof);  gx = broadcast(gy) * 2 (x - mean(x)) / (n - ddof)")
+def var(x, axis=None, ddof=0, keepdims=False):
+    """Variance over ``axis`` with ``ddof`` delta degrees of freedom, like ``np.var``."""
+    return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+@var.defvjp
+def _var_vjp(F, gy, y, x, axis=None, ddof=0, keepdims=False):
+    shape = np.shape(value(x))
+    centred = x - F.mean(x, axis=axis, keepdims=True)
+    return expand_reduced(F, gy, shape, axis, keepdims) * centred * (2.0 / (_count(shape, axis) - ddof))
+
+
+def std(x, axis=None, ddof=0, keepdims=False):
+    """Standard deviation, like ``np.std``: ``sqrt(var(x, axis, ddof))`` (its
+    derivative is infinite where every value of a slice is equal)."""
+    from .elementwise import sqrt
+    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+@defop("cumsum", "y = cumsum(x, axis);  gx = reversed cumsum of gy along axis")
+def cumsum(x, axis=None):
+    """Cumulative sum along ``axis`` (None: of the flattened array), like ``np.cumsum``."""
+    return np.cumsum(x, axis=axis)
+
+
+@cumsum.defvjp
+def _cumsum_vjp(F, gy, y, x, axis=None):
+    shape = np.shape(value(x))
+    ax = 0 if axis is None else axis % len(shape)
+    flip = (slice(None),) * ax + (slice(None, None, -1),)
+    g = F.getitem(F.cumsum(F.getitem(gy, index=flip), axis=ax), index=flip)
+    return F.reshape(g, shape=shape) if axis is None else g
+
+
+@defop("logsumexp", "y = log(sum(exp(x), axis));  gx = broadcast(gy) * exp(x - y)  "
+                    "(hand-written: the composition overflows)")
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))`` over ``axis``, with the max subtracted first so exp never overflows."""
+    x = np.asarray(x)
+    m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices: nothing to subtract
+    y = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return y if keepdims else np.squeeze(y, axis=normalize_axes(axis, x.ndim))
+
+
+@logsumexp.defvjp
+def _logsumexp_vjp(F, gy, y, x, axis=None, keepdims=False):
+    shape = np.shape(value(x))
+    return expand_reduced(F, gy, shape, axis, keepdims) * F.exp(x - expand_reduced(F, y, shape, axis, keepdims))

@@ -46,8 +46,11 @@ def getitem(x, index):
 
 
 @getitem.defvjp
-def _getitem_vjp(F, gy, y, x, index):
-    return F.index_add(gy, index=index, shape=np.shape(value(x))), None
+def _getitem_vjp(F, gy, y, x, *positional, index=None):
+    # ``t[i]`` passes the index as an input (one gradient more: None); VJPs pass ``index=``
+    index = positional[0] if positional else index
+    g = F.index_add(gy, index=index, shape=np.shape(value(x)))
+    return (g, None) if positional else g
 
 
 @defop("index_add", "y = zeros(shape); y[index] += g;  gg = gy[index]")

@@ -7,48 +7,14 @@ the README.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from hypothesis import strategies as st
 
 from .. import engine, ops
-from .strategies import arrays, axes_for, broadcastable_shapes, distinct_arrays, shapes
+from .cases import Case, OpSpec, binary, fixed_kwargs, gapped_pair, reduction, unary
+from .strategies import arrays, broadcastable_shapes, distinct_arrays, shapes
 
-
-@dataclass(frozen=True)
-class Case:
-    """One call: ``fn(*args, **kwargs)``, differentiated with respect to ``args[i]`` for ``i in wrt``."""
-    args: tuple
-    kwargs: dict = field(default_factory=dict)
-    wrt: tuple = (0,)
-
-
-@dataclass(frozen=True)
-class OpSpec:
-    fn: object          # the op, or a composite function
-    cases: object       # hypothesis strategy of Case
-    inputs: str         # what valid inputs look like, for the docs
-    eps: float = 1e-6
-    atol: float = 1e-5
-    rtol: float = 1e-3
-
-
-def unary(domain="real", min_dims=0):
-    return shapes(min_dims=min_dims).flatmap(lambda s: arrays(s, domain=domain)).map(lambda x: Case((x,)))
-
-
-def binary(domain_a="real", domain_b="real"):
-    pair = broadcastable_shapes().flatmap(
-        lambda s: st.tuples(arrays(s[0], domain=domain_a), arrays(s[1], domain=domain_b)))
-    return pair.map(lambda ab: Case(ab, wrt=(0, 1)))
-
-
-def reduction(values=lambda s: arrays(s)):
-    def case(s):
-        return st.tuples(values(s), axes_for(len(s)), st.booleans()).map(
-            lambda t: Case((t[0],), {"axis": t[1], "keepdims": t[2]}))
-    return shapes().flatmap(case)
+__all__ = ["Case", "OpSpec", "OP_SPECS", "COMPOSITE_SPECS", "ops_markdown"]
 
 
 @st.composite
@@ -129,9 +95,7 @@ def transpose_cases(draw):
 
 @st.composite
 def maximum_cases(draw):
-    a = draw(shapes().flatmap(arrays))
-    gap = draw(arrays(a.shape, domain="nonzero"))  # |a - b| >= 0.25: no ties within a step
-    return Case((a, np.asarray(a + gap)), wrt=(0, 1))
+    return Case(gapped_pair(draw), wrt=(0, 1))
 
 
 @st.composite
@@ -183,22 +147,18 @@ def index_add_cases(draw):
     return Case((g,), {"index": index, "shape": x.shape})
 
 
-def _fixed_kwargs(strategy, **kwargs):
-    return strategy.map(lambda c: Case(c.args, {**c.kwargs, **kwargs}, c.wrt))
-
-
 OP_SPECS: dict[str, OpSpec] = {
-    "add": OpSpec(ops.add, binary(), "two arrays of broadcastable shapes"),
-    "sub": OpSpec(ops.sub, binary(), "two arrays of broadcastable shapes"),
-    "mul": OpSpec(ops.mul, binary(), "two arrays of broadcastable shapes"),
-    "div": OpSpec(ops.div, binary("real", "nonzero"), "broadcastable; divisor |b| >= 0.25"),
-    "neg": OpSpec(ops.neg, unary(), "any array"),
-    "power": OpSpec(ops.power, binary("positive", "real"), "base in [0.5, 3], any exponent; broadcastable"),
-    "matmul": OpSpec(ops.matmul, matmul_cases(), "matrices, vectors and broadcast stacks"),
+    "add": OpSpec(ops.add, binary(), "two arrays of broadcastable shapes", numpy=np.add),
+    "sub": OpSpec(ops.sub, binary(), "two arrays of broadcastable shapes", numpy=np.subtract),
+    "mul": OpSpec(ops.mul, binary(), "two arrays of broadcastable shapes", numpy=np.multiply),
+    "div": OpSpec(ops.div, binary("real", "nonzero"), "broadcastable; divisor |b| >= 0.25", numpy=np.divide),
+    "neg": OpSpec(ops.neg, unary(), "any array", numpy=np.negative),
+    "power": OpSpec(ops.power, binary("positive", "real"), "base in [0.5, 3], any exponent; broadcastable", numpy=np.power),
+    "matmul": OpSpec(ops.matmul, matmul_cases(), "matrices, vectors and broadcast stacks", numpy=np.matmul),
     "affine": OpSpec(ops.affine, affine_cases(), "x (N, in) or (in,), W (in, out), b (out,)"),
-    "sum": OpSpec(ops.sum, reduction(), "any array; axis None, int or tuple; keepdims"),
-    "mean": OpSpec(ops.mean, reduction(), "any array; axis None, int or tuple; keepdims"),
-    "max": OpSpec(ops.max, reduction(lambda s: distinct_arrays(s)), "distinct values (no ties); any axis"),
+    "sum": OpSpec(ops.sum, reduction(), "any array; axis None, int or tuple; keepdims", numpy=np.sum),
+    "mean": OpSpec(ops.mean, reduction(), "any array; axis None, int or tuple; keepdims", numpy=np.mean),
+    "max": OpSpec(ops.max, reduction(lambda s: distinct_arrays(s)), "distinct values (no ties); any axis", numpy=np.max),
     "reshape": OpSpec(ops.reshape, reshape_cases(), "any array; -1, reversed and padded shapes"),
     "transpose": OpSpec(ops.transpose, transpose_cases(), "any array; axes None or a permutation"),
     "getitem": OpSpec(ops.getitem, index_cases().map(lambda xi: Case((xi[0], xi[1]))),
@@ -210,18 +170,18 @@ OP_SPECS: dict[str, OpSpec] = {
         lambda p: arrays(p[0]).map(lambda x: Case((x,), {"shape": p[1]}))), "a shape and a broadcast of it"),
     "sum_to": OpSpec(ops.sum_to, broadcast_pair().flatmap(
         lambda p: arrays(p[1]).map(lambda x: Case((x,), {"shape": p[0]}))), "a shape and one it broadcasts from"),
-    "astype": OpSpec(ops.astype, _fixed_kwargs(unary(), dtype=np.float32),
+    "astype": OpSpec(ops.astype, fixed_kwargs(unary(), dtype=np.float32),
                      "float64 to float32 (coarse step: float32 rounding)", eps=1e-2, atol=1e-4, rtol=1e-3),
-    "exp": OpSpec(ops.exp, unary(), "values in [-2, 2]"),
-    "log": OpSpec(ops.log, unary("positive"), "values in [0.5, 3]"),
-    "sqrt": OpSpec(ops.sqrt, unary("positive"), "values in [0.5, 3]"),
-    "abs": OpSpec(ops.abs, unary("nonzero"), "|x| >= 0.25 (kink at 0)"),
-    "maximum": OpSpec(ops.maximum, maximum_cases(), "same shapes, |a - b| >= 0.25"),
+    "exp": OpSpec(ops.exp, unary(), "values in [-2, 2]", numpy=np.exp),
+    "log": OpSpec(ops.log, unary("positive"), "values in [0.5, 3]", numpy=np.log),
+    "sqrt": OpSpec(ops.sqrt, unary("positive"), "values in [0.5, 3]", numpy=np.sqrt),
+    "abs": OpSpec(ops.abs, unary("nonzero"), "|x| >= 0.25 (kink at 0)", numpy=np.abs),
+    "maximum": OpSpec(ops.maximum, maximum_cases(), "same shapes, |a - b| >= 0.25", numpy=np.maximum),
     "clip": OpSpec(ops.clip, clip_cases(), "values away from the bounds; either bound may be None"),
     "where": OpSpec(ops.where, where_cases(), "boolean condition and two arrays, all broadcastable"),
     "sigmoid": OpSpec(ops.sigmoid, unary(), "values in [-2, 2]"),
     "relu": OpSpec(ops.relu, unary("nonzero"), "|x| >= 0.25 (kink at 0)"),
-    "tanh": OpSpec(ops.tanh, unary(), "values in [-2, 2]"),
+    "tanh": OpSpec(ops.tanh, unary(), "values in [-2, 2]", numpy=np.tanh),
     "softmax": OpSpec(ops.softmax, softmax_cases(), "at least 1-d; any axis"),
     "log_softmax": OpSpec(ops.log_softmax, softmax_cases(), "at least 1-d; any axis"),
     "softmax_cross_entropy": OpSpec(ops.softmax_cross_entropy, cross_entropy_cases(),
@@ -230,10 +190,21 @@ OP_SPECS: dict[str, OpSpec] = {
 
 # Functions composed from the ops above: checked the same way.
 COMPOSITE_SPECS: dict[str, OpSpec] = {
-    "min": OpSpec(ops.min, reduction(lambda s: distinct_arrays(s)), "distinct values (no ties); any axis"),
+    "min": OpSpec(ops.min, reduction(lambda s: distinct_arrays(s)), "distinct values (no ties); any axis",
+                  numpy=np.min, composed="-max(-x, axis)"),
     "mean_squared_error": OpSpec(ops.mean_squared_error, shapes(min_dims=1).flatmap(
-        lambda s: st.tuples(arrays(s), arrays(s))).map(lambda yt: Case(yt, wrt=(0, 1))), "y and t of one shape"),
+        lambda s: st.tuples(arrays(s), arrays(s))).map(lambda yt: Case(yt, wrt=(0, 1))), "y and t of one shape",
+                                 composed="0.5 * sum((y - t)**2) / N"),
 }
+
+# The families added with the NumPy coverage keep their entries in modules of their own.
+from .specs_math import MATH_COMPOSITES, MATH_SPECS  # noqa: E402
+from .specs_layout import LAYOUT_COMPOSITES, LAYOUT_SPECS  # noqa: E402
+
+OP_SPECS.update(MATH_SPECS)
+OP_SPECS.update(LAYOUT_SPECS)
+COMPOSITE_SPECS.update(MATH_COMPOSITES)
+COMPOSITE_SPECS.update(LAYOUT_COMPOSITES)
 
 
 # Families that keep their specs in a module of their own.
@@ -241,15 +212,30 @@ from .conv_specs import CONV_COMPOSITES, CONV_SPECS  # noqa: E402
 
 OP_SPECS.update(CONV_SPECS)
 COMPOSITE_SPECS.update(CONV_COMPOSITES)
+from .specs_effects import EFFECTS_COMPOSITES, EFFECTS_SPECS  # noqa: E402
+
+OP_SPECS.update(EFFECTS_SPECS)
+COMPOSITE_SPECS.update(EFFECTS_COMPOSITES)
+
+
+# The order of the README's table: by family, then as listed in the specs.
+FAMILIES = ["arithmetic", "elementwise", "numeric", "trig", "activations", "nn", "reductions", "linalg",
+            "contraction", "shape", "layout", "losses", "conv", "effects"]
 
 
 def ops_markdown() -> str:
-    """The op table as Markdown (the README embeds it; a test keeps them equal)."""
-    lines = ["| op | module | derivative | inputs drawn by the tests |", "|---|---|---|---|"]
+    """The op table as Markdown (the README embeds it; a test keeps them equal):
+    every op and composite, grouped by family module."""
+    rows = []
     for name, spec in OP_SPECS.items():
         op = engine.OPS[name]
-        module = op.forward.__module__.rsplit(".", 1)[-1]
-        lines.append(f"| `{name}` | {module} | `{op.rule}` | {spec.inputs} |")
+        rows.append((op.forward.__module__.rsplit(".", 1)[-1], f"`{op.rule}`", name, spec))
     for name, spec in COMPOSITE_SPECS.items():
-        lines.append(f"| `{name}` | composite | composed from the ops above | {spec.inputs} |")
+        module = spec.family or (getattr(spec.fn, "__module__", "") or "").rsplit(".", 1)[-1]
+        rows.append((module, f"composite: `{spec.composed}`" if spec.composed
+                     else "composed from the ops above", name, spec))
+    rank = {family: i for i, family in enumerate(FAMILIES)}
+    rows.sort(key=lambda r: rank.get(r[0], len(FAMILIES)))
+    lines = ["| op | module | derivative | inputs drawn by the tests |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {module} | {rule} | {spec.inputs} |" for module, rule, name, spec in rows]
     return "\n".join(lines)

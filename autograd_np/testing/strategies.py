@@ -35,7 +35,7 @@ def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
 
 
 def _elements(domain, dtype):
-    low, high, gap = DOMAINS[domain]
+    low, high, gap = DOMAINS[domain] if isinstance(domain, str) else domain
     width = 32 if np.dtype(dtype) == np.float32 else 64
     values = st.floats(low, high, allow_nan=False, allow_infinity=False, width=width)
     return values.filter(lambda v: abs(v) >= gap) if gap else values
@@ -43,7 +43,8 @@ def _elements(domain, dtype):
 
 def arrays(shape, dtype=np.float64, domain="real"):
     """Arrays of ``shape`` (a tuple or a strategy) with values in ``domain``
-    (a key of ``DOMAINS``: "real", "positive", "nonzero", "unit")."""
+    (a key of ``DOMAINS``: "real", "positive", "nonzero", "unit"; or a
+    ``(low, high, minimum distance from zero)`` tuple)."""
     return hnp.arrays(dtype, shape, elements=_elements(domain, dtype))
 
 

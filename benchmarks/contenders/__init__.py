@@ -10,7 +10,7 @@ installed) and implements what its workloads need:
 """
 from importlib import import_module
 
-ORDER = ["ag_np", "ag_baseline", "nets_", "reference", "reference_lean", "torch_eager", "hips", "mygrad_", "blas_floor"]
+ORDER = ["ag_np", "ag_compiled", "ag_baseline", "nets_", "reference", "reference_lean", "torch_eager", "hips", "mygrad_", "blas_floor"]
 PEER_PACKAGES = {"torch": "torch==2.13.0", "autograd": "autograd", "mygrad": "mygrad"}
 
 

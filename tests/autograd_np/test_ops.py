@@ -94,6 +94,19 @@ def test_inputs_are_not_modified_and_gradients_have_their_inputs_shapes(name, da
             assert not np.shares_memory(t.grad, u.grad), f"{name}: two inputs share one gradient array"
 
 
+@pytest.mark.parametrize("name", sorted(n for n, spec in ALL_SPECS.items() if spec.numpy is not None))
+@given(data=st.data())
+@settings(max_examples=20)
+def test_forward_agrees_with_numpy(name, data):
+    # the gradient tests check derivatives of our forward; this checks the forward is NumPy's function
+    spec = ALL_SPECS[name]
+    case = data.draw(spec.cases)
+    out = spec.fn(*case.args, **case.kwargs)
+    want = np.asarray(spec.numpy(*case.args, **case.kwargs))
+    assert out.shape == want.shape and out.dtype == want.dtype, f"{name}: {out.shape} {out.dtype}, numpy {want.shape} {want.dtype}"
+    np.testing.assert_allclose(out.data, want, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("name", sorted(OP_SPECS))
 @given(data=st.data())
 @settings(max_examples=10)

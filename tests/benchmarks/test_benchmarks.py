@@ -12,7 +12,7 @@ from benchmarks.specs import MLPS
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    res = main(["--quick", "--only", "mlp,graph,blas,memory", "--contenders", "autograd_np,autograd_np_baseline,nets,numpy_lean", "--out", str(out)])
+    res = main(["--quick", "--only", "mlp,graph,blas,memory", "--contenders", "autograd_np,autograd_np_compiled,autograd_np_baseline,nets,numpy_lean,blas_floor", "--out", str(out)])
     return res, out
 
 
@@ -20,7 +20,8 @@ def test_every_mlp_contender_matches_the_hand_written_reference(quick_run):
     res, _ = quick_run
     for net in MLPS:
         checks = res["mlp"][net.key]["consistency"]
-        assert set(checks) >= {"autograd_np", "autograd_np_baseline", "nets", "numpy", "numpy_lean"}
+        assert set(checks) >= {"autograd_np", "autograd_np_compiled", "autograd_np_baseline", "nets", "numpy",
+                               "numpy_lean"}
         for name, check in checks.items():
             assert check["ok"], (net.key, name, check)
             assert check["grad_rel_diff"] < 1e-4 and check["grad_dtypes"] == ["float32"]
@@ -69,3 +70,14 @@ def test_the_eager_engine_is_compared_with_its_baseline_and_the_seeds_loop_is_me
     assert seeds["steps"] == 100 and seeds["losses_dtype"] == "float32" and seeds["rss_growth"] >= 0
     text = (out / "quick.md").read_text()
     assert "no slower than at eager-baseline" in text and "the seeds' loop holds" in text
+
+
+def test_the_compiled_step_is_measured_against_its_targets(quick_run):
+    res, out = quick_run
+    for net in MLPS:
+        entry = res["mlp"][net.key]
+        assert entry["consistency"]["autograd_np_compiled"]["ok"]
+        assert len(entry["tracing_calls"]["seconds"]) == 3 and "autograd_np_compiled" in entry["ratio_to_blas_floor"]
+    assert res["graph"]["consistency"]["autograd_np_compiled"]["ok"]
+    text = (out / "quick.md").read_text()
+    assert "ag.compile step <= 1.25x the BLAS floor" in text and "ag.compile cost per op <= 1.3x" in text

@@ -228,12 +228,10 @@ def test_multilayernet_forward_tags_every_node_with_its_layer():
     model = nets.MultiLayerNet([6, 5, 4, 3], batchnorm=True, dropout=0.2, weight_decay=0.1, rng=0)
     x = np.random.default_rng(0).standard_normal((8, 6)).astype(np.float32)
     loss = model.loss(x, np.arange(8) % 3)
-    bn = [("mean", "bn{}"), ("sub", "bn{}"), ("mul", "bn{}"), ("mean", "bn{}"), ("add", "bn{}"), ("sqrt", "bn{}"),
-          ("div", "bn{}"), ("mul", "bn{}"), ("add", "bn{}")]
     expected = []
     for i in (1, 2):
-        expected += [("affine", f"fc{i}")] + [(op, p.format(i)) for op, p in bn]
-        expected += [("relu", f"act{i}"), ("mul", f"drop{i}")]
+        expected += [("affine", f"fc{i}"), ("batch_norm", f"bn{i}")]
+        expected += [("relu", f"act{i}"), ("dropout_mask", f"drop{i}"), ("mul", f"drop{i}")]
     expected += [("affine", "fc3"), ("softmax_cross_entropy", None)]
     expected += [("mul", None), ("sum", None)] * 2 + [("add", None), ("mul", None), ("sum", None), ("add", None)]
     expected += [("mul", None), ("add", None)]  # 0.5 * lambda * (...), then loss + penalty

@@ -1,0 +1,374 @@
+"""Lowering a traced step (``compiler.py``) into straight-line Python code.
+
+The recorded graph is walked once: the forward in creation order, then the
+backward exactly as ``engine.backward`` walks it (newest node first, the same
+VJP calls, the same reductions, casts and accumulation order), computing this
+call's gradients and writing down each step as one line of code whose
+arguments are local variables.  Values the code needs that are not computed in
+it (op parameters, constant arrays, the functions themselves) go into the
+namespace it runs in, as ``K<n>``.  So replaying the code computes what eager
+computes, with the same kernels in the same order: bitwise the same numbers.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from . import engine
+from .engine import Tensor
+from .graph import Node, graph_nodes
+from .recording import restore, snapshot, state_of, states_equal
+from .registry import RAW_OPS
+
+__all__ = ["CompileError", "Program", "describe", "lower_and_run", "eager_step", "split_result", "detached"]
+
+
+class CompileError(AssertionError):
+    """Raised by ``compile(check=True)`` when the compiled step and eager differ."""
+
+
+def split_result(result):
+    """(loss, the other results) of what fn returned."""
+    if isinstance(result, tuple):
+        if not result:
+            raise TypeError("compile: fn returned an empty tuple; it must return a scalar loss tensor first")
+        result = result[0], result[1:]
+    else:
+        result = result, ()
+    if type(result[0]) is not Tensor:
+        raise TypeError(f"compile: fn must return a scalar loss tensor (or a tuple starting with one), "
+                        f"got {type(result[0]).__name__}")
+    return result
+
+
+def detached(value):
+    """A result handed back: a tensor cut from the graph, holding a copy of the values."""
+    if type(value) is Tensor:
+        return Tensor(np.array(value._data), name=value.name)
+    return value
+
+
+def eager_step(fn, args):
+    """fn(*args), backward on its loss, the results detached: what a compiled call means."""
+    result = fn(*args)
+    loss, _ = split_result(result)
+    loss.backward()
+    return tuple(map(detached, result)) if isinstance(result, tuple) else detached(result)
+
+
+# --- comparing two traces ----------------------------------------------------------
+
+class _Same:
+    """An object two traces must share: the same one (and, for an array, the same values)."""
+
+    __slots__ = ("obj", "digest")
+
+    def __init__(self, obj, by_value=True):
+        self.obj = obj
+        self.digest = (obj.shape, obj.dtype.str, obj.tobytes()) if by_value and isinstance(obj, np.ndarray) \
+            else None
+
+    def __eq__(self, other):
+        return type(other) is _Same and self.obj is other.obj and self.digest == other.digest
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __repr__(self):
+        return f"<{type(self.obj).__name__}>"
+
+
+def _freeze(value, args):
+    """``value`` (an op input or parameter) in a form two traces can compare with ``==``."""
+    if isinstance(value, (bool, int, float, complex, str, bytes, type(None))):
+        return (type(value).__name__, value)
+    if type(value) is slice:
+        return ("slice", _freeze(value.start, args), _freeze(value.stop, args), _freeze(value.step, args))
+    if type(value) in (tuple, list):
+        return (type(value).__name__,) + tuple(_freeze(v, args) for v in value)
+    if type(value) is dict:
+        return ("dict",) + tuple(sorted((k, _freeze(v, args)) for k, v in value.items()))
+    for i, a in enumerate(args):
+        if value is a:
+            return ("arg", i)
+    if isinstance(value, np.dtype):
+        return ("dtype", value.str)
+    return ("same", _Same(value))
+
+
+def _freeze_params(node, args):
+    """A node's parameters for comparison; the state the op changes (``op.state``:
+    a generator, running statistics) by identity alone, since its values move."""
+    return ("dict",) + tuple(sorted((k, ("state", _Same(v, by_value=False)) if k in node.op.state
+                                     else _freeze(v, args)) for k, v in node.params.items()))
+
+
+def state_objects(nodes):
+    """The objects the ops of ``nodes`` change (generators, running statistics), once each."""
+    return list({id(o): o for n in nodes for o in state_of(n)}.values())
+
+
+def describe(loss, extras, args):
+    """The trace as a list two calls can compare: per node its op, how its inputs
+    connect, its parameters, shape and dtype; then what fn returned."""
+    nodes = sorted(graph_nodes([loss, *[e for e in extras if type(e) is Tensor]]), key=lambda n: n.seq)
+    index = {n: i for i, n in enumerate(nodes)}
+
+    def link(v):
+        return ("node", index[v]) if type(v) is Node else _freeze(v, args)
+
+    out = [(n.op.name, tuple(link(v) for v in n.inputs), _freeze_params(n, args), n.shape, n.dtype.str)
+           for n in nodes]
+    out.append(("results",) + tuple(link(r._node or r) if type(r) is Tensor else _freeze(r, args)
+                                    for r in (loss, *extras)))
+    return out
+
+
+# --- the program ---------------------------------------------------------------
+
+class Program:
+    """A lowered step: generated code, the tensors it reads, and its guards.
+
+    ``str(program)`` is the code: one line per kernel, the shapes and dtypes of
+    what it computes in a comment."""
+
+    def __init__(self, source, namespace, captured, guards, state=()):
+        self.source, self.captured, self.guards, self.state = source, captured, guards, list(state)
+        exec(compile(source, "<autograd_np compiled step>", "exec"), namespace)  # noqa: S102  (our own code)
+        self._run = namespace["step"]
+
+    def still_valid(self):
+        for t, (shape, dtype, requires_grad) in zip(self.captured, self.guards):
+            d = t._data
+            if d.shape != shape or d.dtype != dtype or t._requires_grad != requires_grad:
+                return False
+        return True
+
+    def run(self, args):
+        return self._run(args, self.captured)
+
+    def check_against_eager(self, fn, args):
+        """check=True: the compiled call, then eager from the same state; raise on any difference."""
+        leaves = [t for t in self.captured if t._requires_grad] + \
+            [a for a in args if type(a) is Tensor and a._requires_grad]
+        before, state_before = [t.grad for t in leaves], snapshot(self.state)
+        compiled = self.run(args)
+        after_compiled, state_compiled = [t.grad for t in leaves], snapshot(self.state)
+        for t, g in zip(leaves, before):
+            t.grad = g
+        restore(self.state, state_before)  # eager draws and updates from where the compiled call started
+        eager = eager_step(fn, args)
+        for i, (c, e) in enumerate(zip(state_compiled, snapshot(self.state))):
+            if not states_equal(c, e):
+                raise CompileError(f"compile(check=True): the state {i} the step changes (a generator, running "
+                                   "statistics) differs from eager's")
+        pairs = zip(compiled if isinstance(compiled, tuple) else [compiled],
+                    eager if isinstance(eager, tuple) else [eager])
+        for i, (c, e) in enumerate(pairs):
+            if type(c) is Tensor and not np.array_equal(c._data, e._data, equal_nan=True):
+                raise CompileError(f"compile(check=True): result {i} differs: compiled {c._data}, eager {e._data}")
+        for t, g in zip(leaves, after_compiled):
+            same = (g is None) == (t.grad is None) and (g is None or np.array_equal(g, t.grad, equal_nan=True))
+            if not same:
+                raise CompileError(f"compile(check=True): the gradient of {engine.label(t)} differs from eager's")
+        return eager
+
+    def __str__(self):
+        return self.source
+
+
+# --- lowering ------------------------------------------------------------------
+
+_GRAD_LOCK = engine._GRAD_LOCK
+
+
+def leaf_gradient(leaf, g, handed):
+    """Accumulate ``g`` into ``leaf.grad`` as backward() does (a new array, its own memory)."""
+    leaf.grad = engine._owned(g if leaf.grad is None else leaf.grad + g, handed, leaf)
+
+
+class _Code:
+    """The lines being written, and the namespace they will run in."""
+
+    def __init__(self, args):
+        self.args = args
+        self.lines = []
+        self.namespace = {"RAW": RAW_OPS, "Tensor": Tensor, "np": np, "leaf_gradient": leaf_gradient,
+                          "LOCK": _GRAD_LOCK, "asarray": np.asarray}
+        self.captured = []   # leaf tensors fn uses without receiving them
+        self.names = {}      # id(value) -> local name (args, captured tensors, node outputs)
+
+    def constant(self, value, name=None):
+        """Code for a value the step does not compute: a literal, or a name in its namespace
+        (``name`` when given and free, as ``affine_vjp``; else ``K<n>``)."""
+        if isinstance(value, (bool, int, str, type(None))) or (type(value) is float and np.isfinite(value)):
+            return repr(value)
+        if name is None or self.namespace.get(name, value) is not value:
+            name = f"K{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def tensor(self, t):
+        """The local name of a leaf tensor's array: an argument's, or a captured one's."""
+        for i, a in enumerate(self.args):
+            if a is t:
+                return f"a{i}"
+        if id(t) not in self.names:
+            self.names[id(t)] = f"c{len(self.captured)}"
+            self.captured.append(t)
+        return self.names[id(t)]
+
+    def expr(self, value, nodes):
+        """Code for an op input: a local, a literal, a constant; tuples built in place."""
+        if type(value) is Node:
+            return nodes[value]
+        if type(value) is Tensor:
+            return self.tensor(value)
+        for i, a in enumerate(self.args):
+            if value is a:
+                return f"a{i}"
+        if type(value) in (tuple, list):
+            inner = ", ".join(self.expr(v, nodes) for v in value)
+            if type(value) is list:
+                return f"[{inner}]"
+            return f"({inner},)" if value else "()"
+        return self.constant(value)
+
+    def kwargs(self, params):
+        return "".join(f", {k}={self.constant(v)}" for k, v in params.items())
+
+
+def _shape_comment(value):
+    return f"  # {np.shape(value)} {np.asarray(value).dtype}" if value is not None else ""
+
+
+def lower_and_run(loss, extras, args, as_tuple):
+    """Lower the graph behind ``loss`` (and ``extras``) into a Program, computing
+    and delivering this call's gradients on the way (the traced call's backward).
+    ``as_tuple``: fn returned a tuple."""
+    code = _Code(args)
+    nodes = sorted(graph_nodes([loss, *[e for e in extras if type(e) is Tensor]]), key=lambda n: n.seq)
+    names = {n: f"v{k}" for k, n in enumerate(nodes)}
+    _forward_lines(code, nodes, names)
+    leaves, grads = _backward_lines(code, loss, nodes, names)
+    _delivery_lines(code, leaves, grads)
+    _result_line(code, loss, extras, names, as_tuple)
+    prologue = [f"    a{i} = args[{i}]._data" if type(a) is Tensor else f"    a{i} = args[{i}]"
+                for i, a in enumerate(args) if isinstance(a, (np.ndarray, Tensor))]
+    prologue += [f"    c{j} = captured[{j}]._data" for j in range(len(code.captured))]
+    source = "\n".join(["def step(args, captured):", *prologue, *code.lines])
+    guards = [(t._data.shape, t._data.dtype, t._requires_grad) for t in code.captured]
+    return Program(source, code.namespace, code.captured, guards, state_objects(nodes))
+
+
+def _forward_lines(code, nodes, names):
+    for n in nodes:
+        fn = n.op.save if n.op.save is not None else n.op.forward
+        call = f"{code.constant(fn, n.op.name + ('_save' if n.op.save is not None else ''))}({', '.join(code.expr(v, names) for v in n.inputs)}{code.kwargs(n.params)})"
+        out = f"{names[n]}, e{names[n][1:]}" if n.op.save is not None else names[n]
+        code.lines.append(f"    {out} = {call}  # {n.op.name} -> {n.shape} {n.dtype}")
+        if n.shape == ():  # NumPy hands back a scalar for a 0-d result; the engine an array
+            code.lines.append(f"    {names[n]} = asarray({names[n]})")
+
+
+def _backward_lines(code, loss, nodes, names):
+    """Write (and run, on this trace's arrays) backward; return {leaf: gradient name} in order."""
+    root = loss._node
+    one = engine._one(loss._data.shape, loss._data.dtype)
+    grads = {root: one}            # node or leaf -> this call's gradient, as engine._run keeps them
+    gname = {root: code.constant(one)}
+    leaves = {}
+    for n in reversed(nodes):
+        if n not in grads:
+            continue  # no gradient reached it (as backward, it is not visited)
+        g = grads.pop(n)
+        k = names[n][1:]
+        op, params = n.op, dict(n.params)
+        extra = ""
+        if op.wants_needs:
+            params["needs"] = [type(p) is Node or (type(p) is Tensor and p._requires_grad) for p in n.inputs]
+            extra += f", needs={code.constant(params['needs'])}"
+        if op.save is not None:
+            params["saved"] = n.extra
+            extra += f", saved=e{k}"
+        raw = op.vjp(RAW_OPS, g, n.out, *n.saved, **params)
+        result = _as_tuple(n, raw)
+        if len(result) != len(n.inputs):
+            raise engine.vjp_result_error(n, result, 0, None)
+        call = (f"{code.constant(op.vjp, op.name + '_vjp')}(RAW, {gname[n]}, {names[n]}, "
+                f"{', '.join(code.expr(v, names) for v in n.inputs)}{code.kwargs(n.params)}{extra})")
+        if isinstance(raw, (tuple, list)):
+            targets = [f"t{k}_{i}" if gp is not None else "_" for i, gp in enumerate(result)]
+            code.lines.append(f"    {', '.join(targets)}, = {call}  # d {op.name}")
+        else:  # one gradient, the first input's
+            code.lines.append(f"    t{k}_0 = {call}  # d {op.name}")
+        for i, (link, gp) in enumerate(zip(n.inputs, result)):
+            _send(code, n, i, link, gp, f"t{k}_{i}", grads, gname, names, leaves)
+    return leaves, grads
+
+
+def _as_tuple(node, result):
+    if type(result) is list:
+        return tuple(result)
+    if type(result) is not tuple:
+        return (result,) if len(node.inputs) == 1 else engine._first_of(node, result)
+    return result
+
+
+def _send(code, node, i, link, gp, var, grads, gname, names, leaves):
+    """One gradient sent to input ``i``: reduced, cast and accumulated as engine._run does."""
+    if gp is None:
+        return
+    if type(link) is Node:
+        shape, dtype, key = link.shape, link.dtype, link
+    elif type(link) is Tensor and link._requires_grad:
+        shape, dtype, key = link._data.shape, link._data.dtype, link
+    else:
+        return
+    if gp.shape != shape:
+        gp = engine._unbroadcast(RAW_OPS, gp, shape, node, i)
+        code.lines.append(f"    {var} = RAW.sum_to({var}, shape={shape!r})")
+    if gp.dtype is not dtype and gp.dtype != dtype:
+        gp = RAW_OPS.astype(gp, dtype=dtype)
+        code.lines.append(f"    {var} = RAW.astype({var}, dtype={code.constant(dtype)})")
+    if key in grads:
+        grads[key] = grads[key] + gp
+        code.lines.append(f"    {gname[key]} = {gname[key]} + {var}")
+        return
+    grads[key] = gp
+    if type(key) is Node:
+        gname[key] = f"g{names[key][1:]}"
+    else:
+        gname[key] = f"G{len(leaves)}"
+        leaves[key] = gname[key]
+    code.lines.append(f"    {gname[key]} = {var}")
+
+
+def _delivery_lines(code, leaves, grads):
+    """Deliver this call's gradients into the leaves' .grad, and write the lines
+    that will deliver later calls' (under the engine's lock, as backward does)."""
+    handed = set()
+    with _GRAD_LOCK:
+        for leaf in leaves:
+            leaf_gradient(leaf, grads[leaf], handed)
+    code.lines.append("    handed = set()")
+    code.lines.append("    with LOCK:")
+    for leaf, name in leaves.items():
+        target = code.tensor(leaf)
+        holder = f"args[{target[1:]}]" if target.startswith("a") else f"captured[{target[1:]}]"
+        code.lines.append(f"        leaf_gradient({holder}, {name}, handed)")
+    if not leaves:
+        code.lines.append("        pass")
+
+
+def _result_line(code, loss, extras, names, as_tuple):
+    """fn's results, as copies cut from the graph (never the program's own arrays)."""
+    results = []
+    for r in (loss, *extras):
+        if type(r) is Tensor:
+            value = names[r._node] if r._node is not None else code.tensor(r)
+            results.append(f"Tensor(np.array({value}), name={code.constant(r.name)})")
+        else:
+            results.append(code.constant(r))
+    code.lines.append(f"    return ({', '.join(results)},)" if as_tuple else f"    return {results[0]}")

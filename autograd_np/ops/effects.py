@@ -1,0 +1,89 @@
+"""Ops whose forward changes state: ``dropout_mask`` draws from a generator and
+``batch_norm`` updates running statistics.  The effect happens inside the
+forward, so a compiled step (``ag.compile``) replays it exactly as an eager
+call does: the same draws from the same generator, the same updates."""
+import numpy as np
+
+from ..recording import defop
+from ._util import value
+
+__all__ = ["dropout_mask", "batch_norm"]
+
+
+@defop("dropout_mask", "y = keep / (1 - p) with keep ~ Bernoulli(1 - p) drawn from rng;  "
+                       "gx = 0 (the mask does not depend on x's values)", state=("rng",))
+def dropout_mask(x, p=0.5, rng=None):
+    """Inverted-dropout scale factors of ``x``'s shape and dtype: ``1 / (1 - p)``
+    with probability ``1 - p``, else 0, drawn from ``rng`` (a NumPy Generator,
+    advanced by every call).  ``x * dropout_mask(x, p, rng)`` is dropout."""
+    x = np.asarray(x)
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout_mask: p must be in [0, 1), got {p}")
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    keep = (rng if rng is not None else np.random.default_rng()).random(x.shape) >= p
+    return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+
+
+@dropout_mask.defvjp
+def _dropout_mask_vjp(F, gy, y, x, p=0.5, rng=None):
+    return gy * 0.0  # zero, but a gradient: x * dropout_mask(x) sends x its share through the product
+
+
+def _channel_shape(x):
+    """(1, C, 1, ...): a per-channel parameter broadcast against (N, C, ...)."""
+    return (1, np.shape(x)[1]) + (1,) * (np.ndim(x) - 2)
+
+
+def _batch_axes(x):
+    return (0,) + tuple(range(2, np.ndim(x)))
+
+
+@defop("batch_norm", "y = gamma * (x - mean) / sqrt(var + eps) + beta over every axis but 1;  "
+                     "gx = (gamma / std) * (gy - mean(gy) - xn * mean(gy * xn)), ggamma = sum(gy * xn), "
+                     "gbeta = sum(gy)  (hand-written, fused)", state=("running_mean", "running_var"))
+def batch_norm(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1e-5, training=True):
+    """Batch normalization of ``x`` (N, C) or (N, C, H, W) over every axis but the
+    channels (1).  Training: the batch's mean and biased variance, and the running
+    statistics updated in place, ``running = momentum * running + (1 - momentum)
+    * batch`` (``running_mean``, ``running_var``: arrays of shape (C,)).  Eval
+    (``training=False``): the running statistics, nothing updated."""
+    axes, shape = _batch_axes(x), _channel_shape(x)
+    if training:
+        mean = np.mean(x, axis=axes, keepdims=True)
+        xc = x - mean
+        var = np.mean(xc * xc, axis=axes, keepdims=True)
+        running_mean *= momentum
+        running_mean += (1 - momentum) * mean.reshape(-1)
+        running_var *= momentum
+        running_var += (1 - momentum) * var.reshape(-1)
+    else:
+        xc = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
+        var = running_var.reshape(shape).astype(x.dtype, copy=False)
+    return xc / np.sqrt(var + eps) * np.reshape(gamma, shape) + np.reshape(beta, shape)
+
+
+@batch_norm.defvjp(needs=True)
+def _batch_norm_vjp(F, gy, y, x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1e-5,
+                    training=True, needs=None):
+    axes, shape = _batch_axes(value(x)), _channel_shape(value(x))
+    if training:
+        xc = x - F.mean(x, axis=axes, keepdims=True)
+        inv = 1.0 / F.sqrt(F.mean(xc * xc, axis=axes, keepdims=True) + eps)
+    else:
+        dtype = np.result_type(value(x))
+        xc = x - np.reshape(value(running_mean), shape).astype(dtype, copy=False)
+        inv = 1.0 / np.sqrt(np.reshape(value(running_var), shape).astype(dtype, copy=False) + dtype.type(eps))
+    xn = xc * inv
+    gxn = gy * F.reshape(gamma, shape=shape)
+    gx = ggamma = gbeta = None
+    if needs[0]:
+        if training:
+            gx = inv * (gxn - F.mean(gxn, axis=axes, keepdims=True)
+                        - xn * F.mean(gxn * xn, axis=axes, keepdims=True))
+        else:
+            gx = gxn * inv
+    if needs[1]:
+        ggamma = F.reshape(F.sum(gy * xn, axis=axes), shape=np.shape(value(gamma)))
+    if needs[2]:
+        gbeta = F.reshape(F.sum(gy, axis=axes), shape=np.shape(value(beta)))
+    return gx, ggamma, gbeta
