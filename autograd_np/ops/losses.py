@@ -19,7 +19,7 @@ def _targets(x, t):
     """Check ``t`` against logits ``x`` (classes on the last axis): labels of shape
     ``x.shape[:-1]``, or rows of ``x``'s shape (one-hot, even as integers like the
     seeds' ``[0, 0, 1]``, or probabilities).  Returns ``(t, is_labels)``."""
-    t = np.asarray(value(t))
+    t = t if type(t) is np.ndarray else np.asarray(value(t))
     shape = np.shape(x)
     if not shape:
         raise ShapeError("softmax_cross_entropy: the logits are a scalar; they need a class axis (the last)")
@@ -31,9 +31,11 @@ def _targets(x, t):
                          f"shape {shape}: need integer labels of shape {want} or one-hot rows of shape "
                          f"{shape}")
     classes = shape[-1]
-    if t.size and (t.min() < 0 or t.max() >= classes):
-        bad = t.min() if t.min() < 0 else t.max()
-        raise ShapeError(f"softmax_cross_entropy: label {bad} is out of range for {classes} classes")
+    if t.size:
+        lo, hi = t.min(), t.max()
+        if lo < 0 or hi >= classes:
+            raise ShapeError(f"softmax_cross_entropy: label {lo if lo < 0 else hi} is out of range for "
+                             f"{classes} classes")
     return t, True
 
 
@@ -79,7 +81,14 @@ def _label_index(labels, classes):
     ``(-1, classes)``: plain fancy indexing, several times faster than
     take/put_along_axis on the batch sizes that training uses."""
     flat = labels.reshape(-1)
-    return np.arange(flat.size), flat
+    rows = _ROWS.get(flat.size)
+    if rows is None:
+        rows = _ROWS[flat.size] = np.arange(flat.size)
+        rows.flags.writeable = False
+    return rows, flat
+
+
+_ROWS = {}  # n -> arange(n), read-only: every batch of a size picks its rows with the same one
 
 
 def _one_hot(labels, like):
@@ -114,9 +123,9 @@ def _softmax_cross_entropy_saving(x, t):
     n = _rows(x)
     if labels:
         classes = logp.shape[-1]
-        loss = -np.sum(logp.reshape(-1, classes)[_label_index(t, classes)]) / n
+        loss = -logp.reshape(-1, classes)[_label_index(t, classes)].sum() / n
         return loss, (logp, t.copy(), True)
-    return -np.sum(t * logp) / n, (logp, t, False)
+    return -(t * logp).sum() / n, (logp, t, False)
 
 
 @softmax_cross_entropy.defvjp(needs=True)
@@ -130,7 +139,12 @@ def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs, saved=None):
     gx = gt = None
     if needs[0]:
         p = F.softmax(x, axis=-1) if logp is None else np.exp(logp)
-        if labels:
+        if labels and logp is not None:  # p is ours: subtract the one-hot in place
+            classes = p.shape[-1]
+            p.reshape(-1, classes)[_label_index(tv, classes)] -= 1
+            p *= scale
+            gx = p
+        elif labels:
             gx = (p - _one_hot(tv, value(p))) * scale
         else:  # (y - t) / N when each row of t sums to 1; exact for any t
             gx = (p * F.sum(t, axis=-1, keepdims=True) - t) * scale

@@ -46,9 +46,14 @@ def test_every_op_compiled_equals_eager(name, data):
         compiled_in = [ag.Tensor(v.copy(), requires_grad=True) for v in values]
         eager_in = [ag.Tensor(v.copy(), requires_grad=True) for v in values]
         with np.errstate(all="ignore"):
-            loss = step(*compiled_in)
-            expected = fn(*eager_in)
+            try:
+                expected = fn(*eager_in)
+            except ValueError as exc:  # the new values left the op's domain: the replay must say so too
+                with pytest.raises(type(exc)):
+                    step(*compiled_in)
+                continue
             expected.backward()
+            loss = step(*compiled_in)
         assert np.array_equal(loss.data, expected.data, equal_nan=True), (name, call)
         assert _same(_grads(compiled_in), _grads(eager_in)), (name, call)
     if name in OP_SPECS:  # every op compiles; a composite that builds index arrays in Python runs eagerly
