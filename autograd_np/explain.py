@@ -13,7 +13,7 @@ import numpy as np
 
 from . import engine
 
-__all__ = ["explain", "ExplainStep"]
+__all__ = ["explain", "ExplainStep", "ExplainSteps"]
 
 
 @dataclass
@@ -39,6 +39,44 @@ class ExplainStep:
             if self.sent_values is not None:
                 lines.append("       = " + _array_text(self.sent_values[i]))
         return "\n".join(lines)
+
+    def __repr__(self):
+        sent = ", ".join(f"{label} {shape}" for label, shape, _ in self.sent)
+        return f"<ExplainStep {self.op} out {self.output_shape} -> {sent}>"
+
+    def _cells(self):
+        from ._display import array_html, Raw
+        sent = Raw("<br>".join(f"{_esc(label)} {shape} |g| = {norm:.4g}" for label, shape, norm in self.sent))
+        row = [self.op, str(self.output_shape), f"{self.upstream_norm:.4g}", self.rule, sent]
+        if self.upstream is not None:
+            row.insert(3, array_html(self.upstream, threshold=12))
+            row.append(Raw("".join(array_html(v, threshold=12) for v in self.sent_values)))
+        return row
+
+
+class ExplainSteps(list):
+    """The steps ``explain`` returns: a list of ``ExplainStep``; ``print(steps)`` shows them
+    as ``explain`` prints them, and a notebook shows a table (with the arrays, for
+    ``values=True``)."""
+
+    def __str__(self):
+        return "\n".join(str(s) for s in self)
+
+    def __repr__(self):
+        ops = " -> ".join(s.op for s in self[:8]) + (" -> ..." if len(self) > 8 else "")
+        return f"<{len(self)} backward steps: {ops}>"
+
+    def _repr_html_(self):
+        from ._display import table
+        values = bool(self) and self[0].upstream is not None
+        headers = ["op", "out", "|upstream|", *(["upstream"] if values else []), "rule", "sends",
+                   *(["sent values"] if values else [])]
+        return table(headers, [s._cells() for s in self], caption=f"backward, step by step ({len(self)} steps)")
+
+
+def _esc(text):
+    import html
+    return html.escape(str(text))
 
 
 def _array_text(a):
@@ -77,6 +115,7 @@ def explain(output, grad=None, print_steps=True, values=False):
         step.sent.append((_label(node.inputs[index]), g.shape, float(np.linalg.norm(g))))
         if values:
             step.sent_values.append(np.array(g))
+    steps = ExplainSteps(steps)
     if print_steps:
-        print("\n".join(str(s) for s in steps))
+        print(steps)
     return steps

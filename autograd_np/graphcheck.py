@@ -61,6 +61,15 @@ class NodeCheck:
         return (f"{flag} {self.op:<22} inputs {shapes:<28} error {self.max_abs_error:9.2e} "
                 f"(rel {self.max_rel_error:8.2e})  params upstream: {params}")
 
+    def __repr__(self):
+        return f"<NodeCheck {'ok' if self.passed else 'FAIL'} {self.op} error {self.max_abs_error:.2e}>"
+
+    def _cells(self):
+        shapes = ", ".join(str(s) for s in self.input_shapes)
+        error = self.problem or f"{self.max_abs_error:.2e}"
+        rel = "" if self.problem else f"{self.max_rel_error:.2e}"
+        return ("ok" if self.passed else "FAIL", self.op, shapes, error, rel, ", ".join(self.upstream) or "-")
+
 
 class GraphReport(list):
     """The rows of a ``check_graph`` run, worst first; ``str()`` prints a table."""
@@ -76,6 +85,16 @@ class GraphReport(list):
     def __str__(self):
         head = f"check_graph: {len(self)} nodes, {len(self.failures)} failing"
         return "\n".join([head] + [str(row) for row in self])
+
+    def __repr__(self):
+        failing = ", ".join(dict.fromkeys(row.op for row in self.failures))
+        return f"<GraphReport: {len(self)} nodes, {len(self.failures)} failing{': ' + failing if failing else ''}>"
+
+    def _repr_html_(self):
+        from ._display import table
+        bad = [i for i, row in enumerate(self) if not row.passed]
+        return table(("", "op", "inputs", "error", "rel error", "params upstream"), [row._cells() for row in self],
+                     caption=f"check_graph: {len(self)} nodes, {len(self.failures)} failing", bad=bad)
 
 
 def _upstream_parameters(order):

@@ -729,33 +729,57 @@ def to_dot(*tensors, **options):
     return draw(*tensors, **options).source
 
 
-def render(*tensors, path, format="svg", **options):
+def render(*tensors, path, format=None, keep_dot=False, **options):
     """Draw ``tensors`` into the file ``path`` and return that file's path.
 
-    ``.{format}`` is added to ``path`` unless it already ends with it. The DOT
-    text is always written next to the picture, as ``<name>.dot``. If
-    Graphviz's ``dot`` program is missing, one warning line says how to install
-    it and the ``.dot`` path is returned instead; nothing is raised.
-    ``options`` are those of ``draw``::
+    The format follows ``path``'s suffix, as ``python -m nets graph --out`` does:
+    ``net.png`` is a PNG, ``net.pdf`` a PDF, ``net.dot`` the DOT text itself;
+    a path without a suffix gets ``.svg`` (or ``.{format}``).  ``format``
+    names it instead (``path="net", format="png"`` writes ``net.png``); a
+    suffix that is another known format than ``format`` is an error.  The DOT
+    text is written next to the picture (``<name>.dot``) only with
+    ``keep_dot=True``, or when Graphviz's ``dot`` program is missing: then
+    one warning line says how to install it and the ``.dot`` path is
+    returned; nothing is raised.  ``options`` are those of ``draw``::
 
-        >>> ag.viz.render(loss, path="runs/net.png", format="png")  # doctest: +SKIP
+        >>> ag.viz.render(loss, path="runs/net.png")  # doctest: +SKIP
         PosixPath('runs/net.png')
     """
     out = Path(path)
-    if out.suffix != f".{format}":
+    suffix = out.suffix.lstrip(".").lower()
+    known = suffix in graphviz.FORMATS or suffix == "dot"
+    if format is None:
+        if suffix and not known:
+            raise ValueError(f"render: unknown picture format {out.suffix!r} in {str(out)!r} (use .svg, .png, .pdf "
+                             "or .dot, or pass format=)")
+        format = suffix or "svg"
+    format = str(format).lower()
+    if format != "dot" and format not in graphviz.FORMATS:
+        raise ValueError(f"render: unknown format {format!r} (use svg, png, pdf or dot)")
+    if suffix == format:
+        out = out.with_suffix(f".{format}")  # net.PNG -> net.png
+    elif known:
+        raise ValueError(f"render: {str(out)!r} ends with .{suffix} but format={format!r}; drop one of them")
+    else:
         out = out.with_name(f"{out.name}.{format}")
     dot_path = out.with_suffix(".dot")
-    dot_path.parent.mkdir(parents=True, exist_ok=True)
-    dot_path.write_text(to_dot(*tensors, **options), encoding="utf-8")
-    if out == dot_path:  # format="dot": the text is the result
+    out.parent.mkdir(parents=True, exist_ok=True)
+    source = to_dot(*tensors, **options)
+    if format == "dot":  # the text is the result
+        dot_path.write_text(source, encoding="utf-8")
         return dot_path
+    if keep_dot:
+        dot_path.write_text(source, encoding="utf-8")
     try:
         if shutil.which("dot") is None:  # check first, so a missing dot never reaches subprocess
             raise graphviz.ExecutableNotFound(["dot"])
-        graphviz.render("dot", format, dot_path, outfile=out)  # runs dot as an argument list, no shell
+        data = graphviz.pipe("dot", format, source.encode("utf-8"))  # runs dot as an argument list, no shell
     except graphviz.ExecutableNotFound:
+        if not keep_dot:
+            dot_path.write_text(source, encoding="utf-8")
         _warn_no_dot(dot_path)
         return dot_path
+    out.write_bytes(data)
     return out
 
 

@@ -121,12 +121,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for name, (tensors, options) in pictures().items():
         tensors = tensors if isinstance(tensors, tuple) else (tensors,)
-        path = ag.viz.render(*tensors, path=Path(args.out) / f"{name}.{args.format}", format=args.format, **options)
+        path = ag.viz.render(*tensors, path=Path(args.out) / f"{name}.{args.format}", keep_dot=args.keep_dot,
+                             **options)
         if path.suffix == ".dot":  # Graphviz is missing: render warned and kept the text
             print(f"wrote {path} (no picture: Graphviz's dot is missing)")
             continue
-        if not args.keep_dot:
-            path.with_suffix(".dot").unlink()
         print(f"wrote {path}")
     return 0
 
