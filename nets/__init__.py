@@ -12,10 +12,12 @@ Every gradient comes from the engine's graph: layers are composed of
 
 Modules: ``nets.module`` (Module, Sequential), ``nets.layers``,
 ``nets.models``, ``nets.init``, ``nets.optim``, ``nets.datasets``,
-``nets.data`` (DataLoader), ``nets.training`` (fit, History),
-``nets.checkpoint``, ``nets.gradient_check``, ``nets.cli`` (``python -m nets``).
+``nets.data`` (DataLoader), ``nets.training`` (fit, evaluate, History),
+``nets.callbacks`` (EarlyStopping, schedules, clipping, loggers),
+``nets.metrics``, ``nets.checkpoint``, ``nets.gradient_check``
+(gradient_check, compare_grads), ``nets.cli`` (``python -m nets``).
 """
-from . import init, optim, datasets
+from . import init, optim, datasets, metrics, callbacks
 from .module import Module, Sequential, StateDictError, register, from_config, accuracy
 from .layers import Affine, Sigmoid, ReLU, Tanh, Identity, Flatten, SoftmaxWithLoss, Dropout, BatchNorm
 from .models import TwoLayerNet, MultiLayerNet
@@ -23,11 +25,16 @@ from .data import DataLoader
 from .checkpoint import CheckpointError, load, load_state, save_checkpoint, load_checkpoint
 from .training import History, fit, evaluate, plot_history
 from .compiled import compile_step
-from .gradient_check import gradient_check, GradientCheckReport, GradientCheckRow
+from .gradient_check import gradient_check, GradientCheckReport, GradientCheckRow, compare_grads, GradComparison
+from .callbacks import (Callback, LambdaCallback, EarlyStopping, StepLR, CosineAnnealing, LearningRateScheduler,
+                        ReduceLROnPlateau, GradientClipping, clip_grad_norm, clip_grad_value, CSVLogger, JSONLogger)
 from .datasets import DatasetError
 
 __all__ = ["init", "optim", "datasets", "Module", "Sequential", "StateDictError", "register", "from_config",
            "accuracy", "Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout",
            "BatchNorm", "TwoLayerNet", "MultiLayerNet", "DataLoader", "CheckpointError", "load", "load_state",
            "save_checkpoint", "load_checkpoint", "History", "fit", "compile_step", "evaluate", "plot_history", "gradient_check",
-           "GradientCheckReport", "GradientCheckRow", "DatasetError"]
+           "GradientCheckReport", "GradientCheckRow", "DatasetError", "metrics", "callbacks", "compare_grads",
+           "GradComparison", "Callback", "LambdaCallback", "EarlyStopping", "StepLR", "CosineAnnealing",
+           "LearningRateScheduler", "ReduceLROnPlateau", "GradientClipping", "clip_grad_norm", "clip_grad_value",
+           "CSVLogger", "JSONLogger"]

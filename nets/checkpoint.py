@@ -11,7 +11,9 @@ A file holds plain arrays only, and is never unpickled:
 * ``model/<name>``: every parameter and buffer (``state_dict``);
 * training checkpoints add ``optim/<i>.<slot>`` arrays and a JSON
   ``__training__`` (epoch, optimizer type and hyper-parameters, random
-  generator states, history).
+  generator states, history, the callbacks' states), and
+  ``callback/<i>.<j>`` for the arrays of callback ``i``'s state (early
+  stopping's best weights).
 
 Loading trusts nothing in the file (``nets.checkpoint_format`` reads the
 archive, ``nets.checkpoint_schema`` checks the metadata): every member must be
@@ -55,6 +57,7 @@ __all__ = ["CheckpointError", "atomic_write", "remove_stale_temporaries", "save_
 FORMAT = 1
 STALE_AFTER = 2.0  # seconds without a write before an unlocked temporary counts as abandoned
 _OPTIM_KEY = re.compile(r"(0|[1-9][0-9]{0,8})\.([A-Za-z_][A-Za-z0-9_]{0,63})\Z")
+_CALLBACK_KEY = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\Z")
 _BUILD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError,
                  MemoryError)
 
@@ -189,9 +192,45 @@ def save_model(model: Module, path):
     return path
 
 
-def save_checkpoint(path, model: Module, optimizer=None, epoch: int = 0, rng_states=None, history=None):
+def _split_arrays(value, arrays, prefix):
+    """``value`` with every NumPy array replaced by ``{"__array__": j}``; the arrays go into
+    ``arrays`` as ``<prefix>.<j>`` (j counting from 0)."""
+    if isinstance(value, np.ndarray):
+        j = sum(1 for k in arrays if k.startswith(prefix + "."))
+        arrays[f"{prefix}.{j}"] = value
+        return {"__array__": j}
+    if isinstance(value, dict):
+        return {str(k): _split_arrays(v, arrays, prefix) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_split_arrays(v, arrays, prefix) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _join_arrays(value, arrays, path, where):
+    """The inverse of ``_split_arrays``: placeholders replaced by the members they name."""
+    if isinstance(value, dict):
+        if set(value) == {"__array__"}:
+            j = value["__array__"]
+            key = f"{where}.{j}"
+            if key not in arrays:
+                raise CheckpointError(f"{path}: field '{where}': names the array {j}, but the file has no "
+                                      f"member {key + '.npy'!r}")
+            return arrays.pop(key)
+        return {k: _join_arrays(v, arrays, path, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_join_arrays(v, arrays, path, where) for v in value]
+    return value
+
+
+def save_checkpoint(path, model: Module, optimizer=None, epoch: int = 0, rng_states=None, history=None,
+                    callbacks=None):
     """Write a training checkpoint (model, optimizer state, epoch, generator
-    states, history) to ``path`` atomically.  ``nets.load`` reads its model."""
+    states, history, callback states) to ``path`` atomically.  ``nets.load``
+    reads its model.  ``callbacks`` is ``[(type name, state), ...]`` (see
+    ``nets.callbacks``): JSON values, with NumPy arrays stored as members
+    ``callback/<i>.<j>``."""
     meta, arrays = _model_arrays(model)
     meta["kind"] = "training"
     training = {"epoch": epoch, "rng": rng_states or {}, "history": None if history is None else history.to_dict()}
@@ -199,6 +238,9 @@ def save_checkpoint(path, model: Module, optimizer=None, epoch: int = 0, rng_sta
         sd = optimizer.state_dict()
         training["optimizer"] = {k: v for k, v in sd.items() if k != "state"}
         arrays.update({f"optim/{k}": v for k, v in sd["state"].items()})
+    if callbacks:
+        training["callbacks"] = [{"type": kind, "state": _split_arrays(state, arrays, f"callback/{i}")}
+                                 for i, (kind, state) in enumerate(callbacks)]
     _check(path, check_meta, meta)
     _check(path, check_training, training)
     arrays["__nets__"] = _json_array(meta)
@@ -232,11 +274,19 @@ def _open(path) -> dict:
     if (meta["kind"] == "training") != (training is not None):
         raise CheckpointError(f"{path}: field 'kind': {meta['kind']!r}, but the file "
                               f"{'has no' if training is None else 'has a'} __training__ member")
-    model_state, optim_state = {}, {}
+    model_state, optim_state, callback_arrays = {}, {}, {}
     optimizer = (training or {}).get("optimizer")
+    saved_callbacks = (training or {}).get("callbacks") or []
     for name, array in members.items():
         if name.startswith("model/") and len(name) > len("model/"):
             model_state[name[len("model/"):]] = array
+            continue
+        c = _CALLBACK_KEY.match(name[len("callback/"):]) if name.startswith("callback/") else None
+        if c is not None:
+            if int(c[1]) >= len(saved_callbacks):
+                raise CheckpointError(f"{path}: member {name + '.npy'!r}: callback index {c[1]} but field "
+                                      f"'callbacks' lists {len(saved_callbacks)}")
+            callback_arrays[name] = array
             continue
         m = _OPTIM_KEY.match(name[len("optim/"):]) if name.startswith("optim/") else None
         if m is None:
@@ -251,7 +301,13 @@ def _open(path) -> dict:
             raise CheckpointError(f"{path}: member {name + '.npy'!r}: optimizer state of dtype {array.dtype} "
                                   "(expected floating)")
         optim_state[name[len("optim/"):]] = array
-    return {"meta": meta, "training": training, "model": model_state, "optim": optim_state}
+    callbacks = []
+    for i, entry in enumerate(saved_callbacks):
+        callbacks.append((entry["type"], _join_arrays(entry["state"], callback_arrays, path, f"callback/{i}")))
+    if callback_arrays:
+        extra = sorted(callback_arrays)[0]
+        raise CheckpointError(f"{path}: member {extra + '.npy'!r}: no callback state names it")
+    return {"meta": meta, "training": training, "model": model_state, "optim": optim_state, "callbacks": callbacks}
 
 
 def load_state(path) -> dict:
@@ -287,7 +343,8 @@ def load(path) -> Module:
 
 def load_checkpoint(path) -> dict:
     """Read a training checkpoint: ``{"model_state", "optimizer_state" (or None),
-    "epoch", "rng", "history" (a dict or None), "config"}``, every field checked."""
+    "epoch", "rng", "history" (a dict or None), "callbacks" (``[(type, state)]``),
+    "config"}``, every field checked."""
     contents = _open(path)
     training = contents["training"]
     if training is None:
@@ -296,4 +353,5 @@ def load_checkpoint(path) -> dict:
     if opt is not None:
         opt = dict(opt, state=contents["optim"])
     return {"model_state": contents["model"], "optimizer_state": opt, "epoch": training["epoch"],
-            "rng": training["rng"], "history": training["history"], "config": contents["meta"]["config"]}
+            "rng": training["rng"], "history": training["history"], "callbacks": contents["callbacks"],
+            "config": contents["meta"]["config"]}

@@ -2,7 +2,10 @@
 
 ``parse_json`` reads a JSON member with its nesting depth bounded (so no
 ``RecursionError``) and duplicate keys refused.  ``check_meta`` and
-``check_training`` validate ``__nets__`` and ``__training__``; each problem is
+``check_training`` validate ``__nets__`` and ``__training__`` (history
+lists named ``train_*``, ``val_*``, ``test_*``, ``lr`` or ``seconds``, all
+as long as ``train_loss``; callback states as JSON with array
+placeholders); each problem is
 a ``CheckpointError`` naming the file and the field, e.g.
 
     runs/x/checkpoint.npz: field 'dtype': 'int8' is not a floating dtype (float16, float32, float64)
@@ -34,7 +37,10 @@ MAX_UNITS = 2 ** 31 - 1       # one layer's size
 MAX_LAYERS = 10_000
 MAX_NAME = 256                # class names, optimizer hyper-parameter names, module names
 PCG_NAMES = ("PCG64", "PCG64DXSM")
-_HISTORY_FIELDS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+_HISTORY_FIELDS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")  # always there; fit adds more
+HISTORY_NAME = re.compile(r"(?:train|val|test)_[a-z][a-z0-9_]{0,63}\Z|lr\Z|seconds\Z")
+MAX_HISTORY_FIELDS = 256
+MAX_CALLBACK_FIELDS = 100_000
 _INIT_NAMES = ("he", "relu", "xavier", "sigmoid", "tanh")
 _STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
@@ -309,9 +315,49 @@ def _optimizer(v, field):
     return v
 
 
+def _callback_state(v, field):
+    """A callback's state: JSON values; ``{"__array__": j}`` stands for the member ``callback/<i>.<j>``."""
+    if isinstance(v, dict):
+        if "__array__" in v:
+            if set(v) != {"__array__"}:
+                raise Bad(field, "an array placeholder has other fields")
+            integer(v["__array__"], f"{field}.__array__", 0, 10 ** 8)
+            return v
+        if len(v) > MAX_CALLBACK_FIELDS:
+            raise Bad(field, f"{len(v)} fields, more than {MAX_CALLBACK_FIELDS}")
+        for key, item in v.items():
+            text(key, field, maxlen=MAX_NAME)
+            _callback_state(item, f"{field}.{key}")
+        return v
+    if isinstance(v, list):
+        if len(v) > MAX_CALLBACK_FIELDS:
+            raise Bad(field, f"a list of {len(v)} items, more than {MAX_CALLBACK_FIELDS}")
+        for i, item in enumerate(v):
+            _callback_state(item, f"{field}[{i}]")
+        return v
+    if isinstance(v, str):
+        return text(v, field, maxlen=4096)
+    if v is None or isinstance(v, bool) or is_int(v):
+        return v
+    if isinstance(v, float):
+        return v  # inf and nan included: a callback's "best so far" may be either
+    raise Bad(field, f"{_shown(v)} is not a JSON value")
+
+
+def _callbacks(v, field):
+    def entry(item, f):
+        mapping(item, f, required=("type", "state"))
+        text(item["type"], f"{f}.type", maxlen=MAX_NAME)
+        if not isinstance(item["state"], dict):
+            raise Bad(f"{f}.state", f"{_shown(item['state'])} is not an object")
+        _callback_state(item["state"], f"{f}.state")
+        return item
+    return array_of(v, field, entry, MAX_LAYERS)
+
+
 def check_training(training):
-    """``__training__``: epoch, rng (loader and module generator states), history, optimizer."""
-    mapping(training, "", required=("epoch", "rng", "history"), optional=("optimizer",))
+    """``__training__``: epoch, rng (loader and module generator states), history, optimizer, callbacks."""
+    mapping(training, "", required=("epoch", "rng", "history"), optional=("optimizer", "callbacks"))
     integer(training["epoch"], "epoch", 0, MAX_EPOCHS)
     rng = mapping(training["rng"], "rng", optional=("loader", "modules"))
     if "loader" in rng:
@@ -327,13 +373,21 @@ def check_training(training):
             _pcg_state(state, f"rng.modules.{name}")
     history = training["history"]
     if history is not None:
-        mapping(history, "history", optional=_HISTORY_FIELDS)
-        for key in _HISTORY_FIELDS:
-            if key in history:
-                array_of(history[key], f"history.{key}", _history_value, MAX_EPOCHS)
-        lengths = {k: len(history.get(k, [])) for k in _HISTORY_FIELDS}
-        if lengths["train_acc"] != lengths["train_loss"] or lengths["test_acc"] != lengths["test_loss"]:
+        if not isinstance(history, dict):
+            raise Bad("history", f"{_shown(history)} is not an object")
+        if len(history) > MAX_HISTORY_FIELDS:
+            raise Bad("history", f"{len(history)} fields, more than {MAX_HISTORY_FIELDS}")
+        for key in history:
+            if not isinstance(key, str) or not HISTORY_NAME.match(key):
+                raise Bad(f"history.{key}", "unexpected field (a log name is lower-case letters, digits and _, "
+                                            "such as train_loss or val_acc)")
+            array_of(history[key], f"history.{key}", _history_value, MAX_EPOCHS)
+        epochs = len(history.get("train_loss", []))
+        lengths = {k: len(v) for k, v in history.items()}
+        if any(n not in (0, epochs) for n in lengths.values()):
             raise Bad("history", "its lists have different lengths: " +
                       ", ".join(f"{k} {n}" for k, n in lengths.items()))
     if training.get("optimizer") is not None:
         _optimizer(training["optimizer"], "optimizer")
+    if training.get("callbacks") is not None:
+        _callbacks(training["callbacks"], "callbacks")

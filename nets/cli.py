@@ -154,9 +154,10 @@ def _check_data_args(args):
             raise UsageError(f"--data-dir {args.data_dir}: " + ("not a folder" if d.exists() else "no such folder"))
     if args.dataset == "digits" and args.data_dir is not None:
         raise UsageError("--data-dir is not used with --dataset digits (the digits ship inside scikit-learn)")
-    if args.dataset == "mnist" and args.data_dir is None and not Path(_datasets.MNIST_DIR).is_dir():
-        raise UsageError(f"--dataset mnist needs --data-dir (the folder of the MNIST IDX files; "
-                         f"{_datasets.MNIST_DIR} does not exist)")
+    if args.dataset == "mnist" and args.data_dir is None and _datasets.find_mnist() is None:
+        looked = ", ".join(str(f) for f in _datasets.mnist_folders())
+        raise UsageError(f"--dataset mnist needs --data-dir (the folder of the MNIST IDX files; none in {looked}; "
+                         f"or set {_datasets.MNIST_ENV})")
 
 
 def _load_data(args, one_hot=False):

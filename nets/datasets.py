@@ -24,11 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DatasetError", "read_idx", "load_mnist", "load_fashion_mnist", "load_digits", "load",
-           "FASHION_MNIST_DIR", "MNIST_DIR", "DATASETS", "to_one_hot", "MAX_IDX_BYTES"]
+__all__ = ["DatasetError", "read_idx", "load_mnist", "load_fashion_mnist", "load_digits", "load", "find_mnist",
+           "find_fashion_mnist", "mnist_folders", "fashion_mnist_folders", "FASHION_MNIST_DIR", "MNIST_DIR",
+           "DATA_HOME", "MNIST_ENV", "FASHION_MNIST_ENV", "DATASETS", "to_one_hot", "MAX_IDX_BYTES"]
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 MNIST_DIR = "/usr/share/datasets/mnist"
+DATA_HOME = "~/.nets"            # the default folder: ~/.nets/mnist, ~/.nets/fashion-mnist
+MNIST_ENV = "NETS_MNIST_DIR"     # an environment variable naming the MNIST folder
+FASHION_MNIST_ENV = "NETS_FASHION_MNIST_DIR"
 DATASETS = ("digits", "mnist", "fashion-mnist")
 
 _FILES = {
@@ -177,7 +181,77 @@ def _finish(x, t, normalize, flatten, one_hot_label, scale, classes, dtype):
     return x, t
 
 
-def load_mnist(path, normalize: bool = True, flatten: bool = True, one_hot_label: bool = False,
+def _folders(env, name, system):
+    """``[(folder, why)]`` searched in order: the environment variable, the book's ``./dataset``
+    (MNIST only), ``~/.nets/<name>``, the system folder."""
+    out = []
+    if os.environ.get(env):
+        out.append((Path(os.environ[env]).expanduser(), f"${env}"))
+    if name == "mnist":
+        out.append((Path("dataset"), "the book's folder"))
+    out.append((Path(DATA_HOME).expanduser() / name, "the default folder"))
+    out.append((Path(system), "the system folder"))
+    return out
+
+
+def mnist_folders():
+    """Where ``load_mnist()`` looks, in order: ``$NETS_MNIST_DIR``, ``./dataset`` (the book's
+    folder), ``~/.nets/mnist``, ``/usr/share/datasets/mnist``."""
+    return [f for f, _ in _folders(MNIST_ENV, "mnist", MNIST_DIR)]
+
+
+def fashion_mnist_folders():
+    """Where ``load_fashion_mnist()`` looks, in order: ``$NETS_FASHION_MNIST_DIR``,
+    ``~/.nets/fashion-mnist``, ``/usr/share/datasets/fashion-mnist`` (Debian's package)."""
+    return [f for f, _ in _folders(FASHION_MNIST_ENV, "fashion-mnist", FASHION_MNIST_DIR)]
+
+
+def _holds_idx(folder: Path) -> bool:
+    try:
+        _find(folder, _FILES["train_images"])
+        return True
+    except DatasetError:
+        return False
+
+
+def _search(env, name, system):
+    """The first folder holding the training images; a set environment variable must be right."""
+    for folder, why in _folders(env, name, system):
+        if why.startswith("$"):
+            if not folder.is_dir():
+                raise DatasetError(f"{folder}: data folder not found (named by ${env}); fix or unset {env}")
+            return folder
+        if folder.is_dir() and _holds_idx(folder):
+            return folder
+    return None
+
+
+def find_mnist():
+    """The folder ``load_mnist()`` would read (see ``mnist_folders``), or None."""
+    return _search(MNIST_ENV, "mnist", MNIST_DIR)
+
+
+def find_fashion_mnist():
+    """The folder ``load_fashion_mnist()`` would read (see ``fashion_mnist_folders``), or None."""
+    return _search(FASHION_MNIST_ENV, "fashion-mnist", FASHION_MNIST_DIR)
+
+
+_IDX_NAMES = ", ".join(f"{stem}.gz" for stem in _FILES.values())
+
+
+def _not_found(env, name, system, how):
+    looked = "; ".join(f"{'./' if not folder.is_absolute() else ''}{folder} ({why})"
+                       for folder, why in _folders(env, name, system))
+    if not os.environ.get(env):
+        looked = f"${env} (not set); " + looked
+    home = Path(DATA_HOME).expanduser() / name
+    shown = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}.get(name, name)
+    return DatasetError(f"{shown} not found: looked in {looked}. Put the four files {_IDX_NAMES} (or without .gz) "
+                        f"into {home}, or set {env} to their folder, or pass their folder as the first argument. "
+                        f"{how}")
+
+
+def load_mnist(path=None, normalize: bool = True, flatten: bool = True, one_hot_label: bool = False,
                dtype=np.float32):
     """Read the four standard MNIST IDX files from the folder ``path``.
 
@@ -188,7 +262,21 @@ def load_mnist(path, normalize: bool = True, flatten: bool = True, one_hot_label
     * ``normalize``: images as ``dtype`` (float32) in [0, 1]; else uint8 0..255;
     * ``flatten``: images as rows (N, 784); else (N, 1, 28, 28);
     * ``one_hot_label``: labels as one-hot rows (N, 10); else int64 (N,).
+
+    Without ``path`` (the book's ``load_mnist(normalize=True, one_hot_label=True)``)
+    the files are looked for in ``$NETS_MNIST_DIR``, then ``./dataset`` (where
+    the book's ``dataset/mnist.py`` keeps them), ``~/.nets/mnist`` and
+    ``/usr/share/datasets/mnist``; when they are nowhere, the error says where
+    it looked and how to get them.
     """
+    if path is None:
+        path = find_mnist()
+        if path is None:
+            raise _not_found(MNIST_ENV, "mnist", MNIST_DIR,
+                             "They are the files the book's dataset/mnist.py downloads (no Debian package ships "
+                             "MNIST). Fashion-MNIST, in the same format, installs with 'apt-get install "
+                             "dataset-fashion-mnist' (make fashion-mnist) for load_fashion_mnist(); load_digits() "
+                             "needs no files at all.")
     folder = Path(path)
     if not folder.is_dir():
         raise DatasetError(f"{folder}: data folder not found" if not folder.exists() else f"{folder}: not a folder")
@@ -238,9 +326,16 @@ def _check_labels(t, path, classes: int):
 
 
 def load_fashion_mnist(path=None, **kwargs):
-    """``load_mnist`` on Fashion-MNIST (default folder ``/usr/share/datasets/fashion-mnist``,
-    installed by ``apt-get install dataset-fashion-mnist`` / ``make fashion-mnist``)."""
-    return load_mnist(FASHION_MNIST_DIR if path is None else path, **kwargs)
+    """``load_mnist`` on Fashion-MNIST.  Without ``path``: ``$NETS_FASHION_MNIST_DIR``, then
+    ``~/.nets/fashion-mnist``, then ``/usr/share/datasets/fashion-mnist`` (installed by
+    ``apt-get install dataset-fashion-mnist`` / ``make fashion-mnist``)."""
+    if path is None:
+        path = find_fashion_mnist()
+        if path is None:
+            raise _not_found(FASHION_MNIST_ENV, "fashion-mnist", FASHION_MNIST_DIR,
+                             "On Debian or Ubuntu: 'sudo apt-get install dataset-fashion-mnist' (or 'make "
+                             "fashion-mnist') installs it into the system folder.")
+    return load_mnist(path, **kwargs)
 
 
 def _digits_arrays():
@@ -291,13 +386,13 @@ def load_digits(normalize: bool = True, flatten: bool = True, one_hot_label: boo
 
 
 def load(name: str, data_dir=None, **kwargs):
-    """A data set by name: "digits", "mnist" (needs ``data_dir`` unless it is in
-    ``/usr/share/datasets/mnist``) or "fashion-mnist"."""
+    """A data set by name: "digits", "mnist" or "fashion-mnist" (from ``data_dir``, or
+    the folders ``load_mnist`` / ``load_fashion_mnist`` search)."""
     key = name.lower().replace("_", "-")
     if key == "digits":
         return load_digits(**kwargs)
     if key == "mnist":
-        return load_mnist(MNIST_DIR if data_dir is None else data_dir, **kwargs)
+        return load_mnist(data_dir, **kwargs)
     if key in ("fashion-mnist", "fashion"):
         return load_fashion_mnist(data_dir, **kwargs)
     raise DatasetError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}")

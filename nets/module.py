@@ -234,9 +234,25 @@ class Module:
         _tag_calls += 1
         return out
 
-    def predict(self, x):
-        """The model's output (logits / scores) for ``x``: ``self(x)``."""
-        return self(x)
+    def predict(self, x, *, training: bool | None = False, grad: bool = False):
+        """The model's output (logits / scores) for ``x``, for inference.
+
+        By default in eval mode (no dropout, BatchNorm's running statistics)
+        and under ``no_grad`` (no graph is recorded), like ``accuracy``; the
+        module's own mode is restored afterwards.  ``training=True`` runs it in
+        training mode, ``training=None`` in whatever mode the module is in, and
+        ``grad=True`` records the graph (to differentiate the output)."""
+        was_training = self.training
+        if training is not None:
+            self.train(bool(training))
+        try:
+            if grad:
+                return self(x)
+            with ag.no_grad():
+                return self(x)
+        finally:
+            if training is not None:
+                self.train(was_training)
 
     def criterion(self, y, t):
         """The training objective from outputs ``y`` and targets ``t``:

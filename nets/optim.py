@@ -9,6 +9,18 @@ in place from their ``.grad`` under ``ag.no_grad()``::
         model.loss(x, t).backward()
         opt.step()
 
+The book's form works too: an optimizer made without parameters, then
+``update(params, grads)`` with two dicts name -> array (the seeds'
+``network.params`` and ``network.gradient(x, t)``), updating the arrays in
+place::
+
+    optimizer = nets.optim.Momentum(lr=0.01)
+    grads = network.gradient(x_batch, t_batch)
+    optimizer.update(network.params, grads)
+
+``lr`` is a plain attribute: the schedules in ``nets.callbacks`` set it
+between epochs (or batches), and ``state_dict`` saves its current value.
+
 ``weight_decay`` (every optimizer) adds ``weight_decay * p`` to each
 gradient, i.e. an L2 penalty ``0.5 * weight_decay * sum(p ** 2)`` on every
 parameter.  ``p.grad`` is never modified (gradients may alias each other);
@@ -17,6 +29,8 @@ save and restore the hyper-parameters, step count and per-parameter state
 (velocities, moments), so training resumes exactly.
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -29,16 +43,22 @@ class Optimizer:
     """Base class: holds ``params``, ``lr``, ``weight_decay`` and a step count ``t``.
 
     Subclasses list their per-parameter state names in ``slots`` and
-    implement ``update(i, p, g)`` (``g`` includes weight decay), writing into
-    ``p.data`` in place."""
+    implement ``update_param(i, p, g)`` (``g`` includes weight decay),
+    writing into ``p.data`` in place.  ``params=None`` makes an optimizer for
+    the book's ``update(params, grads)``, which binds it to those dicts' keys
+    on its first call."""
 
     slots: tuple = ()
     hyper: tuple = ("lr", "weight_decay")
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0):
+    def __init__(self, params=None, lr: float = 0.01, weight_decay: float = 0.0):
+        if isinstance(params, (int, float)) and not isinstance(params, bool):
+            raise TypeError(f"{type(self).__name__}: the first argument is the parameters; give the learning rate "
+                            f"by name: {type(self).__name__}(lr={params!r})")
         if hasattr(params, "parameters") and callable(params.parameters):
             params = params.parameters()
-        self.params = list(params)
+        self._keys = None  # the dict keys, for update(params, grads)
+        self.params = [] if params is None else list(params)
         for i, p in enumerate(self.params):
             if not isinstance(p, ag.Tensor) or not p.requires_grad:
                 raise TypeError(f"{type(self).__name__}: parameter {i} must be an ag.Tensor with requires_grad=True")
@@ -63,19 +83,69 @@ class Optimizer:
 
     def step(self):
         """One update of every parameter that has a gradient."""
+        self._apply([(i, p, p.grad) for i, p in enumerate(self.params)])
+
+    def _apply(self, items):
         self.t += 1
         with ag.no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
+            for i, p, g in items:
+                if g is None:
                     continue
-                g = np.asarray(p.grad)
+                g = np.asarray(g.data if isinstance(g, ag.Tensor) else g)
                 if g.dtype != p.dtype:
                     g = g.astype(p.dtype)
                 if self.weight_decay:
                     g = g + p.dtype.type(self.weight_decay) * p.data  # a new array: p.grad stays as it was
-                self.update(i, p, g)
+                self.update_param(i, p, g)
 
-    def update(self, i, p, g):
+    def update(self, params, grads):
+        """The book's call: ``optimizer.update(params, grads)``, dicts name -> array.
+
+        Each ``params[key]`` is updated in place from ``grads[key]`` (the
+        arrays of a ``TwoLayerNet``'s ``params`` through their tensors, so the
+        engine sees the write).  The first call binds the optimizer to the
+        dicts' keys; later calls need the same keys.  Values may be tensors too."""
+        if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
+            raise TypeError(f"{type(self).__name__}.update(params, grads) takes two dicts name -> array "
+                            "(the book's form); with tensors, call step() after backward()")
+        targets = self._bind(params)
+        missing = [k for k in self._keys if k not in grads]
+        if missing:
+            raise KeyError(f"{type(self).__name__}.update: grads has no {', '.join(map(repr, missing))}")
+        for key, p in zip(self._keys, targets):
+            if np.shape(grads[key]) != p.shape:
+                raise ValueError(f"{type(self).__name__}.update: grads[{key!r}] has shape {np.shape(grads[key])} "
+                                 f"but params[{key!r}] has shape {p.shape}")
+        self._apply([(i, p, grads[key]) for i, (key, p) in enumerate(zip(self._keys, targets))])
+
+    def _bind(self, params):
+        keys = list(params.keys())
+        if self._keys is None:
+            if self.params:
+                raise TypeError(f"{type(self).__name__} was made with parameters: call step() after backward(), "
+                                "or make it without them, e.g. Momentum(lr=0.01), for update(params, grads)")
+            self._keys = keys
+        elif keys != self._keys:
+            raise KeyError(f"{type(self).__name__}.update: params has the keys {keys}, but this optimizer was first "
+                           f"used with {self._keys}")
+        tensors = getattr(params, "tensors", None)  # a TwoLayerNet's ParamArrays: update its tensors
+        if tensors is None and hasattr(params, "_tensors"):
+            tensors = params._tensors
+        targets = []
+        for key in keys:
+            value = params[key]
+            if isinstance(value, ag.Tensor):
+                targets.append(value)
+            elif tensors is not None and key in tensors:
+                targets.append(tensors[key])
+            else:
+                targets.append(_ArraySlot(params, key))
+        while len(self.state) < len(targets):
+            self.state.append({})
+        return targets
+
+    def update_param(self, i, p, g):
+        """Update parameter ``p`` (index ``i``) in place from its gradient ``g``."""
         raise NotImplementedError
 
     # --- state -------------------------------------------------------------
@@ -86,12 +156,15 @@ class Optimizer:
             for name, arr in s.items():
                 arrays[f"{i}.{name}"] = arr.copy()
         return {"type": type(self).__name__, "hyper": {h: getattr(self, h) for h in self.hyper},
-                "t": self.t, "n_params": len(self.params), "state": arrays}
+                "t": self.t, "n_params": len(self.state), "state": arrays}
 
     def load_state_dict(self, sd: dict):
         """Restore from ``state_dict()``; raises ValueError naming what does not fit."""
         if sd.get("type") != type(self).__name__:
             raise ValueError(f"{type(self).__name__}.load_state_dict: the state is from a {sd.get('type')} optimizer")
+        if self._keys is not None and not self.params:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: an optimizer used with update(params, grads) "
+                             "restores its state only when made with the parameters")
         if int(sd.get("n_params", len(self.params))) != len(self.params):
             raise ValueError(f"{type(self).__name__}.load_state_dict: the state is for {sd['n_params']} parameters, "
                              f"this optimizer has {len(self.params)}")
@@ -115,16 +188,52 @@ class Optimizer:
 
     def __repr__(self):
         hyper = ", ".join(f"{h}={getattr(self, h)}" for h in self.hyper)
-        return f"{type(self).__name__}({len(self.params)} params, {hyper})"
+        n = len(self.params) if self.params or self._keys is None else len(self._keys)
+        return f"{type(self).__name__}({n} params, {hyper})"
+
+
+class _ArraySlot:
+    """``params[key]`` of a plain dict of arrays, seen as a parameter: ``data`` reads the
+    array, and assigning ``data`` writes into it in place, so the caller's array (the
+    book's ``network.params[key]``) is the one that changes."""
+
+    __slots__ = ("mapping", "key")
+
+    def __init__(self, mapping, key):
+        self.mapping, self.key = mapping, key
+        arr = mapping[key]
+        if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+            raise TypeError(f"update: params[{key!r}] must be a floating-point NumPy array (or a tensor), got "
+                            f"{type(arr).__name__}{'' if not isinstance(arr, np.ndarray) else ' of ' + str(arr.dtype)}")
+
+    @property
+    def data(self):
+        return self.mapping[self.key]
+
+    @data.setter
+    def data(self, value):
+        arr = self.mapping[self.key]
+        if value is not arr:
+            arr[...] = value
+
+    @property
+    def dtype(self):
+        return self.mapping[self.key].dtype
+
+    @property
+    def shape(self):
+        return self.mapping[self.key].shape
+
+    name = property(lambda self: self.key)
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent: ``p -= lr * g``."""
 
-    def __init__(self, params, lr: float = 0.01, weight_decay: float = 0.0):
+    def __init__(self, params=None, lr: float = 0.01, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
 
-    def update(self, i, p, g):
+    def update_param(self, i, p, g):
         p.data -= p.dtype.type(self.lr) * g
 
 
@@ -134,11 +243,11 @@ class Momentum(Optimizer):
     slots = ("v",)
     hyper = ("lr", "momentum", "weight_decay")
 
-    def __init__(self, params, lr: float = 0.01, momentum: float = 0.9, weight_decay: float = 0.0):
+    def __init__(self, params=None, lr: float = 0.01, momentum: float = 0.9, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
         self.momentum = float(momentum)
 
-    def update(self, i, p, g):
+    def update_param(self, i, p, g):
         v = self._slot(i, "v", p)
         f = p.dtype.type
         v *= f(self.momentum)
@@ -152,11 +261,11 @@ class AdaGrad(Optimizer):
     slots = ("h",)
     hyper = ("lr", "eps", "weight_decay")
 
-    def __init__(self, params, lr: float = 0.01, eps: float = 1e-7, weight_decay: float = 0.0):
+    def __init__(self, params=None, lr: float = 0.01, eps: float = 1e-7, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
         self.eps = float(eps)
 
-    def update(self, i, p, g):
+    def update_param(self, i, p, g):
         h = self._slot(i, "h", p)
         f = p.dtype.type
         h += g * g
@@ -169,12 +278,12 @@ class RMSprop(Optimizer):
     slots = ("h",)
     hyper = ("lr", "decay_rate", "eps", "weight_decay")
 
-    def __init__(self, params, lr: float = 0.001, decay_rate: float = 0.99, eps: float = 1e-7,
+    def __init__(self, params=None, lr: float = 0.001, decay_rate: float = 0.99, eps: float = 1e-7,
                  weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
         self.decay_rate, self.eps = float(decay_rate), float(eps)
 
-    def update(self, i, p, g):
+    def update_param(self, i, p, g):
         h = self._slot(i, "h", p)
         f = p.dtype.type
         h *= f(self.decay_rate)
@@ -193,12 +302,12 @@ class Adam(Optimizer):
     slots = ("m", "v")
     hyper = ("lr", "beta1", "beta2", "eps", "weight_decay")
 
-    def __init__(self, params, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+    def __init__(self, params=None, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
-    def update(self, i, p, g):
+    def update_param(self, i, p, g):
         m, v = self._slot(i, "m", p), self._slot(i, "v", p)
         f = p.dtype.type
         m *= f(self.beta1)
