@@ -318,14 +318,24 @@ def pad(array, pad_width, mode="constant", **kwargs):
 def diff(a, n=1, axis=-1, prepend=None, append=None):
     """The ``n``-th difference along ``axis``, like ``np.diff`` (``prepend`` /
     ``append``: values put before / after ``a`` first; a scalar is broadcast)."""
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n}")
+    if n == 0:  # as NumPy: a itself, prepend and append ignored
+        return getitem(a, index=(Ellipsis,))
     shape = _shape(a)
     ax = normalize_axis_index(axis, len(shape))
     edge = shape[:ax] + (1,) + shape[ax + 1:]
+
+    def end(v):  # a scalar is broadcast along the axis; a Python number keeps a's dtype
+        if isinstance(v, (int, float)):
+            v = np.asarray(v, dtype=np.result_type(value(a), v))
+        return broadcast_to(v, shape=edge) if np.ndim(value(v)) == 0 else v
+
     parts = [a]
     if prepend is not None:
-        parts.insert(0, broadcast_to(prepend, shape=edge) if np.ndim(value(prepend)) == 0 else prepend)
+        parts.insert(0, end(prepend))
     if append is not None:
-        parts.append(broadcast_to(append, shape=edge) if np.ndim(value(append)) == 0 else append)
+        parts.append(end(append))
     x = concatenate(parts, axis=ax) if len(parts) > 1 else a
     for _ in range(n):
         x = sub(getitem(x, index=_along(ax, slice(1, None))), getitem(x, index=_along(ax, slice(None, -1))))

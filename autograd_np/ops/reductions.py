@@ -108,11 +108,23 @@ def _var_vjp(F, gy, y, x, axis=None, ddof=0, keepdims=False):
     return expand_reduced(F, gy, shape, axis, keepdims) * centred * (2.0 / (_count(shape, axis) - ddof))
 
 
+@defop("std", "y = sqrt(var(x, axis, ddof));  gx = broadcast(gy) * (x - mean(x)) / ((n - ddof) y), 0 where y = 0  "
+              "(hand-written: sqrt(var) is 0/0 on a constant slice)")
 def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation, like ``np.std``: ``sqrt(var(x, axis, ddof))`` (its
-    derivative is infinite where every value of a slice is equal)."""
-    from .elementwise import sqrt
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    """Standard deviation over ``axis``, like ``np.std``.  On a slice of equal
+    values (one value included) the derivative is taken as 0: exact for one
+    value, a subgradient of the cone otherwise."""
+    return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
+
+
+@std.defvjp
+def _std_vjp(F, gy, y, x, axis=None, ddof=0, keepdims=False):
+    shape = np.shape(value(x))
+    spread = expand_reduced(F, y, shape, axis, keepdims)
+    flat = value(spread) == 0
+    safe = F.where(flat, 1.0, spread) * float(_count(shape, axis) - ddof)
+    centred = x - F.mean(x, axis=axis, keepdims=True)
+    return F.where(flat, 0.0, expand_reduced(F, gy, shape, axis, keepdims) * centred / safe)
 
 
 @defop("cumsum", "y = cumsum(x, axis);  gx = reversed cumsum of gy along axis")

@@ -139,8 +139,17 @@ def _sum_to_vjp(F, gy, y, x, shape):
 
 @defop("astype", "y = x.astype(dtype);  gx = gy.astype(x.dtype)")
 def astype(x, dtype):
-    """Cast to ``dtype`` (gradients are cast back)."""
-    return np.asarray(x).astype(dtype, copy=False)
+    """Cast to ``dtype`` (gradients are cast back).  Between real and complex it
+    raises: only real tensors are differentiable, and the engine casts every
+    gradient to its input's dtype here, so a complex gradient reaching a real
+    tensor (a graph that mixed in a complex number, ``t * 1j``) raises too,
+    instead of silently dropping its imaginary part."""
+    x = np.asarray(x)
+    if (x.dtype.kind == "c") != (np.dtype(dtype).kind == "c"):
+        raise TypeError(f"astype: cannot cast {x.dtype} to {np.dtype(dtype)}: autograd_np differentiates real "
+                        "floating-point tensors only, and a complex value met a real one (in backward: an op mixed "
+                        "a complex number into the graph of a real tensor, e.g. t * 1j); use .data for complex math")
+    return x.astype(dtype, copy=False)
 
 
 @astype.defvjp

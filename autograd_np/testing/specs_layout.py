@@ -248,7 +248,8 @@ def diff_cases(draw):
     if draw(st.booleans()):
         s = list(x.shape)
         s[axis] = 2
-        kwargs["append"] = draw(arrays(tuple(s)))
+        kwargs["n"] = max(kwargs["n"], 1)  # (n = 0 ignores append: it would get no gradient)
+        return Case((x, draw(arrays(tuple(s)))), kwargs, wrt=(0, 1))  # append, differentiated too
     return Case((x,), kwargs)
 
 
@@ -373,7 +374,9 @@ LAYOUT_COMPOSITES: dict[str, OpSpec] = {
     "vsplit": _split_spec("vsplit", "equal sections or cut indices; at least 2-d"),
     "pad": _c(ops.pad, pad_cases(), "1-d and 2-d; constant (with values), edge, reflect, symmetric, wrap", np.pad,
               "index_add (+ the constant), or getitem at np.pad's indices"),
-    "diff": _c(ops.diff, diff_cases(), "n 0-2; any axis; prepend a scalar, append an array", np.diff,
+    "diff": _c(lambda a, append=None, **kw: ops.diff(a, append=append, **kw), diff_cases(),
+               "n 0-2; any axis; prepend a scalar, append an array", lambda a, append=None, **kw: np.diff(
+                   a, append=np._NoValue if append is None else append, **kw),
                "concatenate, getitem slices, sub"),
     "diagonal": _c(ops.diagonal, diagonal_cases(), "2-d and more; offsets -3..3; any two axes", np.diagonal,
                    "transpose and getitem with index arrays"),

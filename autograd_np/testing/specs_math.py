@@ -44,7 +44,7 @@ def quotient_cases(draw):
     size = int(np.prod(sa))
     whole = np.array(draw(st.lists(st.integers(-2, 2), min_size=size, max_size=size)), dtype=np.float64)
     frac = np.array(draw(st.lists(st.floats(0.1, 0.9), min_size=size, max_size=size)), dtype=np.float64)
-    return Case((((whole + frac).reshape(sa) * b), b), wrt=(0, 1))
+    return Case((np.asarray((whole + frac).reshape(sa) * b), b), wrt=(0, 1))
 
 
 @st.composite
@@ -183,6 +183,7 @@ MATH_SPECS: dict[str, OpSpec] = {
                    numpy=np.prod),
     "var": OpSpec(ops.var, spread_cases(), "any axis; ddof 0 or 1 (fewer values than ddof + 1 avoided)",
                   numpy=np.var),
+    "std": OpSpec(ops.std, spread_cases(distinct=True), "distinct values; any axis; ddof 0 or 1", numpy=np.std),
     "cumsum": OpSpec(ops.cumsum, cumsum_cases(), "any array; axis None or an int", numpy=np.cumsum),
     "logsumexp": OpSpec(ops.logsumexp, reduction(), "any array; axis None, int or tuple; keepdims",
                         numpy=lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))),
@@ -201,8 +202,6 @@ MATH_SPECS: dict[str, OpSpec] = {
 MATH_COMPOSITES: dict[str, OpSpec] = {
     "deg2rad": OpSpec(ops.deg2rad, unary(), "values in [-2, 2]", numpy=np.deg2rad, composed="x * pi / 180"),
     "rad2deg": OpSpec(ops.rad2deg, unary(), "values in [-2, 2]", numpy=np.rad2deg, composed="x * 180 / pi"),
-    "std": OpSpec(ops.std, spread_cases(distinct=True), "distinct values; any axis; ddof 0 or 1", numpy=np.std,
-                  composed="sqrt(var(x, axis, ddof))"),
     "silu": OpSpec(ops.silu, unary(), "values in [-2, 2]", numpy=lambda x: x / (1 + np.exp(-x)),
                    composed="x * sigmoid(x)"),
     "embedding": OpSpec(ops.embedding, embedding_cases(), "integer indices of any shape, weight (vocab, features)",
