@@ -78,8 +78,9 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
                 _check_ufunc_kwargs(ufunc.__name__, kwargs)
             return impl(*inputs)
         if ufunc in VALUE_UFUNCS:
-            if kwargs.get("out") is not None and any(o is not None for o in kwargs["out"]):
-                raise _unsupported(f"numpy.{ufunc.__name__}", "out=...", "it would write into a tensor's array")
+            if any(type(o) is engine.Tensor for o in kwargs.get("out") or ()):
+                raise _unsupported(f"numpy.{ufunc.__name__}", "out=<a tensor>", "it would write into a tensor's "
+                                   "array behind the graph's back")
             return ufunc(*_values(inputs), **kwargs)
         raise _unsupported(f"numpy.{ufunc.__name__}")
     if not UFUNCS:
@@ -147,12 +148,24 @@ def _build():
     def keep(keepdims):
         return False if keepdims is _NO else bool(keepdims)
 
-    def identity_if_real(name):
-        def same(x, *rest):
-            if rest or np.result_type(_values(x)).kind == "c":
-                raise _unsupported(f"numpy.{name}", "a complex input", "only real tensors are differentiable")
-            return x
-        return same
+    def complex_values(fn, real):
+        """``fn`` on a complex tensor's values (complex tensors never require grad: the
+        values are all there is), ``real`` (recording) on a real one."""
+        def apply(x, *rest, **kwargs):
+            if type(x) is engine.Tensor and x._data.dtype.kind == "c":
+                return engine.Tensor(fn(x._data, *rest, **kwargs))
+            return real(x, *rest, **kwargs)
+        return apply
+
+    def same(x, *rest, **kwargs):  # real, conj, positive, real_if_close of a real tensor: itself
+        return x
+
+    def zeros(x):  # the imaginary part of a real tensor: 0 (never NaN), gradient 0
+        return ops.where(False, x, 0.0)
+
+    def angle(z, deg=False):  # of a real number: 0 or pi, as arctan2(0, x) gives it (gradient 0)
+        a = ops.arctan2(0.0, z)
+        return ops.rad2deg(a) if deg else a
 
     def float_power(a, b):
         return ops.power(ops.astype(a, dtype=np.float64), b)
@@ -162,7 +175,7 @@ def _build():
 
     UFUNCS.update({
         np.add: ops.add, np.subtract: ops.sub, np.multiply: ops.mul, np.divide: ops.div, np.power: ops.power,
-        np.float_power: float_power, np.negative: ops.neg, np.positive: identity_if_real("positive"),
+        np.float_power: float_power, np.negative: ops.neg, np.positive: complex_values(np.positive, same),
         np.absolute: ops.abs, np.fabs: ops.abs, np.matmul: ops.matmul,
         np.exp: ops.exp, np.exp2: ops.exp2, np.expm1: ops.expm1, np.log: ops.log, np.log2: ops.log2,
         np.log10: ops.log10, np.log1p: ops.log1p, np.logaddexp: ops.logaddexp, np.logaddexp2: ops.logaddexp2,
@@ -175,7 +188,7 @@ def _build():
         np.maximum: ops.maximum, np.minimum: ops.minimum, np.fmax: ops.fmax, np.fmin: ops.fmin,
         np.remainder: ops.remainder, np.fmod: ops.fmod, np.floor_divide: ops.floor_divide, np.divmod: divmod_,
         np.sign: ops.sign, np.floor: ops.floor, np.ceil: ops.ceil, np.trunc: ops.trunc, np.rint: ops.rint,
-        np.conjugate: identity_if_real("conjugate"),
+        np.conjugate: complex_values(np.conjugate, same),
     })
     VALUE_UFUNCS.update({
         np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal, np.isfinite, np.isnan,
@@ -327,9 +340,6 @@ def _build():
         _refuse("nan_to_num", copy=None if copy else False)
         return ops.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
-    def real(val):
-        return identity_if_real("real")(val)
-
     FUNCTIONS.update({
         np.sum: sum_, np.mean: mean, np.prod: prod, np.max: extreme(ops.max, "max"),
         np.amax: extreme(ops.max, "amax"), np.min: extreme(ops.min, "min"), np.amin: extreme(ops.min, "amin"),
@@ -349,7 +359,9 @@ def _build():
         np.linspace: linspace,
         np.dot: dot, np.vdot: ops.vdot, np.inner: ops.inner, np.outer: outer, np.tensordot: ops.tensordot,
         np.einsum: einsum, np.kron: ops.kron, np.trace: trace,
-        np.round: round_, np.around: round_, np.fix: fix, np.nan_to_num: nan_to_num, np.real: real,
+        np.round: round_, np.around: round_, np.fix: fix, np.nan_to_num: nan_to_num,
+        np.real: complex_values(np.real, same), np.real_if_close: complex_values(np.real_if_close, same),
+        np.imag: complex_values(np.imag, zeros), np.angle: complex_values(np.angle, angle),
     })
     VALUE_FUNCTIONS.update({
         np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.argpartition, np.argwhere, np.nonzero,
@@ -357,5 +369,5 @@ def _build():
         np.array_equal, np.array_equiv, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
         np.iscomplexobj, np.isrealobj, np.iscomplex, np.isreal, np.isneginf, np.isposinf, np.result_type,
         np.can_cast, np.min_scalar_type, np.may_share_memory, np.shares_memory, np.array2string, np.array_repr,
-        np.array_str, np.imag, np.angle, np.bincount, np.digitize,
+        np.array_str, np.bincount, np.digitize,
     })
