@@ -2,7 +2,8 @@
 valid inputs for every op (``OP_SPECS``).  Requires the ``testing`` extra
 (hypothesis)."""
 from .strategies import DOMAINS, arrays, axes_for, broadcastable_shapes, distinct_arrays, shapes
+from .cases import Case, binary, reduction, unary
 from .op_specs import COMPOSITE_SPECS, OP_SPECS, OpSpec, ops_markdown
 
 __all__ = ["DOMAINS", "arrays", "axes_for", "broadcastable_shapes", "distinct_arrays", "shapes",
-           "OpSpec", "OP_SPECS", "COMPOSITE_SPECS", "ops_markdown"]
+           "Case", "unary", "binary", "reduction", "OpSpec", "OP_SPECS", "COMPOSITE_SPECS", "ops_markdown"]
