@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from . import engine
+from . import engine, inline
 from .engine import Tensor
 from .graph import Node, graph_nodes
 from .recording import restore, snapshot, state_of, states_equal
@@ -198,6 +198,18 @@ class _Code:
                           "LOCK": _GRAD_LOCK, "asarray": np.asarray}
         self.captured = []   # leaf tensors fn uses without receiving them
         self.names = {}      # id(value) -> local name (args, captured tensors, node outputs)
+        self.buffers = []    # arrays the step writes into on every call (never handed out)
+        self.accumulators = {}  # gradient name -> the buffer its contributions add up in
+        self.node_names = {}
+
+    def buffer(self, like):
+        """The name of a new buffer shaped and typed as ``like``."""
+        like = np.asarray(like)
+        self.buffers.append(np.empty(like.shape, like.dtype))
+        return self.constant(self.buffers[-1], f"B{len(self.buffers) - 1}")
+
+    def node_name(self, node):
+        return self.node_names[node]
 
     def constant(self, value, name=None):
         """Code for a value the step does not compute: a literal, or a name in its namespace
@@ -263,9 +275,15 @@ def lower_and_run(loss, extras, args, as_tuple):
 
 
 def _forward_lines(code, nodes, names):
+    code.node_names = names
     for n in nodes:
+        ins = [code.expr(v, names) for v in n.inputs]
+        buffered = inline.forward_into(code, n, ins)
+        if buffered is not None:
+            code.lines.append(f"    {names[n]} = {buffered}  # {n.op.name} -> {n.shape} {n.dtype}, buffered")
+            continue
         fn = n.op.save if n.op.save is not None else n.op.forward
-        call = f"{code.constant(fn, n.op.name + ('_save' if n.op.save is not None else ''))}({', '.join(code.expr(v, names) for v in n.inputs)}{code.kwargs(n.params)})"
+        call = f"{code.constant(fn, n.op.name + ('_save' if n.op.save is not None else ''))}({', '.join(ins)}{code.kwargs(n.params)})"
         out = f"{names[n]}, e{names[n][1:]}" if n.op.save is not None else names[n]
         code.lines.append(f"    {out} = {call}  # {n.op.name} -> {n.shape} {n.dtype}")
         if n.shape == ():  # NumPy hands back a scalar for a 0-d result; the engine an array
@@ -296,9 +314,15 @@ def _backward_lines(code, loss, nodes, names):
         result = _as_tuple(n, raw)
         if len(result) != len(n.inputs):
             raise engine.vjp_result_error(n, result, 0, None)
+        ins = [code.expr(v, names) for v in n.inputs]
+        buffered = inline.vjp_into(code, n, ins, gname[n], g, result, params.get("needs"))
         call = (f"{code.constant(op.vjp, op.name + '_vjp')}(RAW, {gname[n]}, {names[n]}, "
-                f"{', '.join(code.expr(v, names) for v in n.inputs)}{code.kwargs(n.params)}{extra})")
-        if isinstance(raw, (tuple, list)):
+                f"{', '.join(ins)}{code.kwargs(n.params)}{extra})")
+        if buffered is not None:
+            wanted = [(f"t{k}_{i}", expr) for i, expr in enumerate(buffered) if expr is not None]
+            code.lines.append(f"    {', '.join(t for t, _ in wanted)} = {', '.join(e for _, e in wanted)}"
+                              f"  # d {op.name}, buffered")
+        elif isinstance(raw, (tuple, list)):
             targets = [f"t{k}_{i}" if gp is not None else "_" for i, gp in enumerate(result)]
             code.lines.append(f"    {', '.join(targets)}, = {call}  # d {op.name}")
         else:  # one gradient, the first input's
@@ -332,9 +356,14 @@ def _send(code, node, i, link, gp, var, grads, gname, names, leaves):
     if gp.dtype is not dtype and gp.dtype != dtype:
         gp = RAW_OPS.astype(gp, dtype=dtype)
         code.lines.append(f"    {var} = RAW.astype({var}, dtype={code.constant(dtype)})")
-    if key in grads:
+    if key in grads:  # another contribution: into a buffer of its own (a leaf's: a new array, its .grad)
         grads[key] = grads[key] + gp
-        code.lines.append(f"    {gname[key]} = {gname[key]} + {var}")
+        if type(key) is Node:
+            if gname[key] not in code.accumulators:
+                code.accumulators[gname[key]] = code.buffer(grads[key])
+            code.lines.append(f"    {gname[key]} = np.add({gname[key]}, {var}, out={code.accumulators[gname[key]]})")
+        else:
+            code.lines.append(f"    {gname[key]} = {gname[key]} + {var}")
         return
     grads[key] = gp
     if type(key) is Node:
@@ -352,7 +381,7 @@ def _delivery_lines(code, leaves, grads):
     with _GRAD_LOCK:
         for leaf in leaves:
             leaf_gradient(leaf, grads[leaf], handed)
-    code.lines.append("    handed = set()")
+    code.lines.append(f"    handed = set({code.constant(frozenset(id(b) for b in code.buffers))})  # buffers: copied")
     code.lines.append("    with LOCK:")
     for leaf, name in leaves.items():
         target = code.tensor(leaf)

@@ -796,7 +796,7 @@ def draw_program(program):
     made_by = {}
     for number, line in enumerate(program.source.splitlines()[1:]):
         m = _STEP_LINE.match(line)
-        if not m or m.group("call") in ("leaf_gradient", "Tensor"):
+        if not m or m.group("call") in ("leaf_gradient", "Tensor", "set"):
             continue
         node = f"k{number}"
         call, note = m.group("call"), m.group("note") or ""

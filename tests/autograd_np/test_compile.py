@@ -175,17 +175,36 @@ def test_results_are_never_buffers_a_later_call_overwrites():
     for i in range(6):
         x, t = rng.standard_normal((4, 5)), rng.integers(0, 3, 4)
         loss, h = step(x, t)
-        held.append((loss, h, loss.data.copy(), h.data.copy(), [p.grad for p in _params(layers)]))
+        grads = [p.grad for p in _params(layers)]
+        held.append((loss, h, loss.data.copy(), h.data.copy(), grads, [g.copy() for g in grads]))
         logits_of[i] = h
         for p in _params(layers):
             p.grad = None
-    for loss, h, loss0, h0, grads in held:
+    for loss, h, loss0, h0, grads, grads0 in held:
         assert np.array_equal(loss.data, loss0) and np.array_equal(h.data, h0)
+        assert all(np.array_equal(g, g0) for g, g0 in zip(grads, grads0))
         assert not h.requires_grad and h.node is None
     grads = [g for *_, gs in held for g in gs]
     for i, g in enumerate(grads):
         for other in grads[i + 1:]:
             assert not np.shares_memory(g, other)
+
+
+def test_an_input_gradient_computed_in_a_buffer_is_handed_out_as_a_copy():
+    (W, b), = _mlp(sizes=(5, 4))
+    step = ag.compile(lambda x: ag.sum(ag.relu(ag.tanh(ag.affine(x, W, b)))))
+    rng = np.random.default_rng(7)
+    held = []
+    for _ in range(4):
+        x = ag.Tensor(rng.standard_normal((3, 5)), requires_grad=True)
+        step(x)
+        held.append((x.grad, x.grad.copy()))
+        expected = ag.Tensor(x.data, requires_grad=True)
+        ag.sum(ag.relu(ag.tanh(ag.affine(expected, W, b)))).backward()
+        assert np.array_equal(x.grad, expected.grad)
+    assert "out=B" in str(step.program(x))  # the gradient of x was computed in a buffer
+    assert all(np.array_equal(g, g0) for g, g0 in held)
+    assert not any(np.shares_memory(g, h) for i, (g, _) in enumerate(held) for h, _ in held[i + 1:])
 
 
 def test_values_computed_in_python_inside_fn_make_it_run_eagerly():
@@ -257,8 +276,11 @@ def test_the_program_prints_one_line_per_kernel_with_shapes():
     for _ in range(2):
         step(x, t)
     text = str(step.program(x, t))
-    assert "affine(" in text.replace("affine_vjp(", "") and "# affine -> (4, 4) float64" in text
-    assert text.count("_vjp(") == 4 and "tanh_vjp" in text
+    assert "# affine -> (4, 4) float64" in text and "softmax_cross_entropy_save(" in text
+    vjps = [line for line in text.splitlines() if "  # d " in line]
+    assert len(vjps) == 4 and any("# d tanh" in line for line in vjps)
+    # the hot kernels write into the step's buffers; the rest call the op's own VJP
+    assert "out=B" in text and text.count("_vjp(") == 1
 
 
 def test_the_program_draws_one_box_per_kernel_with_its_data_flow():
@@ -270,4 +292,5 @@ def test_the_program_draws_one_box_per_kernel_with_its_data_flow():
     dot = ag.viz.draw_program(step.program(x, t)).source
     kernels = [line for line in dot.splitlines() if "fillcolor" in line]
     assert len(kernels) >= 9 and sum("#dbe8ff" in line for line in kernels) == 4  # 5 forward, 4 VJPs
-    assert "affine_vjp" in dot and "->" in dot
+    assert "d affine" in dot and "softmax_cross_entropy_vjp" in dot and "->" in dot
+    assert "buffers: copied" not in dot
