@@ -1,12 +1,13 @@
 """Buffered kernels for compiled steps (``lowering.py``): the hottest ops' forward
 and VJP written as NumPy calls into arrays the step allocates once and reuses.
 
-Each form here computes with the same NumPy calls, in the same order, as the
-op's own forward or VJP (``ops/``), only writing into a buffer (``out=``)
-instead of a new array.  The lowering checks that once, on the traced call's
-arrays: a form is used only when its numbers equal the op's own bitwise;
-otherwise the step calls the op as eager does.  So a buffered form can never
-change a result, only save an allocation.
+Each form here is the op's own NumPy calls, in the same order, as its forward
+or VJP in ``ops/``, only writing into a buffer (``out=``) instead of a new
+array.  Before a form is first used for an op, dtype and number of dimensions,
+the emitted code itself runs on a sample of the traced arrays (an affine's
+first rows; the whole arrays of an elementwise op) and must equal the op's own
+result bitwise; otherwise the step calls the op as eager does.  So a buffered
+form cannot change a result, only save an allocation.
 
 A buffer never leaves the step: results are copied out, and a gradient that
 is a buffer (or a view of one) is copied before it becomes a leaf's ``.grad``.
@@ -15,13 +16,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import OPS
+from .registry import OPS, RAW_OPS
 
 __all__ = ["forward_into", "vjp_into"]
 
-# op name -> the ufunc its forward is (checked against the op's result before use)
-_UFUNC_OPS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide", "neg": "negative",
-              "exp": "exp", "log": "log", "sqrt": "sqrt", "tanh": "tanh", "relu": None}
+_UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide", "neg": "negative",
+           "exp": "exp", "log": "log", "sqrt": "sqrt", "tanh": "tanh"}
+
+# forward forms: {i} is input i, {out} the buffer shaped as the output
+_FORWARD = {name: f"np.{ufunc}(@, out={{out}})" for name, ufunc in _UFUNCS.items()}
+_FORWARD["relu"] = "np.maximum({0}, 0, out={out})"
+_FORWARD["affine"] = "np.add(np.matmul({0}, {1}, out={out}), {2}, out={out})"
+
+# VJP forms, one per input: {g} the incoming gradient, {y} the output, {0}.. the inputs,
+# {out} a buffer shaped as that input's gradient, {mask} a boolean one shaped as input 0
+_VJP = {
+    "sigmoid": ["np.multiply({g}, np.subtract({y}, np.multiply({y}, {y}, out={out}), out={out}), out={out})"],
+    "tanh": ["np.subtract({g}, np.multiply(np.multiply({g}, {y}, out={out}), {y}, out={out}), out={out})"],
+    "relu": ["np.multiply({g}, np.greater({0}, 0, out={mask}), out={out})"],
+    # gW and gb are new arrays: they usually become a parameter's .grad
+    "affine": ["np.matmul({g}, {1}.T, out={out})", "np.matmul({0}.T, {g})", "{g}.sum(axis=0)"],
+}
+
+_verified = {}  # _key(...) -> whether the forms equal the op's own
 
 
 def _same(a, b):
@@ -29,69 +46,106 @@ def _same(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
 
 
+def _eligible(node):
+    """Our own op (not a replaced one), no parameters, not 0-d (NumPy scalars take no out=),
+    and for affine the 2-D case."""
+    op = node.op
+    if OPS.get(op.name) is not op or node.params or node.shape == () or op.save is not None:
+        return False
+    if op.name == "affine":
+        return np.ndim(node.saved[0]) == 2 and np.ndim(node.saved[1]) == 2
+    return all(isinstance(v, (np.ndarray, np.generic, int, float)) and type(v) is not bool for v in node.saved)
+
+
+def _fill(form, ins, **names):
+    if "@" in form:
+        form = form.replace("@", ", ".join(f"{{{i}}}" for i in range(len(ins))))
+    return form.format(*ins, **names)
+
+
+def _forward_sample(node):
+    """What a forward form is checked on: an affine's first rows (its kernels are the same
+    for any number of rows), an elementwise op's whole arrays (cheap)."""
+    if node.op.name == "affine":
+        x, W, b = node.saved
+        return [x[:3], W, b]
+    return list(node.saved)
+
+
+def _vjp_sample(node, gy):
+    """(gy, y, *inputs) to check a VJP form on, cut as ``_forward_sample`` cuts."""
+    if node.op.name == "affine":
+        x, W, b = node.saved
+        return [gy[:3], node.out[:3], x[:3], W, b]
+    return [gy, node.out, *node.saved]
+
+
+def _checked(key, emitted, expected):
+    """Run the emitted forms (name -> code) on samples, compare with the op's own results."""
+    if key not in _verified:
+        namespace, code = emitted
+        try:
+            got = [eval(c, namespace) if c is not None else None for c in code]  # noqa: S307  (our own code)
+            _verified[key] = all((e is None) == (c is None) and (c is None or _same(r, e))
+                                 for r, c, e in zip(got, code, expected))
+        except (TypeError, ValueError):
+            _verified[key] = False
+    return _verified[key]
+
+
+def _key(node, direction, extra=()):
+    """What decides which NumPy loops a form runs: the op, the inputs' types, dtypes and
+    numbers of dimensions (a Python float promotes differently from a NumPy one)."""
+    return (node.op.name, direction, tuple((type(v), np.result_type(v), np.ndim(v)) for v in node.saved),
+            tuple(extra))
+
+
 def forward_into(code, node, ins):
     """An expression computing ``node``'s forward into a buffer, or None (then the op
     is called)."""
-    op = node.op
-    if OPS.get(op.name) is not op or op.save is not None or node.params or node.shape == ():
+    form = _FORWARD.get(node.op.name)
+    if form is None or not _eligible(node):
         return None
-    name, out, raw = op.name, node.out, node.saved
-    if name == "relu" and len(raw) == 1:
-        if not _same(np.maximum(raw[0], 0), out):
-            return None
-        return f"np.maximum({ins[0]}, 0, out={code.buffer(out)})"
-    if name == "affine" and np.ndim(raw[0]) == 2 and np.ndim(raw[1]) == 2:
-        trial = np.matmul(raw[0], raw[1])
-        trial += raw[2]
-        if not _same(trial, out):
-            return None
-        b = code.buffer(out)
-        return f"np.add(np.matmul({ins[0]}, {ins[1]}, out={b}), {ins[2]}, out={b})"
-    ufunc = _UFUNC_OPS.get(name)
-    if ufunc is None or not _same(getattr(np, ufunc)(*raw), out):
+    sample = _forward_sample(node)
+    expected = node.op.forward(*sample)
+    namespace = {"np": np, "OUT": np.empty_like(expected), **{f"S{i}": v for i, v in enumerate(sample)}}
+    trial = _fill(form, [f"S{i}" for i in range(len(sample))], out="OUT")
+    if not _checked(_key(node, "forward"), (namespace, [trial]), [expected]):
         return None
-    return f"np.{ufunc}({', '.join(ins)}, out={code.buffer(out)})"
+    return _fill(form, ins, out=code.buffer(node.out))
 
 
 def vjp_into(code, node, ins, g, gy, result, needs):
     """Expressions computing ``node``'s VJP with buffers, one per input (None where no
     gradient is wanted), or None (then the VJP is called).  ``result``: the VJP's own
-    gradients on the traced call (what the buffered forms must equal)."""
-    op = node.op
-    if OPS.get(op.name) is not op or node.params or node.shape == ():  # 0-d: NumPy scalars, no out=
+    gradients on the traced call."""
+    forms = _VJP.get(node.op.name)
+    if forms is None or not _eligible(node) or len(result) != len(forms) \
+            or (node.op.wants_needs and needs is None):
         return None
-    name, y, raw = op.name, node.out, node.saved
-    yname = code.node_name(node)
-    if name == "sigmoid":
-        t = y * y
-        np.subtract(y, t, out=t)
-        if not _same(gy * t, result[0]):
-            return None
-        b = code.buffer(result[0])
-        return [f"np.multiply({g}, np.subtract({yname}, np.multiply({yname}, {yname}, out={b}), out={b}), out={b})"]
-    if name == "tanh":
-        if not _same(gy - gy * y * y, result[0]):
-            return None
-        b = code.buffer(result[0])
-        return [f"np.subtract({g}, np.multiply(np.multiply({g}, {yname}, out={b}), {yname}, out={b}), out={b})"]
-    if name == "relu":
-        if not _same(gy * (raw[0] > 0), result[0]):
-            return None
-        m, b = code.buffer(raw[0] > 0), code.buffer(result[0])
-        return [f"np.multiply({g}, np.greater({ins[0]}, 0, out={m}), out={b})"]
-    if name == "affine" and np.ndim(raw[0]) == 2 and needs is not None:
-        return _affine_vjp(code, ins, g, gy, raw, result, needs)
-    return None
-
-
-def _affine_vjp(code, ins, g, gy, raw, result, needs):
-    """gx = gy @ W.T into a buffer (it stays in the step); gW = x.T @ gy and gb = sum(gy)
-    as new arrays (they usually become a parameter's .grad)."""
-    x, W, _ = raw
-    trials = [(lambda: np.matmul(gy, W.T), lambda: f"np.matmul({g}, {ins[1]}.T, out={code.buffer(result[0])})"),
-              (lambda: np.matmul(x.T, gy), lambda: f"np.matmul({ins[0]}.T, {g})"),
-              (lambda: gy.sum(axis=0), lambda: f"{g}.sum(axis=0)")]
-    for need, (trial, _), traced in zip(needs, trials, result):
-        if (traced is not None) != bool(need) or need and not _same(trial(), traced):
-            return None
-    return [expr() if need else None for need, (_, expr) in zip(needs, trials)]
+    wanted = list(needs) if node.op.wants_needs else [True] * len(forms)
+    if any((r is not None) != bool(w) for r, w in zip(result, wanted)):
+        return None
+    sample_gy, sample_y, *sample = _vjp_sample(node, gy)
+    params = {"needs": wanted} if node.op.wants_needs else {}
+    expected = node.op.vjp(RAW_OPS, sample_gy, sample_y, *sample, **params)
+    expected = list(expected) if isinstance(expected, (tuple, list)) else [expected]
+    namespace = {"np": np, "G": sample_gy, "Y": sample_y, **{f"S{i}": v for i, v in enumerate(sample)}}
+    trials = []
+    for i, (form, w) in enumerate(zip(forms, wanted)):
+        if w:
+            namespace[f"OUT{i}"] = np.empty_like(expected[i])
+            namespace[f"MASK{i}"] = np.empty(np.shape(sample[0]), bool)
+        trials.append(_fill(form, [f"S{j}" for j in range(len(sample))], g="G", y="Y", out=f"OUT{i}",
+                            mask=f"MASK{i}") if w else None)
+    if not _checked(_key(node, "vjp", (np.result_type(gy), *wanted)), (namespace, trials), expected):
+        return None
+    names = {"g": g, "y": code.node_name(node)}
+    lines = []
+    for form, w, gp in zip(forms, wanted, result):
+        if w and "{mask}" in form:
+            names["mask"] = code.buffer(np.empty(np.shape(node.saved[0]), bool))
+        if w and "{out}" in form:
+            names["out"] = code.buffer(gp)
+        lines.append(_fill(form, ins, **names) if w else None)
+    return lines
