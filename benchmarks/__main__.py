@@ -33,7 +33,7 @@ def parse(argv):
     p.add_argument("--e2e", action="store_true", help="also run workload 5, end-to-end training (minutes)")
     p.add_argument("--only", help=f"comma-separated workloads among {','.join(WORKLOADS)}")
     p.add_argument("--contenders", help="comma-separated contender names (default: all installed): "
-                                        "autograd_np,numpy,torch,autograd,mygrad,blas_floor")
+                                        + ",".join(contenders.names()))
     p.add_argument("--out", type=Path, default=RESULTS, help="results directory (default: %(default)s)")
     p.add_argument("--wait", type=float, default=None, metavar="SECONDS",
                    help="before each workload, wait up to this long for other processes to go quiet "

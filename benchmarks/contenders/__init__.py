@@ -14,6 +14,11 @@ ORDER = ["ag_np", "ag_compiled", "ag_baseline", "nets_", "reference", "reference
 PEER_PACKAGES = {"torch": "torch==2.13.0", "autograd": "autograd", "mygrad": "mygrad"}
 
 
+def names():
+    """Every contender's NAME, in table order."""
+    return [import_module(f"{__name__}.{modname}").NAME for modname in ORDER]
+
+
 def load(only=None):
     """(available, skipped): {name: module} of contenders that set up, and
     {name: reason} for those that did not (a peer not installed is skipped, never faked)."""

@@ -6,6 +6,7 @@ import pytest
 
 from benchmarks import contenders, report
 from benchmarks.__main__ import main
+from benchmarks.contenders import ag_baseline
 from benchmarks.specs import MLPS
 
 
@@ -20,8 +21,8 @@ def test_every_mlp_contender_matches_the_hand_written_reference(quick_run):
     res, _ = quick_run
     for net in MLPS:
         checks = res["mlp"][net.key]["consistency"]
-        assert set(checks) >= {"autograd_np", "autograd_np_compiled", "autograd_np_baseline", "nets", "numpy",
-                               "numpy_lean"}
+        assert set(checks) >= {"autograd_np", "autograd_np_compiled", "nets", "numpy", "numpy_lean"}
+        assert ("autograd_np_baseline" in checks) == ag_baseline.available()
         for name, check in checks.items():
             assert check["ok"], (net.key, name, check)
             assert check["grad_rel_diff"] < 1e-4 and check["grad_dtypes"] == ["float32"]
@@ -63,9 +64,12 @@ def test_a_wrong_gradient_is_never_a_pass(quick_run):
 
 def test_the_eager_engine_is_compared_with_its_baseline_and_the_seeds_loop_is_measured(quick_run):
     res, out = quick_run
-    for key in [n.key for n in MLPS]:
-        assert "autograd_np" in res["mlp"][key]["ratio_to_autograd_np_baseline"]
-    assert "autograd_np" in res["graph"]["ratio_to_autograd_np_baseline"]
+    if ag_baseline.available():
+        for key in [n.key for n in MLPS]:
+            assert "autograd_np" in res["mlp"][key]["ratio_to_autograd_np_baseline"]
+        assert "autograd_np" in res["graph"]["ratio_to_autograd_np_baseline"]
+    else:  # a checkout without the history: the report says why the comparison is missing
+        assert "not in the git history" in res["skipped"]["autograd_np_baseline"]
     seeds = res["memory"]["seeds"]
     assert seeds["steps"] == 100 and seeds["losses_dtype"] == "float32" and seeds["rss_growth"] >= 0
     text = (out / "quick.md").read_text()
