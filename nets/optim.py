@@ -193,36 +193,43 @@ class Optimizer:
 
 
 class _ArraySlot:
-    """``params[key]`` of a plain dict of arrays, seen as a parameter: ``data`` reads the
-    array, and assigning ``data`` writes into it in place, so the caller's array (the
-    book's ``network.params[key]``) is the one that changes."""
+    """``params[key]`` of a plain dict, seen as a parameter.  An array is updated in place
+    (the caller's array, the book's ``network.params[key]``, is the one that changes); a
+    Python float (the book's ``params['x'] = -7.0``) is replaced by the new float, as the
+    book's ``params[key] -= lr * grads[key]`` does."""
 
     __slots__ = ("mapping", "key")
 
     def __init__(self, mapping, key):
         self.mapping, self.key = mapping, key
-        arr = mapping[key]
-        if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
-            raise TypeError(f"update: params[{key!r}] must be a floating-point NumPy array (or a tensor), got "
-                            f"{type(arr).__name__}{'' if not isinstance(arr, np.ndarray) else ' of ' + str(arr.dtype)}")
+        value = mapping[key]
+        kind = np.asarray(value).dtype.kind if isinstance(value, (np.ndarray, float, np.floating)) else None
+        if kind != "f":
+            raise TypeError(f"update: params[{key!r}] must be a floating-point NumPy array, a float or a tensor, "
+                            f"got {type(value).__name__}"
+                            f"{' of ' + str(value.dtype) if isinstance(value, np.ndarray) else ''}")
 
     @property
     def data(self):
-        return self.mapping[self.key]
+        value = self.mapping[self.key]
+        return value if isinstance(value, np.ndarray) else np.array(value, dtype=np.float64)
 
     @data.setter
     def data(self, value):
-        arr = self.mapping[self.key]
-        if value is not arr:
-            arr[...] = value
+        old = self.mapping[self.key]
+        if isinstance(old, np.ndarray):
+            if value is not old:
+                old[...] = value
+        else:
+            self.mapping[self.key] = float(value)
 
     @property
     def dtype(self):
-        return self.mapping[self.key].dtype
+        return self.data.dtype
 
     @property
     def shape(self):
-        return self.mapping[self.key].shape
+        return np.shape(self.mapping[self.key])
 
     name = property(lambda self: self.key)
 

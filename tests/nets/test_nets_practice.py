@@ -262,6 +262,16 @@ def test_the_books_update_params_grads_matches_step(make, digits):
     assert opt_book.state_dict()["t"] == 5
 
 
+def test_the_books_update_takes_plain_floats_as_the_book_does():
+    params = {"x": -7.0, "y": 2.0}  # the book's optimizer comparison
+    opt = nets.optim.Momentum(lr=0.1)
+    for _ in range(2):
+        opt.update(params, {"x": params["x"] / 10.0, "y": 2.0 * params["y"]})
+    assert type(params["x"]) is float and params["x"] == pytest.approx(-7.0 + 0.07 + (0.9 * 0.07 + 0.0693))
+    with pytest.raises(TypeError, match=r"params\['n'\] must be a floating-point NumPy array, a float or a tensor"):
+        nets.optim.SGD(lr=0.1).update({"n": 3}, {"n": 1})
+
+
 def test_the_books_update_writes_into_the_callers_arrays():
     params = {"x": np.array([-7.0]), "y": np.array([2.0])}
     x_array = params["x"]
