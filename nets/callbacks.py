@@ -236,6 +236,10 @@ def _better(value, best, mode, min_delta):
     return value < best - min_delta if mode == "min" else value > best + min_delta
 
 
+def _epochs(n):
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 def _number_or_none(v, name):
     if v is None:
         return None
@@ -304,7 +308,7 @@ class EarlyStopping(Callback):
             self.run.stop_training = True
             if self.verbose and self.run.verbose:
                 self.run.print(f"early stopping after epoch {epoch + 1}: {name} has not improved for "
-                               f"{self.wait} epochs (best {self.best:.4f} at epoch {self.best_epoch})")
+                               f"{_epochs(self.wait)} (best {self.best:.4f} at epoch {self.best_epoch})")
 
     def on_train_end(self, logs=None):
         last = len(self.run.history)
@@ -512,7 +516,7 @@ class ReduceLROnPlateau(Callback):
             if new < old and new > 0:
                 self.optimizer.lr = new
                 if self.verbose and self.run.verbose:
-                    self.run.print(f"epoch {epoch + 1}: {name} has not improved for {self.wait} epochs; "
+                    self.run.print(f"epoch {epoch + 1}: {name} has not improved for {_epochs(self.wait)}; "
                                    f"learning rate {old:.3g} -> {new:.3g}")
             self.wait, self.cooldown_left = 0, self.cooldown
 

@@ -2,15 +2,20 @@
 
     python -m nets train --dataset digits                       # the demo: ~97-98 % in seconds
     python -m nets train --dataset fashion-mnist --layers 784,256,128,10 --epochs 10 --out runs/fashion
+    python -m nets train --dataset fashion-mnist --val 5000 --schedule cosine --early-stopping 4 --clip-norm 5
     python -m nets eval --model runs/digits/model.npz --dataset digits
     python -m nets gradcheck --layers 64,32,10 --batchnorm --explain
     python -m nets graph --layers 784,128,64,10 --collapse --show-grads --out graph.svg
 
 ``train`` writes into ``--out`` (default ``runs/<dataset>``): ``model.npz``,
 ``checkpoint.npz`` (after every epoch; ``--resume`` continues from it),
-``history.json``, ``curves.png`` (loss and accuracy) and ``graph.svg`` (the
-graph of one forward pass and loss; ``graph.dot`` text when Graphviz's
-``dot`` is missing).  ``gradcheck`` exits with 1 when a gradient disagrees (``--explain``
+``history.json``, ``log.csv`` (one row per epoch), ``curves.png`` (loss and
+accuracy) and ``graph.svg`` (the graph of one forward pass and loss;
+``graph.dot`` text when Graphviz's ``dot`` is missing).  ``--val N`` holds the
+last N training images out as a validation set, which ``--early-stopping
+PATIENCE`` (restoring the best epoch's weights) and ``--schedule plateau``
+watch; ``--schedule step|cosine|plateau`` sets the learning rate per epoch and
+``--clip-norm X`` clips the gradients' global norm (``nets.callbacks``).  ``gradcheck`` exits with 1 when a gradient disagrees (``--explain``
 also prints the backward pass step by step, ``ag.explain``, on 2 samples).
 ``graph`` draws a model's graph (one forward pass and loss on a random batch,
 no data set needed) with ``autograd_np.viz``: a box per layer, or one node per
@@ -59,7 +64,8 @@ DEFAULTS = {  # per dataset: epochs, batch size, hidden sizes
     "mnist": {"epochs": 10, "batch_size": 100, "hidden": [128, 64]},
     "fashion-mnist": {"epochs": 10, "batch_size": 100, "hidden": [256, 128]},
 }
-TRAIN_FILES = ("model.npz", "checkpoint.npz", "history.json", "curves.png", "graph.svg", "graph.dot")
+TRAIN_FILES = ("model.npz", "checkpoint.npz", "history.json", "log.csv", "curves.png", "graph.svg", "graph.dot")
+SCHEDULES = ("constant", "step", "cosine", "plateau")
 EVAL_BATCH = 1000  # fit's and evaluate's batch for the test set
 
 
@@ -76,6 +82,7 @@ def _dataset(text: str) -> str:
 
 
 _positive_int = integer(1, 10 ** 9, "a positive integer")
+_count = integer(0, 10 ** 9, "a non-negative integer")
 _epochs = integer(1, 10 ** 6, "a positive integer (at most 1000000)")
 _many = integer(1, 2 ** 62, "a positive integer")
 _fraction = real(lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
@@ -115,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="learning rate (default per optimizer; adam 0.001)")
     tr.add_argument("--epochs", type=_epochs, default=None, help="default: 30 for digits, 10 otherwise")
     tr.add_argument("--batch-size", type=_positive_int, default=None, help="default: 32 for digits, 100 otherwise")
+    tr.add_argument("--val", type=_count, default=0, metavar="N",
+                    help="hold the last N training images out as a validation set (default 0: none)")
+    tr.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE",
+                    help="stop after PATIENCE epochs without a better validation loss (the test loss without "
+                         "--val) and keep the best epoch's weights")
+    tr.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                    help="learning rate per epoch: constant, step (x0.1 at 1/2 and 3/4 of the epochs), cosine "
+                         "(down to 0 at the last epoch) or plateau (x0.1 after 2 epochs without improvement)")
+    tr.add_argument("--clip-norm", type=_positive_float, default=None, metavar="X",
+                    help="clip the gradients' global L2 norm to X before every step")
     tr.add_argument("--out", default=None, type=path_text, help="output folder (default runs/<dataset>)")
     tr.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.npz")
     tr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -211,6 +228,11 @@ def cmd_train(args) -> int:
     if args.progress:
         _need_module("tqdm", "--progress")
     (x, t), (xt, tt) = _load_data(args)
+    val = None
+    if args.val:
+        if args.val >= len(x):
+            raise UsageError(f"--val {args.val}: the training set has only {len(x)} images; hold out fewer")
+        (x, t), val = (x[:-args.val], t[:-args.val]), (x[-args.val:], t[-args.val:])
     sizes = _sizes(args, x)
     _check_sizes(sizes, x, t)
     check_model_size(sizes, batch=max(min(batch_size, len(x)), min(EVAL_BATCH, len(xt))))
@@ -218,25 +240,55 @@ def cmd_train(args) -> int:
     model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
                           batchnorm=args.batchnorm, rng=args.seed)
     opt = _optim.create(args.optimizer, model.parameters(), lr=args.lr)
+    callbacks, stop = _callbacks(args, epochs, out)
+    extras = "".join([f", {len(val[0])} validation" if val else "", f", {args.schedule} schedule"
+                      if args.schedule != "constant" else "",
+                      f", early stopping after {args.early_stopping}" if args.early_stopping else "",
+                      f", gradients clipped to norm {args.clip_norm:g}" if args.clip_norm else ""])
     print(f"training {'-'.join(map(str, sizes))} {args.activation} on {args.dataset} ({len(x)} train / "
-          f"{len(xt)} test) with {args.optimizer} lr={opt.lr:g}, {epochs} epochs of batch {batch_size}, "
+          f"{len(xt)} test{extras}) with {args.optimizer} lr={opt.lr:g}, {epochs} epochs of batch {batch_size}, "
           f"seed {args.seed}", flush=True)
     t0 = time.perf_counter()
-    history = fit(model, opt, (x, t), (xt, tt), epochs=epochs, batch_size=batch_size, seed=args.seed,
+    history = fit(model, opt, (x, t), (xt, tt), val=val, epochs=epochs, batch_size=batch_size, seed=args.seed,
                   progress=args.progress, verbose=not args.quiet, checkpoint=out / "checkpoint.npz",
-                  resume=args.resume)
+                  resume=args.resume, callbacks=callbacks)
     seconds = time.perf_counter() - t0
     model.save(out / "model.npz")
     history.to_json(out / "history.json")
     history.plot(out / "curves.png")
     graph = write_graph(model, x[:4], t[:4], out / "graph.svg")
-    written = ", ".join(p.name for p in (out / "model.npz", out / "history.json", out / "curves.png", graph))
-    if len(history):
+    written = ", ".join(p.name for p in (out / "model.npz", out / "history.json", out / "log.csv", out / "curves.png",
+                                         graph))
+    if len(history) and stop is not None and stop.best_epoch and stop.best_epoch != len(history):
+        test_loss, test_acc = evaluate(model, (xt, tt))  # the restored weights
+        print(f"test accuracy {test_acc:.4f} (loss {test_loss:.4f}) with the weights of epoch {stop.best_epoch} of "
+              f"{len(history)}, in {seconds:.1f}s; wrote {out}/: {written}")
+    elif len(history):
         print(f"test accuracy {history.test_acc[-1]:.4f} (loss {history.test_loss[-1]:.4f}) after {len(history)} "
               f"epochs in {seconds:.1f}s; wrote {out}/: {written}")
     else:  # resumed from a checkpoint saved before any epoch: nothing to report
         print(f"no epochs trained; wrote {out}/: {written}")
     return 0
+
+
+def _callbacks(args, epochs, out):
+    """The callbacks ``train``'s options ask for, and the EarlyStopping among them (or None)."""
+    from . import callbacks as cb
+    chosen, stop = [], None
+    if args.schedule == "step":
+        drops = {e for e in (epochs // 2, (3 * epochs) // 4) if e > 0}
+        chosen.append(cb.LearningRateScheduler(lambda epoch, lr: lr * 0.1 if epoch in drops else lr))
+    elif args.schedule == "cosine":
+        chosen.append(cb.CosineAnnealing(epochs=epochs))
+    elif args.schedule == "plateau":
+        chosen.append(cb.ReduceLROnPlateau(factor=0.1, patience=2))
+    if args.clip_norm:
+        chosen.append(cb.GradientClipping(max_norm=args.clip_norm))
+    if args.early_stopping:
+        stop = cb.EarlyStopping(patience=args.early_stopping)
+        chosen.append(stop)
+    chosen.append(cb.CSVLogger(out / "log.csv"))
+    return chosen, stop
 
 
 def _input_size(model):

@@ -141,7 +141,7 @@ def test_early_stopping_in_fit_monitors_val_and_prints_why(digits, capsys):
     h = nets.fit(model, nets.optim.Adam(model, lr=1e-2), train, test, val=val, epochs=10, callbacks=[stop], seed=0)
     out = capsys.readouterr().out
     assert len(h) == 2 and stop.monitor == "val_loss" and stop.best_epoch == 1
-    assert "early stopping after epoch 2: val_loss has not improved for 1 epochs (best" in out
+    assert "early stopping after epoch 2: val_loss has not improved for 1 epoch (best" in out
     assert "restored the weights of epoch 1 (val_loss" in out
     assert nets.evaluate(model, val)[0] == pytest.approx(h.val_loss[0], rel=1e-6)  # the model is epoch 1's
 
@@ -331,3 +331,38 @@ def test_a_callback_state_that_does_not_fit_the_model_is_refused(digits, tmp_pat
                                                    r"best_weights\['fc1.W'\] has shape \(64, 16\)"):
         nets.fit(other, nets.optim.Adam(other), train, val=train, epochs=2, checkpoint=ck, resume=True,
                  callbacks=[nets.EarlyStopping(verbose=False)], verbose=False)
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+def test_train_command_with_validation_schedule_early_stopping_and_clipping(tmp_path, capsys):
+    from nets.cli import main
+    code = main(["train", "--dataset", "digits", "--epochs", "5", "--val", "300", "--schedule", "cosine",
+                 "--early-stopping", "1", "--clip-norm", "5", "--out", str(tmp_path), "--layers", "64,16,10",
+                 "--lr", "0.03"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "(1137 train / 360 test, 300 validation, cosine schedule, early stopping after 1, gradients clipped" in out
+    assert "| val loss " in out and "| lr " in out
+    rows = list(csv.DictReader((tmp_path / "log.csv").open()))
+    assert rows and float(rows[0]["lr"]) == 0.03 and "val_loss" in rows[0]
+    history = nets.History.from_json(tmp_path / "history.json")
+    assert len(history) == len(rows) and history.val_loss
+
+
+@pytest.mark.parametrize("schedule,lrs", [("step", [0.1, 0.1, 0.01, 0.001]), ("plateau", None),
+                                          ("constant", [0.1] * 4)])
+def test_train_command_schedules(tmp_path, capsys, schedule, lrs):
+    from nets.cli import main
+    assert main(["train", "--dataset", "digits", "--epochs", "4", "--schedule", schedule, "--out", str(tmp_path),
+                 "--layers", "64,8,10", "--optimizer", "sgd", "--lr", "0.1", "--quiet"]) == 0
+    history = nets.History.from_json(tmp_path / "history.json")
+    if lrs is not None:
+        assert history.lr == pytest.approx(lrs)
+    capsys.readouterr()
+
+
+def test_train_command_refuses_a_validation_set_as_large_as_the_data(tmp_path, capsys):
+    from nets.cli import main
+    assert main(["train", "--dataset", "digits", "--val", "5000", "--out", str(tmp_path)]) == 2
+    assert "--val 5000: the training set has only 1437 images" in capsys.readouterr().err
