@@ -4,12 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench graphviz fashion-mnist clean
+.PHONY: demo test test-slow notebooks bench graphviz fashion-mnist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[testing,nets]'
+	$(PY) -m pip install -q -e '.[testing,nets,notebooks]'
 	touch $(STAMP)
 
 # Graphviz's `dot` renders the pictures; install it when missing and we may (root + apt).
@@ -35,12 +35,17 @@ test: $(STAMP) graphviz
 test-slow: $(STAMP) graphviz
 	$(PY) -m pytest -m slow
 
+# Execute every notebook of examples/notebooks/ in a fresh kernel and write it as HTML into
+# build/notebooks/, to read without Jupyter (Fashion-MNIST is used when installed: make fashion-mnist).
+notebooks: $(STAMP) graphviz
+	$(PY) examples/notebooks/render.py --out build/notebooks
+
 # The peers are optional extras: torch pinned to the CPU build on disk (any other spec
 # downloads gigabytes), HIPS autograd and MyGrad from the index.
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[testing,nets,bench]'
+	$(PY) -m pip install -q -e '.[testing,nets,notebooks,bench]'
 	touch $(BENCH_STAMP)
 
 # Every workload, all contenders interleaved; prints the table and writes benchmarks/results/.

@@ -42,4 +42,5 @@ def short_array(a, precision=4, threshold=24, edgeitems=3) -> str:
 
 def array_html(a, **kwargs) -> Raw:
     """``short_array`` in a ``<pre>`` block, for a table cell."""
-    return Raw(f"<pre style='margin:0'>{html.escape(short_array(a, **kwargs))}</pre>")
+    return Raw(f"<pre style='margin:0; white-space:pre; overflow-wrap:normal'>"
+               f"{html.escape(short_array(a, **kwargs))}</pre>")
