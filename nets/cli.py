@@ -55,7 +55,7 @@ from .gradient_check import gradient_check
 from .layers import ACTIVATIONS, Affine
 from .models import MultiLayerNet
 from .module import StateDictError
-from .training import evaluate, fit
+from .training import evaluate, fit, random_modules
 
 __all__ = ["main", "build_parser", "UsageError"]
 
@@ -212,8 +212,18 @@ def _need_module(name, why):
 def write_graph(model, x, t, path):
     """Draw the graph of one forward pass and loss into ``path`` (.svg) with
     ``autograd_np.viz``; returns the file written (``.dot`` text, and one line
-    of advice, if Graphviz's ``dot`` program is missing)."""
-    loss = model.loss(ag.Tensor(x, name="x"), t)
+    of advice, if Graphviz's ``dot`` program is missing).  The model is left as
+    it was: the forward pass runs in training mode (so the picture shows its
+    dropout and batch statistics), and the running statistics it updates and
+    the random draws it makes are put back afterwards."""
+    state = model.state_dict()
+    rngs = [(m, m.rng.bit_generator.state) for m in random_modules(model).values()]
+    try:
+        loss = model.loss(ag.Tensor(x, name="x"), t)
+    finally:
+        model.load_state_dict(state)
+        for module, rng_state in rngs:
+            module.rng.bit_generator.state = rng_state
     return Path(ag.viz.render(loss, path=Path(path), format="svg"))
 
 

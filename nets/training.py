@@ -314,7 +314,7 @@ def evaluate(model: Module, data, t=None, *, batch_size: int = 1000, metrics=Non
     return scores if return_dict else tuple(scores.values())
 
 
-def _random_modules(model):
+def random_modules(model):
     """Sub-modules owning a numpy Generator ``rng`` (e.g. Dropout), by name."""
     return {name or "<root>": m for name, m in model.named_modules()
             if isinstance(getattr(m, "rng", None), np.random.Generator)}
@@ -450,7 +450,7 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
         loader = DataLoader(x_train, t_train, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, rng=seed)
     if len(loader) == 0:
         raise ValueError(f"fit: no batch: {len(x_train)} samples, batch_size={batch_size}, drop_last=True")
-    randoms = _random_modules(model)
+    randoms = random_modules(model)
     if seed is not None:  # derive every Dropout generator from the seed too
         seq = np.random.SeedSequence(seed).spawn(len(randoms) + 1)[1:]
         for ss, m in zip(seq, randoms.values()):

@@ -149,6 +149,18 @@ def test_write_graph_with_autograd_np_viz(tmp_path):
     assert re.search(r">x<|\bx \(2, 64\)", text)  # the input is labelled
 
 
+def test_write_graph_leaves_the_model_as_it_was(tmp_path):
+    """The picture's forward pass runs in training mode; the batch statistics it updates and the dropout
+    draws it makes must not change the model that train then evaluates (they once did, after a restore)."""
+    model = nets.MultiLayerNet([64, 8, 10], batchnorm=True, dropout=0.5, rng=0)
+    x = np.random.default_rng(1).random((4, 64)).astype(np.float32)
+    before, draws = model.state_dict(), model.drop1.rng.bit_generator.state
+    nets.cli.write_graph(model, x, np.array([1, 2, 3, 4]), tmp_path / "graph.svg")
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    assert model.drop1.rng.bit_generator.state == draws and model.training
+
+
 def test_graph_draws_a_model_without_data(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(["graph"], capsys)  # default: 784-128-64-10 into graph.svg
