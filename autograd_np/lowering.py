@@ -11,6 +11,8 @@ computes, with the same kernels in the same order: bitwise the same numbers.
 """
 from __future__ import annotations
 
+import ast
+import re
 import threading
 
 import numpy as np
@@ -266,12 +268,44 @@ def lower_and_run(loss, extras, args, as_tuple):
     leaves, grads = _backward_lines(code, loss, nodes, names)
     _delivery_lines(code, leaves, grads)
     _result_line(code, loss, extras, names, as_tuple)
+    code.lines = release_dead(code.lines)
     prologue = [f"    a{i} = args[{i}]._data" if type(a) is Tensor else f"    a{i} = args[{i}]"
                 for i, a in enumerate(args) if isinstance(a, (np.ndarray, Tensor))]
     prologue += [f"    c{j} = captured[{j}]._data" for j in range(len(code.captured))]
     source = "\n".join(["def step(args, captured):", *prologue, *code.lines])
     guards = [(t._data.shape, t._data.dtype, t._requires_grad) for t in code.captured]
     return Program(source, code.namespace, code.captured, guards, state_objects(nodes))
+
+
+_TEMPORARY = re.compile(r"[vegt]\d+(_\d+)?")  # values, saved extras, node gradients, VJP results
+
+
+def release_dead(lines):
+    """``lines`` with a ``del`` after each temporary's last use, so that a replay frees
+    every activation and gradient once nothing reads it any more, as eager backward
+    releases each node's arrays after its VJP (else the step's peak memory would hold
+    all of them until it returns).  Buffers (``B<n>``), arguments, captured arrays and
+    the leaves' gradients are not temporaries; nor is anything used in a block."""
+    last, in_blocks = {}, set()
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if text.endswith(":"):
+            continue
+        names = [n.id for n in ast.walk(ast.parse(text)) if type(n) is ast.Name and _TEMPORARY.fullmatch(n.id)]
+        if line.startswith("     "):  # inside a block (the delivery under the lock): keep those names
+            in_blocks.update(names)
+        for name in names:
+            last[name] = i
+    dead = {}
+    for name, i in last.items():
+        if name not in in_blocks:
+            dead.setdefault(i, []).append(name)
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i in dead and not line.strip().startswith("return"):
+            out.append(f"    del {', '.join(sorted(dead[i]))}")
+    return out
 
 
 def _forward_lines(code, nodes, names):

@@ -785,6 +785,7 @@ def render(*tensors, path, format=None, keep_dot=False, **options):
 
 _STEP_LINE = re.compile(r"^\s+(?P<out>[^=]+?)\s*=\s*(?P<call>[A-Za-z_][\w.]*)\((?P<args>.*)\)(?:\s*#\s*(?P<note>.*))?$")
 _LOCAL = re.compile(r"\b(?:[avgtcGe]\d+(?:_\d+)?)\b")
+_ALIAS_LINE = re.compile(r"^\s+(?P<name>[avgtcGe]\d+(?:_\d+)?)\s*=\s*(?P<source>[avgtcGe]\d+(?:_\d+)?)\s*$")
 
 
 def draw_program(program):
@@ -795,6 +796,10 @@ def draw_program(program):
     dot = Drawing("program", graph_attr={**GRAPH_ATTR}, node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
     made_by = {}
     for number, line in enumerate(program.source.splitlines()[1:]):
+        alias = _ALIAS_LINE.match(line)
+        if alias and alias.group("source") in made_by:  # g4 = t5_0: the same value, another name
+            made_by[alias.group("name")] = made_by[alias.group("source")]
+            continue
         m = _STEP_LINE.match(line)
         if not m or m.group("call") in ("leaf_gradient", "Tensor", "set"):
             continue
