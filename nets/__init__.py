@@ -11,7 +11,7 @@ Every gradient comes from the engine's graph: layers are composed of
     model.save("model.npz"); model = nets.load("model.npz")
 
 Modules: ``nets.module`` (Module, Sequential), ``nets.layers``,
-``nets.models``, ``nets.init``, ``nets.optim``, ``nets.datasets``,
+``nets.models``, ``nets.conv_layers``, ``nets.init``, ``nets.optim``, ``nets.datasets``,
 ``nets.data`` (DataLoader), ``nets.training`` (fit, evaluate, History),
 ``nets.callbacks`` (EarlyStopping, schedules, clipping, loggers),
 ``nets.metrics``, ``nets.checkpoint``, ``nets.gradient_check``
@@ -20,7 +20,8 @@ Modules: ``nets.module`` (Module, Sequential), ``nets.layers``,
 from . import init, optim, datasets, metrics, callbacks
 from .module import Module, Sequential, StateDictError, register, from_config, accuracy
 from .layers import Affine, Sigmoid, ReLU, Tanh, Identity, Flatten, SoftmaxWithLoss, Dropout, BatchNorm
-from .models import TwoLayerNet, MultiLayerNet
+from .models import TwoLayerNet, MultiLayerNet, SimpleConvNet
+from .conv_layers import Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d
 from .data import DataLoader
 from .checkpoint import CheckpointError, load, load_state, save_checkpoint, load_checkpoint
 from .training import History, fit, evaluate, plot_history
@@ -37,4 +38,4 @@ __all__ = ["init", "optim", "datasets", "Module", "Sequential", "StateDictError"
            "GradientCheckReport", "GradientCheckRow", "DatasetError", "metrics", "callbacks", "compare_grads",
            "GradComparison", "Callback", "LambdaCallback", "EarlyStopping", "StepLR", "CosineAnnealing",
            "LearningRateScheduler", "ReduceLROnPlateau", "GradientClipping", "clip_grad_norm", "clip_grad_value",
-           "CSVLogger", "JSONLogger"]
+           "CSVLogger", "JSONLogger", "SimpleConvNet", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d"]

@@ -219,7 +219,73 @@ def _known_types():
                           _mlp_size),
         "Sequential": (module.Sequential, {"layers": lambda v, f: array_of(v, f, lambda c, g: c, MAX_LAYERS)}, {},
                        None),
+        **_conv_types(),
     }
+
+
+def _window(minimum):
+    """A kernel, stride or pad: an int >= ``minimum`` or a list of two."""
+    def check(v, field):
+        if isinstance(v, list):
+            array_of(v, field, lambda x, f: integer(x, f, lo=minimum, hi=MAX_UNITS), 2)
+            if len(v) != 2:
+                raise Bad(field, f"{len(v)} values: need one int or a pair (height, width)")
+            return v
+        return integer(v, field, lo=minimum, hi=MAX_UNITS)
+    return check
+
+
+def _area(v):
+    return v * v if isinstance(v, int) else v[0] * v[1]
+
+
+def _optional_window(v, field):
+    return None if v is None else _window(1)(v, field)
+
+
+def _simple_conv_size(c):
+    channels, height, width = c["input_dim"]
+    conv = c["conv_param"]
+    n, k, pad, stride = conv["filter_num"], conv["filter_size"], conv["pad"], conv["stride"]
+    out_h, out_w = (height + 2 * pad - k) // stride + 1, (width + 2 * pad - k) // stride + 1
+    if out_h < 2 or out_w < 2:
+        raise Bad("conv_param", f"a {k}x{k} filter leaves {out_h}x{out_w} of the {height}x{width} input")
+    pooled = n * (out_h // 2) * (out_w // 2)
+    h, o = c["hidden_size"], c["output_size"]
+    return n * channels * k * k + n + (pooled + 1) * h + (h + 1) * o
+
+
+def _conv_param(v, field):
+    mapping(v, field, required=("filter_num", "filter_size", "pad", "stride"))
+    for key, lo in (("filter_num", 1), ("filter_size", 1), ("pad", 0), ("stride", 1)):
+        integer(v[key], f"{field}.{key}", lo=lo, hi=MAX_UNITS)
+    return v
+
+
+def _conv_types():
+    from . import conv_layers, models
+    pool_args = {"stride": _optional_window, "pad": _window(0)}
+    return {
+        "Conv2d": (conv_layers.Conv2d, {"in_channels": _size, "out_channels": _size, "kernel_size": _window(1)},
+                   {"stride": _window(1), "pad": _window(0), "init": _init},
+                   lambda c: c["out_channels"] * c["in_channels"] * _area(c["kernel_size"]) + c["out_channels"]),
+        "MaxPool2d": (conv_layers.MaxPool2d, {"kernel_size": _window(1)}, pool_args, lambda c: 0),
+        "AvgPool2d": (conv_layers.AvgPool2d, {"kernel_size": _window(1)}, pool_args, lambda c: 0),
+        "BatchNorm2d": (conv_layers.BatchNorm2d, {"channels": _size},
+                        {"momentum": lambda v, f: number(v, f, lo=0.0, hi=1.0),
+                         "eps": lambda v, f: number(v, f, lo=0.0, lo_open=True)},
+                        lambda c: 4 * c["channels"]),
+        "SimpleConvNet": (models.SimpleConvNet,
+                          {"input_dim": lambda v, f: _exactly(array_of(v, f, _size, 3), f, 3),
+                           "conv_param": _conv_param, "hidden_size": _size, "output_size": _size},
+                          {"weight_init_std": _init}, _simple_conv_size),
+    }
+
+
+def _exactly(v, field, n):
+    if len(v) != n:
+        raise Bad(field, f"{len(v)} values: need {n}")
+    return v
 
 
 def _mlp_size(c):

@@ -48,11 +48,12 @@ import autograd_np as ag
 from . import datasets as _datasets
 from . import optim as _optim
 from .checkpoint import CheckpointError, load as _load_model
+from . import cli_models as _models
 from .cli_args import (UsageError, check_model_size, integer, layers as _layers, output_file, output_folder,
                        path_text, real, seed as _seed)
 from .datasets import DatasetError
 from .gradient_check import gradient_check
-from .layers import ACTIVATIONS, Affine
+from .layers import ACTIVATIONS
 from .models import MultiLayerNet
 from .module import StateDictError
 from .training import evaluate, fit, random_modules
@@ -114,9 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m nets", description="Train and check fully connected networks (autograd_np).")
     sub = parser.add_subparsers(dest="command", metavar="{train,eval,gradcheck,graph}")
 
-    tr = sub.add_parser("train", help="train a MultiLayerNet and write model, history, curves and graph")
+    tr = sub.add_parser("train", help="train a MultiLayerNet (or the book's SimpleConvNet) and write model, history, "
+                                      "curves and graph")
     _add_data_args(tr)
     _add_model_args(tr)
+    tr.add_argument("--model", choices=_models.ARCHITECTURES, default="mlp",
+                    help="mlp: MultiLayerNet of --layers (default); cnn: the book's SimpleConvNet on the images")
     tr.add_argument("--optimizer", default="adam", choices=sorted(_optim.OPTIMIZERS))
     tr.add_argument("--lr", type=_positive_float, default=None,
                     help="learning rate (default per optimizer; adam 0.001)")
@@ -177,9 +181,10 @@ def _check_data_args(args):
                          f"or set {_datasets.MNIST_ENV})")
 
 
-def _load_data(args, one_hot=False):
+def _load_data(args, one_hot=False, images=False):
+    """The data set: rows (N, features), or images (N, C, H, W) with ``images``."""
     _check_data_args(args)
-    return _datasets.load(args.dataset, args.data_dir, one_hot_label=one_hot)
+    return _datasets.load(args.dataset, args.data_dir, one_hot_label=one_hot, flatten=not images)
 
 
 def _check_sizes(sizes, x, t):
@@ -232,12 +237,13 @@ def cmd_train(args) -> int:
     epochs = args.epochs or d["epochs"]
     batch_size = args.batch_size or d["batch_size"]
     _check_data_args(args)
+    _models.check_cnn_args(args)
     if args.layers is not None:  # absurd sizes go before anything is loaded
         check_model_size(args.layers, batch=min(batch_size, EVAL_BATCH))
     _need_module("matplotlib", "train (it draws curves.png)")
     if args.progress:
         _need_module("tqdm", "--progress")
-    (x, t), (xt, tt) = _load_data(args)
+    (x, t), (xt, tt) = _load_data(args, images=args.model == "cnn")
     val = None
     if args.val:
         if args.val >= len(x):
@@ -247,15 +253,14 @@ def cmd_train(args) -> int:
     _check_sizes(sizes, x, t)
     check_model_size(sizes, batch=max(min(batch_size, len(x)), min(EVAL_BATCH, len(xt))))
     out = output_folder(args.out or f"runs/{args.dataset}", "--out", files=TRAIN_FILES)  # before any training
-    model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
-                          batchnorm=args.batchnorm, rng=args.seed)
+    model = _models.build(args, x, sizes)
     opt = _optim.create(args.optimizer, model.parameters(), lr=args.lr)
     callbacks, stop = _callbacks(args, epochs, out)
     extras = "".join([f", {len(val[0])} validation" if val else "", f", {args.schedule} schedule"
                       if args.schedule != "constant" else "",
                       f", early stopping after {args.early_stopping}" if args.early_stopping else "",
                       f", gradients clipped to norm {args.clip_norm:g}" if args.clip_norm else ""])
-    print(f"training {'-'.join(map(str, sizes))} {args.activation} on {args.dataset} ({len(x)} train / "
+    print(f"training {_models.describe(model)} on {args.dataset} ({len(x)} train / "
           f"{len(xt)} test{extras}) with {args.optimizer} lr={opt.lr:g}, {epochs} epochs of batch {batch_size}, "
           f"seed {args.seed}", flush=True)
     t0 = time.perf_counter()
@@ -301,27 +306,17 @@ def _callbacks(args, epochs, out):
     return chosen, stop
 
 
-def _input_size(model):
-    sizes = getattr(model, "sizes", None)
-    if sizes:
-        return sizes[0]
-    for m in model.modules():
-        if isinstance(m, Affine):
-            return m.in_size
-    return None
-
-
 def _check_model_fits(model, path, dataset, x, classes=10):
     """The saved model takes this data's features and gives one score per class."""
     features = int(np.prod(x.shape[1:]))
-    need = _input_size(model)
+    need = _models.input_features(model)
     if need is not None and need != features:
         raise UsageError(f"{path} expects {need} features per sample but {dataset} has {features}")
     was_training = model.training
     model.eval()
     try:
         with ag.no_grad():
-            y = model(x[:1].reshape(1, -1))
+            y = model(_models.shaped_input(model, x[:1]))
     except (ValueError, TypeError, IndexError) as exc:
         raise UsageError(f"{path} cannot take {dataset}'s samples ({features} features): {exc}") from None
     finally:
@@ -338,7 +333,7 @@ def cmd_eval(args) -> int:
     if args.split == "train":
         xt, tt = x, t
     _check_model_fits(model, args.model, args.dataset, xt)
-    loss, acc = evaluate(model, xt.reshape(len(xt), -1), tt)
+    loss, acc = evaluate(model, _models.shaped_input(model, xt), tt)
     print(f"{args.dataset} {args.split}: loss {loss:.4f} accuracy {acc:.4f} ({len(xt)} samples)")
     return 0
 

@@ -18,10 +18,11 @@ import autograd_np as ag
 
 from . import init as _init
 from .gradient_check import float64_copy
-from .layers import Affine, BatchNorm, Dropout, activation as _activation
+from .conv_layers import Conv2d, MaxPool2d
+from .layers import Affine, BatchNorm, Dropout, Flatten, activation as _activation
 from .module import Module
 
-__all__ = ["TwoLayerNet", "MultiLayerNet", "ParamArrays"]
+__all__ = ["TwoLayerNet", "MultiLayerNet", "SimpleConvNet", "ParamArrays", "BookInterface"]
 
 
 class ParamArrays(MutableMapping):
@@ -59,7 +60,53 @@ class ParamArrays(MutableMapping):
         return "{" + ", ".join(f"{k!r}: array{v.shape}" for k, v in self.items()) + "}"
 
 
-class TwoLayerNet(Module):
+class BookInterface:
+    """The book's network interface over a model's named tensors (``self.tensors``):
+    ``params`` (the ndarrays themselves, see ``ParamArrays``), ``gradient`` by
+    backprop and ``numerical_gradient`` by central differences."""
+
+    @property
+    def params(self) -> ParamArrays:
+        return ParamArrays(self.tensors)
+
+    def accuracy(self, x, t, batch_size: int = 100) -> float:
+        """The book's ``accuracy(x, t, batch_size=100)``: computed ``batch_size`` rows at
+        a time (a convolution's im2col rows for a whole test set would not fit), in
+        eval mode under no_grad."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"accuracy: batch_size must be a positive integer, got {batch_size!r}")
+        n = len(x)
+        if n == 0:
+            return 0.0
+        hits = sum(Module.accuracy(self, x[i:i + batch_size], t[i:i + batch_size]) * len(x[i:i + batch_size])
+                   for i in range(0, n, batch_size))
+        return float(hits / n)
+
+    def gradient(self, x, t) -> dict:
+        """Gradients of ``loss(x, t)`` by backprop through the graph: name -> ndarray."""
+        self.zero_grad()
+        self.loss(x, t).backward()
+        return {k: p.grad.copy() for k, p in self.tensors.items()}
+
+    def numerical_gradient(self, x, t, eps=1e-4) -> dict:
+        """The seeds' slow way: central differences of ``loss`` for every
+        parameter element (``ag.numerical_gradient``).  For checking only.
+
+        Computed on a float64 copy of the net, ``x`` and ``t`` (as
+        ``nets.gradient_check`` does): in float32 the rounding of the loss
+        alone is about as large as the gradients.  The net itself is not
+        perturbed; the gradients come back in the parameters' dtype, like
+        ``gradient``'s."""
+        net, x, t = float64_copy(self, x, t)
+        grads = {}
+        with ag.no_grad():
+            for key, p in net.tensors.items():
+                num = ag.numerical_gradient(lambda _: net.loss(x, t).item(), p.data, eps)
+                grads[key] = num.astype(self.tensors[key].dtype, copy=False)
+        return grads
+
+
+class TwoLayerNet(BookInterface, Module):
     """The seeds' two-layer net: affine -> sigmoid -> affine -> softmax-with-loss.
 
     ``TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01,
@@ -92,36 +139,9 @@ class TwoLayerNet(Module):
     def tensors(self) -> dict:
         return {"W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2}
 
-    @property
-    def params(self) -> ParamArrays:
-        return ParamArrays(self.tensors)
-
     def forward(self, x):
         x = np.asarray(x, dtype=self.W1.dtype) if not isinstance(x, ag.Tensor) else x
         return ag.affine(self.act(ag.affine(x, self.W1, self.b1)), self.W2, self.b2)
-
-    def gradient(self, x, t) -> dict:
-        """Gradients of ``loss(x, t)`` by backprop through the graph: name -> ndarray."""
-        self.zero_grad()
-        self.loss(x, t).backward()
-        return {k: p.grad.copy() for k, p in self.tensors.items()}
-
-    def numerical_gradient(self, x, t, eps=1e-4) -> dict:
-        """The seeds' slow way: central differences of ``loss`` for every
-        parameter element (``ag.numerical_gradient``).  For checking only.
-
-        Computed on a float64 copy of the net, ``x`` and ``t`` (as
-        ``nets.gradient_check`` does): in float32 the rounding of the loss
-        alone is about as large as the gradients.  The net itself is not
-        perturbed; the gradients come back in the parameters' dtype, like
-        ``gradient``'s."""
-        net, x, t = float64_copy(self, x, t)
-        grads = {}
-        with ag.no_grad():
-            for key, p in net.tensors.items():
-                num = ag.numerical_gradient(lambda _: net.loss(x, t).item(), p.data, eps)
-                grads[key] = num.astype(self.tensors[key].dtype, copy=False)
-        return grads
 
     def config(self):
         i, h, o = self.sizes
@@ -199,3 +219,62 @@ class MultiLayerNet(Module):
         return {"type": "MultiLayerNet", "sizes": list(self.sizes), "activation": self.activation_name,
                 "weight_decay": self.weight_decay, "dropout": self.dropout, "batchnorm": self.batchnorm,
                 "init": self.init}
+
+
+class SimpleConvNet(BookInterface, Module):
+    """The book's convolutional net: conv -> ReLU -> 2x2 max-pool -> affine -> ReLU
+    -> affine -> softmax-with-loss, on the graph.
+
+    ``SimpleConvNet(input_dim=(1, 28, 28), conv_param={"filter_num": 30,
+    "filter_size": 5, "pad": 0, "stride": 1}, hidden_size=100, output_size=10,
+    weight_init_std=0.01, rng=None, dtype=np.float32)``, the book's arguments
+    (``weight_init_std`` a number, or "he" / "xavier").  Parameters ``W1 b1``
+    (the convolution's, W1 of shape (filter_num, C, size, size)), ``W2 b2``,
+    ``W3 b3``; ``params``, ``predict``, ``loss``, ``accuracy``, ``gradient`` and
+    ``numerical_gradient`` as ``TwoLayerNet``'s.  Input: NCHW images, e.g.
+    ``load_mnist(flatten=False)``.
+    """
+
+    def __init__(self, input_dim=(1, 28, 28), conv_param=None, hidden_size=100, output_size=10,
+                 weight_init_std=0.01, rng=None, dtype=np.float32):
+        super().__init__()
+        conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1, **(conv_param or {})}
+        unknown = set(conv) - {"filter_num", "filter_size", "pad", "stride"}
+        if unknown:
+            raise ValueError(f"SimpleConvNet: unknown conv_param keys {sorted(unknown)}")
+        if len(input_dim) != 3:
+            raise ValueError(f"SimpleConvNet: input_dim must be (channels, height, width), got {input_dim!r}")
+        self.input_dim, self.conv_param = tuple(int(v) for v in input_dim), {k: int(v) for k, v in conv.items()}
+        self.hidden_size, self.output_size = int(hidden_size), int(output_size)
+        self.weight_init_std = weight_init_std
+        c, h, w = self.input_dim
+        size, stride, pad = conv["filter_size"], conv["stride"], conv["pad"]
+        out_h, out_w = (h + 2 * pad - size) // stride + 1, (w + 2 * pad - size) // stride + 1
+        if out_h < 2 or out_w < 2:
+            raise ValueError(f"SimpleConvNet: a {size}x{size} filter (pad {pad}, stride {stride}) leaves "
+                             f"{out_h}x{out_w} of a {h}x{w} image: too small for the 2x2 pooling")
+        pooled = conv["filter_num"] * (out_h // 2) * (out_w // 2)
+        rng = _init.rng_of(rng)
+        init = weight_init_std
+        self.conv1 = Conv2d(c, conv["filter_num"], size, stride=stride, pad=pad, init=init, rng=rng, dtype=dtype)
+        self.relu1, self.pool1, self.flatten = _activation("relu"), MaxPool2d(2), Flatten()
+        self.affine1 = Affine(pooled, self.hidden_size, init=init, rng=rng, dtype=dtype)
+        self.relu2 = _activation("relu")
+        self.affine2 = Affine(self.hidden_size, self.output_size, init=init, rng=rng, dtype=dtype)
+
+    @property
+    def tensors(self) -> dict:
+        return {"W1": self.conv1.W, "b1": self.conv1.b, "W2": self.affine1.W, "b2": self.affine1.b,
+                "W3": self.affine2.W, "b3": self.affine2.b}
+
+    def forward(self, x):
+        x = self.pool1(self.relu1(self.conv1(x)))
+        return self.affine2(self.relu2(self.affine1(self.flatten(x))))
+
+    def extra_repr(self):
+        return f"input_dim={self.input_dim}, {self.conv_param['filter_num']} filters of {self.conv_param['filter_size']}"
+
+    def config(self):
+        return {"type": "SimpleConvNet", "input_dim": list(self.input_dim), "conv_param": dict(self.conv_param),
+                "hidden_size": self.hidden_size, "output_size": self.output_size,
+                "weight_init_std": self.weight_init_std}
