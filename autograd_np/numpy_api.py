@@ -202,13 +202,17 @@ def _build():
             return op(cast(array, dtype), axis=axis, keepdims=keepdims)
         return method
 
-    def accumulate(array, axis=0, dtype=None, out=None):
-        _refuse("add.accumulate", out=out)
-        return ops.cumsum(cast(array, dtype), axis=axis)
+    def accumulate(op, name):
+        def method(array, axis=0, dtype=None, out=None):
+            _refuse(f"{name}.accumulate", out=out)
+            return op(cast(array, dtype), axis=axis)
+        return method
 
     _METHODS.update({(np.add, "reduce"): reduce(ops.sum, "add"), (np.multiply, "reduce"): reduce(ops.prod, "multiply"),
                      (np.maximum, "reduce"): reduce(ops.max, "maximum"),
-                     (np.minimum, "reduce"): reduce(ops.min, "minimum"), (np.add, "accumulate"): accumulate})
+                     (np.minimum, "reduce"): reduce(ops.min, "minimum"),
+                     (np.add, "accumulate"): accumulate(ops.cumsum, "add"),
+                     (np.multiply, "accumulate"): accumulate(ops.cumprod, "multiply")})
 
     # reductions
     def sum_(a, axis=None, dtype=None, out=None, keepdims=_NO, initial=_NO, where=_NO):
@@ -238,9 +242,11 @@ def _build():
             return op(cast(a, dtype), axis=axis, ddof=ddof, keepdims=keep(keepdims))
         return reduce_
 
-    def cumsum(a, axis=None, dtype=None, out=None):
-        _refuse("cumsum", out=out)
-        return ops.cumsum(cast(a, dtype), axis=axis)
+    def cumulative(op, name):
+        def scan(a, axis=None, dtype=None, out=None):
+            _refuse(name, out=out)
+            return op(cast(a, dtype), axis=axis)
+        return scan
 
     # shapes and layout
     def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
@@ -343,7 +349,8 @@ def _build():
     FUNCTIONS.update({
         np.sum: sum_, np.mean: mean, np.prod: prod, np.max: extreme(ops.max, "max"),
         np.amax: extreme(ops.max, "amax"), np.min: extreme(ops.min, "min"), np.amin: extreme(ops.min, "amin"),
-        np.var: spread(ops.var, "var"), np.std: spread(ops.std, "std"), np.cumsum: cumsum,
+        np.var: spread(ops.var, "var"), np.std: spread(ops.std, "std"), np.cumsum: cumulative(ops.cumsum, "cumsum"),
+        np.cumprod: cumulative(ops.cumprod, "cumprod"),
         np.reshape: reshape, np.transpose: transpose, np.ravel: ravel, np.squeeze: squeeze,
         np.expand_dims: layout.expand_dims, np.atleast_1d: layout.atleast_1d, np.atleast_2d: layout.atleast_2d,
         np.atleast_3d: layout.atleast_3d, np.moveaxis: layout.moveaxis, np.swapaxes: layout.swapaxes,

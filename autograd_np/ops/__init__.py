@@ -4,7 +4,7 @@ functions composed from ops (``std``, ``tensordot``, the layout functions)
 live beside them in the same modules."""
 from .arithmetic import add, div, mul, neg, power, sub
 from .linalg import affine, matmul
-from .reductions import cumsum, logsumexp, max, mean, min, prod, std, sum, var
+from .reductions import cumprod, cumsum, logsumexp, max, mean, min, prod, std, sum, var
 from .shape import astype, broadcast_to, concatenate, getitem, index_add, reshape, stack, sum_to, transpose
 from .elementwise import (abs, cbrt, clip, erf, exp, exp2, expm1, fmax, fmin, log, log1p, log2, log10, logaddexp,
                           logaddexp2, maximum, minimum, nan_to_num, reciprocal, sqrt, square, where)
@@ -24,7 +24,7 @@ from . import conv as _conv
 from .conv import *  # noqa: F401,F403  (convolution and pooling: conv.__all__)
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
-           "sum", "mean", "max", "min", "prod", "var", "std", "cumsum", "logsumexp",
+           "sum", "mean", "max", "min", "prod", "var", "std", "cumsum", "cumprod", "logsumexp",
            "reshape", "transpose", "getitem", "index_add", "concatenate", "stack", "broadcast_to", "sum_to", "astype",
            "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "logaddexp", "logaddexp2", "sqrt", "cbrt", "square",
            "reciprocal", "abs", "maximum", "minimum", "fmax", "fmin", "clip", "where", "nan_to_num", "erf",

@@ -1,5 +1,5 @@
 """Reductions: sum, mean, max (and min, composed from max), prod, var (and std),
-cumsum, logsumexp."""
+cumsum, cumprod, logsumexp."""
 import numpy as np
 
 from ..engine import Tensor
@@ -133,13 +133,53 @@ def cumsum(x, axis=None):
     return np.cumsum(x, axis=axis)
 
 
+def _reverse_cumsum(F, g, ax):
+    """``g``'s sums from each position to the end of axis ``ax``: the adjoint of a cumsum."""
+    flip = (slice(None),) * ax + (slice(None, None, -1),)
+    return F.getitem(F.cumsum(F.getitem(g, index=flip), axis=ax), index=flip)
+
+
 @cumsum.defvjp
 def _cumsum_vjp(F, gy, y, x, axis=None):
     shape = np.shape(value(x))
-    ax = 0 if axis is None else axis % len(shape)
-    flip = (slice(None),) * ax + (slice(None, None, -1),)
-    g = F.getitem(F.cumsum(F.getitem(gy, index=flip), axis=ax), index=flip)
+    g = _reverse_cumsum(F, gy, 0 if axis is None else axis % len(shape))
     return F.reshape(g, shape=shape) if axis is None else g
+
+
+@defop("cumprod", "y = cumprod(x, axis);  gx = reversed cumsum of gy * y, divided by x  "
+                  "(hand-written; where x has zeros, the products of the other elements, exact)")
+def cumprod(x, axis=None):
+    """Cumulative product along ``axis`` (None: of the flattened array), like ``np.cumprod``."""
+    return np.cumprod(x, axis=axis)
+
+
+@cumprod.defvjp
+def _cumprod_vjp(F, gy, y, x, axis=None):
+    shape = np.shape(value(x))
+    if axis is None:  # the flattened array's derivative, shaped back at the end
+        x, gy, y = F.reshape(x, shape=(-1,)), F.reshape(gy, shape=(-1,)), F.reshape(y, shape=(-1,))
+    ax = 0 if axis is None else axis % len(shape)
+    if np.all(value(x) != 0):  # d y_j / d x_i = y_j / x_i for j >= i
+        g = _reverse_cumsum(F, gy * y, ax) / x
+    else:
+        g = _cumprod_of_others(F, gy, x, ax)
+    return F.reshape(g, shape=shape) if axis is None else g
+
+
+def _cumprod_of_others(F, gy, x, ax):
+    """``gx_i = sum over j >= i of gy_j * prod(x_k for k <= j, k != i)`` along ``ax``,
+    without dividing (so exact at zeros): an (n, n) table of the cumulative
+    products with x_i set to 1 in row i (O(n**2), only when ``x`` has zeros)."""
+    xv = value(x)
+    order = tuple(i for i in range(xv.ndim) if i != ax) + (ax,)  # the axis last
+    inverse = tuple(np.argsort(order))
+    n = xv.shape[ax]
+    lead = tuple(xv.shape[i] for i in order[:-1])
+    rows = F.broadcast_to(F.reshape(F.transpose(x, axes=order), shape=lead + (1, n)), shape=lead + (n, n))
+    others = F.cumprod(F.where(np.eye(n, dtype=bool), 1.0, rows), axis=-1)  # [i, j]: prod of x_k, k <= j, k != i
+    g = F.reshape(F.transpose(gy, axes=order), shape=lead + (1, n))
+    later = np.triu(np.ones((n, n), dtype=bool))  # j >= i: the outputs x_i enters
+    return F.transpose(F.sum(F.where(later, others * g, 0.0), axis=-1), axes=inverse)
 
 
 @defop("logsumexp", "y = log(sum(exp(x), axis));  gx = broadcast(gy) * exp(x - y)  "

@@ -85,8 +85,9 @@ def spread_cases(draw, distinct=False):
 
 
 @st.composite
-def cumsum_cases(draw):
-    x = draw(shapes().flatmap(arrays))
+def cumsum_cases(draw, values=arrays):
+    """An array (``values(shape)``) and an axis: None (the flattened array) or an int."""
+    x = draw(shapes().flatmap(values))
     axis = draw(st.none() | (st.integers(-x.ndim, x.ndim - 1) if x.ndim else st.none()))
     return Case((x,), {"axis": axis})
 
@@ -185,6 +186,8 @@ MATH_SPECS: dict[str, OpSpec] = {
                   numpy=np.var),
     "std": OpSpec(ops.std, spread_cases(distinct=True), "distinct values; any axis; ddof 0 or 1", numpy=np.std),
     "cumsum": OpSpec(ops.cumsum, cumsum_cases(), "any array; axis None or an int", numpy=np.cumsum),
+    "cumprod": OpSpec(ops.cumprod, cumsum_cases(_product_values), "+-[0.6, 1.5] and exact zeros; axis None or an int",
+                      numpy=np.cumprod),
     "logsumexp": OpSpec(ops.logsumexp, reduction(), "any array; axis None, int or tuple; keepdims",
                         numpy=lambda x, axis, keepdims: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))),
     # nn
