@@ -366,6 +366,8 @@ def _build():
         np.linspace: linspace,
         np.dot: dot, np.vdot: ops.vdot, np.inner: ops.inner, np.outer: outer, np.tensordot: ops.tensordot,
         np.einsum: einsum, np.kron: ops.kron, np.trace: trace,
+        np.linalg.inv: ops.inv, np.linalg.det: ops.det, np.linalg.slogdet: ops.slogdet, np.linalg.solve: ops.solve,
+        np.linalg.norm: ops.norm,
         np.round: round_, np.around: round_, np.fix: fix, np.nan_to_num: nan_to_num,
         np.real: complex_values(np.real, same), np.real_if_close: complex_values(np.real_if_close, same),
         np.imag: complex_values(np.imag, zeros), np.angle: complex_values(np.angle, angle),

@@ -21,6 +21,8 @@ from .layout import (append, array, array_split, atleast_1d, atleast_2d, atleast
 from .nn import embedding, gelu, layer_norm, leaky_relu, silu, softplus
 from .effects import batch_norm, dropout_mask
 from . import conv as _conv
+from . import matrix as _matrix
+from .matrix import *  # noqa: F401,F403  (np.linalg: matrix.__all__)
 from .conv import *  # noqa: F401,F403  (convolution and pooling: conv.__all__)
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
@@ -39,4 +41,5 @@ __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
            "vsplit", "pad", "diff", "diagonal", "diag", "tril", "triu", "array", "linspace", "broadcast_arrays",
            "leaky_relu", "softplus", "gelu", "silu", "layer_norm", "embedding"]
 __all__ += _conv.__all__
+__all__ += _matrix.__all__
 __all__ += ["batch_norm", "dropout_mask"]

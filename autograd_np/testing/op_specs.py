@@ -213,6 +213,10 @@ from .conv_specs import CONV_COMPOSITES, CONV_SPECS  # noqa: E402
 OP_SPECS.update(CONV_SPECS)
 COMPOSITE_SPECS.update(CONV_COMPOSITES)
 from .specs_effects import EFFECTS_COMPOSITES, EFFECTS_SPECS  # noqa: E402
+from .specs_matrix import MATRIX_COMPOSITES, MATRIX_SPECS  # noqa: E402
+
+OP_SPECS.update(MATRIX_SPECS)
+COMPOSITE_SPECS.update(MATRIX_COMPOSITES)
 
 OP_SPECS.update(EFFECTS_SPECS)
 COMPOSITE_SPECS.update(EFFECTS_COMPOSITES)
@@ -220,7 +224,7 @@ COMPOSITE_SPECS.update(EFFECTS_COMPOSITES)
 
 # The order of the README's table: by family, then as listed in the specs.
 FAMILIES = ["arithmetic", "elementwise", "numeric", "trig", "activations", "nn", "reductions", "linalg",
-            "contraction", "shape", "layout", "losses", "conv", "effects"]
+            "matrix", "contraction", "shape", "layout", "losses", "conv", "effects"]
 
 
 def ops_markdown() -> str:

@@ -1,0 +1,186 @@
+"""``np.linalg`` on square matrices (and stacks of them): inv, det, the log of
+|det| behind slogdet, solve, and norm composed from the elementwise ops.
+
+Derivatives are the standard matrix-calculus ones, each written with the
+engine's ops so that it can be differentiated again:
+
+* ``inv``:  Y = A^-1,  gA = -Y^T gY Y^T;
+* ``det``:  d = det A,  gA = gd d A^-T;
+* ``logabsdet``: l = log|det A|,  gA = gl A^-T;
+* ``solve``: X = A^-1 B,  gB = A^-T gX,  gA = -gB X^T.
+
+A singular matrix is an error naming the op and the shapes (a ``ShapeError``
+carrying NumPy's ``LinAlgError`` message), never a result full of infinities
+that a gradient check would not notice.
+"""
+import numpy as np
+
+from ..errors import ShapeError
+from ..recording import defop
+from ._util import value
+from .arithmetic import mul, power
+from .elementwise import abs as _abs
+from .reductions import max as _max, min as _min, sum as _sum
+
+__all__ = ["inv", "det", "logabsdet", "slogdet", "solve", "norm"]
+
+
+def _square(op, a):
+    """``a``'s shape, checked to be a (stack of) square matrices."""
+    shape = np.shape(value(a))
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ShapeError(f"{op}: needs square matrices (..., n, n), got shape {shape}")
+    return shape
+
+
+def _linalg(op, fn, *arrays):
+    try:
+        return fn(*arrays)
+    except np.linalg.LinAlgError as exc:
+        raise np.linalg.LinAlgError(f"{op}: {exc} (shapes {[np.shape(a) for a in arrays]})") from None
+
+
+def _mT(F, x):
+    """The transpose of the last two axes."""
+    n = np.ndim(value(x))
+    return F.transpose(x, axes=tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _per_matrix(F, g):
+    """``g`` (one number per matrix of a stack) shaped to broadcast against the stack."""
+    return F.reshape(g, np.shape(value(g)) + (1, 1))
+
+
+@defop("inv", "y = A^-1;  gA = -y^T gy y^T")
+def _inv(a):
+    _square("inv", a)
+    return _linalg("inv", np.linalg.inv, a)
+
+
+@_inv.defvjp
+def _inv_vjp(F, gy, y, a):
+    yT = _mT(F, y)
+    return F.neg(F.matmul(F.matmul(yT, gy), yT))
+
+
+@defop("det", "y = det A;  gA = gy y A^-T")
+def _det(a):
+    _square("det", a)
+    return np.linalg.det(a)
+
+
+@_det.defvjp
+def _det_vjp(F, gy, y, a):
+    return F.mul(_per_matrix(F, F.mul(gy, y)), _mT(F, F.inv(a)))
+
+
+@defop("logabsdet", "y = log|det A| (slogdet's second value);  gA = gy A^-T")
+def _logabsdet(a):
+    _square("logabsdet", a)
+    sign, logdet = np.linalg.slogdet(a)
+    if np.any(sign == 0):
+        raise np.linalg.LinAlgError(f"logabsdet: singular matrix (det 0; shape {np.shape(a)})")
+    return logdet
+
+
+@_logabsdet.defvjp
+def _logabsdet_vjp(F, gy, y, a):
+    return F.mul(_per_matrix(F, gy), _mT(F, F.inv(a)))
+
+
+def _solve_shapes(a, b):
+    """Whether ``b`` is one vector (n,); then ``a`` must be one matrix (a stack of them
+    takes ``b[..., None]``: NumPy reads a 1-D ``b`` either way, a gradient cannot)."""
+    sa, sb = _square("solve", a), np.shape(value(b))
+    vector = len(sb) == 1
+    if vector and len(sa) != 2:
+        raise ShapeError(f"solve: a vector b of shape {sb} with a stack of matrices {sa}: pass b[..., None]")
+    if (sb[0] if vector else (sb[-2] if len(sb) >= 2 else None)) != sa[-1]:
+        raise ShapeError(f"solve: A of shape {sa} and b of shape {sb} do not fit (b needs {sa[-1]} rows)")
+    return vector
+
+
+@defop("solve", "x = A^-1 b;  gb = A^-T gx,  gA = -gb x^T")
+def _solve(a, b):
+    _solve_shapes(a, b)
+    return _linalg("solve", np.linalg.solve, a, b)
+
+
+@_solve.defvjp(needs=True)
+def _solve_vjp(F, gy, y, a, b, needs):
+    vector = _solve_shapes(a, b)
+    gb = F.solve(_mT(F, a), gy)
+    if not needs[0]:
+        return None, gb
+    if vector:
+        n = np.shape(value(y))[0]
+        return F.neg(F.mul(F.reshape(gb, (n, 1)), F.reshape(y, (1, n)))), gb
+    return F.neg(F.matmul(gb, _mT(F, y))), gb
+
+
+def inv(a):
+    """The inverse of a square matrix or of each matrix of a stack, like ``np.linalg.inv``."""
+    return _inv(a)
+
+
+def det(a):
+    """The determinant of a square matrix (or of each of a stack), like ``np.linalg.det``."""
+    return _det(a)
+
+
+def logabsdet(a):
+    """``log|det a|``, the second value of ``np.linalg.slogdet``: the stable way to a
+    determinant's size and gradient for large matrices."""
+    return _logabsdet(a)
+
+
+def slogdet(a):
+    """``(sign, log|det a|)`` like ``np.linalg.slogdet``; the sign is a constant array
+    (its derivative is zero where it is defined), the log a differentiable tensor."""
+    sign, _ = np.linalg.slogdet(np.asarray(value(a)))
+    return sign, _logabsdet(a)
+
+
+def solve(a, b):
+    """``x`` with ``a @ x == b``, like ``np.linalg.solve``: ``b`` a vector (n,) or
+    matrices (..., n, k)."""
+    return _solve(a, b)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's argument name)
+    """``np.linalg.norm`` composed of abs, power, sum, max and min.
+
+    Vectors (a 1-D array, or ``axis`` an int): ``ord`` None or 2, 1, inf, -inf,
+    or any number > 0.  Matrices (a 2-D array with ``axis`` None, or ``axis`` a
+    pair): ``ord`` None or "fro" (Frobenius), 1 / -1 (largest / smallest column
+    sum), inf / -inf (row sums).  ``axis`` None and ``ord`` None: the 2-norm of
+    the flattened array, as NumPy.  Not supported (a ValueError): the spectral
+    and nuclear norms (``ord`` 2, -2, "nuc" of matrices), which need an SVD.  At
+    0 the 2-norm's gradient is NaN: its derivative is not defined there."""
+    n = np.ndim(value(x))
+    matrix = isinstance(axis, tuple) or (axis is None and n == 2 and ord is not None)
+    if ord is None or (ord == "fro" and matrix):
+        return power(_sum(mul(x, x), axis=axis, keepdims=keepdims), 0.5)
+    if axis is None and n > 2:
+        raise ValueError(f"norm: ord={ord!r} of a {n}-D array needs an axis (or a pair of axes)")
+    if matrix:
+        return _matrix_norm(x, ord, axis if axis is not None else (0, 1), keepdims)
+    if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
+        raise ValueError(f"norm: ord={ord!r} is not a vector norm (None, a number > 0, inf or -inf)")
+    if ord == np.inf or ord == -np.inf:
+        return (_max if ord > 0 else _min)(_abs(x), axis=axis, keepdims=keepdims)
+    if not ord > 0:
+        raise ValueError(f"norm: ord must be None, a number > 0, inf or -inf for vectors, got {ord!r}")
+    if ord == 1:
+        return _sum(_abs(x), axis=axis, keepdims=keepdims)
+    return power(_sum(power(_abs(x), float(ord)), axis=axis, keepdims=keepdims), 1.0 / ord)
+
+
+def _matrix_norm(x, ord, axes, keepdims):  # noqa: A002
+    if ord not in (1, -1, np.inf, -np.inf):
+        raise ValueError(f"norm: ord={ord!r} of matrices is not supported (None, 'fro', 1, -1, inf, -inf are; "
+                         "the spectral and nuclear norms need an SVD)")
+    rows, cols = axes
+    summed = rows if ord in (1, -1) else cols  # column sums for 1, row sums for inf
+    sums = _sum(_abs(x), axis=summed, keepdims=True)
+    return (_max if ord > 0 else _min)(sums, axis=(rows, cols), keepdims=keepdims)  # (the summed axis has size 1)
