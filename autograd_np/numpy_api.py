@@ -333,6 +333,10 @@ def _build():
         _refuse("trace", out=out)
         return ops.trace(cast(a, dtype), offset, axis1, axis2)
 
+    def pinv(a, rcond=None, hermitian=False, *, rtol=_NO):
+        _refuse("linalg.pinv", rcond=rcond, hermitian=hermitian or None, rtol=None if rtol is _NO else rtol)
+        return ops.pinv(a)
+
     # elementwise functions that are not ufuncs
     def round_(a, decimals=0, out=None):
         _refuse("round", out=out)
@@ -367,7 +371,8 @@ def _build():
         np.dot: dot, np.vdot: ops.vdot, np.inner: ops.inner, np.outer: outer, np.tensordot: ops.tensordot,
         np.einsum: einsum, np.kron: ops.kron, np.trace: trace,
         np.linalg.inv: ops.inv, np.linalg.det: ops.det, np.linalg.slogdet: ops.slogdet, np.linalg.solve: ops.solve,
-        np.linalg.norm: ops.norm,
+        np.linalg.norm: ops.norm, np.linalg.cholesky: ops.cholesky, np.linalg.eigh: ops.eigh,
+        np.linalg.eigvalsh: ops.eigvalsh, np.linalg.pinv: pinv, np.linalg.matrix_power: ops.matrix_power,
         np.round: round_, np.around: round_, np.fix: fix, np.nan_to_num: nan_to_num,
         np.real: complex_values(np.real, same), np.real_if_close: complex_values(np.real_if_close, same),
         np.imag: complex_values(np.imag, zeros), np.angle: complex_values(np.angle, angle),

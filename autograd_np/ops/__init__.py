@@ -23,6 +23,8 @@ from .effects import batch_norm, dropout_mask
 from . import conv as _conv
 from . import matrix as _matrix
 from .matrix import *  # noqa: F401,F403  (np.linalg: matrix.__all__)
+from . import decompositions as _decompositions
+from .decompositions import *  # noqa: F401,F403  (cholesky, eigh, pinv...: decompositions.__all__)
 from .conv import *  # noqa: F401,F403  (convolution and pooling: conv.__all__)
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
@@ -42,4 +44,5 @@ __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
            "leaky_relu", "softplus", "gelu", "silu", "layer_norm", "embedding"]
 __all__ += _conv.__all__
 __all__ += _matrix.__all__
+__all__ += _decompositions.__all__
 __all__ += ["batch_norm", "dropout_mask"]

@@ -217,6 +217,10 @@ from .specs_matrix import MATRIX_COMPOSITES, MATRIX_SPECS  # noqa: E402
 
 OP_SPECS.update(MATRIX_SPECS)
 COMPOSITE_SPECS.update(MATRIX_COMPOSITES)
+from .specs_decompositions import DECOMPOSITION_COMPOSITES, DECOMPOSITION_SPECS  # noqa: E402
+
+OP_SPECS.update(DECOMPOSITION_SPECS)
+COMPOSITE_SPECS.update(DECOMPOSITION_COMPOSITES)
 
 OP_SPECS.update(EFFECTS_SPECS)
 COMPOSITE_SPECS.update(EFFECTS_COMPOSITES)
@@ -224,7 +228,7 @@ COMPOSITE_SPECS.update(EFFECTS_COMPOSITES)
 
 # The order of the README's table: by family, then as listed in the specs.
 FAMILIES = ["arithmetic", "elementwise", "numeric", "trig", "activations", "nn", "reductions", "linalg",
-            "matrix", "contraction", "shape", "layout", "losses", "conv", "effects"]
+            "matrix", "decompositions", "contraction", "shape", "layout", "losses", "conv", "effects"]
 
 
 def ops_markdown() -> str:

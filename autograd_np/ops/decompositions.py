@@ -1,0 +1,168 @@
+"""Matrix decompositions of ``np.linalg`` and what is built on them: cholesky,
+eigh (and eigvalsh), pinv, matrix_power; on matrices and stacks of them.
+
+NumPy's cholesky and eigh read one triangle of their (symmetric) input only,
+the lower one by default: the other is never looked at.  So the derivative
+here is that function's: the gradient of an unread element is 0 and an
+off-diagonal element of the read triangle gets both its own share and its
+mirror's (``_one_triangle``).  For a symmetric perturbation (``A = B B^T``
+and the like) this is the same as the symmetric gradient of the papers.
+
+* ``cholesky`` (I. Murray, arXiv:1602.07527): L = chol(A),
+  S = L^-T Phi(L^T gL) L^-1 with Phi the lower triangle, diagonal halved;
+* ``eigh`` (M. Giles, "An extended collection of matrix derivative results"):
+  A = V diag(w) V^T,  M = V (diag(gw) + F * (V^T gV)) V^T,  F_ij = 1/(w_j - w_i);
+* ``pinv`` (Golub and Pereyra): the three-term derivative of a full-rank
+  pseudo-inverse.
+"""
+import numpy as np
+
+from ..errors import ShapeError
+from ..recording import defop
+from ._util import value
+from .layout import tril
+from .linalg import matmul
+from .matrix import _linalg, _mT, _square, inv
+from .shape import getitem
+
+__all__ = ["cholesky", "eigh", "eigvalsh", "pinv", "matrix_power"]
+
+
+def _eye_mask(n):
+    return np.eye(n, dtype=bool)
+
+
+def _one_triangle(F, m, upper):
+    """The gradient of a function that reads only one triangle of its input,
+    given ``m``, its gradient as a function of the whole symmetric matrix:
+    ``m + m^T`` on the read side of the diagonal, ``m`` on it, 0 on the other."""
+    n = np.shape(value(m))[-1]
+    both = m + _mT(F, m)
+    keep = np.triu(np.ones((n, n), dtype=bool), 1) if upper else np.tril(np.ones((n, n), dtype=bool), -1)
+    return F.where(keep, both, F.where(_eye_mask(n), m, 0.0))
+
+
+def _uplo(op, UPLO):  # noqa: N803  (NumPy's argument name)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return UPLO == "U"
+
+
+@defop("cholesky", "L = chol(A) (reads A's lower triangle);  S = L^-T Phi(L^T gL) L^-1 (Phi: lower triangle, "
+                   "diagonal halved),  gA = S + S^T below the diagonal, S on it, 0 above")
+def _cholesky(a, upper=False):
+    _square("cholesky", a)
+    return _linalg("cholesky", lambda m: np.linalg.cholesky(m, upper=upper), a)
+
+
+@_cholesky.defvjp
+def _cholesky_vjp(F, gy, y, a, upper=False):
+    lower = _mT(F, y) if upper else y  # the factor as L, with A = L L^T
+    g = _mT(F, gy) if upper else gy
+    n = np.shape(value(y))[-1]
+    inner = F.matmul(_mT(F, lower), g)
+    phi = F.where(np.tril(np.ones((n, n), dtype=bool), -1), inner, F.where(_eye_mask(n), inner * 0.5, 0.0))
+    left = F.solve(_mT(F, lower), phi)  # L^-T Phi
+    s = _mT(F, F.solve(_mT(F, lower), _mT(F, left)))  # (L^-T (L^-T Phi)^T)^T = L^-T Phi L^-1
+    return _one_triangle(F, s, upper)  # (s + s^T) / 2 is the gradient as a symmetric matrix
+
+
+def cholesky(a, upper=False):
+    """The Cholesky factor of a symmetric positive-definite matrix (or of each
+    of a stack), like ``np.linalg.cholesky``: lower ``L`` with ``a = L L^T``
+    (``upper=True``: ``U = L^T``).  Reads only ``a``'s lower triangle, as NumPy
+    does.  A matrix that is not positive definite raises NumPy's LinAlgError
+    naming the op."""
+    return _cholesky(a, upper=bool(upper))
+
+
+_EIGENVALUES = (Ellipsis, slice(0, 1), slice(None))  # the rows of eigh's packed output
+_EIGENVECTORS = (Ellipsis, slice(1, None), slice(None))
+
+
+@defop("eigh", "w, V = eigh(A), packed as rows [w, V] (one triangle read);  M = V (diag(gw) + F * (V^T gV)) V^T, "
+               "F_ij = 1 / (w_j - w_i) off the diagonal, gA = M + M^T in the read triangle, M on the diagonal  "
+               "(degenerate eigenvalues: the eigenvectors' gradient is inf or NaN, theirs is not defined; "
+               "a gradient through w alone stays finite)")
+def _eigh(a, upper=False):
+    _square("eigh", a)
+    w, v = _linalg("eigh", lambda m: np.linalg.eigh(m, UPLO="U" if upper else "L"), a)
+    # one output for the op: eigenvalues as row 0 above the eigenvector matrix (..., n + 1, n)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+@_eigh.defvjp
+def _eigh_vjp(F, gy, y, a, upper=False):
+    n = np.shape(value(a))[-1]
+    w, v = F.getitem(y, index=_EIGENVALUES), F.getitem(y, index=_EIGENVECTORS)  # w as a (..., 1, n) row
+    gw, gv = F.getitem(gy, index=_EIGENVALUES), F.getitem(gy, index=_EIGENVECTORS)
+    inner = F.where(_eye_mask(n), gw, 0.0)  # diag(gw): gw (..., 1, n) broadcast down the columns
+    if np.any(value(gv) != 0):  # NOTE: skipped when only w is used, so that ties give a finite gradient
+        gaps = w - _mT(F, w)  # [i, j] = w_j - w_i
+        f = F.where(_eye_mask(n), 0.0, 1.0 / F.where(_eye_mask(n), 1.0, gaps))
+        inner = inner + f * F.matmul(_mT(F, v), gv)
+    m = F.matmul(F.matmul(v, inner), _mT(F, v))
+    return _one_triangle(F, m, upper)
+
+
+def _unpack_eigh(packed):
+    return getitem(packed, index=(Ellipsis, 0, slice(None))), getitem(packed, index=_EIGENVECTORS)
+
+
+def eigh(a, UPLO="L"):  # noqa: N803
+    """``(w, V)``: the eigenvalues (ascending) and eigenvectors (columns) of a
+    symmetric matrix or of each of a stack, like ``np.linalg.eigh``; reads the
+    lower triangle (``UPLO="U"``: the upper one).  Each eigenvector's sign is
+    LAPACK's choice; a loss should not depend on it."""
+    return _unpack_eigh(_eigh(a, upper=_uplo("eigh", UPLO)))
+
+
+def eigvalsh(a, UPLO="L"):  # noqa: N803
+    """The eigenvalues of a symmetric matrix (or of each of a stack), like ``np.linalg.eigvalsh``."""
+    return eigh(a, UPLO)[0]
+
+
+@defop("pinv", "P = pinv(A) (full rank);  gA = -P^T gP P^T + (I - A P) gP^T P P^T + P^T P gP^T (I - P A)")
+def _pinv(a):
+    if np.ndim(a) < 2:
+        raise ShapeError(f"pinv: needs matrices (..., m, n), got shape {np.shape(a)}")
+    return _linalg("pinv", np.linalg.pinv, a)
+
+
+@_pinv.defvjp
+def _pinv_vjp(F, gy, y, a):
+    (m, n), dtype = np.shape(value(a))[-2:], value(a).dtype
+    p, pt, gt = y, _mT(F, y), _mT(F, gy)
+    rows = np.eye(m, dtype=dtype) - F.matmul(a, p)  # I - A P, (m, m)
+    cols = np.eye(n, dtype=dtype) - F.matmul(p, a)  # I - P A, (n, n)
+    return (F.neg(F.matmul(F.matmul(pt, gy), pt)) + F.matmul(F.matmul(rows, gt), F.matmul(p, pt))
+            + F.matmul(F.matmul(pt, p), F.matmul(gt, cols)))
+
+
+def pinv(a):
+    """The Moore-Penrose pseudo-inverse of a matrix (or of each of a stack), like
+    ``np.linalg.pinv`` with its default cutoff.  The derivative is that of a
+    matrix of full rank (where the rank is locally constant); at a rank drop
+    the pseudo-inverse is not continuous, and neither is its gradient."""
+    return _pinv(a)
+
+
+def matrix_power(a, n):
+    """``a`` multiplied by itself ``n`` times, like ``np.linalg.matrix_power``:
+    composed of matmul by repeated squaring (and ``inv`` for ``n < 0``); ``n = 0``
+    gives the identity, with gradient 0."""
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}")
+    shape = _square("matrix_power", a)
+    if n == 0:
+        eye = np.broadcast_to(np.eye(shape[-1], dtype=value(a).dtype), shape)
+        return tril(a, k=-shape[-1]) + eye  # (tril below every diagonal: zeros that keep a in the graph)
+    base, n = (inv(a), -n) if n < 0 else (a, n)
+    result = None
+    while n:  # binary powering: about 2 log2(n) matmuls
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
