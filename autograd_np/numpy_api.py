@@ -248,6 +248,14 @@ def _build():
             return op(cast(a, dtype), axis=axis)
         return scan
 
+    def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+        _refuse("median", out=out)  # (overwrite_input only lets NumPy scribble on its input; ours is never written)
+        return ops.median(a, axis=axis, keepdims=keepdims)
+
+    def copy(a, order="K", subok=False):
+        _refuse("copy", order=None if order in ("K", "C", "A") else order)
+        return ops.copy(a)
+
     # shapes and layout
     def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         _refuse("reshape", order=None if order == "C" else order)
@@ -355,6 +363,7 @@ def _build():
         np.amax: extreme(ops.max, "amax"), np.min: extreme(ops.min, "min"), np.amin: extreme(ops.min, "amin"),
         np.var: spread(ops.var, "var"), np.std: spread(ops.std, "std"), np.cumsum: cumulative(ops.cumsum, "cumsum"),
         np.cumprod: cumulative(ops.cumprod, "cumprod"),
+        np.median: median, np.copy: copy, np.cross: ops.cross,
         np.reshape: reshape, np.transpose: transpose, np.ravel: ravel, np.squeeze: squeeze,
         np.expand_dims: layout.expand_dims, np.atleast_1d: layout.atleast_1d, np.atleast_2d: layout.atleast_2d,
         np.atleast_3d: layout.atleast_3d, np.moveaxis: layout.moveaxis, np.swapaxes: layout.swapaxes,

@@ -4,8 +4,8 @@ functions composed from ops (``std``, ``tensordot``, the layout functions)
 live beside them in the same modules."""
 from .arithmetic import add, div, mul, neg, power, sub
 from .linalg import affine, matmul
-from .reductions import cumprod, cumsum, logsumexp, max, mean, min, prod, std, sum, var
-from .shape import astype, broadcast_to, concatenate, getitem, index_add, reshape, stack, sum_to, transpose
+from .reductions import cumprod, cumsum, logsumexp, max, mean, median, min, prod, std, sum, var
+from .shape import astype, broadcast_to, concatenate, copy, getitem, index_add, reshape, stack, sum_to, transpose
 from .elementwise import (abs, cbrt, clip, erf, exp, exp2, expm1, fmax, fmin, log, log1p, log2, log10, logaddexp,
                           logaddexp2, maximum, minimum, nan_to_num, reciprocal, sqrt, square, where)
 from .numeric import ceil, fix, floor, floor_divide, fmod, mod, remainder, rint, round, sign, trunc
@@ -13,7 +13,7 @@ from .trig import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, c
                    rad2deg, radians, sin, sinh, tan)
 from .activations import log_softmax, relu, sigmoid, softmax, tanh
 from .losses import mean_squared_error, softmax_cross_entropy
-from .contraction import dot, einsum, inner, kron, outer, tensordot, trace, vdot
+from .contraction import cross, dot, einsum, inner, kron, outer, tensordot, trace, vdot
 from .layout import (append, array, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack,
                      diag, diagonal, diff, dstack, expand_dims, flatten, flip, fliplr, flipud, hsplit, hstack, linspace,
                      moveaxis, pad, partition, ravel, repeat, roll, rot90, sort, split, squeeze, swapaxes, take,
@@ -28,7 +28,7 @@ from .decompositions import *  # noqa: F401,F403  (cholesky, eigh, pinv...: deco
 from .conv import *  # noqa: F401,F403  (convolution and pooling: conv.__all__)
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
-           "sum", "mean", "max", "min", "prod", "var", "std", "cumsum", "cumprod", "logsumexp",
+           "sum", "mean", "max", "min", "prod", "var", "std", "cumsum", "cumprod", "median", "logsumexp",
            "reshape", "transpose", "getitem", "index_add", "concatenate", "stack", "broadcast_to", "sum_to", "astype",
            "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "logaddexp", "logaddexp2", "sqrt", "cbrt", "square",
            "reciprocal", "abs", "maximum", "minimum", "fmax", "fmin", "clip", "where", "nan_to_num", "erf",
@@ -36,7 +36,7 @@ __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
            "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "hypot", "sinh", "cosh", "arcsinh", "arccosh",
            "arctanh", "deg2rad", "rad2deg", "radians", "degrees",
            "sigmoid", "relu", "tanh", "softmax", "log_softmax", "softmax_cross_entropy", "mean_squared_error",
-           "einsum", "tensordot", "dot", "inner", "outer", "vdot", "kron", "trace",
+           "einsum", "tensordot", "dot", "inner", "outer", "vdot", "kron", "trace", "cross", "copy",
            "ravel", "flatten", "squeeze", "expand_dims", "atleast_1d", "atleast_2d", "atleast_3d", "moveaxis",
            "swapaxes", "flip", "fliplr", "flipud", "rot90", "roll", "sort", "partition", "take", "take_along_axis",
            "repeat", "tile", "hstack", "vstack", "dstack", "column_stack", "append", "split", "array_split", "hsplit",

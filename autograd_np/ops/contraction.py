@@ -1,16 +1,17 @@
 """Contractions: einsum (a primitive), and tensordot, dot, inner, outer, vdot,
-kron and trace composed from the shape ops, matmul and mul (exact, and BLAS
-fast where NumPy's own are)."""
+kron, trace and cross composed from the shape ops, matmul and mul (exact, and
+BLAS fast where NumPy's own are)."""
 import math
 
 import numpy as np
 
 from ..recording import defop
 from ._util import value
-from .arithmetic import mul
+from .arithmetic import mul, sub
+from .layout import moveaxis
 from .linalg import matmul
 from .reductions import sum as _sum
-from .shape import reshape, transpose
+from .shape import getitem, reshape, stack, transpose
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -181,3 +182,20 @@ def trace(a, offset=0, axis1=0, axis2=1):
     """Sum along a diagonal, like ``np.trace``: ``sum(diagonal(a, ...), axis=-1)``."""
     from .layout import diagonal
     return _sum(diagonal(a, offset=offset, axis1=axis1, axis2=axis2), axis=-1)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors along ``axisa`` of ``a`` and ``axisb`` of ``b``
+    (broadcast over the other axes), placed along ``axisc``; ``axis`` sets all
+    three, like ``np.cross``.  Composed of getitem, mul, sub and stack.  (NumPy's
+    2-vectors are deprecated there and not supported here.)"""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if np.shape(value(a))[-1] != 3 or np.shape(value(b))[-1] != 3:
+        raise ValueError(f"cross: needs 3-vectors along axisa and axisb, got shapes {np.shape(value(a))} "
+                         f"and {np.shape(value(b))} (the vector axis moved last)")
+    ai = [getitem(a, index=(Ellipsis, i)) for i in range(3)]
+    bi = [getitem(b, index=(Ellipsis, i)) for i in range(3)]
+    parts = [sub(mul(ai[(i + 1) % 3], bi[(i + 2) % 3]), mul(ai[(i + 2) % 3], bi[(i + 1) % 3])) for i in range(3)]
+    return moveaxis(stack(parts, axis=-1), -1, axisc)

@@ -1,10 +1,12 @@
 """Reductions: sum, mean, max (and min, composed from max), prod, var (and std),
-cumsum, cumprod, logsumexp."""
+cumsum, cumprod, logsumexp, and median (composed from sort)."""
 import numpy as np
 
 from ..engine import Tensor
 from ..recording import defop
 from ._util import expand_reduced, normalize_axes, value
+from .layout import sort
+from .shape import getitem, reshape
 
 
 def _count(shape, axis):
@@ -197,3 +199,21 @@ def logsumexp(x, axis=None, keepdims=False):
 def _logsumexp_vjp(F, gy, y, x, axis=None, keepdims=False):
     shape = np.shape(value(x))
     return expand_reduced(F, gy, shape, axis, keepdims) * F.exp(x - expand_reduced(F, y, shape, axis, keepdims))
+
+
+def median(a, axis=None, keepdims=False):
+    """The median over ``axis`` (None: all; an int), like ``np.median``: the middle
+    element of a sort, or the mean of the middle two.  Composed from sort, getitem
+    and mean, so the gradient goes to the middle element(s); where values tie
+    there it goes to the one the stable sort put in the middle."""
+    shape = np.shape(value(a))
+    if axis is not None and not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"median: axis must be None or an int, got {axis!r}")
+    ax = 0 if axis is None else int(axis) % (len(shape) or 1)
+    ordered = sort(a, axis=axis)  # (axis None: flattened)
+    n = np.shape(value(ordered))[ax]
+    middle = getitem(ordered, index=(slice(None),) * ax + (slice((n - 1) // 2, n // 2 + 1),))
+    m = mean(middle, axis=ax, keepdims=True)
+    if keepdims:
+        return reshape(m, shape=(1,) * len(shape)) if axis is None else m
+    return reshape(m, shape=() if axis is None else shape[:ax] + shape[ax + 1:])

@@ -155,3 +155,15 @@ def astype(x, dtype):
 @astype.defvjp
 def _astype_vjp(F, gy, y, x, dtype):
     return F.astype(gy, dtype=np.result_type(value(x)))
+
+
+@defop("copy", "y = a copy of x;  gx = gy")
+def copy(x):
+    """A new array with ``x``'s values, like ``np.copy``: never a view of ``x``, so
+    writing to either leaves the other alone."""
+    return np.array(x, copy=True)
+
+
+@copy.defvjp
+def _copy_vjp(F, gy, y, x):
+    return gy

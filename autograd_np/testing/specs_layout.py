@@ -299,7 +299,19 @@ def broadcast_arrays_cases(draw):
     return Case((draw(arrays(sa)), draw(arrays(sb))), wrt=(0, 1))
 
 
+@st.composite
+def cross_cases(draw):
+    """3-vectors along any axis of either operand, broadcast stacks, any output axis."""
+    (sa, axisa), (sb, axisb) = draw(st.sampled_from([
+        (((3,), -1), ((3,), -1)), (((2, 3), -1), ((3,), 0)), (((3, 2), 0), ((2, 3), 1)),
+        (((3, 3), 0), ((3, 3), -1)), (((2, 1, 3), -1), ((4, 3), -1))]))
+    out_ndim = np.cross(np.zeros(sa), np.zeros(sb), axisa=axisa, axisb=axisb).ndim
+    kwargs = {"axisa": axisa, "axisb": axisb, "axisc": draw(st.integers(-out_ndim, out_ndim - 1))}
+    return Case((draw(arrays(sa)), draw(arrays(sb))), kwargs, wrt=(0, 1))
+
+
 LAYOUT_SPECS: dict[str, OpSpec] = {
+    "copy": OpSpec(engine.OPS["copy"], unary(), "any array", numpy=np.copy),
     "einsum": OpSpec(engine.OPS["einsum"], einsum_subscripts().map(_einsum_case),
                      "HIPS autograd's subscripts and more: transposes, products, ellipses, diagonals, implicit output",
                      numpy=lambda *xs, subscripts: np.einsum(subscripts, *xs)),
@@ -313,6 +325,8 @@ def _c(fn, cases, inputs, numpy, composed):
 
 LAYOUT_COMPOSITES: dict[str, OpSpec] = {
     # contractions
+    "cross": OpSpec(ops.cross, cross_cases(), "3-vectors along any axes, broadcast stacks", numpy=np.cross,
+                    composed="getitem the components, mul, sub, stack", family="contraction"),
     "tensordot": _c(ops.tensordot, tensordot_cases(), "HIPS autograd's shape pairs; axes as ints and lists",
                     np.tensordot, "transpose, reshape, matmul, reshape"),
     "dot": _c(ops.dot, _pair_cases([((), ()), ((), (3,)), ((3,), ()), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)),

@@ -93,6 +93,14 @@ def cumsum_cases(draw, values=arrays):
 
 
 @st.composite
+def median_cases(draw):
+    """Distinct values (the middle element is unique), axis None or an int, keepdims."""
+    x = draw(shapes().flatmap(distinct_arrays))
+    axis = draw(st.none() | (st.integers(-x.ndim, x.ndim - 1) if x.ndim else st.none()))
+    return Case((x,), {"axis": axis, "keepdims": draw(st.booleans())})
+
+
+@st.composite
 def layer_norm_cases(draw):
     x = draw(shapes(min_dims=1).flatmap(arrays))
     axis = draw(st.sampled_from([-1, tuple(range(max(x.ndim - 2, 0), x.ndim))]))
@@ -203,6 +211,8 @@ MATH_SPECS: dict[str, OpSpec] = {
 }
 
 MATH_COMPOSITES: dict[str, OpSpec] = {
+    "median": OpSpec(ops.median, median_cases(), "distinct values; axis None or an int; keepdims", numpy=np.median,
+                     composed="mean of the middle one or two of sort(x, axis)"),
     "deg2rad": OpSpec(ops.deg2rad, unary(), "values in [-2, 2]", numpy=np.deg2rad, composed="x * pi / 180"),
     "rad2deg": OpSpec(ops.rad2deg, unary(), "values in [-2, 2]", numpy=np.rad2deg, composed="x * 180 / pi"),
     "silu": OpSpec(ops.silu, unary(), "values in [-2, 2]", numpy=lambda x: x / (1 + np.exp(-x)),
