@@ -47,15 +47,17 @@ class World:
         global batch, exact up to the order of float additions."""
         if self.comm is None:
             return
-        grads = [np.zeros_like(p.data) if p.grad is None else np.asarray(p.grad.data if hasattr(p.grad, "data")
-                                                                          else p.grad) for p in params]
+        # NOTE: gradients may be ndarrays or Tensors; each gets back the kind it had.
+        kinds = [p.grad for p in params]
+        grads = [np.zeros_like(p.data) if g is None else (g if isinstance(g, np.ndarray) else np.asarray(g.data))
+                 for p, g in zip(params, kinds)]
         flat = np.concatenate([g.ravel() for g in grads]) * grads[0].dtype.type(local_n / global_n)
         # NOTE: one buffer per step: K small allreduces would pay K latencies.
         self.comm.Allreduce(self._mpi().IN_PLACE, flat)
         offset = 0
-        for p, g in zip(params, grads):
-            p.grad = type(p)(flat[offset:offset + g.size].reshape(g.shape)) if hasattr(p.grad, "data") \
-                else flat[offset:offset + g.size].reshape(g.shape)
+        for p, g, kind in zip(params, grads, kinds):
+            summed = flat[offset:offset + g.size].reshape(g.shape)
+            p.grad = summed if kind is None or isinstance(kind, np.ndarray) else type(kind)(summed)
             offset += g.size
 
     def sum(self, values):
