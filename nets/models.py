@@ -244,6 +244,11 @@ class SimpleConvNet(BookInterface, Module):
             raise ValueError(f"SimpleConvNet: unknown conv_param keys {sorted(unknown)}")
         if len(input_dim) != 3:
             raise ValueError(f"SimpleConvNet: input_dim must be (channels, height, width), got {input_dim!r}")
+        lows = {"pad": 0}
+        for name, v in [*zip(("channels", "height", "width"), input_dim), ("hidden_size", hidden_size),
+                        ("output_size", output_size), *conv.items()]:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lows.get(name, 1):
+                raise ValueError(f"SimpleConvNet: {name} must be an integer >= {lows.get(name, 1)}, got {v!r}")
         self.input_dim, self.conv_param = tuple(int(v) for v in input_dim), {k: int(v) for k, v in conv.items()}
         self.hidden_size, self.output_size = int(hidden_size), int(output_size)
         self.weight_init_std = weight_init_std

@@ -54,6 +54,9 @@ def test_the_books_accuracy_in_batches_equals_one_pass():
      "leaves 0x0 of a 4x4 image"),
     ({"input_dim": (28, 28)}, r"input_dim must be \(channels, height, width\)"),
     ({"conv_param": {"filters": 3}}, r"unknown conv_param keys \['filters'\]"),
+    ({"conv_param": {"filter_size": 5.5}}, r"filter_size must be an integer >= 1, got 5.5"),
+    ({"hidden_size": 0}, r"hidden_size must be an integer >= 1, got 0"),
+    ({"conv_param": {"pad": -1}}, r"pad must be an integer >= 0, got -1"),
 ])
 def test_simple_conv_net_refuses_a_geometry_that_does_not_fit(kwargs, match):
     with pytest.raises(ValueError, match=match):
