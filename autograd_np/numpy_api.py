@@ -382,6 +382,7 @@ def _build():
         np.linalg.inv: ops.inv, np.linalg.det: ops.det, np.linalg.slogdet: ops.slogdet, np.linalg.solve: ops.solve,
         np.linalg.norm: ops.norm, np.linalg.cholesky: ops.cholesky, np.linalg.eigh: ops.eigh,
         np.linalg.eigvalsh: ops.eigvalsh, np.linalg.pinv: pinv, np.linalg.matrix_power: ops.matrix_power,
+        np.linalg.svd: ops.svd,
         np.round: round_, np.around: round_, np.fix: fix, np.nan_to_num: nan_to_num,
         np.real: complex_values(np.real, same), np.real_if_close: complex_values(np.real_if_close, same),
         np.imag: complex_values(np.imag, zeros), np.angle: complex_values(np.angle, angle),

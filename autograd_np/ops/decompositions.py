@@ -24,8 +24,9 @@ from .layout import tril
 from .linalg import matmul
 from .matrix import _linalg, _mT, _square, inv
 from .shape import getitem
+from ..registry import GRAPH_OPS as _GRAPH  # the recording ops, for the helpers written against F
 
-__all__ = ["cholesky", "eigh", "eigvalsh", "pinv", "matrix_power"]
+__all__ = ["cholesky", "eigh", "eigvalsh", "svd", "pinv", "matrix_power"]
 
 
 def _eye_mask(n):
@@ -120,6 +121,60 @@ def eigh(a, UPLO="L"):  # noqa: N803
 def eigvalsh(a, UPLO="L"):  # noqa: N803
     """The eigenvalues of a symmetric matrix (or of each of a stack), like ``np.linalg.eigvalsh``."""
     return eigh(a, UPLO)[0]
+
+
+@defop("svd", "U, s, V^T = svd(A) (reduced), packed as rows [U, s, V];  with F_ij = 1 / (s_j**2 - s_i**2) off the "
+              "diagonal, gA = U (F * (U^T gU - gU^T U) diag(s) + diag(gs) + diag(s) F * (V^T gV - gV^T V)) V^T "
+              "+ (I - U U^T) gU diag(1/s) V^T + U diag(1/s) gV^T (I - V V^T)  (J. Townsend, 'Differentiating the "
+              "SVD'; repeated singular values: the vectors' gradient is inf or NaN, a zero one: inf; through s alone "
+              "it stays finite)")
+def _svd(a):
+    if np.ndim(a) < 2:
+        raise ShapeError(f"svd: needs matrices (..., m, n), got shape {np.shape(a)}")
+    u, s, vh = _linalg("svd", lambda m: np.linalg.svd(m, full_matrices=False), a)
+    # one output for the op: U (m, k) above s (1, k) above V = vh^T (n, k)
+    return np.concatenate([u, s[..., None, :], np.swapaxes(vh, -1, -2)], axis=-2)
+
+
+def _svd_parts(F, packed, m):
+    """(U, s as a (..., 1, k) row, V) from svd's packed output."""
+    return (F.getitem(packed, index=(Ellipsis, slice(0, m), slice(None))),
+            F.getitem(packed, index=(Ellipsis, slice(m, m + 1), slice(None))),
+            F.getitem(packed, index=(Ellipsis, slice(m + 1, None), slice(None))))
+
+
+@_svd.defvjp
+def _svd_vjp(F, gy, y, a):
+    (m, n), dtype = np.shape(value(a))[-2:], value(a).dtype
+    k = min(m, n)
+    u, s, v = _svd_parts(F, y, m)
+    gu, gs, gv = _svd_parts(F, gy, m)
+    core = F.where(_eye_mask(k), gs, 0.0)  # diag(gs)
+    if np.any(value(gu) != 0) or np.any(value(gv) != 0):  # NOTE: skipped for s alone, finite at repeated values
+        squares = s * s
+        f = F.where(_eye_mask(k), 0.0, 1.0 / F.where(_eye_mask(k), 1.0, squares - _mT(F, squares)))
+        utgu, vtgv = F.matmul(_mT(F, u), gu), F.matmul(_mT(F, v), gv)
+        core = core + f * (utgu - _mT(F, utgu)) * s + _mT(F, s) * (f * (vtgv - _mT(F, vtgv)))
+        gu_rest = F.matmul(np.eye(m, dtype=dtype) - F.matmul(u, _mT(F, u)), gu) / s  # (I - U U^T) gU diag(1/s)
+        gv_rest = F.matmul(np.eye(n, dtype=dtype) - F.matmul(v, _mT(F, v)), gv) / s
+        return F.matmul(F.matmul(u, core), _mT(F, v)) + F.matmul(gu_rest, _mT(F, v)) + F.matmul(u, _mT(F, gv_rest))
+    return F.matmul(F.matmul(u, core), _mT(F, v))
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """``(U, s, Vh)`` of a matrix (or of each of a stack) like ``np.linalg.svd``, or
+    ``s`` alone with ``compute_uv=False``.  Non-square matrices need
+    ``full_matrices=False``: the columns a full U or V adds are not unique, so
+    they have no derivative.  Each singular pair's sign is LAPACK's choice."""
+    shape = np.shape(value(a))
+    if hermitian:
+        raise ValueError("svd: hermitian=True is not supported (use eigh for symmetric matrices)")
+    if compute_uv and full_matrices and len(shape) >= 2 and shape[-1] != shape[-2]:
+        raise ValueError(f"svd: full_matrices=True of a non-square {shape} matrix has columns with no derivative; "
+                         "pass full_matrices=False")
+    u, s, v = _svd_parts(_GRAPH, _svd(a), shape[-2] if len(shape) >= 2 else 0)
+    s = getitem(s, index=(Ellipsis, 0, slice(None)))
+    return (u, s, _mT(_GRAPH, v)) if compute_uv else s
 
 
 @defop("pinv", "P = pinv(A) (full rank);  gA = -P^T gP P^T + (I - A P) gP^T P P^T + P^T P gP^T (I - P A)")

@@ -104,7 +104,10 @@ def test_numpy_linalg_decompositions_on_tensors_record():
     calls = [(np.linalg.cholesky(a), np.linalg.cholesky(spd)), (np.linalg.cholesky(a, upper=True),
              np.linalg.cholesky(spd, upper=True)), (w, np.linalg.eigh(spd)[0]), (v, np.linalg.eigh(spd)[1]),
              (np.linalg.eigvalsh(a, "U"), np.linalg.eigvalsh(spd, "U")), (np.linalg.pinv(a), np.linalg.pinv(spd)),
-             (np.linalg.matrix_power(a, -2), np.linalg.matrix_power(spd, -2))]
+             (np.linalg.matrix_power(a, -2), np.linalg.matrix_power(spd, -2)),
+             (np.linalg.svd(a, compute_uv=False), np.linalg.svd(spd, compute_uv=False))]
+    u, s, vh = np.linalg.svd(a)
+    assert np.allclose((u * s[..., None, :]) @ vh, spd)  # (a square matrix: full and reduced are one)
     for got, want in calls:
         assert type(got) is ag.Tensor and got.requires_grad and np.allclose(got.data, want)
     ag.sum(np.linalg.cholesky(a)).backward()
@@ -115,10 +118,12 @@ def test_numpy_linalg_decompositions_on_tensors_record():
         ag.cholesky(ag.Tensor(-np.eye(2), requires_grad=True))
     with pytest.raises(ag.ShapeError, match=r"eigh: needs square matrices"):
         ag.eigh(T(np.ones((2, 3))))
+    with pytest.raises(ValueError, match=r"svd: full_matrices=True of a non-square \(2, 3\) matrix"):
+        np.linalg.svd(T(np.ones((2, 3))))
 
 
 @pytest.mark.parametrize("call, names", [
-    (lambda x, a: np.linalg.svd(x), ["numpy.linalg.svd", "t.data"]),
+    (lambda x, a: np.linalg.lstsq(x, x), ["numpy.linalg.lstsq", "t.data"]),
     (lambda x, a: np.linalg.qr(x), ["numpy.linalg.qr", "t.data"]),
     (lambda x, a: np.linalg.eig(x), ["numpy.linalg.eig", "t.data"]),
     (lambda x, a: np.percentile(x, 50), ["numpy.percentile", "t.data"]),
