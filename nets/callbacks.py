@@ -55,7 +55,9 @@ class FitRun:
 
     ``epoch`` is the current epoch (from 0), ``start_epoch`` the first one
     of this call (more than 0 after a resume), ``steps`` the batches per
-    epoch; set ``stop_training = True`` to end the run after this epoch."""
+    epoch; set ``stop_training = True`` to end the run after this epoch.
+    ``rank`` and ``world_size``: this process's place in a distributed fit
+    (0 and 1 otherwise)."""
 
     model: object
     optimizer: object
@@ -69,6 +71,8 @@ class FitRun:
     print: object = print
     verbose: bool = True
     log_names: list = field(default_factory=list)
+    rank: int = 0
+    world_size: int = 1
 
 
 class Callback:
@@ -85,9 +89,14 @@ class Callback:
       ``optimizer.step()`` (the parameters' ``.grad`` are there to change).
 
     ``state_dict()`` returns None (nothing to save) or a dict of JSON values
-    and NumPy arrays that ``load_state_dict`` takes back."""
+    and NumPy arrays that ``load_state_dict`` takes back.
+
+    In a distributed fit every rank calls every hook with the same logs,
+    except for callbacks whose ``root_only`` is True (those that write
+    files, such as the loggers): rank 0 alone calls them."""
 
     run: FitRun | None = None
+    root_only: bool = False
 
     def set_run(self, run: FitRun):
         self.run = run
@@ -151,12 +160,14 @@ class CallbackList:
         self.run = run
         for cb in self.callbacks:
             cb.set_run(run)
+        # NOTE: on ranks other than 0 the root-only ones (file writers) are never called
+        self._called = [cb for cb in self.callbacks if run.rank == 0 or not cb.root_only]
 
     def __iter__(self):
         return iter(self.callbacks)
 
     def call(self, hook, *args):
-        for cb in self.callbacks:
+        for cb in self._called:
             getattr(cb, hook)(*args)
 
     def changes_lr(self) -> bool:
@@ -602,6 +613,8 @@ class GradientClipping(Callback):
 class _FileLogger(Callback):
     """One record per epoch into ``path``; a resumed run keeps the records up to its epoch and
     appends (so the file matches the history), a new run starts the file afresh."""
+
+    root_only = True  # one file, written by rank 0 of a distributed fit
 
     def __init__(self, path):
         self.path = Path(path)

@@ -47,7 +47,7 @@ try:
 except ImportError:  # not POSIX: stale temporaries are recognised by age alone
     fcntl = None
 
-from .checkpoint_format import TEMPORARY, CheckpointError, read_archive
+from .checkpoint_format import TEMPORARY, CheckpointError, open_regular, read_archive
 from .checkpoint_schema import Bad, check_meta, check_training, config_size, fail, parse_json
 from .module import Module, from_config
 
@@ -258,11 +258,13 @@ def _check(path, check, value):
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _open(path) -> dict:
-    """The checked contents of ``path``: ``{"meta", "training" (or None), "model", "optim"}``."""
+def _open(path, data: bytes | None = None) -> dict:
+    """The checked contents of ``path`` (or of its bytes ``data``, read elsewhere):
+    ``{"meta", "training" (or None), "model", "optim"}``."""
     path = Path(path)
-    remove_stale_temporaries(path)
-    members = read_archive(path)
+    if data is None:
+        remove_stale_temporaries(path)
+    members = read_archive(path, data)
     if "__nets__" not in members:
         raise CheckpointError(f"{path}: not a nets checkpoint (no __nets__ entry)")
     meta = parse_json(path, "__nets__", members.pop("__nets__"))
@@ -310,6 +312,16 @@ def _open(path) -> dict:
     return {"meta": meta, "training": training, "model": model_state, "optim": optim_state, "callbacks": callbacks}
 
 
+def checkpoint_bytes(path) -> bytes:
+    """The bytes of the checkpoint file at ``path`` (a regular, non-empty file), to parse
+    with ``load_checkpoint(path, data)`` here or on another rank."""
+    path = Path(path)
+    remove_stale_temporaries(path)
+    f, _ = open_regular(path)
+    with f:
+        return f.read()
+
+
 def load_state(path) -> dict:
     """The model arrays (``state_dict``) stored in ``path``, by name, without
     rebuilding a model: ``my_net.load_state_dict(nets.load_state(path))``."""
@@ -341,11 +353,12 @@ def load(path) -> Module:
     return model
 
 
-def load_checkpoint(path) -> dict:
+def load_checkpoint(path, data: bytes | None = None) -> dict:
     """Read a training checkpoint: ``{"model_state", "optimizer_state" (or None),
     "epoch", "rng", "history" (a dict or None), "callbacks" (``[(type, state)]``),
-    "config"}``, every field checked."""
-    contents = _open(path)
+    "config"}``, every field checked.  ``data``: the file's bytes, when they were
+    read elsewhere (fit's rank 0 reads them for every rank); ``path`` names them."""
+    contents = _open(path, data)
     training = contents["training"]
     if training is None:
         raise CheckpointError(f"{path}: a model file, not a training checkpoint (no optimizer state or epoch)")

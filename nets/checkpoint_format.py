@@ -78,7 +78,7 @@ def _fail(path, message):
     raise CheckpointError(f"{path}: {message}")
 
 
-def _open_regular(path: Path):
+def open_regular(path: Path):
     """``path`` opened for reading, after checking that it is a non-empty regular file."""
     if is_temporary(path):
         _fail(path, "a temporary file of an unfinished write, not a checkpoint")
@@ -112,11 +112,17 @@ def _open_regular(path: Path):
     return f, st.st_size
 
 
-def read_archive(path) -> dict:
+def read_archive(path, data: bytes | None = None) -> dict:
     """Every member of the ``.npz`` at ``path`` as ``{name without .npy: array}``, checked
-    as the module docstring says; any problem is a ``CheckpointError`` naming the file."""
+    as the module docstring says; any problem is a ``CheckpointError`` naming the file.
+    With ``data`` (the file's bytes, read elsewhere: another rank's) those are read instead."""
     path = Path(path)
-    f, size = _open_regular(path)
+    if data is None:
+        f, size = open_regular(path)
+    elif not data:
+        _fail(path, "empty file, not a checkpoint")
+    else:
+        f, size = io.BytesIO(data), len(data)
     with f:
         head = f.read(6)
         f.seek(0)

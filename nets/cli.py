@@ -46,6 +46,7 @@ import numpy as np
 import autograd_np as ag
 
 from . import datasets as _datasets
+from . import distributed as _distributed
 from . import optim as _optim
 from .checkpoint import CheckpointError, load as _load_model
 from . import cli_models as _models
@@ -252,7 +253,10 @@ def cmd_train(args) -> int:
     sizes = _sizes(args, x)
     _check_sizes(sizes, x, t)
     check_model_size(sizes, batch=max(min(batch_size, len(x)), min(EVAL_BATCH, len(xt))))
-    out = output_folder(args.out or f"runs/{args.dataset}", "--out", files=TRAIN_FILES)  # before any training
+    world = _distributed.world()  # several ranks under mpirun; rank 0 alone prints and writes
+    out = Path(args.out or f"runs/{args.dataset}")
+    if world.is_root:
+        out = output_folder(out, "--out", files=TRAIN_FILES)  # before any training
     model = _models.build(args, x, sizes)
     opt = _optim.create(args.optimizer, model.parameters(), lr=args.lr)
     callbacks, stop = _callbacks(args, epochs, out)
@@ -260,13 +264,20 @@ def cmd_train(args) -> int:
                       if args.schedule != "constant" else "",
                       f", early stopping after {args.early_stopping}" if args.early_stopping else "",
                       f", gradients clipped to norm {args.clip_norm:g}" if args.clip_norm else ""])
+    if world.size > 1:
+        extras += f", data-parallel on {world.size} ranks"
+    if not world.is_root:
+        fit(model, opt, (x, t), (xt, tt), val=val, epochs=epochs, batch_size=batch_size, seed=args.seed,
+            progress=False, verbose=False, checkpoint=out / "checkpoint.npz", resume=args.resume,
+            callbacks=callbacks, distributed=world)
+        return 0
     print(f"training {_models.describe(model)} on {args.dataset} ({len(x)} train / "
           f"{len(xt)} test{extras}) with {args.optimizer} lr={opt.lr:g}, {epochs} epochs of batch {batch_size}, "
           f"seed {args.seed}", flush=True)
     t0 = time.perf_counter()
     history = fit(model, opt, (x, t), (xt, tt), val=val, epochs=epochs, batch_size=batch_size, seed=args.seed,
                   progress=args.progress, verbose=not args.quiet, checkpoint=out / "checkpoint.npz",
-                  resume=args.resume, callbacks=callbacks)
+                  resume=args.resume, callbacks=callbacks, distributed=world)
     seconds = time.perf_counter() - t0
     model.save(out / "model.npz")
     history.to_json(out / "history.json")
@@ -404,7 +415,9 @@ def _os_message(exc: OSError) -> str:
 
 
 def _say(message):
-    print(f"nets: error: {_one_line(message)}", file=sys.stderr)
+    world = _distributed.active()
+    where = f"rank {world.rank} of {world.size}: " if world is not None and world.size > 1 else ""
+    print(f"nets: error: {where}{_one_line(message)}", file=sys.stderr)
 
 
 def _lenient_output():
@@ -421,9 +434,18 @@ def main(argv=None) -> int:
 
     Expected failures print one line ``nets: error: ...`` on stderr: bad arguments, data
     sets and checkpoints (status 2); a diverging run, files that cannot be written, memory
-    (status 1).  Ctrl-C gives status 130.  Anything else is a bug and shows its traceback."""
+    (status 1).  Ctrl-C gives status 130.  Anything else is a bug and shows its traceback.
+    Under mpirun a failure on any rank ends every rank (MPI_Abort), so none waits forever."""
     if argv is None:
         _lenient_output()
+    status = _run(argv)
+    world = _distributed.active()
+    if status != 0 and world is not None and world.size > 1:
+        world.abort(f"python -m nets ended with status {status}", status)
+    return status
+
+
+def _run(argv) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

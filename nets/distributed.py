@@ -1,28 +1,58 @@
 """Data parallelism over MPI (mpi4py, imported lazily): the world, batch sharding, gradient allreduce.
 
+    mpirun -n 4 python -m nets train --dataset fashion-mnist     # the CLI takes the world from mpirun
+    history = nets.fit(model, opt, train, test, distributed=True)  # or in your own script under mpirun
+
 A plain ``python`` run is a world of one: nothing is imported and nothing changes.
-Under ``mpirun -n K`` every rank holds the whole model, takes its slice of each
-global batch, and the gradients are summed in one flat buffer per step.
+Under ``mpirun -n K`` every rank holds the whole model and draws the same global
+batches (one seed, broadcast when none is given); rank r takes the r-th
+contiguous slice of each.  After backward the gradients, weighted by each
+shard's share of the batch, are summed in one flat buffer per step, so every
+rank steps its optimizer with the global batch's gradient.  Rank 0's weights
+and generator states are broadcast at the start; rank 0 alone prints, writes
+checkpoints and runs the callbacks marked ``root_only`` (the file loggers).
+
+Batch norm keeps per-rank batch statistics (as PyTorch's DDP without
+SyncBatchNorm): a rank normalises its shard by the shard's mean and variance,
+and the running statistics are averaged over the ranks after every epoch, so
+evaluation and checkpoints are the same on every rank.  Dropout draws its masks
+from a generator per rank, derived from rank 0's at the start of every epoch, so
+masks differ between ranks and a checkpoint resumes them exactly.
+
+Messages between the ranks of one job are mpi4py's collectives (small Python
+objects for signatures and generator states); checkpoint files are read as
+bytes by rank 0 and broadcast, so the ranks need no shared folder.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 
 import numpy as np
 
-__all__ = ["World", "world", "in_mpi_environment"]
+__all__ = ["World", "world", "in_mpi_environment", "active"]
 
 _ENV_SIZE = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
+INSTALL = ("apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py (or pip install -e '.[mpi]')")
+_ACTIVE = None  # the World of this process once world() has joined MPI
 
 
 def in_mpi_environment() -> bool:
     """True when launched by mpirun/srun with more than one rank (Open MPI or PMI variables)."""
-    return any(int(os.environ.get(name, "1") or 1) > 1 for name in _ENV_SIZE)
+    for name in _ENV_SIZE:
+        try:
+            if int(os.environ.get(name, "1") or 1) > 1:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 class World:
-    """The ranks of a run: ``rank``, ``size`` and the collectives ``fit`` needs."""
+    """The ranks of a run: ``rank``, ``size`` and the collectives ``fit`` needs.
+
+    ``World()`` is a world of one, where every collective is the identity."""
 
     def __init__(self, comm=None):
         self.comm = comm
@@ -33,40 +63,137 @@ class World:
     def is_root(self) -> bool:
         return self.rank == 0
 
+    def __repr__(self):
+        return f"World(rank {self.rank} of {self.size})"
+
+    # --- sharding --------------------------------------------------------------------------
+    def shard_range(self, n: int) -> tuple[int, int]:
+        """``(lo, hi)`` of this rank's contiguous slice of ``n`` samples (sizes differ by at most one)."""
+        return self.rank * n // self.size, (self.rank + 1) * n // self.size
+
     def shard(self, xb, tb):
         """This rank's contiguous slice of a global batch (the same split on every rank)."""
-        n = len(xb)
-        lo, hi = self.rank * n // self.size, (self.rank + 1) * n // self.size
+        lo, hi = self.shard_range(len(xb))
         return xb[lo:hi], tb[lo:hi]
 
-    def allreduce_grads(self, params, local_n: int, global_n: int):
-        """Replace each ``p.grad`` by the global batch's gradient.
+    # --- collectives -----------------------------------------------------------------------
+    def allreduce_grads(self, params, local_n: int, global_n: int, loss: float = 0.0) -> float:
+        """Replace each ``p.grad`` by the global batch's gradient; returns the global batch's loss.
 
-        Each rank's loss is the mean over its shard, so its gradient is weighted by
-        ``local_n / global_n`` and the weighted gradients summed: the mean over the
-        global batch, exact up to the order of float additions."""
+        Each rank's loss is the mean over its shard, so its gradient (and ``loss``)
+        is weighted by ``local_n / global_n`` and the weighted values summed: the
+        mean over the global batch, exact up to the order of float additions.  A
+        rank with an empty shard passes no gradients (None) and contributes zero."""
         if self.comm is None:
-            return
-        # NOTE: gradients may be ndarrays or Tensors; each gets back the kind it had.
+            return float(loss)
         kinds = [p.grad for p in params]
         grads = [np.zeros_like(p.data) if g is None else (g if isinstance(g, np.ndarray) else np.asarray(g.data))
                  for p, g in zip(params, kinds)]
-        flat = np.concatenate([g.ravel() for g in grads]) * grads[0].dtype.type(local_n / global_n)
-        # NOTE: one buffer per step: K small allreduces would pay K latencies.
+        dtype = np.result_type(*grads) if grads else np.float64
+        weight = local_n / global_n
+        # NOTE: one buffer per step, the loss in its last slot: K small allreduces would pay K latencies.
+        flat = np.empty(sum(g.size for g in grads) + 1, dtype=dtype)
+        offset = 0
+        for g in grads:
+            np.multiply(g.ravel(), weight, out=flat[offset:offset + g.size], casting="unsafe")
+            offset += g.size
+        flat[-1] = loss * weight
         self.comm.Allreduce(self._mpi().IN_PLACE, flat)
         offset = 0
         for p, g, kind in zip(params, grads, kinds):
-            summed = flat[offset:offset + g.size].reshape(g.shape)
+            summed = flat[offset:offset + g.size].reshape(g.shape).astype(g.dtype, copy=False)
             p.grad = summed if kind is None or isinstance(kind, np.ndarray) else type(kind)(summed)
             offset += g.size
+        return float(flat[-1])
 
     def sum(self, values):
-        """Elementwise sum of a list of floats over the ranks."""
+        """Elementwise sum of a list of floats over the ranks (float64)."""
         if self.comm is None:
-            return list(values)
+            return [float(v) for v in values]
         buf = np.asarray(values, dtype=np.float64)
         self.comm.Allreduce(self._mpi().IN_PLACE, buf)
         return buf.tolist()
+
+    def bcast(self, obj):
+        """Rank 0's ``obj`` (a small Python object) on every rank."""
+        return obj if self.comm is None else self.comm.bcast(obj, root=0)
+
+    def bcast_bytes(self, data: bytes | None) -> bytes | None:
+        """Rank 0's bytes (or None) on every rank, as one buffer after its size."""
+        if self.comm is None:
+            return data
+        size = np.array([-1 if data is None else len(data)], dtype=np.int64)
+        self.comm.Bcast(size, root=0)
+        if size[0] < 0:
+            return None
+        buf = np.frombuffer(data, dtype=np.uint8).copy() if self.is_root else np.empty(int(size[0]), np.uint8)
+        self.comm.Bcast(buf, root=0)
+        return buf.tobytes()
+
+    def check_same(self, what: str, value):
+        """Raise ValueError on every rank unless ``value`` is equal on all of them."""
+        if self.comm is None:
+            return
+        values = self.comm.allgather(value)
+        odd = [r for r, v in enumerate(values) if v != values[0]]
+        if odd:
+            raise ValueError(f"distributed fit: {what} differs between ranks: rank 0 has {values[0]}, rank "
+                             f"{odd[0]} has {values[odd[0]]}; every rank must run the same model on the same data")
+
+    # --- model state -----------------------------------------------------------------------
+    def broadcast_model(self, model):
+        """Give every rank rank 0's weights and buffers (after checking they have the same ones)."""
+        if self.comm is None:
+            return
+        state = model.state_dict()
+        self.check_same("the model (names, shapes, dtypes)", [(k, a.shape, a.dtype.str) for k, a in state.items()])
+        for name, array in state.items():
+            buf = np.ascontiguousarray(array)
+            self.comm.Bcast(buf, root=0)
+            state[name] = buf
+        model.load_state_dict(state)
+
+    def average_buffers(self, model):
+        """Average every floating buffer (batch norm's running statistics) over the ranks, in place."""
+        if self.comm is None:
+            return
+        buffers = [b for _, b in model.named_buffers() if np.issubdtype(b.dtype, np.floating)]
+        if not buffers:
+            return
+        flat = np.concatenate([b.ravel().astype(np.float64) for b in buffers])
+        self.comm.Allreduce(self._mpi().IN_PLACE, flat)
+        flat /= self.size
+        offset = 0
+        for b in buffers:  # in place: a compiled step holds these very arrays
+            b[...] = flat[offset:offset + b.size].reshape(b.shape)
+            offset += b.size
+
+    def spread_generators(self, modules: dict):
+        """Re-derive each rank's dropout generators from rank 0's current states.
+
+        Rank 0 keeps its generators (a world of one draws as before); rank r > 0
+        seeds each, in place, from a SeedSequence of rank 0's state with spawn key
+        ``(r,)``: different masks per rank, fixed by what rank 0 saves."""
+        if self.comm is None or not modules:
+            return
+        states = self.bcast({name: m.rng.bit_generator.state for name, m in modules.items()}
+                            if self.is_root else None)
+        if self.is_root:
+            return
+        for name, module in modules.items():
+            kind = type(module.rng.bit_generator)
+            source = kind()
+            source.state = states[name]
+            entropy = [int(e) for e in np.random.Generator(source).integers(0, 2**63, size=4)]
+            module.rng.bit_generator.state = kind(np.random.SeedSequence(entropy, spawn_key=(self.rank,))).state
+
+    # --- failure ---------------------------------------------------------------------------
+    def abort(self, message: str, code: int = 1):
+        """Print ``message`` with this rank's name and end every rank of the job (MPI_Abort)."""
+        sys.stderr.write(f"rank {self.rank} of {self.size}: {message}; aborting the job\n")
+        sys.stderr.flush()
+        if self.comm is not None:
+            self.comm.Abort(code)
 
     def abort_on_exception(self):
         """An uncaught exception on any rank prints its message and aborts every rank (no hang)."""
@@ -76,9 +203,7 @@ class World:
 
         def hook(kind, exc, tb):
             previous(kind, exc, tb)
-            sys.stderr.write(f"rank {self.rank} of {self.size} failed: {kind.__name__}: {exc}; aborting the job\n")
-            sys.stderr.flush()
-            self.comm.Abort(1)
+            self.abort(f"failed: {kind.__name__}: {exc}")
         sys.excepthook = hook
 
     @staticmethod
@@ -87,15 +212,40 @@ class World:
         return MPI
 
 
+def data_fingerprint(x, t) -> tuple:
+    """Shapes, dtypes and a hash of about 1,000 rows of ``(x, t)``: cheap, and enough to tell
+    ranks that loaded different data (another file, or a rank-dependent shuffle)."""
+    step = max(1, len(x) // 1000)
+    digest = hashlib.blake2b(digest_size=16)
+    for a in (x, t):
+        digest.update(np.ascontiguousarray(a[::step]).tobytes())
+    return (tuple(np.shape(x)), str(np.asarray(x).dtype), tuple(np.shape(t)), digest.hexdigest())
+
+
 def world(distributed=None) -> World:
-    """The world from the environment: ``distributed=None`` detects mpirun, False forces one rank."""
+    """The world of this process.
+
+    ``distributed=None`` (the default) joins MPI when launched by mpirun with more
+    than one rank and is a world of one otherwise; ``True`` joins MPI always (a
+    one-rank ``mpirun -n 1`` too; it needs mpi4py); ``False`` is a world of one
+    even under mpirun (independent runs); a ``World`` is used as it is."""
+    global _ACTIVE
+    if isinstance(distributed, World):
+        return distributed
+    if distributed not in (None, True, False):
+        raise TypeError(f"distributed must be None, True, False or a nets.distributed.World, got {distributed!r}")
     if distributed is False or (distributed is None and not in_mpi_environment()):
         return World()
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        raise ImportError("distributed training needs mpi4py: apt-get install openmpi-bin libopenmpi-dev; "
-                          "pip install mpi4py (or pip install -e '.[mpi]')") from None
-    w = World(MPI.COMM_WORLD)
-    w.abort_on_exception()
-    return w
+    if _ACTIVE is None:
+        try:
+            from mpi4py import MPI
+        except ImportError:
+            raise ImportError(f"distributed training needs mpi4py: {INSTALL}") from None
+        _ACTIVE = World(MPI.COMM_WORLD)
+        _ACTIVE.abort_on_exception()
+    return _ACTIVE
+
+
+def active() -> World | None:
+    """The World this process has joined (None before ``world()`` joined MPI)."""
+    return _ACTIVE

@@ -1,4 +1,4 @@
-"""Training: ``fit``, ``evaluate`` and the per-epoch ``History``.
+"""Training: ``fit`` and ``evaluate`` (``History`` lives in ``nets.history``).
 
     model = nets.MultiLayerNet([64, 128, 64, 10])
     opt = nets.optim.Adam(model.parameters(), lr=1e-3)
@@ -19,11 +19,13 @@ identical to an uninterrupted run (same seed, same final epoch count).  A
 checkpoint saved after more epochs than asked, or one that does not fit the
 model, optimizer, generators or callbacks, is a ``CheckpointError`` before
 anything is trained.
+
+Under ``mpirun -n K`` fit is data-parallel (``nets.distributed``): the same
+global batches as one process, split over the ranks, the gradients averaged
+in one allreduce per step; rank 0 prints and writes the checkpoints.
 """
 from __future__ import annotations
 
-import html
-import json
 import math
 import sys
 import time
@@ -33,232 +35,16 @@ import numpy as np
 
 import autograd_np as ag
 
+from . import distributed as _distributed
 from . import metrics as _metrics
 from .callbacks import CallbackList, FitRun
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .checkpoint_schema import HISTORY_NAME
+from .checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from .compiled import compile_step
 from .data import DataLoader
+from .history import History, _in_notebook, plot_history
 from .module import Module, StateDictError
 
 __all__ = ["History", "fit", "evaluate", "plot_history"]
-
-_LOG_NAME = HISTORY_NAME  # train_*, val_*, test_*, lr, seconds: what checkpoints accept
-
-
-class History:
-    """Per-epoch logs of ``fit``, a list of numbers per name.
-
-    ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc`` and
-    ``seconds`` are always there (empty when not measured: a regression run
-    has no accuracy, a run without a test set no ``test_*``); ``fit`` adds
-    ``lr``, ``val_*`` with a validation set and ``<set>_<metric>`` for the
-    metrics asked for (``train_mse``...).  Read them as attributes
-    (``history.test_acc``) or items (``history["val_loss"]``); ``len`` is the
-    number of epochs.  In a notebook a ``History`` shows as a table, and
-    ``history.plot()`` returns a matplotlib figure of every curve."""
-
-    CORE = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")
-
-    def __init__(self, logs=None, **lists):
-        object.__setattr__(self, "logs", {name: [] for name in self.CORE})
-        for name, values in {**(logs or {}), **lists}.items():
-            self.logs[_log_name(name)] = [float(v) for v in values]
-
-    def __getattr__(self, name):
-        logs = self.__dict__.get("logs")
-        if logs is not None and name in logs:
-            return logs[name]
-        raise AttributeError(f"History has no {name!r} (it holds {', '.join(logs or ())})")
-
-    def __setattr__(self, name, value):
-        if name in self.__dict__.get("logs", {}) or _LOG_NAME.match(name):
-            self.logs[name] = [float(v) for v in value]
-        else:
-            object.__setattr__(self, name, value)
-
-    def __getitem__(self, name):
-        try:
-            return self.logs[name]
-        except KeyError:
-            raise KeyError(f"History has no {name!r} (it holds {', '.join(self.logs)})") from None
-
-    def __contains__(self, name):
-        return name in self.logs
-
-    def keys(self):
-        return self.logs.keys()
-
-    def __len__(self):
-        return len(self.logs["train_loss"])
-
-    @property
-    def epochs(self) -> int:
-        return len(self)
-
-    def __eq__(self, other):
-        if not isinstance(other, History):
-            return NotImplemented
-        mine = {k: v for k, v in self.logs.items() if v}
-        theirs = {k: v for k, v in other.logs.items() if v}
-        return mine.keys() == theirs.keys() and all(
-            len(v) == len(theirs[k]) and np.array_equal(v, theirs[k], equal_nan=True) for k, v in mine.items())
-
-    __hash__ = None
-
-    def append(self, train_loss, train_acc=None, test_loss=None, test_acc=None, seconds=None):
-        """Add one epoch (the original five numbers; ``record`` takes any logs)."""
-        logs = {"train_loss": train_loss}
-        for name, value in (("train_acc", train_acc), ("test_loss", test_loss), ("test_acc", test_acc),
-                            ("seconds", seconds)):
-            if value is not None:
-                logs[name] = value
-        self.record(logs)
-
-    def record(self, logs: dict):
-        """Add one epoch's ``logs`` (name -> number).  A name first seen after some epochs
-        gets NaN for those, so every list is as long as the epochs it covers."""
-        before = len(self)
-        for name, value in logs.items():
-            values = self.logs.setdefault(_log_name(name), [])
-            if name != "train_loss" and len(values) < before:
-                values.extend([math.nan] * (before - len(values)))
-            values.append(float(value))
-
-    def last(self) -> dict:
-        """The latest value of every log: ``{"train_loss": ..., ...}``."""
-        return {k: v[-1] for k, v in self.logs.items() if v}
-
-    def to_dict(self) -> dict:
-        return {k: list(v) for k, v in self.logs.items()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        return cls(logs={k: v for k, v in d.items()})
-
-    def to_json(self, path=None) -> str:
-        """The history as JSON text; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=2)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
-
-    @classmethod
-    def from_json(cls, source) -> "History":
-        """From JSON text or from a file path."""
-        text = str(source)
-        if not text.lstrip().startswith("{"):
-            text = Path(source).read_text()
-        return cls.from_dict(json.loads(text))
-
-    def plot(self, path=None):
-        """The curves: loss, then each metric, then the learning rate when it changed.
-
-        With ``path`` the figure is saved there (e.g. curves.png) and the path is
-        returned; without, the matplotlib ``Figure`` is returned (a notebook shows it)."""
-        return plot_history(self, path)
-
-    # --- display -------------------------------------------------------------------------------
-    def _columns(self):
-        """The non-empty logs: train_*, val_*, test_*, then lr and seconds."""
-        names = [k for k, v in self.logs.items() if v]
-        order = {"train": 0, "val": 1, "test": 2}
-        return sorted(names, key=lambda k: (order.get(k.split("_", 1)[0], 3), k == "seconds",
-                                            k.split("_", 1)[-1] != "loss"))
-
-    def __repr__(self):
-        if not len(self):
-            return "History(0 epochs)"
-        last = ", ".join(f"{k} {_num(self.logs[k][-1])}" for k in self._columns() if k != "seconds")
-        return f"History({len(self)} epochs; last: {last})"
-
-    def _repr_html_(self):
-        cols = self._columns()
-        rows = range(len(self))
-        shown = list(rows) if len(self) <= 30 else [*range(10), None, *range(len(self) - 10, len(self))]
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in ["epoch", *cols])
-        body = []
-        for i in shown:
-            if i is None:
-                body.append(f"<tr><td colspan='{len(cols) + 1}'>... {len(self) - 20} more epochs ...</td></tr>")
-                continue
-            cells = "".join(f"<td>{_num(self.logs[c][i]) if i < len(self.logs[c]) else ''}</td>" for c in cols)
-            body.append(f"<tr><td>{i + 1}</td>{cells}</tr>")
-        return (f"<table class='nets-history'><caption>History: {len(self)} epochs</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-
-
-def _log_name(name):
-    if not isinstance(name, str) or not _LOG_NAME.match(name):
-        raise ValueError(f"History: {name!r} is not a log name: train_<name>, val_<name> or test_<name> "
-                         "(lower-case letters, digits and _), lr or seconds")
-    return name
-
-
-def _num(v):
-    if v != v:
-        return "nan"
-    return f"{v:.4g}" if abs(v) < 1e-3 and v != 0 else f"{v:.4f}"
-
-
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    try:
-        ip = shell.get_ipython()
-    except AttributeError:
-        return False
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
-
-
-def plot_history(history: History, path=None):
-    """Loss, each metric and the learning rate (when it changed) per epoch; train, val and test.
-
-    Saved to ``path`` (then the path is returned) without touching pyplot's backend;
-    with no path a ``matplotlib.figure.Figure`` is returned."""
-    names = [k for k in history.keys() if history[k]]
-    metrics = []
-    for k in names:
-        for prefix in ("train_", "val_", "test_"):
-            if k.startswith(prefix) and k[len(prefix):] != "loss" and k[len(prefix):] not in metrics:
-                metrics.append(k[len(prefix):])
-    lr = history["lr"] if "lr" in history else []
-    show_lr = len(set(v for v in lr if v == v)) > 1
-    panels = ["loss", *metrics] + (["lr"] if show_lr else [])
-    if path is None:
-        import matplotlib.pyplot as plt
-        fig = plt.figure(figsize=(5 * len(panels), 4))
-    else:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        fig = Figure(figsize=(5 * len(panels), 4))
-        FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    epochs = np.arange(1, len(history) + 1)
-    styles = {"train": "o-", "val": "^-", "test": "s-"}
-    for ax, panel in zip(axes, panels):
-        if panel == "lr":
-            ax.plot(epochs[:len(lr)], lr, "o-")
-            ax.set(xlabel="epoch", ylabel="learning rate", title="learning rate")
-            ax.set_yscale("log")
-        else:
-            for part, style in styles.items():
-                values = history[f"{part}_{panel}"] if f"{part}_{panel}" in history else []
-                if values:
-                    ax.plot(epochs[:len(values)], values, style, label=part)
-            label = {"acc": "accuracy"}.get(panel, panel)
-            ax.set(xlabel="epoch", ylabel=label, title=label)
-            ax.legend()
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    if path is None:
-        if _in_notebook():  # shown once, as the cell's value, not again by the inline backend
-            import matplotlib.pyplot as plt
-            plt.close(fig)
-        return fig
-    fig.savefig(path, dpi=100)
-    return path
 
 
 def _as_xy(data, name):
@@ -271,25 +57,29 @@ def _as_xy(data, name):
     raise TypeError(f"{name} must be a pair (x, t) of arrays or a DataLoader, got {type(data).__name__}")
 
 
-def _eval_scores(model, x, t, metric_list, batch_size):
-    """``{"loss": ..., <metric>: ...}`` of ``model`` on ``(x, t)``, in eval mode under no_grad."""
+def _eval_scores(model, x, t, metric_list, batch_size, world=None):
+    """``{"loss": ..., <metric>: ...}`` of ``model`` on ``(x, t)``, in eval mode under no_grad.
+    With a ``world`` of several ranks each evaluates its slice and the sums are added up."""
     batch_size = int(batch_size)
     if batch_size <= 0:
         raise ValueError(f"evaluate: batch_size must be positive, got {batch_size}")
+    n = len(x)
+    lo, hi = (0, n) if world is None else world.shard_range(n)
     was_training = model.training
     model.eval()
-    n = len(x)
     sums = {"loss": 0.0, **{m.name: 0.0 for m in metric_list}}
     try:
         with ag.no_grad():
-            for lo in range(0, n, batch_size):
-                xb, tb = x[lo:lo + batch_size], t[lo:lo + batch_size]
+            for b in range(lo, hi, batch_size):
+                xb, tb = x[b:min(b + batch_size, hi)], t[b:min(b + batch_size, hi)]
                 y = model(xb)
                 sums["loss"] += float(model.criterion(y, tb).item()) * len(xb)
                 for m in metric_list:
                     sums[m.name] += m(y, tb) * len(xb)
     finally:
         model.train(was_training)
+    if world is not None and world.size > 1:
+        sums = dict(zip(sums, world.sum(list(sums.values()))))
     return {k: v / max(n, 1) for k, v in sums.items()}
 
 
@@ -336,14 +126,15 @@ def _progress_enabled(progress):
     return sys.stderr.isatty()
 
 
-def _resume(checkpoint, model, optimizer, loader, randoms, epochs, callbacks):
-    """Restore model, optimizer, generators, callbacks and history from ``checkpoint``; returns
+def _resume(checkpoint, data, model, optimizer, loader, randoms, epochs, callbacks):
+    """Restore model, optimizer, generators, callbacks and history from ``checkpoint`` (the
+    file's bytes ``data``, read by rank 0); returns
     ``(history, epochs done)``.  Everything is checked before the model, optimizer or
     generators change: a checkpoint after more epochs than asked, a history that does not
     match its epoch count, generator states another kind of generator cannot take, callbacks
     other than those saved, or weights and optimizer state of another architecture are a
     ``CheckpointError`` naming the file."""
-    ck = load_checkpoint(checkpoint)
+    ck = load_checkpoint(checkpoint, data)
     start = ck["epoch"]
     if start > epochs:
         raise CheckpointError(f"{checkpoint}: saved after epoch {start}, but this run asks for {epochs} epochs in "
@@ -392,6 +183,104 @@ def _eager_step(model):
     return step
 
 
+def _loader(train, x, t, others, batch_size, shuffle, drop_last, seed, world):
+    """The DataLoader of ``train``; on several ranks, checked to be the same everywhere and
+    given rank 0's generator state, so every rank draws the same global batches."""
+    if world.size > 1:
+        world.check_same("the data (shapes, dtypes and a hash of about 1,000 rows of train, val and test)",
+                         [_distributed.data_fingerprint(*xy) for xy in ((x, t), *others) if xy is not None])
+    if isinstance(train, DataLoader):  # used as it is: its batch size, shuffling and generator
+        loader = train
+    else:
+        loader = DataLoader(x, t, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, rng=seed)
+    if len(loader) == 0:
+        raise ValueError(f"fit: no batch: {len(x)} samples, batch_size={loader.batch_size}, drop_last=True")
+    if world.size > 1:
+        world.check_same("the batching (batches per epoch, batch size, shuffle)",
+                         (len(loader), loader.batch_size, loader.shuffle))
+        loader.rng.bit_generator.state = world.bcast(loader.rng.bit_generator.state if world.is_root else None)
+    return loader
+
+
+def _existing_checkpoint(checkpoint):
+    """The checkpoint file's bytes, or None when there is none yet (read by rank 0 only)."""
+    path = Path(checkpoint)
+    return checkpoint_bytes(path) if path.exists() or path.is_symlink() else None
+
+
+class _Epochs:
+    """The batches of one ``fit`` call: every step, and the training part of each epoch's logs."""
+
+    def __init__(self, model, optimizer, loader, step, metric_list, cbs, world, randoms, show_bar):
+        self.model, self.optimizer, self.loader, self.step = model, optimizer, loader, step
+        self.metric_list, self.cbs, self.world, self.randoms = metric_list, cbs, world, randoms
+        self.show_bar = show_bar
+        self.before_step = cbs.needs_before_step()
+        self.params = model.parameters()
+
+    def _step(self, xb, tb):
+        """Forward, criterion and backward on a global batch: ``(its loss, this rank's outputs
+        (None for an empty shard) and targets)``; on several ranks the gradients are averaged."""
+        self.optimizer.zero_grad()
+        if self.world.size == 1:
+            loss, y = self.step(xb, tb)
+            return float(loss.item()), y, tb
+        xs, ts = self.world.shard(xb, tb)
+        value, y = 0.0, None
+        if len(xs):
+            loss, y = self.step(xs, ts)
+            value = float(loss.item())
+            del loss
+        return self.world.allreduce_grads(self.params, len(xs), len(xb), value), y, ts
+
+    def _bar(self, epoch, epochs):
+        if not self.show_bar:
+            return None
+        from tqdm.auto import tqdm
+        return tqdm(total=len(self.loader), desc=f"epoch {epoch + 1}/{epochs}", leave=True, unit="batch",
+                    dynamic_ncols=True, file=sys.stderr)
+
+    def train(self, epoch, epochs):
+        """One pass over the loader: ``(train logs, the epoch's learning rate, progress bar or None)``."""
+        self.model.train()
+        self.world.spread_generators(self.randoms)
+        self.cbs.call("on_epoch_begin", epoch, {})
+        lr = float(self.optimizer.lr) if hasattr(self.optimizer, "lr") else math.nan  # as the schedule set it
+        names = [m.name for m in self.metric_list]
+        total_loss, seen, local_seen = 0.0, 0, 0
+        sums = dict.fromkeys(names, 0.0)
+        bar = self._bar(epoch, epochs)
+        for b, (xb, tb) in enumerate(self.loader):
+            self.cbs.call("on_batch_begin", b, {})
+            value, y, tl = self._step(xb, tb)  # forward, criterion, backward (and the allreduce)
+            if self.before_step:
+                self.cbs.call("on_before_optimizer_step", b, {"loss": value})
+            self.optimizer.step()
+            total_loss += value * len(xb)
+            seen += len(xb)
+            if y is not None:
+                for m in self.metric_list:
+                    sums[m.name] += m(y, tl) * len(tl)
+                local_seen += len(tl)
+            del y  # the graph holds this step's activations: drop it before the next forward
+            self.cbs.call("on_batch_end", b, {"loss": value, "size": len(xb)})
+            if bar is not None:
+                bar.update(1)
+                if bar.n % 10 == 0 or bar.n == len(self.loader):
+                    bar.set_postfix({"loss": f"{total_loss / seen:.4f}",
+                                     **{k: f"{v / max(local_seen, 1):.4f}" for k, v in sums.items()}}, refresh=False)
+        if not np.isfinite(total_loss):
+            if bar is not None:
+                bar.close()
+            raise FloatingPointError(f"fit: the training loss became {total_loss / seen} in epoch {epoch + 1}; "
+                                     "lower the learning rate" + (" or clip the gradients (nets.GradientClipping)"
+                                                                  if not self.before_step else ""))
+        if self.world.size > 1:
+            sums = dict(zip(names, self.world.sum(list(sums.values()))))
+            self.world.average_buffers(self.model)  # per-rank batch-norm statistics, averaged
+        return {"train_loss": total_loss / seen, **{f"train_{k}": v / seen for k, v in sums.items()}}, lr, bar
+
+
 def _summary(epoch, epochs, logs, sets, metric_names, show_lr):
     parts = [f"epoch {epoch + 1}/{epochs}: loss {logs['train_loss']:.4f}"]
     parts[0] += "".join(f" {m} {logs[f'train_{m}']:.4f}" for m in metric_names)
@@ -404,10 +293,14 @@ def _summary(epoch, epochs, logs, sets, metric_names, show_lr):
     return text + f" ({logs['seconds']:.1f}s)"
 
 
+def _silent(line):
+    pass
+
+
 def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 10, batch_size: int = 100, seed=None,
         shuffle: bool = True, drop_last: bool = False, callbacks=None, metrics=None, progress=None,
         verbose: bool = True, checkpoint=None, resume: bool = False, eval_batch_size: int = 1000, log=None,
-        compile: bool = False) -> History:  # noqa: A002  (the name fit(compile=True) is asked with)
+        compile: bool = False, distributed=None) -> History:  # noqa: A002  (the name fit(compile=True) is asked with)
     """Train ``model`` with ``optimizer`` for ``epochs`` epochs and return the ``History``.
 
     ``train`` is an ``(x, t)`` pair of arrays (batched with ``batch_size``,
@@ -436,6 +329,15 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     when it exists, up to ``epochs`` epochs in total.  ``compile=True``: each
     training step runs compiled (``nets.compile_step``, ``ag.compile``): the
     same numbers as eager, faster once traced (from the third batch of a shape).
+
+    ``distributed``: data parallelism over MPI (``nets.distributed``).  The
+    default ``None`` is distributed when launched by ``mpirun -n K`` with K > 1
+    and a plain run otherwise; ``True`` needs mpi4py, ``False`` makes every
+    rank an independent run.  Every rank gets rank 0's weights and the same
+    global batches, trains on its slice of each, and steps with the global
+    batch's averaged gradient; the logs, history and callbacks' decisions
+    are the same on every rank, and rank 0 alone prints, shows the bar and
+    writes the checkpoint (``resume`` works across rank counts).
     """
     x_train, t_train = _as_xy(train, "fit: train")
     val_xy = None if val is None else _as_xy(val, "fit: val")
@@ -444,85 +346,49 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
         raise ValueError("fit: the training set is empty")
     metric_list = _metrics.resolve(metrics, t_train)
     metric_names = [m.name for m in metric_list]
-    if isinstance(train, DataLoader):  # used as it is: its batch size, shuffling and generator
-        loader = train
-    else:
-        loader = DataLoader(x_train, t_train, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, rng=seed)
-    if len(loader) == 0:
-        raise ValueError(f"fit: no batch: {len(x_train)} samples, batch_size={batch_size}, drop_last=True")
+    world = _distributed.world(distributed)
+    loader = _loader(train, x_train, t_train, (val_xy, test_xy), batch_size, shuffle, drop_last, seed, world)
     randoms = random_modules(model)
     if seed is not None:  # derive every Dropout generator from the seed too
         seq = np.random.SeedSequence(seed).spawn(len(randoms) + 1)[1:]
         for ss, m in zip(seq, randoms.values()):
             m.rng = np.random.default_rng(ss)
+    world.broadcast_model(model)  # every rank starts from rank 0's weights
     history, start = History(), 0
-    log = log or (lambda line: print(line, flush=True))
+    log = (log or (lambda line: print(line, flush=True))) if world.is_root else _silent
     sets = [name for name, xy in (("val", val_xy), ("test", test_xy)) if xy is not None]
     run = FitRun(model, optimizer, epochs, len(loader), history, print=log, verbose=verbose,
-                 monitor_default=f"{sets[0]}_loss" if sets else "train_loss")
+                 monitor_default=f"{sets[0]}_loss" if sets else "train_loss", rank=world.rank, world_size=world.size)
     cbs = CallbackList(callbacks, run)
 
     if checkpoint is not None and Path(checkpoint).is_dir():  # found now, not after the first epoch
         raise CheckpointError(f"{checkpoint}: is a folder, not a checkpoint file")
-    if resume and checkpoint is not None and (Path(checkpoint).exists() or Path(checkpoint).is_symlink()):
-        history, start = _resume(checkpoint, model, optimizer, loader, randoms, epochs, cbs)
-        run.history, run.start_epoch, run.epoch = history, start, start
-        if verbose:
-            log(f"resumed from {checkpoint} after epoch {start}")
+    if resume and checkpoint is not None:
+        data = world.bcast_bytes(_existing_checkpoint(checkpoint) if world.is_root else None)
+        if data is not None:
+            history, start = _resume(checkpoint, data, model, optimizer, loader, randoms, epochs, cbs)
+            run.history, run.start_epoch, run.epoch = history, start, start
+            if verbose:
+                log(f"resumed from {checkpoint} after epoch {start}" +
+                    (f" (on {world.size} ranks)" if world.size > 1 else ""))
 
-    show_bar = _progress_enabled(progress)
     show_lr = cbs.changes_lr()
-    before_step = cbs.needs_before_step()
     step = compile_step(model) if compile else _eager_step(model)
+    loop = _Epochs(model, optimizer, loader, step, metric_list, cbs, world, randoms,
+                   show_bar=world.is_root and _progress_enabled(progress))
     cbs.call("on_train_begin", {})
     for epoch in range(start, epochs):
         if run.stop_training:
             break
         run.epoch = epoch
         t0 = time.perf_counter()
-        model.train()
-        cbs.call("on_epoch_begin", epoch, {})
-        lr = float(optimizer.lr) if hasattr(optimizer, "lr") else math.nan
-        total_loss, seen = 0.0, 0
-        sums = dict.fromkeys(metric_names, 0.0)
-        bar = None
-        if show_bar:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=len(loader), desc=f"epoch {epoch + 1}/{epochs}", leave=True, unit="batch",
-                       dynamic_ncols=True, file=sys.stderr)
-        for b, (xb, tb) in enumerate(loader):
-            cbs.call("on_batch_begin", b, {})
-            optimizer.zero_grad()
-            loss, y = step(xb, tb)  # forward, criterion, backward
-            value = float(loss.item())
-            if before_step:
-                cbs.call("on_before_optimizer_step", b, {"loss": value})
-            optimizer.step()
-            nb = len(xb)
-            total_loss += value * nb
-            for m in metric_list:
-                sums[m.name] += m(y, tb) * nb
-            seen += nb
-            del y, loss  # the graph holds this step's activations: drop it before the next forward
-            cbs.call("on_batch_end", b, {"loss": value, "size": nb})
-            if bar is not None:
-                bar.update(1)
-                if bar.n % 10 == 0 or bar.n == len(loader):
-                    post = {"loss": f"{total_loss / seen:.4f}", **{k: f"{v / seen:.4f}" for k, v in sums.items()}}
-                    bar.set_postfix(post, refresh=False)
-        if not np.isfinite(total_loss):
-            if bar is not None:
-                bar.close()
-            raise FloatingPointError(f"fit: the training loss became {total_loss / seen} in epoch {epoch + 1}; "
-                                     "lower the learning rate" + (" or clip the gradients (nets.GradientClipping)"
-                                                                  if not before_step else ""))
-        logs = {"train_loss": total_loss / seen, **{f"train_{k}": v / seen for k, v in sums.items()}}
+        logs, lr, bar = loop.train(epoch, epochs)
         for part, xy in (("val", val_xy), ("test", test_xy)):
             if xy is not None:
-                scores = _eval_scores(model, *xy, metric_list, eval_batch_size)
+                scores = _eval_scores(model, *xy, metric_list, eval_batch_size, world)
                 logs.update({f"{part}_{k}": v for k, v in scores.items()})
         logs["lr"] = lr
-        logs["seconds"] = time.perf_counter() - t0
+        logs["seconds"] = world.bcast(time.perf_counter() - t0)  # rank 0's, so the histories agree
         history.record(logs)
         if bar is not None:
             bar.set_postfix({k.replace("train_", ""): f"{v:.4f}" for k, v in logs.items()
@@ -531,7 +397,7 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
         elif verbose:
             log(_summary(epoch, epochs, logs, sets, metric_names, show_lr))
         cbs.call("on_epoch_end", epoch, logs)
-        if checkpoint is not None:
+        if checkpoint is not None and world.is_root:
             rng_states = {"loader": loader.rng.bit_generator.state,
                           "modules": {name: m.rng.bit_generator.state for name, m in randoms.items()}}
             save_checkpoint(checkpoint, model, optimizer, epoch + 1, rng_states, history, callbacks=cbs.states())
