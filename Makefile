@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow notebooks bench graphviz fashion-mnist clean
+.PHONY: demo test test-slow test-mpi mpi notebooks bench bench-mpi graphviz fashion-mnist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,17 @@ graphviz:
 	    (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 || echo "could not install graphviz; pictures are written as .dot text"; \
 	  else echo "Graphviz's dot is missing: install it (e.g. 'sudo apt-get install graphviz') to render pictures; .dot text is written meanwhile"; fi; }
 
+# Open MPI (from apt when root) and mpi4py (into .venv) for data-parallel training and its tests;
+# when either cannot be installed, the MPI tests skip and say how to install it.
+MPI_STAMP := $(VENV)/.mpi-installed
+mpi: $(STAMP)
+	@command -v mpirun >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq openmpi-bin libopenmpi-dev) >/dev/null 2>&1 || echo "could not install Open MPI; the MPI tests will be skipped"; \
+	  else echo "Open MPI is missing (sudo apt-get install openmpi-bin libopenmpi-dev): the MPI tests will be skipped"; fi; }
+	@[ -f $(MPI_STAMP) ] || ! command -v mpirun >/dev/null 2>&1 || { \
+	  $(PY) -m pip install -q -e '.[mpi]' && touch $(MPI_STAMP); } || echo "could not install mpi4py; the MPI tests will be skipped"
+
 fashion-mnist:
 	@[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -28,8 +39,12 @@ fashion-mnist:
 demo: $(STAMP) graphviz
 	$(PY) -m nets train --dataset digits --out runs/demo
 
-test: $(STAMP) graphviz
+test: $(STAMP) graphviz mpi
 	$(PY) -m pytest
+
+# The distributed-training tests alone (real ranks: mpirun -n 2 and 3 on this machine); make test runs them too.
+test-mpi: $(STAMP) mpi
+	$(PY) -m pytest tests/nets/test_distributed.py
 
 # The checks too slow for the default suite (seconds to minutes each); CI runs them after `make test`.
 test-slow: $(STAMP) graphviz
@@ -51,6 +66,10 @@ $(BENCH_STAMP): $(STAMP)
 # Every workload, all contenders interleaved; prints the table and writes benchmarks/results/.
 bench: $(BENCH_STAMP) fashion-mnist
 	$(PY) -m benchmarks --e2e --wait 60
+
+# Data-parallel throughput: 2 ranks x 1 BLAS thread against 1 rank x 2 threads (benchmarks/distributed.py).
+bench-mpi: $(STAMP) mpi
+	$(PY) -m benchmarks.distributed
 
 clean:
 	rm -rf $(VENV) build *.egg-info runs

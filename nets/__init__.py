@@ -12,12 +12,13 @@ Every gradient comes from the engine's graph: layers are composed of
 
 Modules: ``nets.module`` (Module, Sequential), ``nets.layers``,
 ``nets.models``, ``nets.conv_layers``, ``nets.init``, ``nets.optim``, ``nets.datasets``,
-``nets.data`` (DataLoader), ``nets.training`` (fit, evaluate, History),
+``nets.data`` (DataLoader), ``nets.training`` (fit, evaluate), ``nets.history`` (History),
+``nets.distributed`` (data parallelism under mpirun),
 ``nets.callbacks`` (EarlyStopping, schedules, clipping, loggers),
 ``nets.metrics``, ``nets.checkpoint``, ``nets.gradient_check``
 (gradient_check, compare_grads), ``nets.cli`` (``python -m nets``).
 """
-from . import init, optim, datasets, metrics, callbacks
+from . import init, optim, datasets, metrics, callbacks, distributed
 from .module import Module, Sequential, StateDictError, register, from_config, accuracy
 from .layers import Affine, Sigmoid, ReLU, Tanh, Identity, Flatten, SoftmaxWithLoss, Dropout, BatchNorm
 from .models import TwoLayerNet, MultiLayerNet, SimpleConvNet
@@ -38,4 +39,4 @@ __all__ = ["init", "optim", "datasets", "Module", "Sequential", "StateDictError"
            "GradientCheckReport", "GradientCheckRow", "DatasetError", "metrics", "callbacks", "compare_grads",
            "GradComparison", "Callback", "LambdaCallback", "EarlyStopping", "StepLR", "CosineAnnealing",
            "LearningRateScheduler", "ReduceLROnPlateau", "GradientClipping", "clip_grad_norm", "clip_grad_value",
-           "CSVLogger", "JSONLogger", "SimpleConvNet", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d"]
+           "CSVLogger", "JSONLogger", "distributed", "SimpleConvNet", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d"]

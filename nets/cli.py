@@ -22,6 +22,9 @@ no data set needed) with ``autograd_np.viz``: a box per layer, or one node per
 layer with ``--collapse``, gradient norms with ``--show-grads``; the picture's
 format follows ``--out``'s suffix (.svg, .png, .pdf or .dot).
 
+Under ``mpirun -n K`` ``train`` is data-parallel (``nets.distributed``): rank
+0 prints and writes the files, and a failure on any rank ends the job.
+
 Every argument is checked before any training (``nets.cli_args``): numbers
 must be finite and in range (``--seed`` from 0 to 2**32 - 1, numpy's legacy
 seed range), ``--layers`` has no empty items and a size that fits the memory,
