@@ -290,3 +290,51 @@ def test_a_cli_error_on_the_ranks_ends_the_job(tmp_path):
                  tmp_path, timeout=90, check=False)
     assert done.returncode != 0
     assert "nets: error: " in done.stderr and "checkpoint.npz" in done.stderr
+
+
+class EchoComm:
+    """A stand-in for rank 0 of 2 whose partner sends exactly what rank 0 sends: every
+    collective is counted, so the number of allreduces per step can be checked anywhere."""
+
+    def __init__(self):
+        self.calls = []
+
+    def Get_rank(self):  # noqa: N802 (mpi4py's names)
+        return 0
+
+    def Get_size(self):  # noqa: N802
+        return 2
+
+    def Allreduce(self, in_place, buf):  # noqa: N802
+        self.calls.append(("Allreduce", buf.size))
+        buf *= 2
+
+    def Bcast(self, buf, root=0):  # noqa: N802
+        self.calls.append(("Bcast", buf.size))
+
+    def bcast(self, obj, root=0):
+        self.calls.append(("bcast", None))
+        return obj
+
+    def allgather(self, obj):
+        self.calls.append(("allgather", None))
+        return [obj, obj]
+
+
+def test_one_allreduce_per_step_holds_every_gradient_and_the_loss(monkeypatch):
+    monkeypatch.setattr(distributed.World, "_mpi", staticmethod(lambda: type("MPI", (), {"IN_PLACE": None})))
+    comm = EchoComm()
+    world = distributed.World(comm)
+    (x, t), (xt, tt) = nets.datasets.load_digits()
+    model = nets.MultiLayerNet([64, 16, 10], rng=0, batchnorm=True)
+    n_params = sum(p.data.size for p in model.parameters())
+    per_batch = []
+    seen = nets.LambdaCallback(on_batch_end=lambda b, logs: per_batch.append(len(comm.calls)))
+    h = nets.fit(model, nets.optim.SGD(model, lr=0.1), (x[:200], t[:200]), (xt[:50], tt[:50]), epochs=2,
+                 batch_size=50, seed=0, callbacks=[seen], verbose=False, distributed=world)
+    steps = [b - a for a, b in zip(per_batch, per_batch[1:])]
+    assert steps[:3] == [1, 1, 1]  # within an epoch: one collective per step...
+    gradient_reduces = [c for c in comm.calls if c == ("Allreduce", n_params + 1)]
+    assert len(gradient_reduces) == 8  # ...the flat buffer of every gradient and the loss, for each of 8 steps
+    # the partner echoes rank 0, so the summed half-batch losses are the whole loss
+    assert len(h) == 2 and np.isfinite(h.train_loss).all() and np.isfinite(h.test_loss).all()
