@@ -36,6 +36,7 @@ __all__ = ["World", "world", "in_mpi_environment", "active"]
 _ENV_SIZE = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
 INSTALL = ("apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py (or pip install -e '.[mpi]')")
 _ACTIVE = None  # the World of this process once world() has joined MPI
+_HOOKED = False  # abort_on_exception is installed
 
 
 def in_mpi_environment() -> bool:
@@ -83,7 +84,9 @@ class World:
         Each rank's loss is the mean over its shard, so its gradient (and ``loss``)
         is weighted by ``local_n / global_n`` and the weighted values summed: the
         mean over the global batch, exact up to the order of float additions.  A
-        rank with an empty shard passes no gradients (None) and contributes zero."""
+        rank with an empty shard passes no gradients (None) and contributes zero;
+        a parameter that has no gradient on any rank keeps None, as in one process
+        (an optimizer then leaves it alone: no weight decay or momentum step)."""
         if self.comm is None:
             return float(loss)
         kinds = [p.grad for p in params]
@@ -91,19 +94,27 @@ class World:
                  for p, g in zip(params, kinds)]
         dtype = np.result_type(*grads) if grads else np.float64
         weight = local_n / global_n
-        # NOTE: one buffer per step, the loss in its last slot: K small allreduces would pay K latencies.
-        flat = np.empty(sum(g.size for g in grads) + 1, dtype=dtype)
+        # NOTE: one buffer per step: the gradients, then how many ranks have each, then the loss
+        # (K small allreduces would pay K latencies).
+        size = sum(g.size for g in grads)
+        flat = np.empty(size + len(grads) + 1, dtype=dtype)
         offset = 0
         for g in grads:
             np.multiply(g.ravel(), weight, out=flat[offset:offset + g.size], casting="unsafe")
             offset += g.size
+        flat[size:size + len(grads)] = [kind is not None for kind in kinds]
         flat[-1] = loss * weight
         self.comm.Allreduce(self._mpi().IN_PLACE, flat)
         offset = 0
-        for p, g, kind in zip(params, grads, kinds):
+        for i, (p, g, kind) in enumerate(zip(params, grads, kinds)):
             summed = flat[offset:offset + g.size].reshape(g.shape).astype(g.dtype, copy=False)
-            p.grad = summed if kind is None or isinstance(kind, np.ndarray) else type(kind)(summed)
             offset += g.size
+            if flat[size + i] == 0:  # no rank has one
+                p.grad = None
+            elif kind is None or isinstance(kind, np.ndarray):
+                p.grad = summed
+            else:
+                p.grad = type(kind)(summed)
         return float(flat[-1])
 
     def sum(self, values):
@@ -130,6 +141,30 @@ class World:
         self.comm.Bcast(buf, root=0)
         return buf.tobytes()
 
+    def on_root(self, fn, errors=()):
+        """``fn()`` on rank 0 alone, its result kept there (None elsewhere).  An exception
+        there is raised on every rank: the same one on rank 0, and on the others the same
+        class when it is one of ``errors`` (else a RuntimeError), with rank 0's message."""
+        result, failure = None, None
+        if self.is_root:
+            try:
+                result = fn()
+            except Exception as exc:  # noqa: BLE001  (re-raised below, on every rank)
+                failure = exc
+        status = self.bcast(None if failure is None else (type(failure).__name__, str(failure)))
+        if failure is not None:
+            raise failure
+        if status is not None:
+            kind = next((cls for cls in errors if cls.__name__ == status[0]), None)
+            if kind is not None:
+                raise kind(status[1])
+            raise RuntimeError(f"rank 0 failed: {status[0]}: {status[1]}")
+        return result
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when ``flag`` is true on some rank."""
+        return bool(flag) if self.comm is None else any(self.comm.allgather(bool(flag)))
+
     def check_same(self, what: str, value):
         """Raise ValueError on every rank unless ``value`` is equal on all of them."""
         if self.comm is None:
@@ -154,18 +189,26 @@ class World:
         model.load_state_dict(state)
 
     def average_buffers(self, model):
-        """Average every floating buffer (batch norm's running statistics) over the ranks, in place."""
+        """Average the floating buffers (batch norm's running statistics) over the ranks, in place.
+
+        A value that is the same on every rank stays exactly as it is (a sum
+        divided by K need not give it back)."""
         if self.comm is None:
             return
         buffers = [b for _, b in model.named_buffers() if np.issubdtype(b.dtype, np.floating)]
         if not buffers:
             return
         flat = np.concatenate([b.ravel().astype(np.float64) for b in buffers])
-        self.comm.Allreduce(self._mpi().IN_PLACE, flat)
-        flat /= self.size
+        spread = np.concatenate([flat, -flat])  # the largest value, and minus the smallest
+        self.comm.Allreduce(self._mpi().IN_PLACE, spread, op=self._mpi().MAX)
+        same = spread[:flat.size] == -spread[flat.size:]
+        mean = flat.copy()
+        self.comm.Allreduce(self._mpi().IN_PLACE, mean)
+        mean /= self.size
         offset = 0
         for b in buffers:  # in place: a compiled step holds these very arrays
-            b[...] = flat[offset:offset + b.size].reshape(b.shape)
+            part = slice(offset, offset + b.size)
+            b[...] = np.where(same[part], flat[part], mean[part]).reshape(b.shape)
             offset += b.size
 
     def spread_generators(self, modules: dict):
@@ -196,9 +239,12 @@ class World:
             self.comm.Abort(code)
 
     def abort_on_exception(self):
-        """An uncaught exception on any rank prints its message and aborts every rank (no hang)."""
-        if self.comm is None:
+        """An uncaught exception on any rank prints its message and aborts every rank (no hang).
+        Installed once per process (``world()`` and a distributed ``fit`` call it)."""
+        global _HOOKED
+        if self.comm is None or self.size == 1 or _HOOKED:
             return
+        _HOOKED = True
         previous = sys.excepthook
 
         def hook(kind, exc, tb):

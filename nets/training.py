@@ -46,6 +46,8 @@ from .module import Module, StateDictError
 
 __all__ = ["History", "fit", "evaluate", "plot_history"]
 
+_FILE_ERRORS = (CheckpointError, OSError)  # raised on every rank when rank 0 meets them reading or writing
+
 
 def _as_xy(data, name):
     if isinstance(data, DataLoader):
@@ -202,6 +204,12 @@ def _loader(train, x, t, others, batch_size, shuffle, drop_last, seed, world):
     return loader
 
 
+def _save(checkpoint, model, optimizer, epochs_done, loader, randoms, history, cbs):
+    rng_states = {"loader": loader.rng.bit_generator.state,
+                  "modules": {name: m.rng.bit_generator.state for name, m in randoms.items()}}
+    save_checkpoint(checkpoint, model, optimizer, epochs_done, rng_states, history, callbacks=cbs.states())
+
+
 def _existing_checkpoint(checkpoint):
     """The checkpoint file's bytes, or None when there is none yet (read by rank 0 only)."""
     path = Path(checkpoint)
@@ -247,7 +255,7 @@ class _Epochs:
         self.cbs.call("on_epoch_begin", epoch, {})
         lr = float(self.optimizer.lr) if hasattr(self.optimizer, "lr") else math.nan  # as the schedule set it
         names = [m.name for m in self.metric_list]
-        total_loss, seen, local_seen = 0.0, 0, 0
+        total_loss, seen = 0.0, 0
         sums = dict.fromkeys(names, 0.0)
         bar = self._bar(epoch, epochs)
         for b, (xb, tb) in enumerate(self.loader):
@@ -261,14 +269,13 @@ class _Epochs:
             if y is not None:
                 for m in self.metric_list:
                     sums[m.name] += m(y, tl) * len(tl)
-                local_seen += len(tl)
             del y  # the graph holds this step's activations: drop it before the next forward
             self.cbs.call("on_batch_end", b, {"loss": value, "size": len(xb)})
             if bar is not None:
                 bar.update(1)
-                if bar.n % 10 == 0 or bar.n == len(self.loader):
-                    bar.set_postfix({"loss": f"{total_loss / seen:.4f}",
-                                     **{k: f"{v / max(local_seen, 1):.4f}" for k, v in sums.items()}}, refresh=False)
+                if bar.n % 10 == 0 or bar.n == len(self.loader):  # (on several ranks the metrics come at the end)
+                    post = {} if self.world.size > 1 else {k: f"{v / seen:.4f}" for k, v in sums.items()}
+                    bar.set_postfix({"loss": f"{total_loss / seen:.4f}", **post}, refresh=False)
         if not np.isfinite(total_loss):
             if bar is not None:
                 bar.close()
@@ -360,11 +367,16 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     run = FitRun(model, optimizer, epochs, len(loader), history, print=log, verbose=verbose,
                  monitor_default=f"{sets[0]}_loss" if sets else "train_loss", rank=world.rank, world_size=world.size)
     cbs = CallbackList(callbacks, run)
+    if world.size > 1:  # what would make one rank wait forever for the others is an error on every rank
+        world.abort_on_exception()
+        world.check_same("fit's arguments (epochs, resume, checkpoint or not, metrics, callbacks, compile)",
+                         (epochs, bool(resume), checkpoint is None, metric_names, [type(cb).__name__ for cb in cbs],
+                          bool(compile)))
 
     if checkpoint is not None and Path(checkpoint).is_dir():  # found now, not after the first epoch
         raise CheckpointError(f"{checkpoint}: is a folder, not a checkpoint file")
     if resume and checkpoint is not None:
-        data = world.bcast_bytes(_existing_checkpoint(checkpoint) if world.is_root else None)
+        data = world.bcast_bytes(world.on_root(lambda: _existing_checkpoint(checkpoint), _FILE_ERRORS))
         if data is not None:
             history, start = _resume(checkpoint, data, model, optimizer, loader, randoms, epochs, cbs)
             run.history, run.start_epoch, run.epoch = history, start, start
@@ -397,10 +409,12 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
         elif verbose:
             log(_summary(epoch, epochs, logs, sets, metric_names, show_lr))
         cbs.call("on_epoch_end", epoch, logs)
-        if checkpoint is not None and world.is_root:
-            rng_states = {"loader": loader.rng.bit_generator.state,
-                          "modules": {name: m.rng.bit_generator.state for name, m in randoms.items()}}
-            save_checkpoint(checkpoint, model, optimizer, epoch + 1, rng_states, history, callbacks=cbs.states())
+        if world.size > 1:  # a root-only callback may ask to stop: every rank stops
+            run.stop_training = world.any(run.stop_training)
+        if checkpoint is not None:
+            world.on_root(lambda: _save(checkpoint, model, optimizer, epoch + 1, loader, randoms, history, cbs),
+                          _FILE_ERRORS)
     cbs.call("on_train_end", {})
+    world.broadcast_model(model)  # (a root-only callback may have restored other weights)
     model.train()
     return history

@@ -305,9 +305,10 @@ class EchoComm:
     def Get_size(self):  # noqa: N802
         return 2
 
-    def Allreduce(self, in_place, buf):  # noqa: N802
+    def Allreduce(self, in_place, buf, op="SUM"):  # noqa: N802
         self.calls.append(("Allreduce", buf.size))
-        buf *= 2
+        if op == "SUM":
+            buf *= 2
 
     def Bcast(self, buf, root=0):  # noqa: N802
         self.calls.append(("Bcast", buf.size))
@@ -322,7 +323,7 @@ class EchoComm:
 
 
 def test_one_allreduce_per_step_holds_every_gradient_and_the_loss(monkeypatch):
-    monkeypatch.setattr(distributed.World, "_mpi", staticmethod(lambda: type("MPI", (), {"IN_PLACE": None})))
+    monkeypatch.setattr(distributed.World, "_mpi", staticmethod(lambda: type("MPI", (), {"IN_PLACE": None, "MAX": "MAX"})))
     comm = EchoComm()
     world = distributed.World(comm)
     (x, t), (xt, tt) = nets.datasets.load_digits()
@@ -334,7 +335,99 @@ def test_one_allreduce_per_step_holds_every_gradient_and_the_loss(monkeypatch):
                  batch_size=50, seed=0, callbacks=[seen], verbose=False, distributed=world)
     steps = [b - a for a, b in zip(per_batch, per_batch[1:])]
     assert steps[:3] == [1, 1, 1]  # within an epoch: one collective per step...
-    gradient_reduces = [c for c in comm.calls if c == ("Allreduce", n_params + 1)]
+    n_grads = len(model.parameters())  # the gradients, then whether each rank has each, then the loss
+    gradient_reduces = [c for c in comm.calls if c == ("Allreduce", n_params + n_grads + 1)]
     assert len(gradient_reduces) == 8  # ...the flat buffer of every gradient and the loss, for each of 8 steps
     # the partner echoes rank 0, so the summed half-batch losses are the whole loss
     assert len(h) == 2 and np.isfinite(h.train_loss).all() and np.isfinite(h.test_loss).all()
+
+
+EDGES = textwrap.dedent("""
+    import sys, numpy as np, nets, nets.distributed as d
+    from nets.layers import Affine
+    from mpi4py import MPI
+    case, rank = sys.argv[1], MPI.COMM_WORLD.Get_rank()
+    (x, t), (xt, tt) = nets.datasets.load_digits()
+
+    def say(*words):  # a file per rank: mpirun may interleave the ranks' output within lines
+        open(f"said-{rank}.txt", "w").write(" ".join(map(str, (rank, *words))))
+
+    class TwoHeads(nets.Module):  # the second head is never used: it has no gradient
+        def __init__(self):
+            super().__init__()
+            self.a = Affine(64, 10, rng=0, dtype=np.float64)
+            self.unused = Affine(64, 10, rng=1, dtype=np.float64)
+            self.register_buffer("constant", np.full(3, 0.1))
+        def forward(self, x):
+            return self.a(x)
+
+    class StopNow(nets.Callback):
+        root_only = True
+        def on_epoch_end(self, epoch, logs=None):
+            self.run.stop_training = epoch == 1
+
+    def fit(model, **kw):
+        return nets.fit(model, nets.optim.Adam(model, lr=1e-2, weight_decay=1e-2), (x[:300], t[:300]), epochs=4,
+                        batch_size=32, seed=0, verbose=False, **kw)
+    try:
+        if case == "unused":
+            m = TwoHeads(); fit(m)
+            say(np.abs(m.unused.W.data - TwoHeads().unused.W.data).max(), m.constant.tolist() == [0.1] * 3)
+        elif case == "empty-checkpoint":
+            open("empty.npz", "w").close(); fit(nets.MultiLayerNet([64, 8, 10]), checkpoint="empty.npz", resume=True)
+        elif case == "callbacks-differ":
+            fit(nets.MultiLayerNet([64, 8, 10]), callbacks=[nets.EarlyStopping()] if rank == 0 else [])
+        elif case == "root-stops":
+            say(len(fit(nets.MultiLayerNet([64, 8, 10], rng=0), callbacks=[StopNow()])))
+        elif case == "world-given":
+            class Boom(nets.MultiLayerNet):
+                calls = 0
+                def forward(self, x):
+                    Boom.calls += 1
+                    if rank == 1 and Boom.calls == 5:
+                        raise RuntimeError("boom on rank 1")
+                    return super().forward(x)
+            fit(Boom([64, 8, 10]), distributed=d.World(MPI.COMM_WORLD))
+    except (ValueError, nets.CheckpointError) as exc:  # caught by the user: every rank must have it
+        say("caught", type(exc).__name__, str(exc)[:60])
+""")
+
+
+def edge(tmp_path, case, n=2, check=True):
+    (tmp_path / "edges.py").write_text(EDGES)
+    for f in tmp_path.glob("said-*.txt"):
+        f.unlink()
+    return ranks(n, [tmp_path / "edges.py", case], tmp_path, timeout=60, check=check)
+
+
+def rank_lines(done, folder):
+    return sorted(f.read_text() for f in folder.glob("said-*.txt"))
+
+
+@needs_mpi
+def test_a_parameter_without_gradient_and_a_constant_buffer_stay_as_they_are(tmp_path):
+    # one process leaves an unused parameter alone (no gradient: no weight decay, no Adam step)
+    assert rank_lines(edge(tmp_path, "unused", n=3), tmp_path) == ["0 0.0 True", "1 0.0 True", "2 0.0 True"]
+
+
+@needs_mpi
+def test_an_error_on_rank_0_alone_is_raised_on_every_rank(tmp_path):
+    lines = rank_lines(edge(tmp_path, "empty-checkpoint"), tmp_path)
+    assert lines == ["0 caught CheckpointError empty.npz: empty file, not a checkpoint"] * 1 + \
+        ["1 caught CheckpointError empty.npz: empty file, not a checkpoint"]
+
+
+@needs_mpi
+def test_ranks_that_disagree_on_callbacks_fail_together_and_a_root_only_stop_stops_all(tmp_path):
+    lines = rank_lines(edge(tmp_path, "callbacks-differ"), tmp_path)
+    assert [line[:17] for line in lines] == ["0 caught ValueErr", "1 caught ValueErr"]
+    assert "fit's arguments" in lines[0]
+    assert rank_lines(edge(tmp_path, "root-stops"), tmp_path) == ["0 2", "1 2"]
+
+
+@needs_mpi
+def test_a_world_passed_to_fit_still_aborts_on_a_failing_rank(tmp_path):
+    t0 = time.monotonic()
+    done = edge(tmp_path, "world-given", check=False)
+    assert done.returncode != 0 and "rank 1 of 2: failed: RuntimeError: boom on rank 1" in done.stderr
+    assert time.monotonic() - t0 < 30
