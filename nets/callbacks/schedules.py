@@ -1,0 +1,193 @@
+"""Learning-rate callbacks: ``StepLR``, ``CosineAnnealing``, ``LearningRateScheduler`` (all
+``LRSchedule``s, per epoch or per batch) and ``ReduceLROnPlateau``."""
+from __future__ import annotations
+
+import math
+
+from .base import Callback, _better, _count, _epochs, _mode_for, _monitored, _number_or_none, _value
+
+__all__ = ["LRSchedule", "StepLR", "CosineAnnealing", "LearningRateScheduler", "ReduceLROnPlateau"]
+
+
+class LRSchedule(Callback):
+    """Base of the schedules that set ``optimizer.lr`` from the epoch: ``lr_at(epoch)``.
+
+    The base learning rate is the optimizer's ``lr`` when training begins
+    (saved in checkpoints, so a resumed run continues the same curve).
+    ``per_batch=True`` sets it before every batch, at the fractional epoch
+    ``epoch + batch / batches``; by default once per epoch.  Outside ``fit``:
+    ``opt.lr = schedule.lr_at(epoch, base_lr)``."""
+
+    sets_lr = True
+
+    def __init__(self, per_batch: bool = False):
+        self.per_batch = bool(per_batch)
+        self.base_lr = None
+        self._loaded = False
+
+    def lr_at(self, epoch: float, base_lr: float) -> float:
+        raise NotImplementedError
+
+    def on_train_begin(self, logs=None):
+        if not self._loaded or self.base_lr is None:
+            self.base_lr = float(self.optimizer.lr)
+        self._loaded = False
+
+    def _set(self, epoch):
+        lr = float(self.lr_at(epoch, self.base_lr))
+        if not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"{type(self).__name__}: learning rate {lr} at epoch {epoch} (must be > 0)")
+        self.optimizer.lr = lr
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._set(float(epoch))
+
+    def on_batch_begin(self, batch, logs=None):
+        if self.per_batch:
+            self._set(self.run.epoch + batch / max(self.run.steps, 1))
+
+    def state_dict(self):
+        return {"base_lr": self.base_lr}
+
+    def load_state_dict(self, state):
+        base = _number_or_none(state["base_lr"], "base_lr")
+        if base is not None and base <= 0:
+            raise ValueError(f"base_lr must be > 0, got {base}")
+        self.base_lr, self._loaded = base, True
+
+
+class StepLR(LRSchedule):
+    """``lr = base_lr * gamma ** (epoch // step_size)``: divide by 10 every ``step_size`` epochs (gamma 0.1)."""
+
+    def __init__(self, step_size: int, gamma: float = 0.1, per_batch: bool = False):
+        super().__init__(per_batch)
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        if not 0 < gamma:
+            raise ValueError(f"StepLR: gamma must be > 0, got {gamma!r}")
+        self.step_size, self.gamma = step_size, float(gamma)
+
+    def lr_at(self, epoch, base_lr):
+        return base_lr * self.gamma ** (int(epoch) // self.step_size)
+
+    def __repr__(self):
+        return f"StepLR(step_size={self.step_size}, gamma={self.gamma})"
+
+
+class CosineAnnealing(LRSchedule):
+    """Cosine decay from ``base_lr`` to ``min_lr`` over ``epochs`` (default: the run's epochs),
+    after ``warmup`` epochs of linear warm-up from ``base_lr / (warmup + 1)``::
+
+        lr = min_lr + (base_lr - min_lr) * (1 + cos(pi * (epoch - warmup) / (epochs - warmup))) / 2
+    """
+
+    def __init__(self, epochs: int | None = None, min_lr: float = 0.0, warmup: int = 0, per_batch: bool = False):
+        super().__init__(per_batch)
+        if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+            raise ValueError(f"CosineAnnealing: epochs must be a positive integer, got {epochs!r}")
+        if not min_lr >= 0:
+            raise ValueError(f"CosineAnnealing: min_lr must be >= 0, got {min_lr!r}")
+        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+            raise ValueError(f"CosineAnnealing: warmup must be a non-negative integer, got {warmup!r}")
+        self.epochs_arg, self.min_lr, self.warmup = epochs, float(min_lr), warmup
+        self.total = epochs
+
+    def on_train_begin(self, logs=None):
+        loaded = self._loaded
+        super().on_train_begin(logs)
+        if not loaded or self.total is None:
+            self.total = self.epochs_arg or self.run.epochs
+
+    def lr_at(self, epoch, base_lr):
+        total = self.total or self.epochs_arg
+        if epoch < self.warmup:
+            return base_lr * (epoch + 1) / (self.warmup + 1)
+        span = max(total - self.warmup, 1)
+        progress = min(max((epoch - self.warmup) / span, 0.0), 1.0)
+        lr = self.min_lr + (base_lr - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+        return max(lr, self.min_lr, 1e-12)
+
+    def state_dict(self):
+        return {"base_lr": self.base_lr, "epochs": self.total}
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        total = state["epochs"]
+        if total is not None:
+            total = _count(total, "epochs")
+        self.total = total
+
+    def __repr__(self):
+        return f"CosineAnnealing(epochs={self.epochs_arg}, min_lr={self.min_lr}, warmup={self.warmup})"
+
+
+class LearningRateScheduler(LRSchedule):
+    """Keras's ``LearningRateScheduler``: ``schedule(epoch, lr) -> new lr`` before every epoch
+    (``epoch`` from 0, ``lr`` the optimizer's current one)."""
+
+    def __init__(self, schedule):
+        super().__init__(per_batch=False)
+        if not callable(schedule):
+            raise TypeError("LearningRateScheduler: schedule must be a function (epoch, lr) -> lr")
+        self.schedule = schedule
+
+    def lr_at(self, epoch, base_lr):
+        return self.schedule(int(epoch), float(self.optimizer.lr))
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs.
+
+    ``ReduceLROnPlateau(monitor=None, factor=0.1, patience=3, min_delta=1e-4, cooldown=0,
+    min_lr=0.0, mode="auto", verbose=True)``, as Keras's (``cooldown``: epochs to wait after a
+    reduction before counting again).  The reduced rate lives in the optimizer, which
+    checkpoints save; the counters are this callback's state."""
+
+    sets_lr = True
+
+    def __init__(self, monitor=None, factor: float = 0.1, patience: int = 3, min_delta: float = 1e-4,
+                 cooldown: int = 0, min_lr: float = 0.0, mode: str = "auto", verbose: bool = True):
+        if not 0 < factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"ReduceLROnPlateau: patience must be a positive integer, got {patience!r}")
+        _mode_for("x", mode)
+        self.monitor_arg, self.factor, self.patience = monitor, float(factor), patience
+        self.min_delta, self.cooldown, self.min_lr, self.mode_arg = float(min_delta), int(cooldown), float(min_lr), mode
+        self.verbose = bool(verbose)
+        self.best, self.wait, self.cooldown_left, self._loaded = None, 0, 0, False
+
+    def on_train_begin(self, logs=None):
+        if not self._loaded:
+            self.best, self.wait, self.cooldown_left = None, 0, 0
+        self._loaded = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        name = _monitored(self.monitor_arg, self.run)
+        value = _value(logs or {}, name, "ReduceLROnPlateau")
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.wait = 0
+        if _better(value, self.best, _mode_for(name, self.mode_arg), self.min_delta):
+            self.best, self.wait = value, 0
+            return
+        if self.cooldown_left > 0:
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            old = float(self.optimizer.lr)
+            new = max(old * self.factor, self.min_lr)
+            if new < old and new > 0:
+                self.optimizer.lr = new
+                if self.verbose and self.run.verbose:
+                    self.run.print(f"epoch {epoch + 1}: {name} has not improved for {_epochs(self.wait)}; "
+                                   f"learning rate {old:.3g} -> {new:.3g}")
+            self.wait, self.cooldown_left = 0, self.cooldown
+
+    def state_dict(self):
+        return {"best": self.best, "wait": self.wait, "cooldown_left": self.cooldown_left}
+
+    def load_state_dict(self, state):
+        self.best = _number_or_none(state["best"], "best")
+        self.wait, self.cooldown_left = _count(state["wait"], "wait"), _count(state["cooldown_left"], "cooldown_left")
+        self._loaded = True
