@@ -49,7 +49,7 @@ import threading
 
 import numpy as np
 
-from . import engine, modes
+from . import engine, hooks, modes
 from .engine import Tensor
 from .graph import clock, graph_nodes
 from .lowering import CompileError, Program, describe, detached, eager_step, lower_and_run, split_result
@@ -183,8 +183,7 @@ def _untraceable(loss, extras, start):
     if loss.node is None or loss._data.size != 1:
         return "fn's first result is not a scalar computed from tensors that require grad"
     for node in graph_nodes([loss, *[e for e in extras if type(e) is Tensor]]):
-        if engine._hooks_on and (engine._HOOKS.get(node) or any(
-                type(p) is Tensor and engine._HOOKS.get(p) for p in node.inputs)):
+        if hooks.registered(node) or any(type(p) is Tensor and hooks.registered(p) for p in node.inputs):
             return f"a gradient hook (register_hook, retain_grad) is registered in the graph (op {node.op.name!r})"
         if node.seq < start:
             return f"the result depends on a graph made before the call (op {node.op.name!r})"

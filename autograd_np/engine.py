@@ -23,21 +23,24 @@ import weakref
 
 import numpy as np
 
-from . import graph as _graph, modes as _modes
+from . import graph as _graph, hooks as _hooks, modes as _modes
 from . import numpy_api as _numpy_api
 from .errors import ShapeError, freed_message, label, modified_message, vjp_result_error
 from .graph import STALE, WRITTEN, Constant, Node, _clock, clock, graph_nodes
 from .modes import enable_grad, no_grad
 from .registry import GRAPH_OPS, OPS, RAW_OPS
+from .tensor_methods import TensorMethods
 
 __all__ = ["Tensor", "backward", "grad", "release_stale", "graph_nodes", "clock", "Node", "Constant",
-           "OPS", "RAW_OPS", "GRAPH_OPS"]
+           "OPS", "RAW_OPS", "GRAPH_OPS",
+           # the surface the compiler, explain and viz read backward through:
+           "graph_key", "run_backward", "unbroadcast", "first_gradient", "ones_seed", "owned_gradient", "GRAD_LOCK"]
 
 _new = object.__new__  # a slotted instance without running __init__
-_GRAD_LOCK = threading.Lock()  # .grad accumulation: backward from several threads adds up
+GRAD_LOCK = threading.Lock()  # .grad accumulation: backward from several threads adds up
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """A NumPy array that remembers the op which produced it.
 
     ``Tensor(data, requires_grad=False, name=None, dtype=None)``.  ``data`` is
@@ -224,13 +227,9 @@ class Tensor:
         VJP), for a leaf before it goes into ``.grad``.  ``grad`` is read-only (an
         array; a tensor under ``create_graph``); a hook returning a value replaces
         the gradient with it (same shape).  Returns a handle: ``handle.remove()``."""
-        global _hooks_on
         if not self._requires_grad:
             raise RuntimeError("register_hook: this tensor does not require grad, so no gradient reaches it")
-        hooks = _HOOKS.setdefault(self._node or self, [])
-        hooks.append(hook)
-        _hooks_on = True
-        return _HookHandle(hooks, hook)
+        return _hooks.register(self._node or self, hook)
 
     def retain_grad(self):
         """Keep this computed tensor's gradient in ``.grad`` after backward (a leaf
@@ -261,21 +260,11 @@ class Tensor:
     # --- operators (every op is in autograd_np.ops, registered in GRAPH_OPS) ---
     # ``t * u`` calls the op itself: ``defop`` binds each operator listed here to its op
     # when the op is registered (a method forwarding to it would cost every operator
-    # one more Python call).  The reflected forms swap the arguments, so they forward.
+    # one more Python call).  The reflected forms swap the arguments, so they forward
+    # (in TensorMethods, with the methods mirroring the ops: t.sum(), t.reshape(), ...).
     OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div",
                  "__pow__": "power", "__matmul__": "matmul", "__neg__": "neg", "__getitem__": "getitem",
                  "__abs__": "abs", "__mod__": "remainder", "__floordiv__": "floor_divide"}
-    def __radd__(self, o): return GRAPH_OPS.add(o, self)
-    def __rsub__(self, o): return GRAPH_OPS.sub(o, self)
-    def __rmul__(self, o): return GRAPH_OPS.mul(o, self)
-    def __rtruediv__(self, o): return GRAPH_OPS.div(o, self)
-    def __rpow__(self, o): return GRAPH_OPS.power(o, self)
-    def __rmatmul__(self, o): return GRAPH_OPS.matmul(o, self)
-    def __rmod__(self, o): return GRAPH_OPS.remainder(o, self)
-    def __rfloordiv__(self, o): return GRAPH_OPS.floor_divide(o, self)  # piecewise constant: gradient 0
-    def __divmod__(self, o): return GRAPH_OPS.floor_divide(self, o), GRAPH_OPS.remainder(self, o)
-    def __rdivmod__(self, o): return GRAPH_OPS.floor_divide(o, self), GRAPH_OPS.remainder(o, self)
-    def __pos__(self): return self
 
     # Comparisons are not differentiable: they return plain boolean arrays.
     def __lt__(self, o): return _values(self) < _raw(o)
@@ -285,97 +274,6 @@ class Tensor:
     def __eq__(self, o): return _values(self) == _raw(o)
     def __ne__(self, o): return _values(self) != _raw(o)
     __hash__ = object.__hash__
-
-    # --- methods mirroring the functions in autograd_np.ops -----------------
-    def sum(self, axis=None, keepdims=False): return GRAPH_OPS.sum(self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return GRAPH_OPS.mean(self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return GRAPH_OPS.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return -GRAPH_OPS.max(-self, axis=axis, keepdims=keepdims)
-    def reshape(self, *shape): return GRAPH_OPS.reshape(self, shape=shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return GRAPH_OPS.transpose(self, axes=axes[0] if len(axes) == 1 else (axes or None))
-    def astype(self, dtype): return GRAPH_OPS.astype(self, dtype=dtype)
-    def exp(self): return GRAPH_OPS.exp(self)
-    def log(self): return GRAPH_OPS.log(self)
-    def sqrt(self): return GRAPH_OPS.sqrt(self)
-    def abs(self): return GRAPH_OPS.abs(self)
-    def sigmoid(self): return GRAPH_OPS.sigmoid(self)
-    def relu(self): return GRAPH_OPS.relu(self)
-    def tanh(self): return GRAPH_OPS.tanh(self)
-    def softmax(self, axis=-1): return GRAPH_OPS.softmax(self, axis=axis)
-    def log_softmax(self, axis=-1): return GRAPH_OPS.log_softmax(self, axis=axis)
-    def clip(self, lo, hi): return GRAPH_OPS.clip(self, lo=lo, hi=hi)
-    def prod(self, axis=None, keepdims=False): return GRAPH_OPS.prod(self, axis=axis, keepdims=keepdims)
-    def var(self, axis=None, ddof=0, keepdims=False): return GRAPH_OPS.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
-    def cumsum(self, axis=None): return GRAPH_OPS.cumsum(self, axis=axis)
-    def ravel(self): return GRAPH_OPS.reshape(self, shape=(-1,))
-    def flatten(self): return GRAPH_OPS.reshape(self, shape=(-1,))
-    # composites: through NumPy's function, which dispatches to ours (numpy_api.py)
-    def std(self, axis=None, ddof=0, keepdims=False): return np.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
-    def squeeze(self, axis=None): return np.squeeze(self, axis)
-    def repeat(self, repeats, axis=None): return np.repeat(self, repeats, axis)
-    def swapaxes(self, axis1, axis2): return np.swapaxes(self, axis1, axis2)
-    def dot(self, b): return np.dot(self, b)
-    def trace(self, offset=0, axis1=0, axis2=1): return np.trace(self, offset, axis1, axis2)
-    def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
-    def round(self, decimals=0): return np.round(self, decimals)
-    # not differentiable: indices, as NumPy gives them
-    def argmax(self, axis=None): return self._data.argmax(axis)
-    def argmin(self, axis=None): return self._data.argmin(axis)
-
-
-class _Hooks:
-    """Node or leaf tensor -> [hook], by identity, forgetting an entry when its key is
-    collected (a WeakKeyDictionary compares keys with ==, elementwise for tensors)."""
-
-    def __init__(self):
-        self._entries = {}  # id(key) -> (weak reference to key, [hook])
-
-    def get(self, key):
-        entry = self._entries.get(id(key))
-        return entry[1] if entry is not None and entry[0]() is key else None
-
-    def setdefault(self, key, default):
-        found = self.get(key)
-        if found is not None:
-            return found
-        ident = id(key)
-        self._entries[ident] = (weakref.ref(key, lambda _, i=ident: self._entries.pop(i, None)), default)
-        return default
-
-
-_HOOKS = _Hooks()  # register_hook
-_hooks_on = False  # set by the first register_hook: until then backward looks at none
-
-
-class _HookHandle:
-    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
-
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-
-def _hooked(key, g):
-    """``g`` after the hooks registered on ``key`` (a node or a leaf) have seen it."""
-    hooks = _HOOKS.get(key)
-    if not hooks:
-        return g
-    for hook in list(hooks):
-        view = g
-        if type(g) is np.ndarray:
-            view = g.view()
-            view.flags.writeable = False
-        result = hook(view)
-        if result is not None:
-            result = result if type(g) is Tensor else np.asarray(_raw(result))
-            if np.shape(result) != np.shape(g):
-                raise ShapeError(f"register_hook: the hook returned shape {np.shape(result)} for a gradient of "
-                                 f"shape {np.shape(g)}")
-            g = result
-    return g
 
 
 def _raw(x):
@@ -395,7 +293,7 @@ def _rebuild_tensor(data, requires_grad, name, grad):
     return t
 
 
-def _key(t):
+def graph_key(t):
     """What the graph knows a tensor by: its node, or the tensor itself for a leaf."""
     return t._node or t
 
@@ -436,7 +334,7 @@ def _seed(out, g, create_graph):
             raise RuntimeError(f"backward: output has shape {out.shape}; a non-scalar output needs "
                                "an explicit grad (grad_outputs) of that shape")
         # shared and read-only in a plain backward; under create_graph it may come back as a result
-        return Tensor(np.ones(out.shape, out.dtype)) if create_graph else _one(out.shape, out.dtype)
+        return Tensor(np.ones(out.shape, out.dtype)) if create_graph else ones_seed(out.shape, out.dtype)
     if np.shape(g) != out.shape:
         raise ShapeError(f"backward: grad of shape {np.shape(g)} does not match output of shape {out.shape}")
     value = _raw(g)
@@ -452,7 +350,7 @@ def _seed(out, g, create_graph):
 _ONES = {}  # (shape, dtype) -> read-only 1: the seed of every scalar loss (VJPs never write to gy)
 
 
-def _one(shape, dtype):
+def ones_seed(shape, dtype):
     one = _ONES.get((shape, dtype))
     if one is None:
         one = _ONES[shape, dtype] = np.ones(shape, dtype)
@@ -486,10 +384,10 @@ def _slow_vjp(node, g, F, params, create_graph, checker):
     return op.vjp(*args, **params)
 
 
-def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=None):
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=None):
     """Back-propagate; return ({graph key: gradient} for the leaves and ``wanted``, [leaves]).
 
-    A graph key is a node, or a leaf tensor (``_key``).  Dicts are keyed by
+    A graph key is a node, or a leaf tensor (``graph_key``).  Dicts are keyed by
     them: their hash is their identity, and a dict compares a key by identity
     before ``==`` (which is elementwise for tensors).  ``trace``, a list,
     receives ``(node, upstream_grad, input_index, input_grad)`` for every
@@ -512,7 +410,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
     # the heap.
     heap, leaves = [], []
     for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
-        g, key = _seed(out, g, create_graph), _key(out)
+        g, key = _seed(out, g, create_graph), graph_key(out)
         if key in grads:
             grads[key] = grads[key] + g
             continue
@@ -523,11 +421,12 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
             leaves.append(key)
     heapq.heapify(heap)
     found, released, nxt = {}, {}, None
-    wanted = {_key(t) for t in wanted if type(t) is Tensor}  # (arrays are unhashable, and get no gradient)
+    wanted = {graph_key(t) for t in wanted if type(t) is Tensor}  # (arrays are unhashable, and get no gradient)
     pop, push, next_node = grads.pop, heapq.heappush, heapq.heappop
     checker = _modes.ANOMALY.get() if _modes.anomaly_blocks else None
     slow = create_graph or checker is not None
     watch = checker is not None or trace is not None
+    hooks_on = _hooks.active
     with (enable_grad() if create_graph else no_grad()):
         while True:
             if nxt is not None and (not heap or nxt.seq > -heap[0][0]):
@@ -537,8 +436,8 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
             else:
                 break
             g = pop(node)
-            if _hooks_on:
-                g = _hooked(node, g)
+            if hooks_on:
+                g = _hooks.apply(node, g)
             if wanted and node in wanted:
                 found[node] = g
             saved = node.saved
@@ -595,7 +494,7 @@ def _run(outputs, grad_outputs, retain_graph, create_graph, wanted=(), trace=Non
                             _release_link(links, link, released)
                         continue
                     if gp.shape != shape:  # undo NumPy broadcasting, for every op
-                        gp = _unbroadcast(F, gp, shape, node, _position(input_grads, gp))
+                        gp = unbroadcast(F, gp, shape, node, _position(input_grads, gp))
                     if gp.dtype is not dtype and gp.dtype != dtype:
                         gp = F.astype(gp, dtype=dtype)
                     if watch:
@@ -642,16 +541,16 @@ def _release_link(links, link, memo):
 
 def _as_gradients(node, result):
     """A VJP's result, not a tuple, as one gradient per input: a list as a tuple; a
-    single gradient as the first input's (see _first_of)."""
+    single gradient as the first input's (see first_gradient)."""
     if type(result) is list:
         result = tuple(result)
         if len(result) != len(node.inputs):
             raise vjp_result_error(node, result, 0, None)
         return result
-    return _first_of(node, result)
+    return first_gradient(node, result)
 
 
-def _first_of(node, gx):
+def first_gradient(node, gx):
     """A VJP's single gradient for an op of several inputs, as one per input: the
     first input's, and None for the others, which must not need one (``reshape(x,
     shape)``); a differentiable one would lose its gradient, so that raises."""
@@ -691,7 +590,7 @@ def _released(link, memo):
     return link  # numbers, slices, shapes: small, kept as they are
 
 
-def _unbroadcast(F, gp, shape, node, index):
+def unbroadcast(F, gp, shape, node, index):
     """``gp`` summed down to ``shape``, or a ShapeError when no broadcast of
     ``shape`` has ``gp``'s shape (a VJP returning the wrong shape)."""
     have = tuple(gp.shape)
@@ -703,7 +602,7 @@ def _unbroadcast(F, gp, shape, node, index):
     return F.sum_to(gp, shape=shape)
 
 
-def _owned(g, handed, leaf):
+def owned_gradient(g, handed, leaf):
     """A gradient handed to the user: a writeable ndarray of its own memory,
     shared with no other gradient handed out (``handed``: their ids) and not
     the leaf's own data (a VJP may return a read-only broadcast view, a view of
@@ -718,15 +617,15 @@ def _owned(g, handed, leaf):
 
 def backward(outputs, grad_outputs=None, retain_graph=False):
     """``Tensor.backward`` for several outputs at once: accumulates into ``.grad``."""
-    grads, leaves = _run(outputs, grad_outputs, retain_graph, create_graph=False)
+    grads, leaves = run_backward(outputs, grad_outputs, retain_graph, create_graph=False)
     handed = {id(_raw(g)) for g in grad_outputs or ()}  # the caller's seeds: copied if they reach a leaf
-    with _GRAD_LOCK:  # threads sharing a leaf: every contribution counts
+    with GRAD_LOCK:  # threads sharing a leaf: every contribution counts
         for leaf in leaves:
             g = grads[leaf]
-            if _hooks_on:
-                g = _hooked(leaf, g)
+            if _hooks.active:
+                g = _hooks.apply(leaf, g)
             # a new array, never in place: the old .grad may be held by the user
-            leaf.grad = _owned(g if leaf.grad is None else leaf.grad + g, handed, leaf)
+            leaf.grad = owned_gradient(g if leaf.grad is None else leaf.grad + g, handed, leaf)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -744,18 +643,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     single_in = isinstance(inputs, Tensor)
     inputs = [inputs] if single_in else list(inputs)
     retain = create_graph if retain_graph is None else retain_graph
-    found, _ = _run(outputs, grad_outputs, retain, create_graph, wanted=inputs)
+    found, _ = run_backward(outputs, grad_outputs, retain, create_graph, wanted=inputs)
     result = []
     handed = {id(g) for g in grad_outputs or ()} | {id(_raw(g)) for g in grad_outputs or ()}  # the caller's seeds
     for i, x in enumerate(inputs):
-        g = found.get(_key(x)) if type(x) is Tensor else None
+        g = found.get(graph_key(x)) if type(x) is Tensor else None
         if g is None and not allow_unused:
             what = "an array, not a tensor: only tensors get gradients" if type(x) is not Tensor else \
                 "is not used to compute the outputs"
             raise RuntimeError(f"grad: input {i} ({label(x)}) {what}; pass allow_unused=True to get None for it")
         if g is not None:
             if type(g) is not Tensor:
-                g = Tensor(_owned(g, handed, x if x.is_leaf else None))
+                g = Tensor(owned_gradient(g, handed, x if x.is_leaf else None))
             elif id(g) in handed:  # the same graph tensor for two inputs, or the caller's seed
                 g = GRAPH_OPS.mul(g, 1.0)
             handed.add(id(g))

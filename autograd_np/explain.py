@@ -101,7 +101,7 @@ def explain(output, grad=None, print_steps=True, values=False):
     graph is retained, so ``backward()`` can follow.
     """
     trace = []
-    engine._run([output], None if grad is None else [grad], retain_graph=True, create_graph=False, trace=trace)
+    engine.run_backward([output], None if grad is None else [grad], retain_graph=True, create_graph=False, trace=trace)
     steps, by_node = [], {}
     for node, upstream, index, sent in trace:
         step = by_node.get(node)

@@ -182,12 +182,12 @@ class Program:
 
 # --- lowering ------------------------------------------------------------------
 
-_GRAD_LOCK = engine._GRAD_LOCK
+_GRAD_LOCK = engine.GRAD_LOCK
 
 
 def leaf_gradient(leaf, g, handed):
     """Accumulate ``g`` into ``leaf.grad`` as backward() does (a new array, its own memory)."""
-    leaf.grad = engine._owned(g if leaf.grad is None else leaf.grad + g, handed, leaf)
+    leaf.grad = engine.owned_gradient(g if leaf.grad is None else leaf.grad + g, handed, leaf)
 
 
 class _Code:
@@ -327,8 +327,8 @@ def _forward_lines(code, nodes, names):
 def _backward_lines(code, loss, nodes, names):
     """Write (and run, on this trace's arrays) backward; return {leaf: gradient name} in order."""
     root = loss._node
-    one = engine._one(loss._data.shape, loss._data.dtype)
-    grads = {root: one}            # node or leaf -> this call's gradient, as engine._run keeps them
+    one = engine.ones_seed(loss._data.shape, loss._data.dtype)
+    grads = {root: one}            # node or leaf -> this call's gradient, as engine.run_backward keeps them
     gname = {root: code.constant(one)}
     leaves = {}
     for n in reversed(nodes):
@@ -370,12 +370,12 @@ def _as_tuple(node, result):
     if type(result) is list:
         return tuple(result)
     if type(result) is not tuple:
-        return (result,) if len(node.inputs) == 1 else engine._first_of(node, result)
+        return (result,) if len(node.inputs) == 1 else engine.first_gradient(node, result)
     return result
 
 
 def _send(code, node, i, link, gp, var, grads, gname, names, leaves):
-    """One gradient sent to input ``i``: reduced, cast and accumulated as engine._run does."""
+    """One gradient sent to input ``i``: reduced, cast and accumulated as engine.run_backward does."""
     if gp is None:
         return
     if type(link) is Node:
@@ -385,7 +385,7 @@ def _send(code, node, i, link, gp, var, grads, gname, names, leaves):
     else:
         return
     if gp.shape != shape:
-        gp = engine._unbroadcast(RAW_OPS, gp, shape, node, i)
+        gp = engine.unbroadcast(RAW_OPS, gp, shape, node, i)
         code.lines.append(f"    {var} = RAW.sum_to({var}, shape={shape!r})")
     if gp.dtype is not dtype and gp.dtype != dtype:
         gp = RAW_OPS.astype(gp, dtype=dtype)

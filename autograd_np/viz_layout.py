@@ -43,7 +43,7 @@ def elements(tensors):
     """The graph elements the picture starts from: a tensor's node, a leaf itself,
     or, for a data tensor that a released graph knows only by its ``Constant``
     record, that record (so that it stays one box)."""
-    roots = [engine._key(t) if type(t) is Tensor else t for t in tensors]
+    roots = [engine.graph_key(t) if type(t) is Tensor else t for t in tensors]
     records = {id(getattr(t, "_constant", None)): i for i, t in enumerate(roots)
                if type(t) is Tensor and not t.requires_grad and getattr(t, "_constant", None) is not None}
     if records:
@@ -118,7 +118,7 @@ def _gradients(outputs, order):
         token = modes.ANOMALY.set(None)  # the picture must not raise on the NaN it is meant to show
         try:
             with np.errstate(all="ignore"):
-                found, _ = engine._run(roots, None, retain_graph=True, create_graph=False, trace=trace)
+                found, _ = engine.run_backward(roots, None, retain_graph=True, create_graph=False, trace=trace)
         except Exception as exc:  # noqa: BLE001  (a picture with a note beats no picture)
             reason = f"computing the gradients failed ({type(exc).__name__}: {exc})"
         finally:
@@ -133,7 +133,7 @@ def _gradients(outputs, order):
         if type(t) is Tensor and t in found:
             grads[id(t)] = found[t]
     for t in roots:
-        grads.setdefault(id(engine._key(t)), np.ones_like(t.data))
+        grads.setdefault(id(engine.graph_key(t)), np.ones_like(t.data))
     names = ", ".join(t.name or "output" for t in roots)
     return grads, f"gradient norms of d({names})/d(tensor), computed for this picture"
 
@@ -166,7 +166,7 @@ def _marks(highlight, order):
     items = list(highlight)
     if not isinstance(highlight, GraphReport) and all(isinstance(t, (Tensor, Node)) for t in items):
         for t in items:
-            el = engine._key(t) if type(t) is Tensor else t
+            el = engine.graph_key(t) if type(t) is Tensor else t
             if id(el) not in ids and id(getattr(el, "_constant", None)) in ids:  # a data tensor, released
                 el = el._constant
             marks.setdefault(id(el), [])
