@@ -256,7 +256,10 @@ def cmd_train(args) -> int:
     sizes = _sizes(args, x)
     _check_sizes(sizes, x, t)
     check_model_size(sizes, batch=max(min(batch_size, len(x)), min(EVAL_BATCH, len(xt))))
-    world = _distributed.world()  # several ranks under mpirun; rank 0 alone prints and writes
+    try:  # several ranks under mpirun; rank 0 alone prints and writes
+        world = _distributed.world()
+    except ValueError as exc:  # a bad NETS_MPI_TIMEOUT
+        raise UsageError(str(exc)) from None
     out = Path(args.out or f"runs/{args.dataset}")
     if world.is_root:
         out = output_folder(out, "--out", files=TRAIN_FILES)  # before any training

@@ -28,12 +28,16 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
+import time
 
 import numpy as np
 
 __all__ = ["World", "world", "in_mpi_environment", "active"]
 
 _ENV_SIZE = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
+TIMEOUT_ENV = "NETS_MPI_TIMEOUT"  # seconds a rank may wait in one collective; 0 turns the watchdog off
+DEFAULT_TIMEOUT = 1800.0
 INSTALL = ("apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py (or pip install -e '.[mpi]')")
 _ACTIVE = None  # the World of this process once world() has joined MPI
 _HOOKED = False  # abort_on_exception is installed
@@ -50,15 +54,68 @@ def in_mpi_environment() -> bool:
     return False
 
 
+class _Watched:
+    """A communicator whose blocking collectives a watchdog thread times: a rank that
+    waits in one longer than ``timeout`` seconds (another rank is stuck, in a loop or
+    a deadlock, or gone without a word) calls ``on_timeout`` with a message."""
+
+    COLLECTIVES = frozenset({"Allreduce", "Bcast", "Barrier", "bcast", "allgather"})
+
+    def __init__(self, comm, timeout: float, on_timeout):
+        self._comm, self._timeout, self._on_timeout = comm, timeout, on_timeout
+        self._since = None  # (collective, monotonic start) while one is running
+        threading.Thread(target=self._watch, name="nets-mpi-watchdog", daemon=True).start()
+
+    def __getattr__(self, name):
+        attr = getattr(self._comm, name)
+        if name not in self.COLLECTIVES:
+            return attr
+
+        def timed(*args, **kwargs):
+            self._since = (name, time.monotonic())
+            try:
+                return attr(*args, **kwargs)
+            finally:
+                self._since = None
+        return timed
+
+    def _watch(self):
+        tick = min(1.0, self._timeout / 10)
+        while True:
+            time.sleep(tick)
+            since = self._since
+            if since is not None and time.monotonic() - since[1] > self._timeout:
+                self._on_timeout(f"waited more than {self._timeout:g} s in {since[0]}: another rank is stuck or "
+                                 f"gone ({TIMEOUT_ENV} sets the limit)")
+                return
+
+
+def _timeout_from_env() -> float | None:
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_ENV}={text!r}: not a number of seconds (0 turns the watchdog off)") from None
+    if value != value or value < 0:
+        raise ValueError(f"{TIMEOUT_ENV}={text!r}: must be 0 (off) or a positive number of seconds")
+    return value or None
+
+
 class World:
     """The ranks of a run: ``rank``, ``size`` and the collectives ``fit`` needs.
 
-    ``World()`` is a world of one, where every collective is the identity."""
+    ``World()`` is a world of one, where every collective is the identity.
+    ``World(comm, timeout=T)``: a rank waiting in one collective for more than
+    T seconds aborts the job, saying so (``world()`` takes T from
+    ``NETS_MPI_TIMEOUT``, 1800 by default; None or 0: no limit)."""
 
-    def __init__(self, comm=None):
-        self.comm = comm
+    def __init__(self, comm=None, timeout: float | None = None):
         self.rank = 0 if comm is None else comm.Get_rank()
         self.size = 1 if comm is None else comm.Get_size()
+        self.comm = comm if comm is None or not timeout or self.size == 1 else \
+            _Watched(comm, float(timeout), self.abort)
 
     @property
     def is_root(self) -> bool:
@@ -287,7 +344,7 @@ def world(distributed=None) -> World:
             from mpi4py import MPI
         except ImportError:
             raise ImportError(f"distributed training needs mpi4py: {INSTALL}") from None
-        _ACTIVE = World(MPI.COMM_WORLD)
+        _ACTIVE = World(MPI.COMM_WORLD, timeout=_timeout_from_env())
         _ACTIVE.abort_on_exception()
     return _ACTIVE
 

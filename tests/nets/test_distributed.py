@@ -379,6 +379,10 @@ EDGES = textwrap.dedent("""
             fit(nets.MultiLayerNet([64, 8, 10]), callbacks=[nets.EarlyStopping()] if rank == 0 else [])
         elif case == "root-stops":
             say(len(fit(nets.MultiLayerNet([64, 8, 10], rng=0), callbacks=[StopNow()])))
+        elif case == "stuck":  # rank 1 never reaches the next collective
+            import time
+            hang = nets.LambdaCallback(on_batch_end=lambda b, logs: time.sleep(600) if rank == 1 and b == 2 else None)
+            fit(nets.MultiLayerNet([64, 8, 10]), callbacks=[hang])
         elif case == "world-given":
             class Boom(nets.MultiLayerNet):
                 calls = 0
@@ -431,3 +435,26 @@ def test_a_world_passed_to_fit_still_aborts_on_a_failing_rank(tmp_path):
     done = edge(tmp_path, "world-given", check=False)
     assert done.returncode != 0 and "rank 1 of 2: failed: RuntimeError: boom on rank 1" in done.stderr
     assert time.monotonic() - t0 < 30
+
+
+@needs_mpi
+def test_a_stuck_rank_times_the_others_out(tmp_path, monkeypatch):
+    monkeypatch.setitem(ENV, "NETS_MPI_TIMEOUT", "2")
+    t0 = time.monotonic()
+    done = edge(tmp_path, "stuck", check=False)
+    assert done.returncode != 0
+    assert "rank 0 of 2: waited more than 2 s in Allreduce: another rank is stuck or gone" in done.stderr
+    assert time.monotonic() - t0 < 30
+
+
+def test_the_timeout_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("NETS_MPI_TIMEOUT", raising=False)
+    assert distributed._timeout_from_env() == distributed.DEFAULT_TIMEOUT
+    monkeypatch.setenv("NETS_MPI_TIMEOUT", "0")
+    assert distributed._timeout_from_env() is None
+    monkeypatch.setenv("NETS_MPI_TIMEOUT", "2.5")
+    assert distributed._timeout_from_env() == 2.5
+    for bad in ("soon", "-1", "nan"):
+        monkeypatch.setenv("NETS_MPI_TIMEOUT", bad)
+        with pytest.raises(ValueError, match="NETS_MPI_TIMEOUT"):
+            distributed._timeout_from_env()
