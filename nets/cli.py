@@ -258,7 +258,7 @@ def cmd_train(args) -> int:
     check_model_size(sizes, batch=max(min(batch_size, len(x)), min(EVAL_BATCH, len(xt))))
     try:  # several ranks under mpirun; rank 0 alone prints and writes
         world = _distributed.world()
-    except ValueError as exc:  # a bad NETS_MPI_TIMEOUT
+    except (ValueError, ImportError) as exc:  # a bad NETS_MPI_TIMEOUT, or mpirun without mpi4py
         raise UsageError(str(exc)) from None
     out = Path(args.out or f"runs/{args.dataset}")
     if world.is_root:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import contextmanager
 import sys
 import threading
 import time
@@ -294,6 +295,17 @@ class World:
         sys.stderr.flush()
         if self.comm is not None:
             self.comm.Abort(code)
+
+    @contextmanager
+    def exit_aborts(self):
+        """Inside: a SystemExit or KeyboardInterrupt on this rank ends every rank (it skips
+        ``sys.excepthook``, and the other ranks would wait for this one)."""
+        try:
+            yield
+        except (SystemExit, KeyboardInterrupt) as exc:
+            if self.comm is not None and self.size > 1:
+                self.abort(f"{type(exc).__name__}{f' {exc}' if str(exc) else ''} during a distributed fit")
+            raise
 
     def abort_on_exception(self):
         """An uncaught exception on any rank prints its message and aborts every rank (no hang).

@@ -210,6 +210,11 @@ def _save(checkpoint, model, optimizer, epochs_done, loader, randoms, history, c
     save_checkpoint(checkpoint, model, optimizer, epochs_done, rng_states, history, callbacks=cbs.states())
 
 
+def _refuse_folder(checkpoint):
+    if Path(checkpoint).is_dir():
+        raise CheckpointError(f"{checkpoint}: is a folder, not a checkpoint file")
+
+
 def _existing_checkpoint(checkpoint):
     """The checkpoint file's bytes, or None when there is none yet (read by rank 0 only)."""
     path = Path(checkpoint)
@@ -373,8 +378,8 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
                          (epochs, bool(resume), checkpoint is None, metric_names, [type(cb).__name__ for cb in cbs],
                           bool(compile)))
 
-    if checkpoint is not None and Path(checkpoint).is_dir():  # found now, not after the first epoch
-        raise CheckpointError(f"{checkpoint}: is a folder, not a checkpoint file")
+    if checkpoint is not None:  # found now, not after the first epoch (rank 0 writes it)
+        world.on_root(lambda: _refuse_folder(checkpoint), _FILE_ERRORS)
     if resume and checkpoint is not None:
         data = world.bcast_bytes(world.on_root(lambda: _existing_checkpoint(checkpoint), _FILE_ERRORS))
         if data is not None:
@@ -388,33 +393,34 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     step = compile_step(model) if compile else _eager_step(model)
     loop = _Epochs(model, optimizer, loader, step, metric_list, cbs, world, randoms,
                    show_bar=world.is_root and _progress_enabled(progress))
-    cbs.call("on_train_begin", {})
-    for epoch in range(start, epochs):
-        if run.stop_training:
-            break
-        run.epoch = epoch
-        t0 = time.perf_counter()
-        logs, lr, bar = loop.train(epoch, epochs)
-        for part, xy in (("val", val_xy), ("test", test_xy)):
-            if xy is not None:
-                scores = _eval_scores(model, *xy, metric_list, eval_batch_size, world)
-                logs.update({f"{part}_{k}": v for k, v in scores.items()})
-        logs["lr"] = lr
-        logs["seconds"] = world.bcast(time.perf_counter() - t0)  # rank 0's, so the histories agree
-        history.record(logs)
-        if bar is not None:
-            bar.set_postfix({k.replace("train_", ""): f"{v:.4f}" for k, v in logs.items()
-                             if k not in ("lr", "seconds")})
-            bar.close()
-        elif verbose:
-            log(_summary(epoch, epochs, logs, sets, metric_names, show_lr))
-        cbs.call("on_epoch_end", epoch, logs)
-        if world.size > 1:  # a root-only callback may ask to stop: every rank stops
-            run.stop_training = world.any(run.stop_training)
-        if checkpoint is not None:
-            world.on_root(lambda: _save(checkpoint, model, optimizer, epoch + 1, loader, randoms, history, cbs),
-                          _FILE_ERRORS)
-    cbs.call("on_train_end", {})
-    world.broadcast_model(model)  # (a root-only callback may have restored other weights)
+    with world.exit_aborts():  # sys.exit or Ctrl-C on one rank: every rank ends
+        cbs.call("on_train_begin", {})
+        for epoch in range(start, epochs):
+            if run.stop_training:
+                break
+            run.epoch = epoch
+            t0 = time.perf_counter()
+            logs, lr, bar = loop.train(epoch, epochs)
+            for part, xy in (("val", val_xy), ("test", test_xy)):
+                if xy is not None:
+                    scores = _eval_scores(model, *xy, metric_list, eval_batch_size, world)
+                    logs.update({f"{part}_{k}": v for k, v in scores.items()})
+            logs["lr"] = lr
+            logs["seconds"] = world.bcast(time.perf_counter() - t0)  # rank 0's, so the histories agree
+            history.record(logs)
+            if bar is not None:
+                bar.set_postfix({k.replace("train_", ""): f"{v:.4f}" for k, v in logs.items()
+                                 if k not in ("lr", "seconds")})
+                bar.close()
+            elif verbose:
+                log(_summary(epoch, epochs, logs, sets, metric_names, show_lr))
+            cbs.call("on_epoch_end", epoch, logs)
+            if world.size > 1:  # a root-only callback may ask to stop: every rank stops
+                run.stop_training = world.any(run.stop_training)
+            if checkpoint is not None:
+                world.on_root(lambda: _save(checkpoint, model, optimizer, epoch + 1, loader, randoms, history, cbs),
+                              _FILE_ERRORS)
+        cbs.call("on_train_end", {})
+        world.broadcast_model(model)  # (a root-only callback may have restored other weights)
     model.train()
     return history

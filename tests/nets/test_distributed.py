@@ -383,6 +383,9 @@ EDGES = textwrap.dedent("""
             import time
             hang = nets.LambdaCallback(on_batch_end=lambda b, logs: time.sleep(600) if rank == 1 and b == 2 else None)
             fit(nets.MultiLayerNet([64, 8, 10]), callbacks=[hang])
+        elif case == "sys-exit":  # SystemExit skips sys.excepthook
+            leave = nets.LambdaCallback(on_batch_end=lambda b, logs: sys.exit(3) if rank == 1 and b == 2 else None)
+            fit(nets.MultiLayerNet([64, 8, 10]), callbacks=[leave])
         elif case == "world-given":
             class Boom(nets.MultiLayerNet):
                 calls = 0
@@ -435,6 +438,14 @@ def test_a_world_passed_to_fit_still_aborts_on_a_failing_rank(tmp_path):
     done = edge(tmp_path, "world-given", check=False)
     assert done.returncode != 0 and "rank 1 of 2: failed: RuntimeError: boom on rank 1" in done.stderr
     assert time.monotonic() - t0 < 30
+
+
+@needs_mpi
+def test_sys_exit_on_one_rank_ends_the_job(tmp_path):
+    t0 = time.monotonic()
+    done = edge(tmp_path, "sys-exit", check=False)
+    assert done.returncode != 0 and "rank 1 of 2: SystemExit 3 during a distributed fit" in done.stderr
+    assert time.monotonic() - t0 < 30  # not the watchdog's 1800 s
 
 
 @needs_mpi
