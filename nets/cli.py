@@ -460,7 +460,7 @@ def _run(argv) -> int:
         # NumPy's overflow warnings would add lines to stderr; a diverging fit says so itself
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return COMMANDS[args.command](args)
-    except (UsageError, DatasetError, CheckpointError, StateDictError) as exc:
+    except (UsageError, DatasetError, CheckpointError, StateDictError, _distributed.RanksDisagree) as exc:
         _say(exc)
         return 2
     except FloatingPointError as exc:

@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 
-__all__ = ["World", "world", "in_mpi_environment", "active"]
+__all__ = ["World", "world", "in_mpi_environment", "active", "RanksDisagree"]
 
 _ENV_SIZE = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
 TIMEOUT_ENV = "NETS_MPI_TIMEOUT"  # seconds a rank may wait in one collective; 0 turns the watchdog off
@@ -42,6 +42,10 @@ DEFAULT_TIMEOUT = 1800.0
 INSTALL = ("apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py (or pip install -e '.[mpi]')")
 _ACTIVE = None  # the World of this process once world() has joined MPI
 _HOOKED = False  # abort_on_exception is installed
+
+
+class RanksDisagree(ValueError):
+    """The ranks of a distributed fit were given different data, arguments or models."""
 
 
 def in_mpi_environment() -> bool:
@@ -224,13 +228,13 @@ class World:
         return bool(flag) if self.comm is None else any(self.comm.allgather(bool(flag)))
 
     def check_same(self, what: str, value):
-        """Raise ValueError on every rank unless ``value`` is equal on all of them."""
+        """Raise ``RanksDisagree`` on every rank unless ``value`` is equal on all of them."""
         if self.comm is None:
             return
         values = self.comm.allgather(value)
         odd = [r for r, v in enumerate(values) if v != values[0]]
         if odd:
-            raise ValueError(f"distributed fit: {what} differs between ranks: rank 0 has {values[0]}, rank "
+            raise RanksDisagree(f"distributed fit: {what} differs between ranks: rank 0 has {values[0]}, rank "
                              f"{odd[0]} has {values[odd[0]]}; every rank must run the same model on the same data")
 
     # --- model state -----------------------------------------------------------------------

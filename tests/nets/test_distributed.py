@@ -469,3 +469,13 @@ def test_the_timeout_comes_from_the_environment(monkeypatch):
         monkeypatch.setenv("NETS_MPI_TIMEOUT", bad)
         with pytest.raises(ValueError, match="NETS_MPI_TIMEOUT"):
             distributed._timeout_from_env()
+
+
+@needs_mpi
+def test_cli_ranks_given_different_arguments_say_so_in_one_line(tmp_path):
+    train = [sys.executable, "-m", "nets", "train", "--dataset", "digits", "--out", "runs", "--epochs"]
+    done = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "1", *train, "2", ":",
+                           "-n", "1", *train, "1"], cwd=tmp_path, env=ENV, timeout=60, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "nets: error: rank 1 of 2: distributed fit: fit's arguments" in done.stderr
+    assert "Traceback" not in done.stderr
