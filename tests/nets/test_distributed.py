@@ -427,7 +427,7 @@ def test_an_error_on_rank_0_alone_is_raised_on_every_rank(tmp_path):
 @needs_mpi
 def test_ranks_that_disagree_on_callbacks_fail_together_and_a_root_only_stop_stops_all(tmp_path):
     lines = rank_lines(edge(tmp_path, "callbacks-differ"), tmp_path)
-    assert [line[:17] for line in lines] == ["0 caught ValueErr", "1 caught ValueErr"]
+    assert [line[:22] for line in lines] == ["0 caught RanksDisagree", "1 caught RanksDisagree"]
     assert "fit's arguments" in lines[0]
     assert rank_lines(edge(tmp_path, "root-stops"), tmp_path) == ["0 2", "1 2"]
 
