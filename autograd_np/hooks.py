@@ -11,6 +11,7 @@ import weakref
 import numpy as np
 
 from .errors import ShapeError
+from .tensor_methods import TensorMethods  # (the base of Tensor: no import of the engine)
 
 __all__ = ["HookHandle", "register", "registered", "apply", "active"]
 
@@ -78,8 +79,8 @@ def apply(key, g):
             view.flags.writeable = False
         result = hook(view)
         if result is not None:
-            if type(g) is np.ndarray:  # a plain backward: the array of a returned tensor
-                result = np.asarray(getattr(result, "_data", result))
+            if not isinstance(g, TensorMethods):  # a plain backward (an array or a NumPy scalar): arrays only
+                result = np.asarray(result._data if isinstance(result, TensorMethods) else result)
             if np.shape(result) != np.shape(g):
                 raise ShapeError(f"register_hook: the hook returned shape {np.shape(result)} for a gradient of "
                                  f"shape {np.shape(g)}")

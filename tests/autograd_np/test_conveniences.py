@@ -94,6 +94,20 @@ def test_hooks_see_the_gradient_and_may_replace_it():
         ag.Tensor(np.ones(2)).register_hook(print)
 
 
+@pytest.mark.parametrize("value", [np.array(2.0), np.array([2.0, 1.0])])
+def test_a_hook_returning_a_tensor_sends_on_an_array_in_a_plain_backward(value):
+    """Also for 0-d values, whose gradients reach hooks as NumPy scalars: what the next
+    VJP and the next hook get is never a Tensor."""
+    x = ag.Tensor(value, requires_grad=True)
+    h = x * 3.0
+    h.register_hook(lambda g: ag.Tensor(np.full(np.shape(g), 5.0)))
+    seen = []
+    x.register_hook(lambda g: seen.append(type(g)))
+    ag.sum(ag.exp(h)).backward()
+    assert seen and ag.Tensor not in seen
+    assert type(x.grad) is np.ndarray and np.all(x.grad == 15.0)
+
+
 def test_hooks_do_not_keep_their_tensors_alive():
     w = leaf([1.0])
     h = w * 2.0
