@@ -272,18 +272,16 @@ def cmd_train(args) -> int:
                       f", gradients clipped to norm {args.clip_norm:g}" if args.clip_norm else ""])
     if world.size > 1:
         extras += f", data-parallel on {world.size} ranks"
-    if not world.is_root:
-        fit(model, opt, (x, t), (xt, tt), val=val, epochs=epochs, batch_size=batch_size, seed=args.seed,
-            progress=False, verbose=False, checkpoint=out / "checkpoint.npz", resume=args.resume,
-            callbacks=callbacks, distributed=world)
+    run = dict(val=val, epochs=epochs, batch_size=batch_size, seed=args.seed, checkpoint=out / "checkpoint.npz",
+               resume=args.resume, callbacks=callbacks, distributed=world)
+    if not world.is_root:  # the other ranks train in step with rank 0, silently, and write nothing
+        fit(model, opt, (x, t), (xt, tt), progress=False, verbose=False, **run)
         return 0
     print(f"training {_models.describe(model)} on {args.dataset} ({len(x)} train / "
           f"{len(xt)} test{extras}) with {args.optimizer} lr={opt.lr:g}, {epochs} epochs of batch {batch_size}, "
           f"seed {args.seed}", flush=True)
     t0 = time.perf_counter()
-    history = fit(model, opt, (x, t), (xt, tt), val=val, epochs=epochs, batch_size=batch_size, seed=args.seed,
-                  progress=args.progress, verbose=not args.quiet, checkpoint=out / "checkpoint.npz",
-                  resume=args.resume, callbacks=callbacks, distributed=world)
+    history = fit(model, opt, (x, t), (xt, tt), progress=args.progress, verbose=not args.quiet, **run)
     seconds = time.perf_counter() - t0
     model.save(out / "model.npz")
     history.to_json(out / "history.json")

@@ -39,6 +39,7 @@ __all__ = ["World", "world", "in_mpi_environment", "active", "RanksDisagree"]
 _ENV_SIZE = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
 TIMEOUT_ENV = "NETS_MPI_TIMEOUT"  # seconds a rank may wait in one collective; 0 turns the watchdog off
 DEFAULT_TIMEOUT = 1800.0
+_CHUNK = 1 << 30  # bytes per Bcast of a checkpoint
 INSTALL = ("apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py (or pip install -e '.[mpi]')")
 _ACTIVE = None  # the World of this process once world() has joined MPI
 _HOOKED = False  # abort_on_exception is installed
@@ -200,7 +201,8 @@ class World:
         if size[0] < 0:
             return None
         buf = np.frombuffer(data, dtype=np.uint8).copy() if self.is_root else np.empty(int(size[0]), np.uint8)
-        self.comm.Bcast(buf, root=0)
+        for lo in range(0, len(buf), _CHUNK):  # (an MPI count is a C int: 2 GiB at most per call)
+            self.comm.Bcast(buf[lo:lo + _CHUNK], root=0)
         return buf.tobytes()
 
     def on_root(self, fn, errors=()):
