@@ -229,7 +229,10 @@ class _Epochs:
         self.metric_list, self.cbs, self.world, self.randoms = metric_list, cbs, world, randoms
         self.show_bar = show_bar
         self.before_step = cbs.needs_before_step()
-        self.params = model.parameters()
+        # what the optimizer steps (a tensor of its own outside the model too), then the model's others
+        stepped = list(getattr(optimizer, "params", None) or ())
+        known = {id(p) for p in stepped}
+        self.params = stepped + [p for p in model.parameters() if id(p) not in known]
 
     def _step(self, xb, tb):
         """Forward, criterion and backward on a global batch: ``(its loss, this rank's outputs

@@ -387,6 +387,16 @@ EDGES = textwrap.dedent("""
         elif case == "sys-exit":  # SystemExit skips sys.excepthook
             leave = nets.LambdaCallback(on_batch_end=lambda b, logs: sys.exit(3) if rank == 1 and b == 2 else None)
             fit(nets.MultiLayerNet([64, 8, 10]), callbacks=[leave])
+        elif case == "outside-tensor":  # the optimizer also steps a tensor the model does not own
+            import autograd_np as ag
+            scale = ag.Tensor(np.array(1.0), requires_grad=True, name="scale")
+            class Scaled(nets.MultiLayerNet):
+                def forward(self, x):
+                    return super().forward(x) * scale
+            m = Scaled([64, 8, 10], rng=0, dtype=np.float64)
+            opt = nets.optim.Adam(m.parameters() + [scale], lr=1e-2)
+            nets.fit(m, opt, (x[:300], t[:300]), epochs=2, batch_size=32, seed=0, verbose=False)
+            say(repr(float(scale.data)))
         elif case == "world-given":
             class Boom(nets.MultiLayerNet):
                 calls = 0
@@ -480,3 +490,12 @@ def test_cli_ranks_given_different_arguments_say_so_in_one_line(tmp_path):
     assert done.returncode != 0
     assert "nets: error: rank 1 of 2: distributed fit: fit's arguments" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@needs_mpi
+def test_a_tensor_the_optimizer_steps_outside_the_model_is_averaged_too(tmp_path):
+    one = rank_lines(edge(tmp_path, "outside-tensor", n=1), tmp_path)
+    two = rank_lines(edge(tmp_path, "outside-tensor"), tmp_path)
+    values = [float(line.split()[1]) for line in one + two]
+    assert len(values) == 3 and values[1] == values[2]  # both ranks hold the same value
+    np.testing.assert_allclose(values[1], values[0], rtol=1e-9)  # and one process's
