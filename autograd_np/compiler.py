@@ -137,13 +137,14 @@ class _Tracer:
 
     def __init__(self):
         self.reason = None
+        self.thread = threading.get_ident()
 
-    def value_read(self, tensor):
+    def value_read(self, tensor, how=None):
         if self.reason is None:
             self.reason = (f"fn read the values of a tensor in Python ({engine.label(tensor)}); the Python "
                            "that uses them would not run on replay")
 
-    def backward_called(self):
+    def backward_called(self, outputs=(), into_grad=True):
         if self.reason is None:
             self.reason = "fn calls backward() or grad() itself; compile calls backward on its result"
 

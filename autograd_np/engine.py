@@ -95,7 +95,7 @@ class Tensor(TensorMethods):
     @property
     def data(self):
         if _modes.tracers:  # ag.compile is tracing: Python reading values is Python a replay skips
-            _modes.value_read(self)
+            _modes.value_read(self, ".data")
         return self._data
 
     @data.setter
@@ -153,7 +153,7 @@ class Tensor(TensorMethods):
 
     def __array__(self, dtype=None, copy=None):
         if _modes.tracers:
-            _modes.value_read(self)
+            _modes.value_read(self, "np.asarray()")
         if copy:
             return np.array(self._data, dtype=dtype, copy=True)
         return self._data if dtype is None else self._data.astype(dtype, copy=copy is None)
@@ -185,7 +185,7 @@ class Tensor(TensorMethods):
 
     def _one_element(self, kind):
         if _modes.tracers:
-            _modes.value_read(self)
+            _modes.value_read(self, f"{kind}()")
         if self._data.size != 1:
             raise TypeError(f"{kind}(): only a tensor with one element converts to a Python {kind}; "
                             f"this one has shape {self.shape}")
@@ -204,6 +204,8 @@ class Tensor(TensorMethods):
         return self._one_element("item") if self._data.size == 1 else self._data.item()
 
     def numpy(self):
+        if _modes.tracers:
+            _modes.value_read(self, ".numpy()")
         return self._data
 
     def detach(self):
@@ -246,6 +248,8 @@ class Tensor(TensorMethods):
         self.register_hook(keep)
 
     def __repr__(self):
+        if _modes.tracers:
+            _modes.value_read(self, "repr()")
         name = self.name
         extra = f", name={name!r}" if name else ""
         extra += f", op={self._node.op.name}" if self._node else (", requires_grad=True" if self.requires_grad else "")
@@ -283,7 +287,7 @@ def _raw(x):
 def _values(t):
     """``t``'s array for Python to look at (comparisons): a value read, as far as ag.compile is concerned."""
     if _modes.tracers:
-        _modes.value_read(t)
+        _modes.value_read(t, "a comparison")
     return t._data
 
 
@@ -392,8 +396,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, wanted=(), t
     before ``==`` (which is elementwise for tensors).  ``trace``, a list,
     receives ``(node, upstream_grad, input_index, input_grad)`` for every
     gradient sent (``ag.explain`` reads it)."""
-    for tracer in _modes.tracers:  # a backward inside a step ag.compile traces
-        tracer.backward_called()
+    if _modes.tracers:  # a backward inside a step ag.compile traces
+        _modes.backward_called(outputs, into_grad=not wanted and trace is None)
     for out in outputs:
         if not out.requires_grad:
             raise RuntimeError("backward: the output does not require grad (no input requires grad, "

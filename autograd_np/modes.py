@@ -30,10 +30,20 @@ def count_block(delta):
 tracers = []  # ag.compile's tracers watching a call (any thread): told of tensor values read in Python
 
 
-def value_read(tensor):
-    """Tell the open tracers that Python code read ``tensor``'s values."""
+def value_read(tensor, how=None):
+    """Tell the open tracers of this thread that Python code read ``tensor``'s values
+    (``how``: what read them, for the message, e.g. ``"float()"``)."""
     for tracer in tracers:
-        tracer.value_read(tensor)
+        if tracer.thread == threading.get_ident():
+            tracer.value_read(tensor, how)
+
+
+def backward_called(outputs, into_grad):
+    """Tell the open tracers of this thread that a backward ran (``into_grad``: it
+    writes ``.grad``, as ``Tensor.backward`` does; else ``ag.grad``)."""
+    for tracer in tracers:
+        if tracer.thread == threading.get_ident():
+            tracer.backward_called(outputs, into_grad)
 
 
 class no_grad:

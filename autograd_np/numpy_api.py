@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import engine
+from . import engine, modes
 
 __all__ = ["array_ufunc", "array_function", "UFUNCS", "FUNCTIONS", "VALUE_UFUNCS", "VALUE_FUNCTIONS"]
 
@@ -52,15 +52,19 @@ def _unsupported(name, argument=None, why=None):
                      f"{why or 'leave it out, or pass t.data for the values (no gradient)'}.")
 
 
-def _values(x):
-    """``x`` with the tensors in it (also inside lists, tuples and dicts) replaced by their arrays."""
+def _values(x, reader=None):
+    """``x`` with the tensors in it (also inside lists, tuples and dicts) replaced by their arrays.
+    ``reader``: the NumPy function about to compute on the values (no derivative), which
+    ``ag.compile`` counts as Python reading them."""
     kind = type(x)
     if kind is engine.Tensor:
+        if reader is not None and modes.tracers:
+            modes.value_read(x, reader)
         return x._data
     if kind is list or kind is tuple:
-        return kind(_values(v) for v in x)
+        return kind(_values(v, reader) for v in x)
     if kind is dict:
-        return {k: _values(v) for k, v in x.items()}
+        return {k: _values(v, reader) for k, v in x.items()}
     return x
 
 
@@ -81,7 +85,7 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
             if any(type(o) is engine.Tensor for o in kwargs.get("out") or ()):
                 raise _unsupported(f"numpy.{ufunc.__name__}", "out=<a tensor>", "it would write into a tensor's "
                                    "array behind the graph's back")
-            return ufunc(*_values(inputs), **kwargs)
+            return ufunc(*_values(inputs, f"numpy.{ufunc.__name__}"), **kwargs)
         raise _unsupported(f"numpy.{ufunc.__name__}")
     if not UFUNCS:
         _build()
@@ -99,7 +103,7 @@ def array_function(self, func, types, args, kwargs):
             _build()
             return array_function(self, func, types, args, kwargs)
         if func in VALUE_FUNCTIONS:
-            return func(*_values(args), **_values(kwargs))
+            return func(*_values(args, _name(func)), **_values(kwargs, _name(func)))
         raise _unsupported(_name(func))
     return impl(*args, **kwargs)
 
@@ -290,7 +294,7 @@ def _build():
 
     def where(condition, x=_NO, y=_NO):
         if x is _NO and y is _NO:
-            return np.where(_values(condition))  # the indices of the true elements: no derivative
+            return np.where(_values(condition, "numpy.where"))  # the indices of the true elements: no derivative
         return ops.where(condition, x, y)
 
     def clip(a, a_min=_NO, a_max=_NO, out=None, *, min=_NO, max=_NO, **kwargs):

@@ -62,5 +62,5 @@ class TensorMethods:
     def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
     def round(self, decimals=0): return np.round(self, decimals)
     # not differentiable: indices, as NumPy gives them
-    def argmax(self, axis=None): return self._data.argmax(axis)
-    def argmin(self, axis=None): return self._data.argmin(axis)
+    def argmax(self, axis=None): return self.numpy().argmax(axis)  # (numpy(): a value read, for ag.compile)
+    def argmin(self, axis=None): return self.numpy().argmin(axis)

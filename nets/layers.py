@@ -168,7 +168,7 @@ class Dropout(Module):
             scale = ag.Tensor(self.mask.astype(dtype) * dtype.type(1.0 / (1.0 - self.p)))
         else:
             scale = ag.dropout_mask(x, p=self.p, rng=self.rng)
-        self._last_scale = scale.numpy()  # (the array itself: not a read of its values)
+        self._last_scale = scale._data  # (the array itself: not a read of its values)
         return x * scale
 
     def extra_repr(self):
