@@ -14,17 +14,12 @@ import numpy as np
 
 import autograd_np as ag
 
+from . import _validate as _v
 from . import init as _init
-from .layers import _as_input
+from .layers import WEIGHT_BYTES, _as_input, check_batch_norm
 from .module import Module
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d"]
-
-
-def _positive(name, value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _is_int(v):
@@ -52,15 +47,18 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad=0, init="he", rng=None,
                  dtype=np.float32):
         super().__init__()
-        self.in_channels = _positive("Conv2d", in_channels, "in_channels")
-        self.out_channels = _positive("Conv2d", out_channels, "out_channels")
+        self.in_channels = _v.integer(in_channels, "in_channels", "Conv2d")
+        self.out_channels = _v.integer(out_channels, "out_channels", "Conv2d")
         self.kernel_size = _window_arg("Conv2d", kernel_size, "kernel_size", 1)
         self.stride, self.pad = _window_arg("Conv2d", stride, "stride", 1), _window_arg("Conv2d", pad, "pad", 0)
         self.init = init
-        kh, kw = (self.kernel_size,) * 2 if isinstance(self.kernel_size, int) else self.kernel_size
+        kh, kw = _pair_of(self.kernel_size)
         fan_in = self.in_channels * kh * kw
-        std = _init.std_for(init, fan_in)
-        W = _init.normal((self.out_channels, self.in_channels, kh, kw), std, _init.rng_of(rng), dtype)
+        std = _init.std_for(init, fan_in, "init", "Conv2d")
+        rng, dtype = _init.rng_of(rng, "rng", "Conv2d"), _v.float_dtype(dtype, "dtype", "Conv2d")
+        _v.allocation("Conv2d", f"in_channels={self.in_channels}, out_channels={self.out_channels} and "
+                      f"kernel_size={self.kernel_size}", self.out_channels * fan_in, WEIGHT_BYTES)
+        W = _init.normal((self.out_channels, self.in_channels, kh, kw), std, rng, dtype)
         self.W = ag.Tensor(W, requires_grad=True, name="W")
         self.b = ag.Tensor(np.zeros(self.out_channels, dtype=dtype), requires_grad=True, name="b")
 
@@ -80,6 +78,10 @@ def _pair(v):
     return tuple(v) if isinstance(v, list) else v
 
 
+def _pair_of(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
 class _Pool(Module):
     """Pooling over ``kernel_size`` windows (stride defaults to the kernel, as PyTorch's)."""
 
@@ -91,6 +93,10 @@ class _Pool(Module):
         self.kernel_size = _window_arg(name, kernel_size, "kernel_size", 1)
         self.stride = None if stride is None else _window_arg(name, stride, "stride", 1)
         self.pad = _window_arg(name, pad, "pad", 0)
+        # PyTorch's rule (its pooling ops raise it): a window that is mostly padding has no input to pool
+        if any(p > k // 2 for p, k in zip(_pair_of(self.pad), _pair_of(self.kernel_size))):
+            raise ValueError(f"{name}: pad must be at most half of kernel_size, got pad={pad!r} and "
+                             f"kernel_size={kernel_size!r}")
 
     def forward(self, x):
         stride = None if self.stride is None else _pair(self.stride)
@@ -131,8 +137,8 @@ class BatchNorm2d(Module):
 
     def __init__(self, channels: int, momentum: float = 0.9, eps: float = 1e-5, dtype=np.float32):
         super().__init__()
-        self.channels = _positive("BatchNorm2d", channels, "channels")
-        self.momentum, self.eps = float(momentum), float(eps)
+        self.channels, self.momentum, self.eps, dtype = check_batch_norm("BatchNorm2d", "channels", channels, momentum,
+                                                                         eps, dtype)
         self.gamma = ag.Tensor(np.ones(self.channels, dtype=dtype), requires_grad=True, name="gamma")
         self.beta = ag.Tensor(np.zeros(self.channels, dtype=dtype), requires_grad=True, name="beta")
         self.register_buffer("running_mean", np.zeros(self.channels, dtype=dtype))

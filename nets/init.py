@@ -18,29 +18,39 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rng_of", "std_for", "normal", "he", "xavier", "zeros", "weights"]
+from . import _validate
+
+__all__ = ["rng_of", "check_init", "std_for", "normal", "he", "xavier", "zeros", "weights"]
+
+_HE, _XAVIER = ("he", "relu"), ("xavier", "sigmoid", "tanh")
 
 
-def rng_of(rng=None) -> np.random.Generator:
-    """A Generator from ``rng``: a Generator (returned as is), a seed, or None (fresh entropy)."""
+def rng_of(rng=None, name="rng", who="nets.init") -> np.random.Generator:
+    """A Generator from ``rng``: a Generator (returned as is), a seed (an integer >= 0), or None
+    (fresh entropy); anything else is refused naming ``who`` and ``name``."""
     if isinstance(rng, np.random.Generator):
         return rng
-    return np.random.default_rng(rng)
+    return np.random.default_rng(_validate.seed(rng, name, who))
 
 
-def std_for(init, fan_in: int) -> float:
-    """Standard deviation for ``init`` ("he", "xavier", or a number) and ``fan_in`` inputs."""
+def check_init(init, name="init", who="nets.init"):
+    """``init`` as given when it is "he", "xavier" (or "relu", "sigmoid", "tanh"), or a finite
+    standard deviation >= 0 (returned as a float); refused naming ``who`` and ``name`` otherwise."""
     if isinstance(init, str):
-        key = init.lower()
-        if key in ("he", "relu"):
-            return float(np.sqrt(2.0 / fan_in))
-        if key in ("xavier", "sigmoid", "tanh"):
-            return float(np.sqrt(1.0 / fan_in))
-        raise ValueError(f"unknown init {init!r}: use 'he', 'xavier' or a standard deviation (a number)")
-    std = float(init)
-    if not std >= 0:
-        raise ValueError(f"init standard deviation must be >= 0, got {init!r}")
-    return std
+        if init.lower() not in _HE + _XAVIER:
+            raise ValueError(f"{who}: unknown init {init!r} for {name}: use 'he', 'xavier' or a standard deviation "
+                             "(a number)")
+        return init
+    return _validate.number(init, name, who, low=0,
+                            wanted="'he', 'xavier' or a standard deviation (a finite number >= 0)")
+
+
+def std_for(init, fan_in: int, name="init", who="nets.init") -> float:
+    """Standard deviation for ``init`` ("he", "xavier", or a number) and ``fan_in`` inputs."""
+    init = check_init(init, name, who)
+    if isinstance(init, str):
+        return float(np.sqrt((2.0 if init.lower() in _HE else 1.0) / fan_in))
+    return init
 
 
 def normal(shape, std: float, rng=None, dtype=np.float32) -> np.ndarray:

@@ -12,11 +12,15 @@ import numpy as np
 
 import autograd_np as ag
 
+from . import _validate as _v
 from . import init as _init
 from .module import Module, _targets_like
 
 __all__ = ["Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout",
            "BatchNorm", "activation"]
+
+
+WEIGHT_BYTES = 16  # per weight at the peak of its initialization: two float64 temporaries
 
 
 def _as_input(x, dtype):
@@ -40,11 +44,13 @@ class Affine(Module):
 
     def __init__(self, in_size: int, out_size: int, init="he", rng=None, dtype=np.float32):
         super().__init__()
-        self.in_size, self.out_size, self.init = int(in_size), int(out_size), init
-        if self.in_size <= 0 or self.out_size <= 0:
-            raise ValueError(f"Affine: sizes must be positive, got {in_size} and {out_size}")
-        self.W = ag.Tensor(_init.weights((self.in_size, self.out_size), init, _init.rng_of(rng), dtype),
-                           requires_grad=True, name="W")
+        self.in_size, self.out_size = _v.integer(in_size, "in_size", "Affine"), _v.integer(out_size, "out_size", "Affine")
+        self.init = init
+        std = _init.std_for(init, self.in_size, "init", "Affine")
+        rng, dtype = _init.rng_of(rng, "rng", "Affine"), _v.float_dtype(dtype, "dtype", "Affine")
+        _v.allocation("Affine", f"in_size={self.in_size} and out_size={self.out_size}",
+                      self.in_size * self.out_size, WEIGHT_BYTES)
+        self.W = ag.Tensor(_init.normal((self.in_size, self.out_size), std, rng, dtype), requires_grad=True, name="W")
         self.b = ag.Tensor(np.zeros(self.out_size, dtype=dtype), requires_grad=True, name="b")
 
     def forward(self, x):
@@ -105,12 +111,16 @@ class Flatten(Module):
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 
 
-def activation(name: str) -> Module:
-    """A new activation layer by name: "relu", "sigmoid" or "tanh"."""
+def activation(name: str, who: str = "nets.activation") -> Module:
+    """A new activation layer by name: "relu", "sigmoid" or "tanh" (any case); another name is
+    refused naming ``who``'s ``activation`` argument."""
+    if not isinstance(name, str):
+        raise TypeError(f"{who}: activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {name!r:.80}")
     try:
         return ACTIVATIONS[name.lower()]()
-    except (KeyError, AttributeError):
-        raise ValueError(f"unknown activation {name!r}: use one of {', '.join(ACTIVATIONS)}") from None
+    except KeyError:
+        raise ValueError(f"{who}: unknown activation {name!r}: activation must be one of "
+                         f"{', '.join(map(repr, ACTIVATIONS))}") from None
 
 
 class SoftmaxWithLoss(Module):
@@ -145,12 +155,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng=None, mask=None):
         super().__init__()
-        p = float(p)
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p = p
-        self.rng = _init.rng_of(rng)
-        self.mask = None if mask is None else np.asarray(mask, dtype=bool)
+        self.p = _v.number(p, "p", "Dropout", low=0.0, high=1.0, high_open=True)
+        self.rng = _init.rng_of(rng, "rng", "Dropout")
+        self.mask = None if mask is None else _bool_mask(mask)
         self._last_scale = None  # the scale array of the latest eager training forward
 
     @property
@@ -178,6 +185,30 @@ class Dropout(Module):
         return {"type": "Dropout", "p": self.p}
 
 
+def _bool_mask(mask):
+    """A keep-mask: booleans, or numbers that are all 0 or 1 (anything else would be cast silently)."""
+    try:
+        arr = np.asarray(mask)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf" or arr.ndim == 0:
+        raise TypeError(f"Dropout: mask must be None or an array of booleans (True = keep), got {mask!r:.80}")
+    if arr.dtype.kind != "b" and not np.all((arr == 0) | (arr == 1)):
+        raise ValueError(f"Dropout: mask must hold booleans (or only 0 and 1), got values such as "
+                         f"{arr[(arr != 0) & (arr != 1)].ravel()[:3].tolist()}")
+    return arr.astype(bool)
+
+
+def check_batch_norm(who, size_name, size, momentum, eps, dtype):
+    """The arguments of BatchNorm and BatchNorm2d: ``(size, momentum, eps, dtype)``."""
+    size = _v.integer(size, size_name, who)
+    momentum = _v.number(momentum, "momentum", who, low=0.0, high=1.0)
+    eps = _v.number(eps, "eps", who, low=0.0, low_open=True)
+    dtype = _v.float_dtype(dtype, "dtype", who)
+    _v.allocation(who, f"{size_name}={size}", 4 * size, dtype.itemsize)
+    return size, momentum, eps, dtype
+
+
 class BatchNorm(Module):
     """Batch normalization over the batch axis (``ag.batch_norm``).
 
@@ -191,7 +222,7 @@ class BatchNorm(Module):
 
     def __init__(self, size: int, momentum: float = 0.9, eps: float = 1e-5, dtype=np.float32):
         super().__init__()
-        self.size, self.momentum, self.eps = int(size), float(momentum), float(eps)
+        self.size, self.momentum, self.eps, dtype = check_batch_norm("BatchNorm", "size", size, momentum, eps, dtype)
         self.gamma = ag.Tensor(np.ones(self.size, dtype=dtype), requires_grad=True, name="gamma")
         self.beta = ag.Tensor(np.zeros(self.size, dtype=dtype), requires_grad=True, name="beta")
         self.register_buffer("running_mean", np.zeros(self.size, dtype=dtype))

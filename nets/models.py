@@ -10,16 +10,17 @@
 """
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 
 import numpy as np
 
 import autograd_np as ag
 
+from . import _validate as _v
 from . import init as _init
 from .gradient_check import float64_copy
 from .conv_layers import Conv2d, MaxPool2d
-from .layers import Affine, BatchNorm, Dropout, Flatten, activation as _activation
+from .layers import WEIGHT_BYTES, Affine, BatchNorm, Dropout, Flatten, activation as _activation
 from .module import Module
 
 __all__ = ["TwoLayerNet", "MultiLayerNet", "SimpleConvNet", "ParamArrays", "BookInterface"]
@@ -124,16 +125,22 @@ class TwoLayerNet(BookInterface, Module):
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, activation="sigmoid",
                  rng=None, dtype=np.float32):
         super().__init__()
-        self.sizes = (int(input_size), int(hidden_size), int(output_size))
+        who = "TwoLayerNet"
+        self.sizes = tuple(_v.integer(v, name, who) for v, name in ((input_size, "input_size"),
+                                                                     (hidden_size, "hidden_size"),
+                                                                     (output_size, "output_size")))
         self.weight_init_std, self.activation_name = weight_init_std, activation
-        rng = _init.rng_of(rng)
         i, h, o = self.sizes
-        std = _init.std_for(weight_init_std, i), _init.std_for(weight_init_std, h)
+        std = _init.std_for(weight_init_std, i, "weight_init_std", who), _init.std_for(weight_init_std, h,
+                                                                                     "weight_init_std", who)
+        rng, dtype = _init.rng_of(rng, "rng", who), _v.float_dtype(dtype, "dtype", who)
+        _activation(activation, who)
+        _v.allocation(who, f"input_size={i}, hidden_size={h} and output_size={o}", i * h + h * o, WEIGHT_BYTES)
         self.W1 = ag.Tensor(_init.normal((i, h), std[0], rng, dtype), requires_grad=True, name="W1")
         self.b1 = ag.Tensor(np.zeros(h, dtype=dtype), requires_grad=True, name="b1")
         self.W2 = ag.Tensor(_init.normal((h, o), std[1], rng, dtype), requires_grad=True, name="W2")
         self.b2 = ag.Tensor(np.zeros(o, dtype=dtype), requires_grad=True, name="b2")
-        self.act = _activation(activation)
+        self.act = _activation(activation, who)
 
     @property
     def tensors(self) -> dict:
@@ -165,16 +172,18 @@ class MultiLayerNet(Module):
     def __init__(self, sizes=(784, 128, 64, 10), activation="relu", weight_decay=0.0, dropout=0.0,
                  batchnorm=False, init=None, rng=None, dtype=np.float32):
         super().__init__()
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2 or min(sizes) <= 0:
-            raise ValueError(f"MultiLayerNet: sizes must be at least two positive integers, got {list(sizes)}")
-        _activation(activation)  # validates the name
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"MultiLayerNet: dropout must be in [0, 1), got {dropout}")
+        who = "MultiLayerNet"
+        sizes = _v.int_list(sizes, "sizes", who, min_len=2)
+        _activation(activation, who)  # validates the name
         self.sizes, self.activation_name = sizes, activation
-        self.weight_decay, self.dropout, self.batchnorm = float(weight_decay), float(dropout), bool(batchnorm)
+        self.weight_decay = _v.number(weight_decay, "weight_decay", who, low=0.0)
+        self.dropout = _v.number(dropout, "dropout", who, low=0.0, high=1.0, high_open=True)
+        self.batchnorm = _v.flag(batchnorm, "batchnorm", who)
+        if init is not None:
+            _init.check_init(init, "init", who)
         self.init = init if init is not None else ("he" if activation.lower() == "relu" else "xavier")
-        rng = _init.rng_of(rng)
+        rng, dtype = _init.rng_of(rng, "rng", who), _v.float_dtype(dtype, "dtype", who)
+        _v.allocation(who, f"sizes={sizes}", sum(a * b for a, b in zip(sizes, sizes[1:])), WEIGHT_BYTES)
         order = []
         n = len(sizes) - 1
         for i in range(1, n + 1):
@@ -185,7 +194,7 @@ class MultiLayerNet(Module):
             if self.batchnorm:
                 setattr(self, f"bn{i}", BatchNorm(sizes[i], dtype=dtype))
                 order.append(f"bn{i}")
-            setattr(self, f"act{i}", _activation(activation))
+            setattr(self, f"act{i}", _activation(activation, who))
             order.append(f"act{i}")
             if self.dropout > 0:
                 seed = int(rng.integers(2 ** 63))
@@ -221,6 +230,29 @@ class MultiLayerNet(Module):
                 "init": self.init}
 
 
+def _conv_geometry(input_dim, conv_param):
+    """SimpleConvNet's checked ``(input_dim, conv_param, out_h, out_w)``: the convolution's output size."""
+    if conv_param is not None and not isinstance(conv_param, Mapping):
+        raise TypeError(f"SimpleConvNet: conv_param must be a dict such as {{'filter_num': 30, 'filter_size': 5, "
+                        f"'pad': 0, 'stride': 1}}, got {conv_param!r:.80}")
+    conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1, **(conv_param or {})}
+    unknown = set(conv) - {"filter_num", "filter_size", "pad", "stride"}
+    if unknown:
+        raise ValueError(f"SimpleConvNet: unknown conv_param keys {sorted(unknown)}")
+    if not isinstance(input_dim, (tuple, list)) or len(input_dim) != 3:
+        raise ValueError(f"SimpleConvNet: input_dim must be (channels, height, width), got {input_dim!r:.80}")
+    dims = tuple(_v.integer(v, f"input_dim {name}", "SimpleConvNet")
+                 for v, name in zip(input_dim, ("channels", "height", "width")))
+    conv = {k: _v.integer(v, f"conv_param {k}", "SimpleConvNet", low=0 if k == "pad" else 1) for k, v in conv.items()}
+    _, h, w = dims
+    size, stride, pad = conv["filter_size"], conv["stride"], conv["pad"]
+    out_h, out_w = (h + 2 * pad - size) // stride + 1, (w + 2 * pad - size) // stride + 1
+    if out_h < 2 or out_w < 2:
+        raise ValueError(f"SimpleConvNet: a {size}x{size} filter (pad {pad}, stride {stride}) leaves "
+                         f"{out_h}x{out_w} of a {h}x{w} image: too small for the 2x2 pooling")
+    return dims, conv, out_h, out_w
+
+
 class SimpleConvNet(BookInterface, Module):
     """The book's convolutional net: conv -> ReLU -> 2x2 max-pool -> affine -> ReLU
     -> affine -> softmax-with-loss, on the graph.
@@ -238,29 +270,19 @@ class SimpleConvNet(BookInterface, Module):
     def __init__(self, input_dim=(1, 28, 28), conv_param=None, hidden_size=100, output_size=10,
                  weight_init_std=0.01, rng=None, dtype=np.float32):
         super().__init__()
-        conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1, **(conv_param or {})}
-        unknown = set(conv) - {"filter_num", "filter_size", "pad", "stride"}
-        if unknown:
-            raise ValueError(f"SimpleConvNet: unknown conv_param keys {sorted(unknown)}")
-        if len(input_dim) != 3:
-            raise ValueError(f"SimpleConvNet: input_dim must be (channels, height, width), got {input_dim!r}")
-        lows = {"pad": 0}
-        for name, v in [*zip(("channels", "height", "width"), input_dim), ("hidden_size", hidden_size),
-                        ("output_size", output_size), *conv.items()]:
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lows.get(name, 1):
-                raise ValueError(f"SimpleConvNet: {name} must be an integer >= {lows.get(name, 1)}, got {v!r}")
-        self.input_dim, self.conv_param = tuple(int(v) for v in input_dim), {k: int(v) for k, v in conv.items()}
-        self.hidden_size, self.output_size = int(hidden_size), int(output_size)
-        self.weight_init_std = weight_init_std
-        c, h, w = self.input_dim
+        self.input_dim, self.conv_param, out_h, out_w = _conv_geometry(input_dim, conv_param)
+        self.hidden_size = _v.integer(hidden_size, "hidden_size", "SimpleConvNet")
+        self.output_size = _v.integer(output_size, "output_size", "SimpleConvNet")
+        self.weight_init_std = init = weight_init_std
+        _init.check_init(init, "weight_init_std", "SimpleConvNet")
+        rng, dtype = _init.rng_of(rng, "rng", "SimpleConvNet"), _v.float_dtype(dtype, "dtype", "SimpleConvNet")
+        c, conv = self.input_dim[0], self.conv_param
         size, stride, pad = conv["filter_size"], conv["stride"], conv["pad"]
-        out_h, out_w = (h + 2 * pad - size) // stride + 1, (w + 2 * pad - size) // stride + 1
-        if out_h < 2 or out_w < 2:
-            raise ValueError(f"SimpleConvNet: a {size}x{size} filter (pad {pad}, stride {stride}) leaves "
-                             f"{out_h}x{out_w} of a {h}x{w} image: too small for the 2x2 pooling")
         pooled = conv["filter_num"] * (out_h // 2) * (out_w // 2)
-        rng = _init.rng_of(rng)
-        init = weight_init_std
+        weights = conv["filter_num"] * c * size * size + pooled * self.hidden_size + self.hidden_size * self.output_size
+        _v.allocation("SimpleConvNet", f"input_dim={input_dim!r}, conv_param={conv}, hidden_size={hidden_size} and "
+                      f"output_size={output_size}",
+                      weights, WEIGHT_BYTES)
         self.conv1 = Conv2d(c, conv["filter_num"], size, stride=stride, pad=pad, init=init, rng=rng, dtype=dtype)
         self.relu1, self.pool1, self.flatten = _activation("relu"), MaxPool2d(2), Flatten()
         self.affine1 = Affine(pooled, self.hidden_size, init=init, rng=rng, dtype=dtype)

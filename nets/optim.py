@@ -36,7 +36,38 @@ import numpy as np
 
 import autograd_np as ag
 
+from . import _validate as _v
+
 __all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS", "create"]
+
+
+def _parameter_list(params, who):
+    """The tensors to optimize, from a Module, an iterable of tensors, or None (the book's
+    ``update(params, grads)``); each must require grad and appear once."""
+    if isinstance(params, (int, float)) and not isinstance(params, bool):
+        raise TypeError(f"{who}: params (the first argument) are the parameters; give the learning rate "
+                        f"by name: {who}(lr={params!r})")
+    if params is None:
+        return []
+    module = hasattr(params, "parameters") and callable(params.parameters)
+    if module:
+        params = params.parameters()
+    if isinstance(params, (str, bytes, Mapping, ag.Tensor)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{who}: params must be a Module or a list of ag.Tensor with requires_grad=True (or None "
+                        f"for update(params, grads)), got {params!r:.80}")
+    params = list(params)
+    if not params:
+        raise ValueError(f"{who}: params is empty{' (the module has no parameters)' if module else ''}: nothing "
+                         "to optimize (make it without params for the book's update(params, grads))")
+    seen = {}
+    for i, p in enumerate(params):
+        if not isinstance(p, ag.Tensor) or not p.requires_grad:
+            raise TypeError(f"{who}: params[{i}] must be an ag.Tensor with requires_grad=True, got "
+                            f"{type(p).__name__}")
+        if id(p) in seen:  # it would be stepped twice per step
+            raise ValueError(f"{who}: params[{i}] is params[{seen[id(p)]}] again; give each parameter once")
+        seen[id(p)] = i
+    return params
 
 
 class Optimizer:
@@ -52,23 +83,17 @@ class Optimizer:
     hyper: tuple = ("lr", "weight_decay")
 
     def __init__(self, params=None, lr: float = 0.01, weight_decay: float = 0.0):
-        if isinstance(params, (int, float)) and not isinstance(params, bool):
-            raise TypeError(f"{type(self).__name__}: the first argument is the parameters; give the learning rate "
-                            f"by name: {type(self).__name__}(lr={params!r})")
-        if hasattr(params, "parameters") and callable(params.parameters):
-            params = params.parameters()
+        who = type(self).__name__
         self._keys = None  # the dict keys, for update(params, grads)
-        self.params = [] if params is None else list(params)
-        for i, p in enumerate(self.params):
-            if not isinstance(p, ag.Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: parameter {i} must be an ag.Tensor with requires_grad=True")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: lr must be > 0, got {lr}")
-        if weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got {weight_decay}")
-        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.params = _parameter_list(params, who)
+        self.lr = _v.number(lr, "lr", who, low=0.0, low_open=True)
+        self.weight_decay = _v.number(weight_decay, "weight_decay", who, low=0.0)
         self.t = 0
         self.state = [{} for _ in self.params]
+
+    def _hyper(self, value, name, **domain):
+        """A hyper-parameter of a subclass, checked (``domain`` as ``_validate.number``'s)."""
+        return _v.number(value, name, type(self).__name__, **domain)
 
     def _slot(self, i, name, p):
         s = self.state[i]
@@ -252,7 +277,7 @@ class Momentum(Optimizer):
 
     def __init__(self, params=None, lr: float = 0.01, momentum: float = 0.9, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        self.momentum = float(momentum)
+        self.momentum = self._hyper(momentum, "momentum", low=0.0, high=1.0, high_open=True)
 
     def update_param(self, i, p, g):
         v = self._slot(i, "v", p)
@@ -270,7 +295,7 @@ class AdaGrad(Optimizer):
 
     def __init__(self, params=None, lr: float = 0.01, eps: float = 1e-7, weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        self.eps = float(eps)
+        self.eps = self._hyper(eps, "eps", low=0.0)
 
     def update_param(self, i, p, g):
         h = self._slot(i, "h", p)
@@ -288,7 +313,8 @@ class RMSprop(Optimizer):
     def __init__(self, params=None, lr: float = 0.001, decay_rate: float = 0.99, eps: float = 1e-7,
                  weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        self.decay_rate, self.eps = float(decay_rate), float(eps)
+        self.decay_rate = self._hyper(decay_rate, "decay_rate", low=0.0, high=1.0, high_open=True)
+        self.eps = self._hyper(eps, "eps", low=0.0)
 
     def update_param(self, i, p, g):
         h = self._slot(i, "h", p)
@@ -312,7 +338,9 @@ class Adam(Optimizer):
     def __init__(self, params=None, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.beta1 = self._hyper(beta1, "beta1", low=0.0, high=1.0, high_open=True)
+        self.beta2 = self._hyper(beta2, "beta2", low=0.0, high=1.0, high_open=True)
+        self.eps = self._hyper(eps, "eps", low=0.0)
 
     def update_param(self, i, p, g):
         m, v = self._slot(i, "m", p), self._slot(i, "v", p)
@@ -336,7 +364,7 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "
 def create(name: str, params, lr=None, **kwargs) -> Optimizer:
     """An optimizer by name ("sgd", "momentum", "adagrad", "rmsprop", "adam"),
     with a sensible default ``lr`` when None."""
-    key = name.lower()
+    key = name.lower() if isinstance(name, str) else None
     if key not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}: use one of {', '.join(OPTIMIZERS)}")
     return OPTIMIZERS[key](params, lr=DEFAULT_LR[key] if lr is None else lr, **kwargs)
