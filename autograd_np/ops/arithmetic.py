@@ -4,6 +4,7 @@ Broadcasting is NumPy's; the engine reduces each gradient to its input's shape."
 import numpy as np
 
 from ..recording import defop
+from ._util import value
 
 
 @defop("add", "y = a + b;  ga = gy,  gb = gy")
@@ -62,14 +63,29 @@ def _neg_vjp(F, gy, y, x):
     return -gy
 
 
-@defop("power", "y = a ** b;  ga = gy * b * a ** (b - 1),  gb = gy * y * log(a)")
+@defop("power", "y = a ** b;  ga = gy * b * a ** (b - 1) (0 where b = 0),  gb = gy * y * log(a) (0 where a = 0 "
+                "and b >= 0)")
 def power(a, b):
-    """Elementwise ``a ** b`` (``b`` differentiable only where ``a > 0``)."""
+    """Elementwise ``a ** b`` (``b`` differentiable only where ``a > 0``).  At a zero
+    base the conventions are PyTorch's: ``d/da a**0 = 0`` (``a**0`` is 1 everywhere)
+    and ``d/db 0**b = 0`` for ``b >= 0``, where ``0 * inf`` would give NaN."""
     return np.power(a, b)
 
 
 @power.defvjp(needs=True)
 def _power_vjp(F, gy, y, a, b, needs):
-    ga = gy * b * a ** (b - 1) if needs[0] else None
-    gb = gy * y * F.log(a) if needs[1] else None
+    av, bv = value(a), value(b)
+    ga = gb = None
+    if needs[0]:
+        flat = (bv == 0) & (av == 0)  # a ** 0 is 1: derivative 0, where b * a**(b - 1) is 0 * inf
+        if np.any(flat):
+            ga = F.where(flat, 0.0, gy * b * a ** F.where(flat, 1.0, b - 1))
+        else:
+            ga = gy * b * a ** (b - 1)
+    if needs[1]:
+        zero = (av == 0) & (bv >= 0)  # 0 ** b for b >= 0: y log(a) is 0 * -inf (0 at b = 0: PyTorch's choice)
+        if np.any(zero):
+            gb = F.where(zero, 0.0, gy * y * F.log(F.where(zero, 1.0, a)))
+        else:
+            gb = gy * y * F.log(a)
     return ga, gb

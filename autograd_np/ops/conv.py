@@ -11,6 +11,7 @@ col2im adds rows back onto the image, and each is the other's VJP, so every
 derivative here can be differentiated again.  Both are vectorized: im2col is
 one copy of a strided view, col2im loops over the kh*kw kernel offsets only.
 """
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -18,7 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import ShapeError
 from ..recording import defop
-from ._util import value
+from ._util import check_allocation, value
 from .reductions import mean
 from .shape import reshape, transpose
 
@@ -40,11 +41,13 @@ def _pair(op, what, v, minimum, shape):
     return int(pair[0]), int(pair[1])
 
 
-def window(op, shape, kernel, stride, pad):
+def window(op, shape, kernel, stride, pad, itemsize=8):
     """Check an NCHW ``shape`` against a window; return its ``Window``.
 
     ShapeError (naming ``op`` and the shapes) for a wrong ndim, a stride below 1,
-    a negative pad or a kernel larger than the padded input."""
+    a negative pad or a kernel larger than the padded input; ``AllocationError``
+    (a ShapeError and a MemoryError) when the padded image or the windows laid out
+    as rows (``itemsize`` bytes each) would not fit in memory, before allocating."""
     shape = tuple(shape)
     if len(shape) != 4:
         raise ShapeError(f"{op}: the input must be 4-D (N, C, H, W), got shape {shape}")
@@ -55,6 +58,10 @@ def window(op, shape, kernel, stride, pad):
         raise ShapeError(f"{op}: kernel {kernel} is larger than the padded input {padded} "
                          f"(input shape {shape}, pad {pad})")
     out = tuple((p - k) // s + 1 for p, k, s in zip(padded, kernel, stride))
+    because = f"kernel {kernel}, stride {stride} and pad {pad} on input shape {shape}"
+    check_allocation(op, "the padded image" if pad != (0, 0) else "the image", shape[:2] + padded, itemsize, because)
+    check_allocation(op, "the windows as rows", (shape[0] * out[0] * out[1], shape[1] * kernel[0] * kernel[1]),
+                     itemsize, because)
     return Window(kernel, stride, pad, out)
 
 
@@ -88,7 +95,7 @@ def _cols(x, win):
 
 @defop("im2col", "cols[(n, i, j), (c, p, q)] = x_padded[n, c, i*sh + p, j*sw + q];  gx = col2im(gy)")
 def _im2col(x, *, kernel, stride=1, pad=0):
-    return _cols(x, window("im2col", np.shape(x), kernel, stride, pad))
+    return _cols(x, window("im2col", np.shape(x), kernel, stride, pad, np.result_type(x).itemsize))
 
 
 @_im2col.defvjp
@@ -98,7 +105,7 @@ def _im2col_vjp(F, gy, y, x, *, kernel, stride=1, pad=0):
 
 @defop("col2im", "x[n, c, i*sh + p, j*sw + q] += cols[(n, i, j), (c, p, q)], unpadded;  gcols = im2col(gy)")
 def _col2im(cols, *, shape, kernel, stride=1, pad=0):
-    win = window("col2im", shape, kernel, stride, pad)
+    win = window("col2im", shape, kernel, stride, pad, np.result_type(cols).itemsize)
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = win
     if np.shape(cols) != (n * oh * ow, c * kh * kw):
@@ -156,7 +163,7 @@ def _conv2d_saving(x, W, b, *, stride=1, pad=0):
     """The output, and the im2col rows (the weights' gradient needs them again)."""
     win = _conv_window(x, W, b, stride, pad)
     cols = _cols(x, win)
-    y = cols @ W.reshape(W.shape[0], -1).T  # (N*OH*OW, O)
+    y = cols @ W.reshape(W.shape[0], cols.shape[1]).T  # (N*OH*OW, O); (not -1: O may be 0)
     if b is not None:
         y += b
     # contiguous NCHW: the next layer (relu, pooling) runs faster on it than on a transposed view
@@ -165,11 +172,11 @@ def _conv2d_saving(x, W, b, *, stride=1, pad=0):
 
 @_conv2d.defvjp(needs=True)
 def _conv2d_vjp(F, gy, y, x, W, b, needs, *, stride=1, pad=0, saved=None):
-    ws = np.shape(value(W))
-    g = F.reshape(F.transpose(gy, axes=(0, 2, 3, 1)), shape=(-1, ws[0]))  # (N*OH*OW, O)
+    ws, (n, _, oh, ow) = np.shape(value(W)), np.shape(value(gy))
+    g = F.reshape(F.transpose(gy, axes=(0, 2, 3, 1)), shape=(n * oh * ow, ws[0]))  # (N*OH*OW, O); no -1: sizes may be 0
     gx = gW = gb = None
     if needs[0]:
-        gx = F.col2im(F.matmul(g, F.reshape(W, shape=(ws[0], -1))), shape=np.shape(value(x)),
+        gx = F.col2im(F.matmul(g, F.reshape(W, shape=(ws[0], math.prod(ws[1:])))), shape=np.shape(value(x)),
                       kernel=ws[2:], stride=stride, pad=pad)
     if needs[1]:
         cols = saved if saved is not None else F.im2col(x, kernel=ws[2:], stride=stride, pad=pad)
@@ -201,11 +208,38 @@ def _fill_low(dtype):
 
 @_max_pool2d.defsave
 def _max_pool2d_saving(x, *, kernel, stride=None, pad=0):
-    """The output, and each window's position of its (first) maximum."""
+    """The output, and the position in each window of its source, by PyTorch's rule:
+    the first maximum among the input's own cells (the padding never wins, even
+    against -inf), or the last NaN."""
     win = _pool_window("max_pool2d", np.shape(x), kernel, stride, pad)
     flat = _windows(x, win, _fill_low(x.dtype)).reshape(*x.shape[:2], *win.out, -1)  # (N, C, OH, OW, kh*kw)
     first = flat.argmax(axis=-1)  # NumPy's argmax takes the first of equal maxima, as PyTorch's kernel does
+    if win.pad != (0, 0):
+        first = _first_real_maximum(flat, first, _real_cells(x.shape, win))
+    if flat.dtype.kind == "f":
+        first = _last_nan(flat, first)
     return np.take_along_axis(flat, first[..., None], axis=-1)[..., 0], first
+
+
+def _real_cells(shape, win):
+    """(OH, OW, kh*kw): which window elements are the input's cells, not padding."""
+    return _windows(np.ones((1, 1) + tuple(shape[2:]), dtype=bool), win, False).reshape(*win.out, -1)
+
+
+def _first_real_maximum(flat, first, real):
+    """``first`` moved off the padding: a window whose maximum is the padding value
+    (-inf, or the integer minimum) takes its first own cell holding it."""
+    best = np.take_along_axis(flat, first[..., None], axis=-1)
+    return (real & (flat == best)).argmax(axis=-1)
+
+
+def _last_nan(flat, first):
+    """Windows holding NaN: their last NaN (PyTorch's kernel keeps the later of two NaNs)."""
+    nan = np.isnan(flat)
+    if not nan.any():
+        return first
+    last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+    return np.where(nan.any(axis=-1), last, first)
 
 
 @_max_pool2d.defvjp
@@ -226,7 +260,9 @@ def max_pool2d(x, kernel, stride=None, pad=0):
     kernel), as ``torch.nn.functional.max_pool2d``: padding is -inf (never the
     maximum), the pad may be at most half the kernel, output sides are floored.
     Ties: the first maximum in the window (row-major) is the output's source and
-    gets the whole gradient, as in PyTorch.  A NaN in a window is its maximum.
+    gets the whole gradient, as in PyTorch; a window whose maximum is -inf sends it
+    to its first own -inf cell.  A NaN in a window is its maximum (the last NaN
+    gets the gradient, as in PyTorch).
     Second derivatives are zero (piecewise linear), except at ties, where there
     is no derivative."""
     _pool_window("max_pool2d", np.shape(value(x)), kernel, stride, pad)

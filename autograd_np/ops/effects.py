@@ -2,8 +2,11 @@
 ``batch_norm`` updates running statistics.  The effect happens inside the
 forward, so a compiled step (``ag.compile``) replays it exactly as an eager
 call does: the same draws from the same generator, the same updates."""
+import math
+
 import numpy as np
 
+from ..errors import ShapeError
 from ..recording import defop
 from ._util import value
 
@@ -38,6 +41,18 @@ def _batch_axes(x):
     return (0,) + tuple(range(2, np.ndim(x)))
 
 
+def _values_per_channel(x):
+    """How many values each channel has; training statistics need more than one (the
+    variance of one is 0, the output all zeros, and the running variance would decay
+    to 0): PyTorch's error for exactly one."""
+    shape = np.shape(x)
+    count = math.prod(shape[:1] + shape[2:])
+    if count == 1:
+        raise ShapeError(f"batch_norm: Expected more than 1 value per channel when training, got input size "
+                         f"{shape}")
+    return count
+
+
 @defop("batch_norm", "y = gamma * (x - mean) / sqrt(var + eps) + beta over every axis but 1;  "
                      "gx = (gamma / std) * (gy - mean(gy) - xn * mean(gy * xn)), ggamma = sum(gy * xn), "
                      "gbeta = sum(gy)  (hand-written, fused)", state=("running_mean", "running_var"))
@@ -45,9 +60,12 @@ def batch_norm(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1
     """Batch normalization of ``x`` (N, C) or (N, C, H, W) over every axis but the
     channels (1).  Training: the batch's mean and biased variance, and the running
     statistics updated in place, ``running = momentum * running + (1 - momentum)
-    * batch`` (``running_mean``, ``running_var``: arrays of shape (C,)).  Eval
+    * batch`` (``running_mean``, ``running_var``: arrays of shape (C,)); one value
+    per channel (a batch of one (1, C), or (1, C, 1, 1)) is an error, as in PyTorch.  Eval
     (``training=False``): the running statistics, nothing updated."""
     axes, shape = _batch_axes(x), _channel_shape(x)
+    if training and not _values_per_channel(x):  # an empty batch: nothing to learn from, as PyTorch
+        return np.zeros(np.shape(x), np.result_type(x, gamma, beta))
     if training:
         mean = np.mean(x, axis=axes, keepdims=True)
         xc = x - mean

@@ -125,7 +125,11 @@ def _softmax_cross_entropy_saving(x, t):
         classes = logp.shape[-1]
         loss = -logp.reshape(-1, classes)[_label_index(t, classes)].sum() / n
         return loss, (logp, t.copy(), True)
-    return -(t * logp).sum() / n, (logp, t, False)
+    with np.errstate(invalid="ignore"):
+        loss = -(t * logp).sum()
+    if np.isnan(loss):  # 0 * log 0: a class of probability 0 (logit -inf, or float32's range) contributes 0
+        loss = -np.where(t != 0, t * logp, 0).sum()  # (NaN in x or t stays NaN)
+    return loss / n, (logp, t, False)
 
 
 @softmax_cross_entropy.defvjp(needs=True)

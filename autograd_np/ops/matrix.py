@@ -5,7 +5,8 @@ Derivatives are the standard matrix-calculus ones, each written with the
 engine's ops so that it can be differentiated again:
 
 * ``inv``:  Y = A^-1,  gA = -Y^T gY Y^T;
-* ``det``:  d = det A,  gA = gd d A^-T;
+* ``det``:  d = det A,  gA = gd cof(A) (the cofactor matrix: d A^-T where A is
+  invertible, computed without inverting so that singular matrices work too);
 * ``logabsdet``: l = log|det A|,  gA = gl A^-T;
 * ``solve``: X = A^-1 B,  gB = A^-T gX,  gA = -gB X^T.
 
@@ -15,6 +16,7 @@ that a gradient check would not notice.
 """
 import numpy as np
 
+from ..engine import Tensor
 from ..errors import ShapeError
 from ..recording import defop
 from ._util import value
@@ -63,7 +65,8 @@ def _inv_vjp(F, gy, y, a):
     return F.neg(F.matmul(F.matmul(yT, gy), yT))
 
 
-@defop("det", "y = det A;  gA = gy y A^-T")
+@defop("det", "y = det A;  gA = gy cof(A), the cofactor matrix (y A^-T where A is invertible; from the SVD, "
+              "or the minors' determinants under create_graph, where it is singular)")
 def _det(a):
     _square("det", a)
     return np.linalg.det(a)
@@ -71,7 +74,50 @@ def _det(a):
 
 @_det.defvjp
 def _det_vjp(F, gy, y, a):
-    return F.mul(_per_matrix(F, F.mul(gy, y)), _mT(F, F.inv(a)))
+    return F.mul(_per_matrix(F, gy), _cofactor(F, y, a))
+
+
+def _cofactor(F, y, a):
+    """The cofactor matrix of ``a`` (the transposed adjugate: det's derivative), which
+    exists for singular matrices too.  A plain backward takes it from the SVD, exact
+    at zero singular values; under create_graph it is ``y A^-T`` for well-conditioned
+    matrices and the determinants of the minors otherwise (differentiable again)."""
+    if type(a) is not Tensor:
+        return _cofactor_svd(np.asarray(a))
+    av = value(a)
+    s = np.linalg.svd(av, compute_uv=False) if av.size else np.ones(av.shape[:-1])
+    if av.shape[-1] and np.all(s[..., -1] > _WELL_CONDITIONED * s[..., 0]):
+        return F.mul(_per_matrix(F, y), _mT(F, F.inv(a)))
+    return _cofactor_by_minors(F, a)
+
+
+_WELL_CONDITIONED = 1e-6  # smallest / largest singular value above which y A^-T is accurate (to ~1e-10)
+
+
+def _cofactor_svd(a):
+    """``sign U diag(prod of the other singular values) V^T`` for ``a = U diag(s) V^T``
+    (sign = det U det V): the cofactor matrix, without dividing by anything."""
+    n = a.shape[-1]
+    if n <= 1:
+        return np.ones_like(a)
+    u, s, vh = np.linalg.svd(a)
+    left, right = np.ones_like(s), np.ones_like(s)  # products of the singular values before / after each
+    np.cumprod(s[..., :-1], axis=-1, out=left[..., 1:])
+    np.cumprod(s[..., :0:-1], axis=-1, out=right[..., -2::-1])
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * ((u * (left * right)[..., None, :]) @ vh)
+
+
+def _cofactor_by_minors(F, a):
+    """Cofactors as signed determinants of the (n-1, n-1) minors, all in one batched det
+    (O(n**5)): a differentiable function of ``a`` at singular matrices too."""
+    n = np.shape(value(a))[-1]
+    if n <= 1:
+        return F.mul(a, 0.0) + 1.0  # the constant 1, still a function of a
+    keep = np.array([[k for k in range(n) if k != i] for i in range(n)])  # (n, n-1): the rows without i
+    rows, cols = keep[:, None, :, None], keep[None, :, None, :]  # minors (..., n, n, n-1, n-1)
+    signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return F.mul(F.det(F.getitem(a, index=(Ellipsis, rows, cols))), signs)
 
 
 @defop("logabsdet", "y = log|det A| (slogdet's second value);  gA = gy A^-T")
