@@ -22,7 +22,7 @@ import numpy as np
 from ._memory import available_memory
 
 __all__ = ["integer", "number", "optional_number", "flag", "optional_flag", "choice", "seed", "function", "path", "float_dtype",
-           "text", "allocation", "int_list", "MAX_ELEMENTS"]
+           "text", "allocation", "int_list", "MAX_ELEMENTS", "fit_arguments", "finite_data", "one_sample_batches"]
 
 # more elements than any machine holds: refused even where the free memory is unknown
 MAX_ELEMENTS = 2 ** 40
@@ -68,8 +68,11 @@ def _interval(low, high, low_open, high_open, optional=False):
     return "None or " + text if optional else text
 
 
-def number(value, name, who, low=None, high=None, low_open=False, high_open=False, wanted=None):
-    """``value`` as a finite float in the interval (open or closed at each end)."""
+def number(value, name, who, low=None, high=None, low_open=False, high_open=False, wanted=None, inf=False):
+    """``value`` as a finite float in the interval (open or closed at each end); with
+    ``inf=True`` +inf is taken too (where it means "no limit")."""
+    if inf and isinstance(value, numbers.Real) and not _is_bool(value) and value == math.inf:
+        return math.inf
     wanted = wanted or _interval(low, high, low_open, high_open)
     if _is_bool(value) or not isinstance(value, numbers.Real):
         _fail(TypeError, who, name, wanted, value)
@@ -142,8 +145,9 @@ def function(value, name, who, allow_none=False):
     _fail(TypeError, who, name, "a function" + (" or None" if allow_none else ""), value)
 
 
-def path(value, name, who, allow_none=False):
-    """A str or ``os.PathLike`` naming a file (not empty, not a folder that exists)."""
+def path(value, name, who, allow_none=False, folder_ok=False):
+    """A str or ``os.PathLike`` naming a file (not empty; not a folder that exists, unless
+    ``folder_ok``: the caller says so itself)."""
     if value is None and allow_none:
         return None
     wanted = "a file path (str or os.PathLike)" + (" or None" if allow_none else "")
@@ -152,7 +156,7 @@ def path(value, name, who, allow_none=False):
     text_ = os.fspath(value)
     if isinstance(text_, bytes) or not text_ or "\0" in text_:
         _fail(ValueError, who, name, wanted, value)
-    if Path(text_).is_dir():
+    if not folder_ok and Path(text_).is_dir():
         _fail(ValueError, who, name, "a file path, not a folder", value)
     return value
 
@@ -211,3 +215,79 @@ def allocation(who, args: str, elements: int, bytes_per_element: int):
     if free is not None and need > free:
         raise ValueError(f"{who}: {args} make {elements:,} elements, about {_bytes(need)} of memory to build, but "
                          f"only {_bytes(free)} is available")
+
+
+# --- fit -----------------------------------------------------------------------------------------
+
+def fit_arguments(model, optimizer, a: dict):
+    """Check ``fit``'s arguments (``a``: its keyword arguments by name) before anything is done."""
+    from .module import Module  # (nets.module imports this module's users)
+    who = "fit"
+    if not isinstance(model, Module):
+        _fail(TypeError, who, "model", "a nets.Module", model)
+    if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
+        _fail(TypeError, who, "optimizer", "an optimizer with step() and zero_grad(), e.g. nets.optim.Adam(model)",
+              optimizer)
+    stepped = getattr(optimizer, "params", None)
+    mine = {id(p) for p in model.parameters()}
+    if isinstance(stepped, list) and not any(id(p) in mine for p in stepped):
+        raise ValueError(f"{who}: optimizer steps {len(stepped)} tensors, none of them the model's: make it with "
+                         "this model's parameters, e.g. nets.optim.Adam(model)" if stepped else
+                         f"{who}: optimizer has no parameters (it was made for update(params, grads)); make it "
+                         "with the model's, e.g. nets.optim.Adam(model)")
+    for name in ("epochs", "batch_size", "eval_batch_size"):
+        integer(a[name], name, who)
+    if a["seed"] is not None:
+        integer(a["seed"], "seed", who, low=0, wanted="None or an integer >= 0")
+    for name in ("shuffle", "drop_last", "verbose", "resume", "compile"):
+        flag(a[name], name, who)
+    optional_flag(a["progress"], "progress", who)
+    callbacks = a["callbacks"]
+    if callbacks is not None and not isinstance(callbacks, (list, tuple)) and not hasattr(callbacks, "on_epoch_end"):
+        _fail(TypeError, who, "callbacks", "None, a nets.Callback or a list of them", callbacks)
+    path(a["checkpoint"], "checkpoint", who, allow_none=True, folder_ok=True)
+    if a["resume"] and a["checkpoint"] is None:
+        raise ValueError(f"{who}: resume=True needs checkpoint=<path>, the file to resume from")
+    function(a["log"], "log", who, allow_none=True)
+
+
+def finite_data(who, part, x, t):
+    """Refuse NaN or infinite values in a data set's ``x`` or ``t``, naming the rows: one sum
+    per array when every value is finite (the exact check runs only when the sum is not)."""
+    for name, arr in (("x", x), ("t", t)):
+        if arr.dtype.kind not in "fc" or arr.size == 0:
+            continue
+        with np.errstate(all="ignore"):
+            if np.isfinite(np.add.reduce(arr, axis=None)):
+                continue
+        rows = np.flatnonzero(~np.isfinite(arr.reshape(len(arr), -1)).all(axis=1))
+        if len(rows):
+            shown = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+            raise ValueError(f"{who}: {part}'s {name} holds NaN or infinite values in {len(rows)} "
+                             f"row{'s' if len(rows) > 1 else ''} ({shown}); remove or replace them (the loss of "
+                             "such a row is NaN, whatever the learning rate)")
+
+
+def _shard_sizes(n, ranks):
+    """The sizes of the ranks' slices of a batch of ``n`` (as ``World.shard_range`` cuts it)."""
+    return {(r + 1) * n // ranks - r * n // ranks for r in range(ranks)}
+
+
+def one_sample_batches(model, n, batch_size, drop_last, ranks=1, loader=False):
+    """Why training ``model`` on ``n`` samples in batches of ``batch_size`` would give a batch
+    norm layer one sample (a message), or None.  On several ranks a rank's slice of a batch counts."""
+    from .layers import BatchNorm
+    names = [name or "<root>" for name, m in model.named_modules() if isinstance(m, BatchNorm)]
+    if not names:
+        return None
+    last = n % batch_size if not drop_last else 0
+    sizes = ({batch_size} if n >= batch_size else set()) | ({last} if last else set())
+    if not any(1 in _shard_sizes(size, ranks) for size in sizes):
+        return None
+    what = ("every batch" if batch_size == 1 else "the last batch of each epoch" if last == 1 and ranks == 1
+            else f"a rank's share of a batch on {ranks} ranks")
+    fix = ("drop_last=True or another batch_size" if batch_size > 1 else "a batch_size of 2 or more")
+    return (f"the model has batch normalization ({', '.join(names)}), and {what} would hold 1 sample ({n} samples, "
+            f"batch_size={batch_size}): the statistics of one sample are undefined in training (PyTorch raises "
+            f"'Expected more than 1 value per channel when training'); "
+            f"{'make the DataLoader with ' if loader else 'pass '}{fix}")

@@ -14,9 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
+import autograd_np as ag
+
+from . import _validate as _v
 from .init import rng_of
 
 __all__ = ["DataLoader"]
+
+
+def _rows(a, name):
+    """``a`` as an array with a row per sample (a tensor's data, a list...)."""
+    a = np.asarray(a.data if isinstance(a, ag.Tensor) else a)
+    if a.ndim == 0 or a.dtype.kind not in "biuf":
+        raise TypeError(f"DataLoader: {name} must be an array of numbers with a row per sample, got "
+                        f"{a.dtype} of shape {a.shape}")
+    return a
 
 
 class DataLoader:
@@ -29,15 +41,14 @@ class DataLoader:
     """
 
     def __init__(self, x, t, batch_size: int = 100, shuffle: bool = True, drop_last: bool = False, rng=None):
-        x, t = np.asarray(x), np.asarray(t)
+        x, t = _rows(x, "x"), _rows(t, "t")
         if len(x) != len(t):
             raise ValueError(f"DataLoader: x has {len(x)} rows but t has {len(t)}")
-        batch_size = int(batch_size)
-        if batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
         self.x, self.t = x, t
-        self.batch_size, self.shuffle, self.drop_last = batch_size, bool(shuffle), bool(drop_last)
-        self.rng = rng_of(rng)
+        self.batch_size = _v.integer(batch_size, "batch_size", "DataLoader", wanted="positive (an integer >= 1)")
+        self.shuffle, self.drop_last = _v.flag(shuffle, "shuffle", "DataLoader"), _v.flag(drop_last, "drop_last",
+                                                                                           "DataLoader")
+        self.rng = rng_of(rng, "rng", "DataLoader")
 
     def __len__(self):
         n = len(self.x)

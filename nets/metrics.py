@@ -25,6 +25,8 @@ import numpy as np
 
 import autograd_np as ag
 
+from . import _validate as _v
+
 __all__ = ["Metric", "accuracy", "mean_squared_error", "mean_absolute_error", "get", "resolve", "default_for",
            "METRICS"]
 
@@ -73,10 +75,12 @@ class Metric:
 
     def __init__(self, name: str, fn, higher_is_better: bool = False):
         if not isinstance(name, str) or not _NAME.match(name):
-            raise ValueError(f"metric name {name!r}: use lower-case letters, digits and _ (e.g. 'top2')")
+            raise (ValueError if isinstance(name, str) else TypeError)(
+                f"Metric: name must be lower-case letters, digits and _ (e.g. 'top2'), got {name!r:.80}")
         if name == "loss":
             raise ValueError("metric name 'loss' is taken: the loss is always reported")
-        self.name, self.fn, self.higher_is_better = name, fn, bool(higher_is_better)
+        self.name, self.fn = name, _v.function(fn, "fn", f"Metric({name!r})")
+        self.higher_is_better = _v.flag(higher_is_better, "higher_is_better", f"Metric({name!r})")
 
     def __call__(self, y, t) -> float:
         return float(self.fn(y, t))
@@ -123,15 +127,21 @@ def default_for(t) -> list:
     return [METRICS["acc"]] if _looks_like_classes(t) else []
 
 
-def resolve(metrics, t) -> list:
-    """``metrics`` (None, a name, a Metric, or a list of them) as a list of ``Metric``; duplicates refused."""
+def resolve(metrics, t, who="metrics") -> list:
+    """``metrics`` (None, a name, a Metric, or a list of them) as a list of ``Metric``; duplicates
+    refused.  Errors start with ``who: metrics:`` (e.g. ``fit: metrics: unknown metric 'f1'``)."""
     if metrics is None:
         return default_for(t)
     if isinstance(metrics, (str, Metric)):
         metrics = [metrics]
-    out = [get(m) for m in metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"{who}: metrics must be None, a metric name, a Metric or a list of them, got {metrics!r:.80}")
+    try:
+        out = [get(m) for m in metrics]
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{who}: metrics: {exc}") from None
     names = [m.name for m in out]
     for name in names:
         if names.count(name) > 1:
-            raise ValueError(f"metric {name!r} is asked for twice")
+            raise ValueError(f"{who}: metrics: metric {name!r} is asked for twice")
     return out

@@ -35,6 +35,7 @@ import numpy as np
 
 import autograd_np as ag
 
+from . import _validate
 from . import distributed as _distributed
 from . import metrics as _metrics
 from .callbacks import CallbackList, FitRun
@@ -53,18 +54,19 @@ def _as_xy(data, name):
     if isinstance(data, DataLoader):
         return data.x, data.t
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, t = data
-        return np.asarray(x.data if isinstance(x, ag.Tensor) else x), np.asarray(t.data if isinstance(t, ag.Tensor)
-                                                                                 else t)
+        x, t = (np.asarray(v.data if isinstance(v, ag.Tensor) else v) for v in data)
+        if x.ndim == 0 or t.ndim == 0:
+            raise ValueError(f"{name} must be a pair (x, t) of arrays with a row per sample, got arrays of shapes "
+                             f"{x.shape} and {t.shape}")
+        if len(x) != len(t):
+            raise ValueError(f"{name}: x has {len(x)} rows but t has {len(t)}")
+        return x, t
     raise TypeError(f"{name} must be a pair (x, t) of arrays or a DataLoader, got {type(data).__name__}")
 
 
 def _eval_scores(model, x, t, metric_list, batch_size, world=None):
     """``{"loss": ..., <metric>: ...}`` of ``model`` on ``(x, t)``, in eval mode under no_grad.
     With a ``world`` of several ranks each evaluates its slice and the sums are added up."""
-    batch_size = int(batch_size)
-    if batch_size <= 0:
-        raise ValueError(f"evaluate: batch_size must be positive, got {batch_size}")
     n = len(x)
     lo, hi = (0, n) if world is None else world.shard_range(n)
     was_training = model.training
@@ -94,14 +96,10 @@ def evaluate(model: Module, data, t=None, *, batch_size: int = 1000, metrics=Non
     ``(loss, *metrics)``, so a classifier gives ``loss, acc = evaluate(...)``,
     or a dict ``{"loss": ..., "acc": ...}`` with ``return_dict=True``.  The
     model's previous mode is restored."""
-    if t is None:
-        x, t = _as_xy(data, "evaluate: data")
-    else:
-        x = np.asarray(data.data if isinstance(data, ag.Tensor) else data)
-        t = np.asarray(t.data if isinstance(t, ag.Tensor) else t)
-    if len(x) != len(t):
-        raise ValueError(f"evaluate: {len(x)} samples but {len(t)} targets")
-    metric_list = _metrics.resolve(metrics, t)
+    x, t = _as_xy(data if t is None else (data, t), "evaluate: data")
+    _validate.integer(batch_size, "batch_size", "evaluate")
+    _validate.flag(return_dict, "return_dict", "evaluate")
+    metric_list = _metrics.resolve(metrics, t, "evaluate")
     scores = _eval_scores(model, x, t, metric_list, batch_size)
     return scores if return_dict else tuple(scores.values())
 
@@ -197,6 +195,9 @@ def _loader(train, x, t, others, batch_size, shuffle, drop_last, seed, world):
         loader = DataLoader(x, t, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last, rng=seed)
     if len(loader) == 0:
         raise ValueError(f"fit: no batch: {len(x)} samples, batch_size={loader.batch_size}, drop_last=True")
+    for part, xy in (("train", (x, t)), ("val", others[0]), ("test", others[1])):
+        if xy is not None:  # (after the ranks compared the data: they all raise, or none does)
+            _validate.finite_data("fit", part, *xy)
     if world.size > 1:
         world.check_same("the batching (batches per epoch, batch size, shuffle)",
                          (len(loader), loader.batch_size, loader.shuffle))
@@ -256,6 +257,13 @@ class _Epochs:
         return tqdm(total=len(self.loader), desc=f"epoch {epoch + 1}/{epochs}", leave=True, unit="batch",
                     dynamic_ncols=True, file=sys.stderr)
 
+    def _diverged(self, bar, epoch, batch, value):
+        if bar is not None:
+            bar.close()
+        raise FloatingPointError(f"fit: the training loss became {value} at batch {batch + 1} of epoch {epoch + 1}; "
+                                 "lower the learning rate" + (" or clip the gradients (nets.GradientClipping)"
+                                                              if not self.before_step else ""))
+
     def train(self, epoch, epochs):
         """One pass over the loader: ``(train logs, the epoch's learning rate, progress bar or None)``."""
         self.model.train()
@@ -269,6 +277,8 @@ class _Epochs:
         for b, (xb, tb) in enumerate(self.loader):
             self.cbs.call("on_batch_begin", b, {})
             value, y, tl = self._step(xb, tb)  # forward, criterion, backward (and the allreduce)
+            if not math.isfinite(value):  # (the data is finite: fit checked it)
+                self._diverged(bar, epoch, b, value)
             if self.before_step:
                 self.cbs.call("on_before_optimizer_step", b, {"loss": value})
             self.optimizer.step()
@@ -284,12 +294,6 @@ class _Epochs:
                 if bar.n % 10 == 0 or bar.n == len(self.loader):  # (on several ranks the metrics come at the end)
                     post = {} if self.world.size > 1 else {k: f"{v / seen:.4f}" for k, v in sums.items()}
                     bar.set_postfix({"loss": f"{total_loss / seen:.4f}", **post}, refresh=False)
-        if not np.isfinite(total_loss):
-            if bar is not None:
-                bar.close()
-            raise FloatingPointError(f"fit: the training loss became {total_loss / seen} in epoch {epoch + 1}; "
-                                     "lower the learning rate" + (" or clip the gradients (nets.GradientClipping)"
-                                                                  if not self.before_step else ""))
         if self.world.size > 1:
             sums = dict(zip(names, self.world.sum(list(sums.values()))))
             self.world.average_buffers(self.model)  # per-rank batch-norm statistics, averaged
@@ -354,15 +358,20 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     are the same on every rank, and rank 0 alone prints, shows the bar and
     writes the checkpoint (``resume`` works across rank counts).
     """
+    _validate.fit_arguments(model, optimizer, locals())
     x_train, t_train = _as_xy(train, "fit: train")
     val_xy = None if val is None else _as_xy(val, "fit: val")
     test_xy = None if test is None else _as_xy(test, "fit: test")
     if len(x_train) == 0:
         raise ValueError("fit: the training set is empty")
-    metric_list = _metrics.resolve(metrics, t_train)
+    metric_list = _metrics.resolve(metrics, t_train, "fit")
     metric_names = [m.name for m in metric_list]
     world = _distributed.world(distributed)
     loader = _loader(train, x_train, t_train, (val_xy, test_xy), batch_size, shuffle, drop_last, seed, world)
+    problem = _validate.one_sample_batches(model, len(x_train), loader.batch_size, loader.drop_last, world.size,
+                                           loader=isinstance(train, DataLoader))
+    if problem:
+        raise ValueError(f"fit: {problem}")
     randoms = random_modules(model)
     if seed is not None:  # derive every Dropout generator from the seed too
         seq = np.random.SeedSequence(seed).spawn(len(randoms) + 1)[1:]
@@ -373,7 +382,9 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     log = (log or (lambda line: print(line, flush=True))) if world.is_root else _silent
     sets = [name for name, xy in (("val", val_xy), ("test", test_xy)) if xy is not None]
     run = FitRun(model, optimizer, epochs, len(loader), history, print=log, verbose=verbose,
-                 monitor_default=f"{sets[0]}_loss" if sets else "train_loss", rank=world.rank, world_size=world.size)
+                 monitor_default=f"{sets[0]}_loss" if sets else "train_loss", rank=world.rank, world_size=world.size,
+                 log_names=[f"{part}_{m}" for part in ("train", *sets) for m in ("loss", *metric_names)] +
+                 ["lr", "seconds"])
     cbs = CallbackList(callbacks, run)
     if world.size > 1:  # what would make one rank wait forever for the others is an error on every rank
         world.abort_on_exception()

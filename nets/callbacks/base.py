@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import _validate as _v
+
 __all__ = ["FitRun", "Callback", "LambdaCallback", "CallbackList", "EarlyStopping"]
 
 
@@ -183,9 +185,8 @@ def _monitored(name, run):
     return name
 
 
-def _mode_for(name, mode):
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+def _mode_for(name, mode, who="mode"):
+    _v.choice(mode, "mode", who, ("auto", "min", "max"))
     if mode != "auto":
         return mode
     from ..metrics import METRICS
@@ -194,11 +195,35 @@ def _mode_for(name, mode):
     return "max" if higher else "min"
 
 
-def _value(logs, name, who):
-    if name not in logs:
-        raise ValueError(f"{who}: monitor {name!r} is not among this run's logs ({', '.join(sorted(logs))}); "
+def _check_monitor(name, names, who):
+    """``name`` must be one of the logs' ``names``."""
+    if name not in names:
+        raise ValueError(f"{who}: monitor {name!r} is not among this run's logs ({', '.join(sorted(names))}); "
                          "pass val= (for val_*) or test= (for test_*) to fit, or monitor another one")
+
+
+def _value(logs, name, who):
+    _check_monitor(name, logs, who)
     return float(logs[name])
+
+
+def _monitor_args(who, monitor, patience, min_delta, mode, verbose):
+    """The arguments EarlyStopping and ReduceLROnPlateau share, checked."""
+    _v.text(monitor, "monitor", who, allow_none=True)
+    patience = _v.integer(patience, "patience", who, wanted="a positive integer")
+    min_delta = _v.number(min_delta, "min_delta", who, low=0.0)
+    _mode_for("x", mode, who)
+    return monitor, patience, min_delta, mode, _v.flag(verbose, "verbose", who)
+
+
+def _note_no_improvement(cb, name, value, epoch):
+    """Say in the log that a NaN or infinite value was not counted as an improvement."""
+    if not math.isfinite(value) and cb.verbose and cb.run.verbose:
+        cb.run.print(f"{type(cb).__name__}: {name} is {value} at epoch {epoch + 1}: not an improvement")
+
+
+def _best_text(best, epoch):
+    return "no finite value yet" if best is None else f"best {best:.4f} at epoch {epoch}"
 
 
 def _better(value, best, mode, min_delta):
@@ -242,13 +267,9 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor=None, patience: int = 3, min_delta: float = 0.0, mode: str = "auto",
                  restore_best_weights: bool = True, verbose: bool = True):
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be a positive integer, got {patience!r}")
-        if not min_delta >= 0:
-            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}")
-        _mode_for("x", mode)
-        self.monitor_arg, self.patience, self.min_delta, self.mode_arg = monitor, patience, float(min_delta), mode
-        self.restore_best_weights, self.verbose = bool(restore_best_weights), bool(verbose)
+        self.monitor_arg, self.patience, self.min_delta, self.mode_arg, self.verbose = _monitor_args(
+            "EarlyStopping", monitor, patience, min_delta, mode, verbose)
+        self.restore_best_weights = _v.flag(restore_best_weights, "restore_best_weights", "EarlyStopping")
         self._reset()
 
     def _reset(self):
@@ -261,6 +282,8 @@ class EarlyStopping(Callback):
         return _monitored(self.monitor_arg, self.run) if self.run is not None else self.monitor_arg
 
     def on_train_begin(self, logs=None):
+        if self.run.log_names:  # known before training: an unknown monitor is refused now
+            _check_monitor(self.monitor, self.run.log_names, "EarlyStopping")
         if not self._loaded:
             self._reset()
         self._loaded = False
@@ -275,13 +298,14 @@ class EarlyStopping(Callback):
             if self.restore_best_weights:
                 self.best_weights = self.model.state_dict()
             return
+        _note_no_improvement(self, name, value, epoch)
         self.wait += 1
         if self.wait >= self.patience:
             self.stopped_epoch = epoch + 1
             self.run.stop_training = True
             if self.verbose and self.run.verbose:
                 self.run.print(f"early stopping after epoch {epoch + 1}: {name} has not improved for "
-                               f"{_epochs(self.wait)} (best {self.best:.4f} at epoch {self.best_epoch})")
+                               f"{_epochs(self.wait)} ({_best_text(self.best, self.best_epoch)})")
 
     def on_train_end(self, logs=None):
         last = len(self.run.history)

@@ -5,15 +5,26 @@ import math
 
 import numpy as np
 
+import autograd_np as ag
+
+from .. import _validate as _v
 from .base import Callback
 
 __all__ = ["GradientClipping", "clip_grad_norm", "clip_grad_value"]
 
 
-def _params_of(params):
+def _params_of(params, who):
     if hasattr(params, "parameters") and callable(params.parameters):
         params = params.parameters()
-    return list(params)
+    if isinstance(params, ag.Tensor):
+        return [params]
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{who}: params must be a Module, a tensor or a list of tensors, got {params!r:.80}")
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, ag.Tensor):
+            raise TypeError(f"{who}: params[{i}] must be an ag.Tensor, got {type(p).__name__}")
+    return params
 
 
 def clip_grad_norm(params, max_norm: float) -> float:
@@ -22,9 +33,8 @@ def clip_grad_norm(params, max_norm: float) -> float:
 
     The norm is computed in float64 over every ``.grad``; a gradient is replaced by a
     scaled copy, never changed in place.  A non-finite norm leaves the gradients alone."""
-    if not max_norm > 0:
-        raise ValueError(f"clip_grad_norm: max_norm must be > 0, got {max_norm!r}")
-    ps = [p for p in _params_of(params) if p.grad is not None]
+    _v.number(max_norm, "max_norm", "clip_grad_norm", low=0.0, low_open=True, inf=True)
+    ps = [p for p in _params_of(params, "clip_grad_norm") if p.grad is not None]
     total = math.sqrt(sum(float(np.sum(np.square(np.asarray(p.grad, dtype=np.float64)))) for p in ps))
     if math.isfinite(total) and total > max_norm:
         scale = max_norm / (total + 1e-6)
@@ -36,9 +46,8 @@ def clip_grad_norm(params, max_norm: float) -> float:
 
 def clip_grad_value(params, clip_value: float) -> None:
     """Clip every gradient element of ``params`` into ``[-clip_value, clip_value]`` (a new array)."""
-    if not clip_value > 0:
-        raise ValueError(f"clip_grad_value: clip_value must be > 0, got {clip_value!r}")
-    for p in _params_of(params):
+    _v.number(clip_value, "clip_value", "clip_grad_value", low=0.0, low_open=True, inf=True)
+    for p in _params_of(params, "clip_grad_value"):
         if p.grad is not None:
             g = np.asarray(p.grad)
             p.grad = np.clip(g, -g.dtype.type(clip_value), g.dtype.type(clip_value))
@@ -54,9 +63,7 @@ class GradientClipping(Callback):
         if max_norm is None and max_value is None:
             raise ValueError("GradientClipping: give max_norm, max_value or both")
         for name, v in (("max_norm", max_norm), ("max_value", max_value)):
-            if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool) and
-                                      math.isfinite(v) and v > 0):
-                raise ValueError(f"GradientClipping: {name} must be a finite number > 0, got {v!r}")
+            _v.optional_number(v, name, "GradientClipping", low=0.0, low_open=True)
         self.max_norm, self.max_value = max_norm, max_value
         self.clipped, self.last_max_norm = 0, 0.0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _validate as _v
 from .base import Callback
 
 __all__ = ["CSVLogger", "JSONLogger"]
@@ -21,7 +22,7 @@ class _FileLogger(Callback):
     root_only = True  # one file, written by rank 0 of a distributed fit
 
     def __init__(self, path):
-        self.path = Path(path)
+        self.path = Path(_v.path(path, "path", type(self).__name__))
 
     def _kept_lines(self, start):
         raise NotImplementedError

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import math
+import numbers
 
-from .base import Callback, _better, _count, _epochs, _mode_for, _monitored, _number_or_none, _value
+import numpy as np
+
+from .. import _validate as _v
+from .base import (Callback, _better, _check_monitor, _count, _epochs, _monitor_args, _monitored,
+                   _mode_for, _note_no_improvement, _number_or_none, _value)
 
 __all__ = ["LRSchedule", "StepLR", "CosineAnnealing", "LearningRateScheduler", "ReduceLROnPlateau"]
 
@@ -21,12 +26,16 @@ class LRSchedule(Callback):
     sets_lr = True
 
     def __init__(self, per_batch: bool = False):
-        self.per_batch = bool(per_batch)
+        self.per_batch = _v.flag(per_batch, "per_batch", type(self).__name__)
         self.base_lr = None
         self._loaded = False
 
     def lr_at(self, epoch: float, base_lr: float) -> float:
         raise NotImplementedError
+
+    def _source(self) -> str:
+        """What computed the learning rate, for an error message."""
+        return "lr_at"
 
     def on_train_begin(self, logs=None):
         if not self._loaded or self.base_lr is None:
@@ -34,10 +43,16 @@ class LRSchedule(Callback):
         self._loaded = False
 
     def _set(self, epoch):
-        lr = float(self.lr_at(epoch, self.base_lr))
-        if not (math.isfinite(lr) and lr > 0):
-            raise ValueError(f"{type(self).__name__}: learning rate {lr} at epoch {epoch} (must be > 0)")
-        self.optimizer.lr = lr
+        lr = self.lr_at(epoch, self.base_lr)
+        if isinstance(lr, np.ndarray) and lr.ndim == 0:
+            lr = lr.item()
+        ok = isinstance(lr, numbers.Real) and not isinstance(lr, (bool, np.bool_))
+        if not (ok and math.isfinite(lr) and lr > 0):
+            shown = int(epoch) if float(epoch).is_integer() else round(epoch, 4)
+            error = ValueError if ok or lr is None else TypeError
+            raise error(f"{type(self).__name__}: {self._source()} returned {lr!r:.60} at epoch {shown} (counted "
+                        "from 0); it must return a finite learning rate > 0")
+        self.optimizer.lr = float(lr)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._set(float(epoch))
@@ -61,11 +76,8 @@ class StepLR(LRSchedule):
 
     def __init__(self, step_size: int, gamma: float = 0.1, per_batch: bool = False):
         super().__init__(per_batch)
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        if not 0 < gamma:
-            raise ValueError(f"StepLR: gamma must be > 0, got {gamma!r}")
-        self.step_size, self.gamma = step_size, float(gamma)
+        self.step_size = _v.integer(step_size, "step_size", "StepLR", wanted="a positive integer")
+        self.gamma = _v.number(gamma, "gamma", "StepLR", low=0.0, low_open=True)
 
     def lr_at(self, epoch, base_lr):
         return base_lr * self.gamma ** (int(epoch) // self.step_size)
@@ -83,13 +95,11 @@ class CosineAnnealing(LRSchedule):
 
     def __init__(self, epochs: int | None = None, min_lr: float = 0.0, warmup: int = 0, per_batch: bool = False):
         super().__init__(per_batch)
-        if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
-            raise ValueError(f"CosineAnnealing: epochs must be a positive integer, got {epochs!r}")
-        if not min_lr >= 0:
-            raise ValueError(f"CosineAnnealing: min_lr must be >= 0, got {min_lr!r}")
-        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-            raise ValueError(f"CosineAnnealing: warmup must be a non-negative integer, got {warmup!r}")
-        self.epochs_arg, self.min_lr, self.warmup = epochs, float(min_lr), warmup
+        who = "CosineAnnealing"
+        if epochs is not None:
+            epochs = _v.integer(epochs, "epochs", who, wanted="None or a positive integer")
+        self.epochs_arg, self.min_lr = epochs, _v.number(min_lr, "min_lr", who, low=0.0)
+        self.warmup = _v.integer(warmup, "warmup", who, low=0)
         self.total = epochs
 
     def on_train_begin(self, logs=None):
@@ -128,8 +138,13 @@ class LearningRateScheduler(LRSchedule):
     def __init__(self, schedule):
         super().__init__(per_batch=False)
         if not callable(schedule):
-            raise TypeError("LearningRateScheduler: schedule must be a function (epoch, lr) -> lr")
+            raise TypeError(f"LearningRateScheduler: schedule must be a function (epoch, lr) -> lr, got "
+                            f"{schedule!r:.80}")
         self.schedule = schedule
+
+    def _source(self):
+        name = getattr(self.schedule, "__qualname__", None) or type(self.schedule).__name__
+        return f"the schedule {name}"
 
     def lr_at(self, epoch, base_lr):
         return self.schedule(int(epoch), float(self.optimizer.lr))
@@ -147,17 +162,18 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(self, monitor=None, factor: float = 0.1, patience: int = 3, min_delta: float = 1e-4,
                  cooldown: int = 0, min_lr: float = 0.0, mode: str = "auto", verbose: bool = True):
-        if not 0 < factor < 1:
-            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"ReduceLROnPlateau: patience must be a positive integer, got {patience!r}")
-        _mode_for("x", mode)
-        self.monitor_arg, self.factor, self.patience = monitor, float(factor), patience
-        self.min_delta, self.cooldown, self.min_lr, self.mode_arg = float(min_delta), int(cooldown), float(min_lr), mode
-        self.verbose = bool(verbose)
+        who = "ReduceLROnPlateau"
+        self.monitor_arg, self.patience, self.min_delta, self.mode_arg, self.verbose = _monitor_args(
+            who, monitor, patience, min_delta, mode, verbose)
+        self.factor = _v.number(factor, "factor", who, low=0.0, high=1.0, low_open=True, high_open=True,
+                                wanted="in (0, 1)")
+        self.cooldown = _v.integer(cooldown, "cooldown", who, low=0)
+        self.min_lr = _v.number(min_lr, "min_lr", who, low=0.0)
         self.best, self.wait, self.cooldown_left, self._loaded = None, 0, 0, False
 
     def on_train_begin(self, logs=None):
+        if self.run.log_names:  # known before training: an unknown monitor is refused now
+            _check_monitor(_monitored(self.monitor_arg, self.run), self.run.log_names, "ReduceLROnPlateau")
         if not self._loaded:
             self.best, self.wait, self.cooldown_left = None, 0, 0
         self._loaded = False
@@ -171,6 +187,7 @@ class ReduceLROnPlateau(Callback):
         if _better(value, self.best, _mode_for(name, self.mode_arg), self.min_delta):
             self.best, self.wait = value, 0
             return
+        _note_no_improvement(self, name, value, epoch)
         if self.cooldown_left > 0:
             return
         self.wait += 1
