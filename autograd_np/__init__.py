@@ -20,10 +20,10 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_gradi
 from .anomaly import AnomalyError, detect_anomaly
 from .graphcheck import GraphCheckError, check_graph
 from .explain import explain
-from .compiler import CompileError, compile
+from .compiler import CompileError, CompileWarning, compile
 from . import viz
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Node", "Constant", "graph_nodes", "OPS", "backward", "defop", "enable_grad", "grad", "is_grad_enabled", "no_grad",
            "value_and_grad", "ShapeError", "GradcheckError", "gradcheck", "gradgradcheck",
-           "numerical_gradient", "AnomalyError", "detect_anomaly", "check_graph", "GraphCheckError", "explain", "compile", "CompileError", "viz", *_op_names]
+           "numerical_gradient", "AnomalyError", "detect_anomaly", "check_graph", "GraphCheckError", "explain", "compile", "CompileError", "CompileWarning", "viz", *_op_names]

@@ -10,182 +10,363 @@ grad, exactly as ``loss.backward()`` would (accumulating), and returns fn's
 results as tensors cut from any graph (copies: nothing returned is ever
 overwritten by a later call).
 
-How.  For each signature (see Guards) the first call runs ``fn`` eagerly.  The
-second runs it eagerly again while recording, compares the two traces, and
-lowers the second into a schedule: straight-line Python code calling the ops'
-forward functions and VJPs on raw arrays, with every argument resolved to a
-local variable, and the broadcasting reductions, dtype casts, gradient
-accumulations and ``needs`` decided from the known shapes.  Later calls run
-that code: no Tensor, Node, heap or dict per op.  ``program(*args)`` shows it.
+How.  Each call has a *signature* (``guards.py``: the arguments' shapes and
+dtypes, the other arguments' exact values, which positions hold the same
+object, fn's free variables and globals, the state of the ``nets`` modules it
+reads, ``guard()``).  For a new signature the first call runs ``fn`` eagerly
+while tracing it; the second traces it again and, when the two traces agree and
+fn did nothing a replay would skip, lowers the second into a schedule
+(``lowering.py``).  Later calls run that code: no Tensor, Node, heap or dict
+per op.  While tracing, fn receives stand-ins for its arguments (``tracing.py``)
+so that Python reading their values, or writing into them, is seen.
 
-Guards: what is checked before replaying, and what is not.
-* Checked on every call: the shapes and dtypes of the array and tensor
-  arguments (and which tensor arguments require grad), the values of the other
-  arguments (numbers, strings...: they are part of the signature, so they must
-  be hashable), ``guard()`` if given (nets passes its layers' train/eval
-  modes), and the shapes, dtypes and ``requires_grad`` of the tensors ``fn``
-  uses without receiving them (parameters).  A change re-traces.
-* Checked once, by comparing the first two traces: the sequence of ops, their
-  parameters and how they connect; that every array ``fn`` passes to an op
-  without receiving it is the same object with the same values both times (an
-  array computed in Python from the arguments, a dropout mask drawn in Python,
-  would not be); and that ``fn`` read no tensor's values in Python
-  (``float(t)``, ``t.data``, ``if t > 0``...).  Any difference, any such read,
-  a backward inside ``fn`` or a graph made before the call: the signature
-  runs eagerly from then on (``compiled.eager_reasons`` says why).
-* Not checked: Python state ``fn`` reads that is not an argument or ``guard()``
-  (a global flag, a counter) and that changes after the second call.  fn is
-  traced: put what it depends on in its arguments or in ``guard``.
-  ``check=True`` runs eager and compiled side by side on every call and raises
-  ``CompileError`` on any difference.
-
-Falls back to eager (documented, never replayed): under ``detect_anomaly``,
-under ``no_grad`` (fn's result then has no graph), for unhashable arguments.
-``create_graph`` is not compiled: use ``ag.grad`` eagerly for it.
+What runs eagerly instead, and why (``eager_reasons``; ``strict=True`` makes
+each of these an error): fn read values in Python, wrote into an argument,
+called backward itself, used a graph made before the call, registered a hook;
+the two traces differ; an argument is unhashable; the call is made under
+``no_grad`` or ``detect_anomaly``, from inside fn itself, or while a hook is
+registered on an argument; more than ``recompile_limit`` signatures were
+traced (a warning says what kept changing).
 """
 from __future__ import annotations
 
+import collections
 import threading
+import warnings
 
 import numpy as np
 
 from . import engine, hooks, modes
 from .engine import Tensor
 from .graph import clock, graph_nodes
-from .lowering import CompileError, Program, describe, detached, eager_step, lower_and_run, split_result
+from .guards import SourceGuards, UnhashableArgument, argument_keys
+from .lowering import CompileError, Program, describe, detached, lower_and_run, split_result, state_objects
+from .recording import restore, snapshot as snapshot_state, states_equal
+from .tracing import TracedArray, Tracer, deliver_twin_gradients, settle, snapshot, stand_ins, unwrap
 
-__all__ = ["compile", "Compiled", "CompileError"]
+__all__ = ["compile", "Compiled", "CompileError", "CompileWarning"]
 
 
-def compile(fn=None, *, check=False, guard=None):  # noqa: A001  (ag.compile, like torch.compile)
-    """``ag.compile(fn)`` or ``@ag.compile(check=True, guard=...)``: see the module docstring."""
+class CompileWarning(UserWarning):
+    """``ag.compile`` stopped compiling new signatures (past its recompile limit)."""
+
+
+def compile(fn=None, *, check=False, guard=None, guard_modules=(), strict=False, cache_size=8,  # noqa: A001
+            recompile_limit=None):
+    """Compile a training step: ``ag.compile(fn)``, or ``@ag.compile(strict=True, ...)``.
+
+    Parameters
+    ----------
+    fn : callable
+        The step: returns a scalar loss tensor (or a tuple starting with one).
+    check : bool
+        Run eager and compiled side by side on every call; raise ``CompileError``
+        on any difference (results, gradients, generator and running statistics).
+    guard : callable, optional
+        ``guard()`` returns a hashable value that is part of every signature
+        (Python state fn reads that is not an argument, a free variable or a global).
+    guard_modules : sequence
+        Objects whose ``__compile_guard__()`` state is part of every signature
+        (``nets`` modules that fn reads without naming them in its own code).
+    strict : bool
+        Raise ``CompileError`` with the reason instead of running eagerly.
+    cache_size : int
+        Programs kept (least recently used dropped first), default 8.
+    recompile_limit : int, optional
+        Signatures traced before new ones run eagerly (a ``CompileWarning`` says
+        what kept changing); default ``cache_size``.
+
+    Examples
+    --------
+    >>> W = Tensor(np.ones(3), requires_grad=True)
+    >>> step = compile(lambda x: ag.sum(W * x))         # doctest: +SKIP
+    >>> for _ in range(3): loss = step(np.arange(3.0))   # doctest: +SKIP
+    """
+    options = dict(check=check, guard=guard, guard_modules=guard_modules, strict=strict, cache_size=cache_size,
+                   recompile_limit=recompile_limit)
     if fn is None:
-        return lambda f: Compiled(f, check=check, guard=guard)
-    return Compiled(fn, check=check, guard=guard)
+        return lambda f: Compiled(f, **options)
+    return Compiled(fn, **options)
 
 
-_EAGER = "eager"
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"ag.compile: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class _Eager:
+    """A signature that runs eagerly, and why; ``hooks_seen``: retried when the
+    hooks change (the reason was a hook)."""
+
+    __slots__ = ("reason", "hooks_seen")
+
+    def __init__(self, reason, hooks_seen=None):
+        self.reason, self.hooks_seen = reason, hooks_seen
+
+
+class _FirstTrace:
+    __slots__ = ("description",)
+
+    def __init__(self, description):
+        self.description = description
 
 
 class Compiled:
     """A compiled step: call it like ``fn``; ``program(*args)`` is the schedule for
-    those arguments' signature (None before it is built)."""
+    those arguments' signature (None before it is built, or when it runs eagerly)."""
 
-    def __init__(self, fn, check=False, guard=None):
-        self.fn, self.check, self.guard = fn, check, guard
-        self._cache = {}          # signature -> first trace (tuple), Program, or _EAGER
-        self.eager_reasons = {}   # signature -> why it runs eagerly
-        self._lock = threading.Lock()  # a program's buffers serve one call at a time
+    def __init__(self, fn, check=False, guard=None, guard_modules=(), strict=False, cache_size=8,
+                 recompile_limit=None):
+        if not callable(fn):
+            raise TypeError(f"ag.compile: fn must be callable, got {type(fn).__name__}")
+        if guard is not None and not callable(guard):
+            raise TypeError(f"ag.compile: guard must be a function returning a hashable value, got "
+                            f"{type(guard).__name__}")
+        self.guard_modules = list(guard_modules)
+        for m in self.guard_modules:
+            if not hasattr(m, "__compile_guard__"):
+                raise TypeError(f"ag.compile: guard_modules holds a {type(m).__name__}, which has no "
+                                "__compile_guard__() (nets modules have one)")
+        self.fn, self.check, self.guard, self.strict = fn, bool(check), guard, bool(strict)
+        self.cache_size = _positive_int("cache_size", cache_size)
+        self.recompile_limit = self.cache_size if recompile_limit is None else \
+            _positive_int("recompile_limit", recompile_limit)
+        self._cache = collections.OrderedDict()  # signature -> _FirstTrace, Program or _Eager (LRU order)
+        self._sources = None                      # SourceGuards, made at the first call
+        self._traced = 0                          # signatures traced so far
+        self._changes = collections.Counter()     # what differed from the previous signature traced
+        self._last_signature = None
+        self._limit_reason = None
+        self._captured_ids = set()                # tensors some program reads without receiving them
+        self._lock = threading.Lock()             # a program's buffers serve one call at a time
+        self._owner = None                        # the thread inside a call (a call from fn runs eagerly)
         self.__name__ = getattr(fn, "__name__", "compiled")
         self.__doc__ = getattr(fn, "__doc__", None)
 
+    # --- calling ---------------------------------------------------------------------
     def __call__(self, *args):
-        if modes.anomaly_blocks and modes.ANOMALY.get() is not None or not modes.GRAD_ENABLED.get():
-            return eager_step(self.fn, args)
-        key = self._signature(args)
-        if key is None:
-            return eager_step(self.fn, args)
+        if modes.tracers:  # inside a step another ag.compile traces: that one cannot replay this call
+            modes.nested_call(self.__name__)
+        if modes.anomaly_blocks and modes.ANOMALY.get() is not None:
+            return self._fallback(args, "detect_anomaly() is on (it checks every op as it runs)")
+        if not modes.GRAD_ENABLED.get():
+            return self._fallback(args, "called under no_grad(): fn's result has no graph to backpropagate")
+        if self._owner == threading.get_ident():
+            return self._fallback(args, "called from inside fn itself (a recursive call)")
         with self._lock:
-            entry = self._cache.get(key)
-            if type(entry) is Program:
-                if entry.still_valid():
-                    return entry.check_against_eager(self.fn, args) if self.check else entry.run(args)
-                entry = None  # a parameter changed shape or dtype: trace again
-            if entry is None:
-                result, trace = _traced_step(self.fn, args)
-                self._cache[key] = trace if trace.reason is None else self._eager(key, trace.reason)
-                return result
-            if entry is _EAGER:
-                return eager_step(self.fn, args)
-            result, trace = _traced_step(self.fn, args, lower=True)
-            why = trace.reason or _difference(entry, trace)
-            self._cache[key] = trace.program if why is None else self._eager(key, why)
-            return result
+            self._owner = threading.get_ident()
+            try:
+                return self._call(args)
+            finally:
+                self._owner = None
 
-    def _eager(self, key, why):
-        self.eager_reasons[key] = why
-        return _EAGER
+    def _call(self, args):
+        try:
+            signature = self._signature(args)
+        except UnhashableArgument as exc:
+            return self._fallback(args, f"{exc.args[0]}; an argument that is not an array or a tensor is part of "
+                                  "the signature, so it must be hashable (pass a tuple, not a list)")
+        why = self._transient(args)
+        if why is not None:
+            return self._fallback(args, why)
+        entry = self._cache.get(signature)
+        if entry is not None:
+            self._cache.move_to_end(signature)
+        if type(entry) is Program:
+            if entry.still_valid():
+                return self._checked_run(entry, args) if self.check else entry.run(args)
+            entry = None  # a tensor it reads changed shape, dtype or flags, or got a hook: trace again
+        elif type(entry) is _Eager:
+            if entry.hooks_seen is None or entry.hooks_seen == hooks.generation:
+                return self._fallback(args, entry.reason)
+            entry = None
+        if entry is None:
+            if signature not in self._cache:
+                if self._traced >= self.recompile_limit:
+                    return self._fallback(args, self._past_limit(signature))
+                self._note_change(signature)
+            result, trace = self._trace(args, lower=False)
+            self._store(signature, _FirstTrace(trace.description) if trace.reason is None else trace.eager)
+            return self._strict_check(result, trace.reason)
+        result, trace = self._trace(args, lower=True)
+        why = trace.reason or _difference(entry.description, trace.description)
+        if why is None:
+            self._captured_ids.update(trace.program.captured_ids)
+            self._store(signature, trace.program)
+        else:
+            self._store(signature, trace.eager if trace.reason else _Eager(why))
+        return self._strict_check(result, why)
+
+    def _store(self, signature, entry):
+        self._cache[signature] = entry
+        self._cache.move_to_end(signature)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _fallback(self, args, reason):
+        if self.strict:
+            raise CompileError(f"ag.compile(strict=True): {self.__name__} would run eagerly: {reason}")
+        return eager_step(self.fn, args)
+
+    def _strict_check(self, result, reason):
+        if reason is not None and self.strict:
+            raise CompileError(f"ag.compile(strict=True): {self.__name__} ran eagerly (its gradients were "
+                               f"written, as backward() would) and would from now on: {reason}")
+        return result
+
+    def _transient(self, args):
+        """Why this call, not its signature, must run eagerly (None when it need not)."""
+        for i, a in enumerate(args):
+            if type(a) is Tensor:
+                if hooks.active and hooks.registered(a):
+                    return f"a gradient hook is registered on argument {i} (compiled code calls no hooks)"
+                if id(a) in self._captured_ids:
+                    return (f"argument {i} ({engine.label(a)}) is also a tensor fn reads without receiving it; "
+                            "the compiled code keeps the two uses apart")
+        return None
 
     def _signature(self, args):
-        parts = []
-        for a in args:
-            kind = type(a)
-            if kind is np.ndarray:
-                parts.append((a.shape, a.dtype))
-            elif kind is Tensor:
-                parts.append(("tensor", a._data.shape, a._data.dtype, a._requires_grad))
-            else:
-                try:
-                    hash(a)
-                except TypeError:
-                    return None
-                parts.append((kind, a))
+        if self._sources is None:
+            self._sources = SourceGuards(self.fn, self.guard_modules)
+        parts = (argument_keys(args), self._sources.values())
         if self.guard is not None:
-            parts.append(self.guard())
-        return tuple(parts)
+            value = self.guard()
+            try:
+                hash(value)
+            except TypeError:
+                raise TypeError(f"ag.compile: guard() of {self.__name__} returned a {type(value).__name__}, which "
+                                "is not hashable; return a tuple of numbers, strings or booleans") from None
+            parts += (value,)
+        return parts
+
+    # --- the recompile limit ----------------------------------------------------------
+    def _note_change(self, signature):
+        self._traced += 1
+        previous, self._last_signature = self._last_signature, signature
+        if previous is not None:
+            self._changes.update(_what_changed(previous, signature, self._sources))
+
+    def _past_limit(self, signature):
+        if self._limit_reason is None:
+            changes = ", ".join(f"{what} {n} time{'s' if n > 1 else ''}" for what, n in self._changes.most_common(3))
+            self._limit_reason = (f"{self._traced} signatures traced, the recompile limit ({self.recompile_limit}); "
+                                  f"what changed: {changes or 'nothing recorded'}. New signatures run eagerly "
+                                  "(raise recompile_limit, or pass a number that changes every call as an "
+                                  "array: np.asarray(x))")
+            if not self.strict:
+                warnings.warn(f"ag.compile({self.__name__}): {self._limit_reason}", CompileWarning, stacklevel=4)
+        return self._limit_reason
+
+    # --- tracing ------------------------------------------------------------------------
+    def _trace(self, args, lower):
+        """Run fn on stand-ins with a tracer watching; backpropagate (through the
+        lowering when ``lower``); return (result, _Trace)."""
+        tracer = Tracer({}, strict=self.strict, error_type=CompileError)
+        ins = stand_ins(args, tracer)
+        before = snapshot(args)
+        start = clock()
+        with tracer:
+            result = self.fn(*ins)
+        loss, extras = split_result(result)
+        nodes = graph_nodes([loss, *[e for e in extras if type(e) is Tensor]])
+        changed_by_ops = {id(o) for o in state_objects(nodes)}
+        reason = settle(args, ins, before, changed_by_ops)
+        reason = tracer.reason or reason or _untraceable(loss, nodes, start) or _computed_in_python(nodes, ins)
+        returned = _returned(result, args, ins)
+        handed = set()
+        if reason is not None or not lower:
+            description = describe(loss, extras, ins) if reason is None else None
+            if (loss._node or loss) not in tracer.backpropagated:
+                loss.backward()
+            deliver_twin_gradients(args, ins, handed)
+            hooked = reason is not None and reason.startswith(_HOOK_REASON)
+            return returned, _Trace(description, reason, hooks_seen=hooks.generation if hooked else None)
+        description = describe(loss, extras, ins)
+        program = lower_and_run(loss, extras, ins, isinstance(result, tuple))
+        deliver_twin_gradients(args, ins, handed)
+        return returned, _Trace(description, program=program)
+
+    def _checked_run(self, program, args):
+        """check=True: the compiled call, then eager from the same state; raise on any difference."""
+        leaves = [t for t in program.captured if t._requires_grad] + \
+            [a for a in args if type(a) is Tensor and a._requires_grad]
+        before, state_before = [t.grad for t in leaves], snapshot_state(program.state)
+        compiled = program.run(args)
+        after_compiled, state_compiled = [t.grad for t in leaves], snapshot_state(program.state)
+        for t, g in zip(leaves, before):
+            t.grad = g
+        restore(program.state, state_before)  # eager draws and updates from where the compiled call started
+        eager = eager_step(self.fn, args)
+        for i, (c, e) in enumerate(zip(state_compiled, snapshot_state(program.state))):
+            if not states_equal(c, e):
+                raise CompileError(f"compile(check=True): the state {i} the step changes (a generator, running "
+                                   "statistics) differs from eager's")
+        pairs = zip(compiled if isinstance(compiled, tuple) else [compiled],
+                    eager if isinstance(eager, tuple) else [eager])
+        for i, (c, e) in enumerate(pairs):
+            if type(c) is Tensor and not np.array_equal(c._data, e._data, equal_nan=True):
+                raise CompileError(f"compile(check=True): result {i} differs: compiled {c._data}, eager {e._data}")
+        for t, g in zip(leaves, after_compiled):
+            same = (g is None) == (t.grad is None) and (g is None or np.array_equal(g, t.grad, equal_nan=True))
+            if not same:
+                raise CompileError(f"compile(check=True): the gradient of {engine.label(t)} differs from eager's")
+        return eager
+
+    # --- inspection ---------------------------------------------------------------------
+    @property
+    def eager_reasons(self):
+        """{signature: why it runs eagerly} for the signatures in the cache; the
+        recompile limit's reason under the key ``"recompile_limit"`` once reached."""
+        out = {sig: e.reason for sig, e in self._cache.items() if type(e) is _Eager}
+        if self._limit_reason is not None:
+            out["recompile_limit"] = self._limit_reason
+        return out
 
     def program(self, *args):
         """The schedule built for these arguments' signature, or None (not built yet, or eager)."""
-        entry = self._cache.get(self._signature(args))
+        try:
+            entry = self._cache.get(self._signature(args))
+        except UnhashableArgument:
+            return None
         return entry if type(entry) is Program else None
-
-
-# --- running fn eagerly, and tracing it ---------------------------------------------
-
-class _Tracer:
-    """Watches a traced call: tensor values read in Python, backward calls inside it."""
-
-    def __init__(self):
-        self.reason = None
-        self.thread = threading.get_ident()
-
-    def value_read(self, tensor, how=None):
-        if self.reason is None:
-            self.reason = (f"fn read the values of a tensor in Python ({engine.label(tensor)}); the Python "
-                           "that uses them would not run on replay")
-
-    def backward_called(self, outputs=(), into_grad=True):
-        if self.reason is None:
-            self.reason = "fn calls backward() or grad() itself; compile calls backward on its result"
 
 
 class _Trace:
     """What one traced call recorded: the comparable description, and the program."""
 
-    def __init__(self, description=None, reason=None, program=None):
+    def __init__(self, description=None, reason=None, program=None, hooks_seen=None):
         self.description, self.reason, self.program = description, reason, program
+        self.eager = _Eager(reason, hooks_seen) if reason is not None else None
 
 
-def _traced_step(fn, args, lower=False):
-    """Run fn eagerly with a tracer watching; backpropagate (through the lowering
-    when ``lower``); return (result, _Trace)."""
-    tracer = _Tracer()
-    start = clock()
-    modes.tracers.append(tracer)
-    try:
+def _returned(result, args, ins):
+    """fn's results as handed back: tensors detached (copies), stand-ins as the arguments."""
+    result = unwrap(result, args, ins)
+    return tuple(map(detached, result)) if isinstance(result, tuple) else detached(result)
+
+
+def eager_step(fn, args):
+    """``fn(*args)``, backward on its loss (unless fn did it itself), the results
+    detached: what a compiled call means, run eagerly."""
+    watcher = Tracer({})
+    with watcher:
         result = fn(*args)
-    finally:
-        modes.tracers.remove(tracer)
-    loss, extras = split_result(result)
-    returned = tuple(map(detached, result)) if isinstance(result, tuple) else detached(result)
-    reason = tracer.reason or _untraceable(loss, extras, start)
-    if reason is not None:
+    loss, _ = split_result(result)
+    if (loss._node or loss) not in watcher.backpropagated:
         loss.backward()
-        return returned, _Trace(reason=reason)
-    description = describe(loss, extras, args)
-    if not lower:
-        loss.backward()
-        return returned, _Trace(description)
-    program = lower_and_run(loss, extras, args, isinstance(result, tuple))
-    return returned, _Trace(description, program=program)
+    return tuple(map(detached, result)) if isinstance(result, tuple) else detached(result)
 
 
-def _untraceable(loss, extras, start):
+_HOOK_REASON = "a gradient hook"
+
+
+def _untraceable(loss, nodes, start):
     if loss.node is None or loss._data.size != 1:
         return "fn's first result is not a scalar computed from tensors that require grad"
-    for node in graph_nodes([loss, *[e for e in extras if type(e) is Tensor]]):
+    for node in nodes:
         if hooks.registered(node) or any(type(p) is Tensor and hooks.registered(p) for p in node.inputs):
-            return f"a gradient hook (register_hook, retain_grad) is registered in the graph (op {node.op.name!r})"
+            return f"{_HOOK_REASON} (register_hook, retain_grad) is registered in the graph (op {node.op.name!r})"
         if node.seq < start:
             return f"the result depends on a graph made before the call (op {node.op.name!r})"
         if node.freed:
@@ -193,9 +374,21 @@ def _untraceable(loss, extras, start):
     return None
 
 
+def _computed_in_python(nodes, ins):
+    """Why an op's input is an array fn computed with NumPy from an argument (a
+    replay would use the traced call's), or None."""
+    stand_ins = {id(s) for s in ins}
+    for node in nodes:
+        for link in node.inputs:
+            if type(link) is TracedArray and id(link) not in stand_ins:
+                return (f"op {node.op.name!r} was given {link._what} by NumPy in Python, which a replay would not "
+                        "compute again; compute it with ops (ag.*), or pass it as an argument")
+    return None
+
+
 def _difference(first, second):
     """Why two traces of one signature differ (None when they agree)."""
-    a, b = first.description, second.description
+    a, b = first, second
     if len(a) != len(b):
         return f"the second call recorded {len(b)} ops where the first recorded {len(a)} (control flow in fn)"
     for i, (x, y) in enumerate(zip(a, b)):
@@ -204,3 +397,33 @@ def _difference(first, second):
     return None
 
 
+def _what_changed(old, new, sources):
+    """Short names for what differs between two signatures ("argument 0's shape")."""
+    (old_args, old_src, *old_guard), (new_args, new_src, *new_guard) = old, new
+    out = []
+    if len(old_args) != len(new_args):
+        out.append("the number of arguments")
+    for i, (a, b) in enumerate(zip(old_args, new_args)):
+        if a != b:
+            out.append(f"argument {i}'s {_argument_change(a, b)}")
+    names = sources.names() if sources is not None else []
+    for name, a, b in zip(names, old_src, new_src):
+        if a != b:
+            out.append(name)
+    if old_guard != new_guard:
+        out.append("guard()")
+    return out or ["the signature"]
+
+
+def _argument_change(a, b):
+    """What differs between two argument keys: an array's (shape, dtype, alias) or a
+    tensor's ("tensor", shape, dtype, requires_grad, leaf, alias); else a value."""
+    if type(a) is tuple and type(b) is tuple and len(a) == len(b) and len(a) in (3, 6) \
+            and (len(a) == 3 or a[0] == "tensor"):
+        first = 1 if len(a) == 6 else 0
+        if a[first] != b[first]:
+            return "shape"
+        if a[first + 1] != b[first + 1]:
+            return "dtype"
+        return "flags or aliasing"
+    return "value"

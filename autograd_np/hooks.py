@@ -13,9 +13,10 @@ import numpy as np
 from .errors import ShapeError
 from .tensor_methods import TensorMethods  # (the base of Tensor: no import of the engine)
 
-__all__ = ["HookHandle", "register", "registered", "apply", "active"]
+__all__ = ["HookHandle", "register", "registered", "apply", "active", "generation"]
 
 active = False  # set by the first register(): until then backward looks at none
+generation = 0  # counts registrations and removals: ag.compile re-checks its programs when it moves
 
 
 class _Hooks:
@@ -48,16 +49,19 @@ class HookHandle:
         self._hooks, self._hook = hooks, hook
 
     def remove(self):
+        global generation
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+            generation += 1
 
 
 def register(key, hook) -> HookHandle:
     """Add ``hook`` to the graph element ``key`` (a node, or a leaf tensor)."""
-    global active
+    global active, generation
     hooks = _REGISTRY.setdefault(key, [])
     hooks.append(hook)
     active = True
+    generation += 1
     return HookHandle(hooks, hook)
 
 

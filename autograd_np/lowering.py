@@ -12,22 +12,24 @@ computes, with the same kernels in the same order: bitwise the same numbers.
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
-import threading
 
 import numpy as np
 
-from . import engine, inline
+from . import engine, hooks, inline
 from .engine import Tensor
 from .graph import Node, graph_nodes
-from .recording import restore, snapshot, state_of, states_equal
+from .recording import state_of
 from .registry import RAW_OPS
 
-__all__ = ["CompileError", "Program", "describe", "lower_and_run", "eager_step", "split_result", "detached"]
+__all__ = ["CompileError", "Program", "describe", "lower_and_run", "split_result", "detached", "argument_names"]
 
 
-class CompileError(AssertionError):
-    """Raised by ``compile(check=True)`` when the compiled step and eager differ."""
+class CompileError(RuntimeError):
+    """``ag.compile`` would not run fn as asked: in ``strict=True`` mode, a call that
+    would run eagerly (the message says why); with ``check=True``, a compiled call
+    whose results, gradients or state differ from eager's."""
 
 
 def split_result(result):
@@ -51,12 +53,27 @@ def detached(value):
     return value
 
 
-def eager_step(fn, args):
-    """fn(*args), backward on its loss, the results detached: what a compiled call means."""
-    result = fn(*args)
-    loss, _ = split_result(result)
-    loss.backward()
-    return tuple(map(detached, result)) if isinstance(result, tuple) else detached(result)
+def argument_names(args):
+    """{id(stand-in): "a<i>"} for the array and tensor arguments fn received while
+    traced (the first position where one object was passed twice)."""
+    names = {}
+    for i, a in enumerate(args):
+        if type(a) is Tensor or (isinstance(a, np.ndarray) and type(a) is not np.ndarray):
+            names.setdefault(id(a), f"a{i}")
+    return names
+
+
+def _exact_view(value, args):
+    """The position of the argument that ``value`` (a plain array) is an exact view
+    of (``np.asarray(x)`` of a traced argument), or None."""
+    base = value.base
+    if base is None:
+        return None
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray) and type(a) is not np.ndarray and a.base is base \
+                and a.__array_interface__ == value.__array_interface__:
+            return i
+    return None
 
 
 # --- comparing two traces ----------------------------------------------------------
@@ -68,8 +85,7 @@ class _Same:
 
     def __init__(self, obj, by_value=True):
         self.obj = obj
-        self.digest = (obj.shape, obj.dtype.str, obj.tobytes()) if by_value and isinstance(obj, np.ndarray) \
-            else None
+        self.digest = _digest(obj) if by_value and isinstance(obj, np.ndarray) else None
 
     def __eq__(self, other):
         return type(other) is _Same and self.obj is other.obj and self.digest == other.digest
@@ -79,6 +95,13 @@ class _Same:
 
     def __repr__(self):
         return f"<{type(self.obj).__name__}>"
+
+
+def _digest(array):
+    """A fixed-size fingerprint of an array's values (never a copy of them: a first
+    trace kept per signature must not hold a copy of every constant)."""
+    data = np.ascontiguousarray(array)
+    return array.shape, array.dtype.str, hashlib.blake2b(data.reshape(-1).view(np.uint8), digest_size=20).digest()
 
 
 def _freeze(value, args):
@@ -91,9 +114,12 @@ def _freeze(value, args):
         return (type(value).__name__,) + tuple(_freeze(v, args) for v in value)
     if type(value) is dict:
         return ("dict",) + tuple(sorted((k, _freeze(v, args)) for k, v in value.items()))
-    for i, a in enumerate(args):
-        if value is a:
-            return ("arg", i)
+    if type(value) is Tensor or isinstance(value, np.ndarray):
+        for i, a in enumerate(args):
+            if value is a and (type(a) is Tensor or type(a) is not np.ndarray):
+                return ("arg", i)
+        if type(value) is np.ndarray and _exact_view(value, args) is not None:
+            return ("arg", _exact_view(value, args))
     if isinstance(value, np.dtype):
         return ("dtype", value.str)
     return ("same", _Same(value))
@@ -137,44 +163,26 @@ class Program:
 
     def __init__(self, source, namespace, captured, guards, state=()):
         self.source, self.captured, self.guards, self.state = source, captured, guards, list(state)
+        self.captured_ids = frozenset(id(t) for t in captured)
+        self.hooks_seen = hooks.generation
         exec(compile(source, "<autograd_np compiled step>", "exec"), namespace)  # noqa: S102  (our own code)
         self._run = namespace["step"]
 
     def still_valid(self):
+        """The tensors the program reads still have the shapes, dtypes and flags it was
+        lowered for, and no gradient hook was registered on one since."""
         for t, (shape, dtype, requires_grad) in zip(self.captured, self.guards):
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._requires_grad != requires_grad:
                 return False
+        if hooks.generation != self.hooks_seen:  # some hook came or went: is it one of ours?
+            if any(hooks.registered(t) for t in self.captured):
+                return False
+            self.hooks_seen = hooks.generation
         return True
 
     def run(self, args):
         return self._run(args, self.captured)
-
-    def check_against_eager(self, fn, args):
-        """check=True: the compiled call, then eager from the same state; raise on any difference."""
-        leaves = [t for t in self.captured if t._requires_grad] + \
-            [a for a in args if type(a) is Tensor and a._requires_grad]
-        before, state_before = [t.grad for t in leaves], snapshot(self.state)
-        compiled = self.run(args)
-        after_compiled, state_compiled = [t.grad for t in leaves], snapshot(self.state)
-        for t, g in zip(leaves, before):
-            t.grad = g
-        restore(self.state, state_before)  # eager draws and updates from where the compiled call started
-        eager = eager_step(fn, args)
-        for i, (c, e) in enumerate(zip(state_compiled, snapshot(self.state))):
-            if not states_equal(c, e):
-                raise CompileError(f"compile(check=True): the state {i} the step changes (a generator, running "
-                                   "statistics) differs from eager's")
-        pairs = zip(compiled if isinstance(compiled, tuple) else [compiled],
-                    eager if isinstance(eager, tuple) else [eager])
-        for i, (c, e) in enumerate(pairs):
-            if type(c) is Tensor and not np.array_equal(c._data, e._data, equal_nan=True):
-                raise CompileError(f"compile(check=True): result {i} differs: compiled {c._data}, eager {e._data}")
-        for t, g in zip(leaves, after_compiled):
-            same = (g is None) == (t.grad is None) and (g is None or np.array_equal(g, t.grad, equal_nan=True))
-            if not same:
-                raise CompileError(f"compile(check=True): the gradient of {engine.label(t)} differs from eager's")
-        return eager
 
     def __str__(self):
         return self.source
@@ -195,6 +203,7 @@ class _Code:
 
     def __init__(self, args):
         self.args = args
+        self.arg_names = argument_names(args)
         self.lines = []
         self.namespace = {"RAW": RAW_OPS, "Tensor": Tensor, "np": np, "leaf_gradient": leaf_gradient,
                           "LOCK": _GRAD_LOCK, "asarray": np.asarray}
@@ -225,9 +234,9 @@ class _Code:
 
     def tensor(self, t):
         """The local name of a leaf tensor's array: an argument's, or a captured one's."""
-        for i, a in enumerate(self.args):
-            if a is t:
-                return f"a{i}"
+        name = self.arg_names.get(id(t))
+        if name is not None:
+            return name
         if id(t) not in self.names:
             self.names[id(t)] = f"c{len(self.captured)}"
             self.captured.append(t)
@@ -239,8 +248,12 @@ class _Code:
             return nodes[value]
         if type(value) is Tensor:
             return self.tensor(value)
-        for i, a in enumerate(self.args):
-            if value is a:
+        name = self.arg_names.get(id(value))
+        if name is not None:
+            return name
+        if type(value) is np.ndarray:
+            i = _exact_view(value, self.args)
+            if i is not None:
                 return f"a{i}"
         if type(value) in (tuple, list):
             inner = ", ".join(self.expr(v, nodes) for v in value)
@@ -250,7 +263,7 @@ class _Code:
         return self.constant(value)
 
     def kwargs(self, params):
-        return "".join(f", {k}={self.constant(v)}" for k, v in params.items())
+        return "".join(f", {k}={self.expr(v, None)}" for k, v in params.items())
 
 
 def _shape_comment(value):
@@ -270,7 +283,7 @@ def lower_and_run(loss, extras, args, as_tuple):
     _result_line(code, loss, extras, names, as_tuple)
     code.lines = release_dead(code.lines)
     prologue = [f"    a{i} = args[{i}]._data" if type(a) is Tensor else f"    a{i} = args[{i}]"
-                for i, a in enumerate(args) if isinstance(a, (np.ndarray, Tensor))]
+                for i, a in enumerate(args) if code.arg_names.get(id(a)) == f"a{i}"]
     prologue += [f"    c{j} = captured[{j}]._data" for j in range(len(code.captured))]
     source = "\n".join(["def step(args, captured):", *prologue, *code.lines])
     guards = [(t._data.shape, t._data.dtype, t._requires_grad) for t in code.captured]
@@ -432,6 +445,8 @@ def _result_line(code, loss, extras, names, as_tuple):
         if type(r) is Tensor:
             value = names[r._node] if r._node is not None else code.tensor(r)
             results.append(f"Tensor(np.array({value}), name={code.constant(r.name)})")
+        elif id(r) in code.arg_names:  # an argument handed back: the caller's own object, as eager
+            results.append(f"args[{code.arg_names[id(r)][1:]}]")
         else:
             results.append(code.constant(r))
     code.lines.append(f"    return ({', '.join(results)},)" if as_tuple else f"    return {results[0]}")

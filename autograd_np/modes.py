@@ -38,6 +38,13 @@ def value_read(tensor, how=None):
             tracer.value_read(tensor, how)
 
 
+def nested_call(name):
+    """Tell the open tracers of this thread that fn called another compiled step."""
+    for tracer in tracers:
+        if tracer.thread == threading.get_ident():
+            tracer.nested_call(name)
+
+
 def backward_called(outputs, into_grad):
     """Tell the open tracers of this thread that a backward ran (``into_grad``: it
     writes ``.grad``, as ``Tensor.backward`` does; else ``ag.grad``)."""

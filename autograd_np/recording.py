@@ -98,8 +98,9 @@ def _applier(op):
             if len(args) < len(required):  # inputs given by keyword: ag.mul(x, b=2.0)
                 args, params = _inputs_by_position(name, required, args, params)
             for value in params.values():
-                if type(value) is Tensor:  # a parameter given as a tensor (clip's bounds): its values, now
-                    params = _plain_params(name, params)
+                kind = type(value)
+                if kind is Tensor or (kind is not _ndarray and isinstance(value, _ndarray)):
+                    params = _plain_params(name, params)  # a tensor (clip's bounds): its values, now
                     break
         record = False
         raw = []
@@ -119,6 +120,12 @@ def _applier(op):
                         a = _plain_sequence(a, name)
                     elif isinstance(a, np.generic):
                         a = a.item()  # a NumPy scalar must not upcast float32 data
+                    elif kind is not _ndarray and isinstance(a, _ndarray):
+                        # an array subclass (ag.compile's traced argument): the op computes on the
+                        # plain array; the graph links the object fn passed, which names the argument
+                        raw.append(a.view(_ndarray))
+                        links.append(a)
+                        continue
                 raw.append(a)
                 links.append(a)
         recording = record and grad_on
@@ -203,6 +210,8 @@ def _plain_params(name, params):
                                 "constants of the op (no gradient reaches them): pass value.detach() or "
                                 "make it an input")
             value = np.array(value._data)
+        elif isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+            value = value.view(np.ndarray)  # an array subclass (ag.compile's traced argument): plain
         plain[key] = value
     return plain
 
@@ -211,11 +220,13 @@ def _plain_sequence(items, name):
     """A tuple or list argument (an index tuple, a list of numbers) with its tensors
     replaced by copies of their arrays; a tensor that requires grad cannot hide in
     one (the op would treat it as a constant and its gradient would be lost)."""
-    if not any(type(v) is Tensor or type(v) is tuple or type(v) is list for v in items):
+    if not any(type(v) is Tensor or type(v) is tuple or type(v) is list or isinstance(v, np.ndarray) for v in items):
         return items
     out = []
     for v in items:
-        if type(v) is Tensor:
+        if isinstance(v, np.ndarray) and type(v) is not np.ndarray:
+            v = v.view(np.ndarray)  # an array subclass (ag.compile's traced argument): plain
+        elif type(v) is Tensor:
             if v._requires_grad:
                 raise TypeError(f"{name}: a tensor that requires grad inside a {type(items).__name__} argument "
                                 "would lose its gradient; pass it as an input of its own (to combine several, "

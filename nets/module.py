@@ -35,6 +35,7 @@ outside every box.
 """
 from __future__ import annotations
 
+import operator
 import weakref
 from collections import OrderedDict
 from typing import Iterator
@@ -44,6 +45,7 @@ import numpy as np
 import autograd_np as ag
 
 from autograd_np import engine as _engine, graph as _graph
+from autograd_np.guards import Same as _Same, key as _key, UnhashableArgument as _Unhashable
 
 _Tensor, _Node = ag.Tensor, ag.Node
 
@@ -109,6 +111,7 @@ class ModulePath(str):
 
 
 _tag_calls = 0  # module calls that tagged nodes so far (any thread); see Module.__call__
+_state_version = 0  # attribute writes on any module so far: Module.__compile_guard__ recomputes when it moves
 
 
 def _tag_nodes(out, path, start, inner=True):
@@ -178,6 +181,9 @@ class Module:
 
     training: bool = True
     _path = ""  # ModulePath from the root, set when attached to a parent module ("" for the root)
+    # attributes that are not state a forward reads (bookkeeping, the outputs of the latest call):
+    # left out of __compile_guard__; a subclass adds its own
+    _unguarded = frozenset({"_path", "_loss_graphs", "_loss_graphs_checked", "_guard_cache"})
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -188,6 +194,8 @@ class Module:
         self.training = True
 
     def __setattr__(self, key, value):
+        global _state_version
+        _state_version += 1
         object.__setattr__(self, key, value)
         # name parameters as soon as they are attached ("fc1.W"); named_parameters()
         # renames from the root again, e.g. after a list of modules was appended to
@@ -205,6 +213,31 @@ class Module:
                         p.name = f"{key}.{i}.{name}"
         elif isinstance(value, dict) and any(isinstance(v, Module) for v in value.values()):
             self._name_modules()
+
+    def __delattr__(self, key):
+        global _state_version
+        _state_version += 1
+        object.__delattr__(self, key)
+
+    def __compile_guard__(self):
+        """The state a compiled step depends on (``ag.compile`` makes it part of the
+        signature): for this module and every sub-module, its class and every
+        attribute: tensors, arrays, generators, modules and functions by identity
+        (a parameter replaced by another tensor counts), numbers and strings by
+        value (``training``, ``p``, ``mask`` set or cleared).  Recomputed only
+        when some module's attribute was set since, or a list or dict attribute
+        changed (a layer replaced in ``Sequential.layers``); else the last one."""
+        cache = vars(self).get("_guard_cache")
+        if cache is not None and cache[0] == _state_version and all(
+                len(c) == len(items) and all(map(operator.is_, c.values() if type(c) is dict else c, items))
+                for c, items in cache[2]):
+            return cache[1]
+        containers = []
+        key = tuple((type(m), tuple((k, _state_key(v, containers)) for k, v in vars(m).items()
+                                    if k not in m._unguarded))
+                    for _, m in self.named_modules())
+        object.__setattr__(self, "_guard_cache", (_state_version, key, containers))
+        return key
 
     def _name_modules(self):
         """Give every sub-module its ``ModulePath`` below this module's own path (``named_modules`` does it)."""
@@ -555,6 +588,26 @@ class Sequential(Module):
     @classmethod
     def from_config(cls, config):
         return cls(*[from_config(c) for c in config["layers"]])
+
+
+def _state_key(value, containers):
+    """An attribute's part of ``__compile_guard__``: objects by identity, numbers and
+    strings by value, lists, tuples and dicts item by item (``containers`` collects
+    the mutable ones, with their items, to notice an in-place change)."""
+    kind = type(value)
+    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
+        if kind is not tuple:
+            containers.append((value, tuple(value)))
+        return (kind,) + tuple(_state_key(v, containers) for v in value)
+    if isinstance(value, dict):
+        containers.append((value, tuple(value.values())))
+        return (kind,) + tuple((k, _state_key(v, containers)) for k, v in value.items())
+    if isinstance(value, (Module, ag.Tensor, np.ndarray)) or callable(value):
+        return _Same(value)
+    try:
+        return _key(value)
+    except _Unhashable:
+        return _Same(value)
 
 
 def _targets_like(t, y):

@@ -60,7 +60,8 @@ def test_every_op_compiled_equals_eager(name, data):
     if name in OP_SPECS and spec.fn in (op, op.apply):  # every op compiles; a composite that builds index
         assert step.program(*compiled_in) is not None, step.eager_reasons  # arrays in Python runs eagerly
     elif step.program(*compiled_in) is None:
-        assert any(w in str(step.eager_reasons) for w in ("differ", "read the values")), step.eager_reasons
+        assert any(w in str(step.eager_reasons) for w in ("differ", "read the values", "by NumPy in Python")), \
+            step.eager_reasons
 
 
 def _mlp(seed=0, sizes=(5, 4, 3)):
@@ -260,7 +261,7 @@ def test_values_computed_in_python_inside_fn_make_it_run_eagerly():
     for _ in range(4):
         step(rng.standard_normal((4, 5)), rng.integers(0, 3, 4))
     assert step.program(np.ones((4, 5)), np.zeros(4, dtype=int)) is None
-    assert "differ" in next(iter(step.eager_reasons.values()))
+    assert "computed from argument 0 by NumPy" in next(iter(step.eager_reasons.values()))
 
 
 def test_a_parameter_that_changes_shape_traces_again():
