@@ -153,6 +153,8 @@ class Dropout(Module):
     update it).
     """
 
+    _unguarded = Module._unguarded | {"_last_scale"}  # an output of the latest call, not state it reads
+
     def __init__(self, p: float = 0.5, rng=None, mask=None):
         super().__init__()
         self.p = _v.number(p, "p", "Dropout", low=0.0, high=1.0, high_open=True)
