@@ -10,7 +10,7 @@ import numpy as np
 
 from .engine import Tensor, grad
 
-__all__ = ["numerical_gradient", "gradcheck", "gradgradcheck", "GradcheckError"]
+__all__ = ["numerical_gradient", "central_difference", "gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 class GradcheckError(AssertionError):
@@ -52,6 +52,35 @@ def _scalar(v):
     return float(np.asarray(v.data if isinstance(v, Tensor) else v).reshape(()))
 
 
+# A projected output's rounding error, relative to the sum of the magnitudes of its terms:
+# a few dozen units in the last place, which covers a sum over the output's elements too.
+ROUNDING = 32 * float(np.finfo(np.float64).eps)
+
+
+def central_difference(evaluate, x, idx, eps):
+    """``(numeric, noise)``: the central difference of ``evaluate()`` in element ``idx``
+    of ``x`` (perturbed in place, restored), and the error its rounding can cause.
+
+    ``evaluate()`` returns ``(value, magnitude)``: the function's value at ``x``'s
+    current contents and the sum of the magnitudes of the terms it added up.  The
+    step is ``eps * max(1, |x|)``, as SciPy's ``approx_derivative``: a fixed step
+    is lost in the rounding of a large ``x`` (1e-6 against the 1.5e-8 spacing of
+    floats at 1e8).  The difference is divided by the step actually taken (``x + h``
+    is rounded), and ``noise`` is the rounding error of the two values over that
+    step, which an honest tolerance must allow."""
+    old = x[idx]
+    h = eps * max(1.0, abs(float(old))) if np.isfinite(old) else eps
+    x[idx] = old + h
+    up = x[idx]
+    f_plus, m_plus = evaluate()
+    x[idx] = old - h
+    down = x[idx]
+    f_minus, m_minus = evaluate()
+    x[idx] = old
+    step = float(up) - float(down) if np.isfinite(old) else 2 * h  # (inf and NaN do not move)
+    return (f_plus - f_minus) / step, ROUNDING * (m_plus + m_minus) / step
+
+
 def _label(i, x):
     name = x.name if isinstance(x, Tensor) else None
     return f"input {i}" + (f" ({name!r})" if name else "")
@@ -65,7 +94,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     with the numerical gradient of ``sum(fn(*inputs) * v)``.  Returns True, or
     raises ``GradcheckError`` naming the input, the worst element, the analytic
     and numeric values and the error.  An element passes when
-    ``|analytic - numeric| <= atol + rtol * |numeric|``.
+    ``|analytic - numeric| <= atol + rtol * |numeric| + noise``, where the
+    difference step is ``eps * max(1, |x|)`` and ``noise`` the rounding error of
+    the differenced values over that step (``central_difference``): tolerances
+    scale with the magnitudes, so ``sum(2 * x)`` passes at ``x = 1e8`` as at 1.
     """
     xs = []
     for i, x in enumerate(inputs):
@@ -85,30 +117,42 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     else:  # fn did not use its inputs differentiably: its gradient is zero
         analytic = [None] * len(tensors)
 
-    def projected(i):
-        def f(xi):
-            args = [Tensor(xi if j == i else a, requires_grad=True) for j, a in enumerate(xs)]
-            return float(np.sum(np.asarray(fn(*args).data, dtype=np.float64) * cotangent))
+    def projected(i, x):
+        def f():
+            args = [Tensor(x if j == i else a, requires_grad=True) for j, a in enumerate(xs)]
+            terms = np.asarray(fn(*args).data, dtype=np.float64) * cotangent
+            return float(np.sum(terms)), float(np.sum(np.abs(terms)))
         return f
 
     for i, (x, a) in enumerate(zip(xs, analytic)):
         a = np.zeros_like(x) if a is None else np.asarray(a.data, dtype=np.float64)
-        n = numerical_gradient(projected(i), x.copy(), eps)
-        err = np.abs(a - n)
-        excess = err - (atol + rtol * np.abs(n))
-        if np.any(excess > 0) or not np.all(np.isfinite(a)):
-            idx = tuple(int(k) for k in np.unravel_index(
-                int(np.nanargmax(np.where(np.isfinite(a), excess, np.inf))), x.shape))
-            bad = int(np.sum(~(excess <= 0)))
-            rel = err[idx] / max(abs(n[idx]), 1e-300)
-            raise GradcheckError(
-                f"gradcheck: gradient of {_label(i, inputs[i])}, shape {x.shape}, is wrong at index "
-                f"{idx}:\n"
-                f"  analytic  {float(a[idx])!r}\n  numeric   {float(n[idx])!r}\n"
-                f"  abs error {err[idx]:.3e} (allowed {atol:.1e} + {rtol:.1e} * |numeric|), rel error {rel:.3e}\n"
-                f"  {bad} of {x.size} elements outside tolerance",
-                i, idx, float(a[idx]), float(n[idx]))
+        x = x.copy()
+        n, noise = np.zeros_like(x), np.zeros_like(x)
+        for idx in np.ndindex(*x.shape):
+            n[idx], noise[idx] = central_difference(projected(i, x), x, idx, eps)
+        _compare(i, inputs[i], x, a, n, noise, atol, rtol)
     return True
+
+
+def _compare(i, given, x, a, n, noise, atol, rtol):
+    """Raise ``GradcheckError`` unless every ``|a - n| <= atol + rtol |n| + noise``."""
+    err = np.abs(a - n)
+    allowed = atol + rtol * np.abs(n) + noise
+    excess = err - allowed
+    failing = ~(excess <= 0) | ~np.isfinite(a)  # a NaN numeric gradient cannot vouch for anything
+    if np.any(failing):
+        idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(np.where(failing, np.nan_to_num(
+            excess, nan=np.inf, posinf=np.inf), -np.inf))), x.shape))
+        bad = int(np.sum(failing))
+        rel = err[idx] / max(abs(n[idx]), 1e-300)
+        raise GradcheckError(
+            f"gradcheck: gradient of {_label(i, given)}, shape {x.shape}, is wrong at index "
+            f"{idx}:\n"
+            f"  analytic  {float(a[idx])!r}\n  numeric   {float(n[idx])!r}\n"
+            f"  abs error {err[idx]:.3e} (allowed {atol:.1e} + {rtol:.1e} * |numeric| + {noise[idx]:.1e} for "
+            f"rounding = {allowed[idx]:.3e}), rel error {rel:.3e}\n"
+            f"  {bad} of {x.size} elements outside tolerance",
+            i, idx, float(a[idx]), float(n[idx]))
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):

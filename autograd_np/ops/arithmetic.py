@@ -63,7 +63,7 @@ def _neg_vjp(F, gy, y, x):
     return -gy
 
 
-@defop("power", "y = a ** b;  ga = gy * b * a ** (b - 1) (0 where b = 0),  gb = gy * y * log(a) (0 where a = 0 "
+@defop("power", "y = a ** b;  ga = gy * b * a ** (b - 1) (0 at a = b = 0),  gb = gy * y * log(a) (0 where a = 0 "
                 "and b >= 0)")
 def power(a, b):
     """Elementwise ``a ** b`` (``b`` differentiable only where ``a > 0``).  At a zero
