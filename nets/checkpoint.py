@@ -23,31 +23,23 @@ float64), and an architecture may not declare more numbers than the file's
 arrays hold, so no allocation is larger than the file justifies.  Every
 problem is a ``CheckpointError`` naming the file (and the field or member).
 
-Every write is atomic: the data goes to a temporary file
-``.<name>.XXXXXXXX.tmp`` in the same folder, is flushed and fsync'ed, then
-``os.replace``s the target, so a crash mid-save never leaves a broken file
-where a good one was.  A temporary left behind by a killed process is removed
-by the next save or load in that folder (``remove_stale_temporaries``).
+Every write is atomic (``nets.checkpoint_atomic``): the data goes to a new
+file in the same folder (with no name until it is complete, on Linux), is
+flushed and fsync'ed, then ``os.replace``s the target, so a crash mid-save
+never leaves a broken file where a good one was.  A temporary left behind by
+a killed process is removed by the next save or load in that folder
+(``remove_stale_temporaries``).
 """
 from __future__ import annotations
 
-import errno
 import json
-import os
 import re
-import stat
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: stale temporaries are recognised by age alone
-    fcntl = None
-
-from .checkpoint_format import TEMPORARY, CheckpointError, open_regular, read_archive
+from .checkpoint_atomic import STALE_AFTER, atomic_write, remove_stale_temporaries
+from .checkpoint_format import CheckpointError, open_regular, read_archive
 from .checkpoint_schema import Bad, check_meta, check_training, config_size, fail, parse_json
 from .module import Module, from_config
 
@@ -55,108 +47,10 @@ __all__ = ["CheckpointError", "atomic_write", "remove_stale_temporaries", "save_
            "save_checkpoint", "load_checkpoint", "FORMAT", "STALE_AFTER"]
 
 FORMAT = 1
-STALE_AFTER = 2.0  # seconds without a write before an unlocked temporary counts as abandoned
 _OPTIM_KEY = re.compile(r"(0|[1-9][0-9]{0,8})\.([A-Za-z_][A-Za-z0-9_]{0,63})\Z")
 _CALLBACK_KEY = re.compile(r"(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\Z")
 _BUILD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError,
                  MemoryError)
-
-
-# --- atomic writes ---------------------------------------------------------------------------
-
-def remove_stale_temporaries(path, older_than: float | None = None) -> list:
-    """Delete the temporary files that killed writes left next to ``path``; returns those removed.
-
-    Candidates are the regular files in ``path``'s folder named like
-    ``atomic_write``'s temporaries (``.<target>.XXXXXXXX.tmp``) whose target is
-    ``path`` itself or another ``.npz`` file.  A live writer holds an
-    exclusive ``flock`` on its temporary from creation to rename (the kernel
-    drops it when the process dies, even by SIGKILL), so a candidate is
-    removed only if that lock can be taken and it has not been written for
-    ``older_than`` seconds (``STALE_AFTER``; this covers the instant between
-    a writer creating its file and locking it).  Errors (a read-only folder,
-    a file that vanished) are ignored: cleaning up never fails a save or load.
-    """
-    path = Path(path)
-    limit = STALE_AFTER if older_than is None else older_than
-    if fcntl is None:
-        limit = max(limit, 3600.0)
-    removed = []
-    try:
-        entries = list(os.scandir(path.parent))
-    except (OSError, ValueError):
-        return removed
-    now = time.time()
-    for entry in entries:
-        m = TEMPORARY.match(entry.name)
-        if m is None or (m["target"] != path.name and not m["target"].endswith(".npz")):
-            continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(st.st_mode) and now - st.st_mtime >= limit and _unlink_if_abandoned(entry.path, st):
-                removed.append(Path(entry.path))
-        except OSError:
-            continue
-    return removed
-
-
-def _unlink_if_abandoned(name, st) -> bool:
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # EWOULDBLOCK: a live process is writing it
-                return False
-        mine, now = os.fstat(fd), os.stat(name, follow_symlinks=False)
-        if (mine.st_dev, mine.st_ino) != (st.st_dev, st.st_ino) or (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-            return False
-        os.unlink(name)
-        return True
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path, write):
-    """Call ``write(f)`` on a temporary binary file next to ``path``, fsync it,
-    then atomically replace ``path``.  On any error the temporary file is
-    removed and ``path`` is left as it was.
-
-    The temporary is ``.<name>.XXXXXXXX.tmp``, locked (``flock``) while it is
-    written, so ``remove_stale_temporaries`` (called first, here and by every
-    load) can tell a crashed write's leftover from a write in progress."""
-    path = Path(path)
-    folder = path.parent
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file that can be replaced", str(path))
-    remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else holds it
-        with os.fdopen(fd, "wb", closefd=False) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.fchmod(fd, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    finally:
-        os.close(fd)
-    try:  # make the rename itself durable
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-    return path
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -56,8 +56,9 @@ MAX_TEXT_BYTES = 64 << 20          # a JSON member, as UTF-32 in the array
 MAX_NDIM = 32
 _CHUNK = 1 << 22
 _NUMERIC_KINDS = "biuf"            # bool, signed and unsigned integers, floating
-# atomic_write's temporary files: ".<name>.<8 characters of tempfile.mkstemp>.tmp"
-TEMPORARY = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp\Z")
+# atomic_write's temporary files: ".<name>.<pid>-<host>-<8 random characters>.tmp" (the writer's process id
+# and a hash of its host name), or ".<name>.<8 random characters>.tmp" as older versions named them
+TEMPORARY = re.compile(r"\.(?P<target>.+)\.(?:(?P<pid>[1-9][0-9]{0,9})-(?P<host>[0-9a-f]{8})-)?[a-z0-9_]{8}\.tmp\Z")
 
 # what zipfile, zlib and numpy raise on malformed input
 _READ_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError, SyntaxError,

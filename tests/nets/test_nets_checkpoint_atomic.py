@@ -1,5 +1,6 @@
-"""Atomic writes and what a killed write leaves behind: the target is always intact, and the
-temporary file is removed by the next save or load in that folder, never while its writer lives."""
+"""Atomic writes and what a killed write leaves behind: the target is always intact; a write killed
+mid-way leaves nothing (Linux's O_TMPFILE: the file has no name yet) or a temporary that the next
+save or load in that folder removes at once; a live writer's file is never removed."""
 import os
 import signal
 import subprocess
@@ -12,15 +13,20 @@ import pytest
 
 import nets
 from nets import checkpoint as ckpt
+from nets import checkpoint_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Saves a ~4 MB model over argv[1], but stops for good once the data is written: the write
-# callback blocks before returning, as a process would that is killed mid-save.
+# callback blocks before returning, as a process would that is killed mid-save.  argv[2] "named":
+# the named temporary of systems without O_TMPFILE.
 KILLED_WRITER = """
 import sys, time
 import numpy as np
 import nets
+from nets import checkpoint_atomic
+if sys.argv[2] == "named":
+    checkpoint_atomic._O_TMPFILE = None
 real_savez = np.savez
 def savez_then_hang(f, **arrays):
     real_savez(f, **arrays)
@@ -41,24 +47,26 @@ def age(path, seconds=60):
     os.utime(path, (t, t), follow_symlinks=False)
 
 
-@pytest.fixture
-def killed_write(tmp_path):
-    """A good model.npz, then a second save of it SIGKILLed mid-write: (target, its bytes, the temporary)."""
-    target = tmp_path / "model.npz"
-    nets.MultiLayerNet([784, 1200, 10], rng=0).save(target)
-    before = target.read_bytes()
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target)], cwd=ROOT, stdout=subprocess.PIPE,
+def kill_mid_write(target, how):
+    """Start a second save of ``target``, check what is there while it writes, SIGKILL it:
+    the temporary it leaves (None when there is none)."""
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(target), how], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         assert line.strip() == "written", proc.stderr.read()
-        (tmp,) = temporaries(tmp_path)
-        assert tmp.stat().st_size > 3_000_000  # a multi-megabyte partial checkpoint
-        # while the writer lives, nothing removes its file, however old it looks
-        age(tmp)
-        assert ckpt.remove_stale_temporaries(target, older_than=0) == []
-        nets.load(target)
-        assert tmp.exists()
+        seen = temporaries(target.parent)
+        if how == "anonymous":  # 4 MB written, and no name for them in the folder
+            assert seen == []
+            tmp = None
+        else:
+            (tmp,) = seen
+            assert tmp.stat().st_size > 3_000_000  # a multi-megabyte partial checkpoint
+            # while the writer lives, nothing removes its file, however old it looks
+            age(tmp)
+            assert ckpt.remove_stale_temporaries(target, older_than=0) == []
+            nets.load(target)
+            assert tmp.exists()
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -68,39 +76,84 @@ def killed_write(tmp_path):
         proc.stdout.close()
         proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
-    assert tmp.exists()
+    return tmp
+
+
+@pytest.fixture(params=["anonymous", "named"])
+def killed_write(tmp_path, request):
+    """A good model.npz, then a second save of it SIGKILLed mid-write: (target, its bytes, the temporary)."""
+    target = tmp_path / "model.npz"
+    nets.MultiLayerNet([784, 1200, 10], rng=0).save(target)
+    before = target.read_bytes()
+    tmp = kill_mid_write(target, request.param)
+    assert temporaries(tmp_path) == ([] if tmp is None else [tmp])
     return target, before, tmp
 
 
 def test_a_killed_write_leaves_the_target_intact_and_the_next_load_removes_its_temporary(killed_write):
     target, before, tmp = killed_write
     assert target.read_bytes() == before
-    age(tmp, ckpt.STALE_AFTER + 1)
     np.testing.assert_array_equal(nets.load(target).fc1.W.data, nets.MultiLayerNet([784, 1200, 10], rng=0).fc1.W.data)
-    assert not tmp.exists() and temporaries(target.parent) == []
+    assert temporaries(target.parent) == []  # at once: its writer is dead
 
 
 def test_the_next_save_removes_it_too(killed_write):
     target, before, tmp = killed_write
-    age(tmp, ckpt.STALE_AFTER + 1)
     nets.MultiLayerNet([4, 2]).save(target.parent / "other.npz")  # another save in that folder
-    assert not tmp.exists()
+    assert temporaries(target.parent) == []
     assert target.read_bytes() == before
 
 
-def test_a_fresh_temporary_is_left_alone(killed_write):
-    """Within STALE_AFTER seconds of its last write an unlocked temporary may be a writer that
-    has not locked it yet: it stays until it is older."""
-    target, _, tmp = killed_write
-    os.utime(tmp)  # written just now
+def named(folder, name, pid=None, host=None, random="abcdefgh"):
+    """A temporary file as atomic_write names them, for the writer ``pid`` on ``host``."""
+    pid = os.getpid() if pid is None else pid
+    path = Path(folder) / f".{name}.{pid}-{host or checkpoint_atomic._HOST}-{random}.tmp"
+    path.write_bytes(b"partial")
+    return path
+
+
+def dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_who_wrote_a_temporary_decides_when_it_goes(tmp_path):
+    """Unlocked and written just now: a dead writer's goes at once; a live one's (the instant before
+    it locks), another host's and an old-style name's stay until STALE_AFTER seconds have passed."""
+    target = tmp_path / "model.npz"
+    nets.MultiLayerNet([4, 2]).save(target)
+    dead = named(tmp_path, "model.npz", pid=dead_pid())
+    live = named(tmp_path, "model.npz")
+    other_host = named(tmp_path, "model.npz", pid=dead_pid(), host="0badf00d")
+    old_style = tmp_path / ".model.npz.k3j2h1g0.tmp"
+    old_style.write_bytes(b"partial")
     nets.load(target)
-    assert tmp.exists()
-    age(tmp, ckpt.STALE_AFTER + 1)
+    assert not dead.exists() and live.exists() and other_host.exists() and old_style.exists()
+    for path in (live, other_host, old_style):
+        age(path, checkpoint_atomic.STALE_AFTER + 1)
     nets.load_state(target)
-    assert not tmp.exists()
+    assert temporaries(tmp_path) == []
 
 
-def test_a_write_in_progress_is_locked_against_cleaning(tmp_path):
+def test_a_named_temporary_is_locked_from_before_its_name_to_the_rename(tmp_path, monkeypatch):
+    """The anonymous file is locked before it gets a name: cleaning in the instant between its
+    link and its rename leaves it alone, however old it looks."""
+    target = tmp_path / "model.npz"
+    seen, real_replace = [], os.replace
+
+    def replace(src, dst, **kwargs):
+        age(src)
+        seen.append((Path(src).exists(), ckpt.remove_stale_temporaries(target, older_than=0)))
+        return real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    ckpt.atomic_write(target, lambda f: f.write(b"y" * 1000))
+    assert seen == [(True, [])] and target.read_bytes() == b"y" * 1000 and temporaries(tmp_path) == []
+
+
+def test_a_write_in_progress_is_locked_against_cleaning(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint_atomic, "_O_TMPFILE", None)  # a named temporary from the start
     target = tmp_path / "model.npz"
     seen = []
 
@@ -155,3 +208,19 @@ def test_saving_over_a_folder_fails_before_writing(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a folder"):
         nets.MultiLayerNet([4, 2]).save(tmp_path / "model.npz")
     assert os.listdir(tmp_path) == ["model.npz"]
+
+
+def test_without_proc_the_anonymous_file_is_written_again_under_a_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint_atomic, "_O_TMPFILE", checkpoint_atomic._O_TMPFILE)  # restored afterwards
+    if checkpoint_atomic._O_TMPFILE is None:
+        pytest.skip("no O_TMPFILE on this system: every write is named already")
+
+    def no_proc(src, dst, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", src)
+
+    monkeypatch.setattr(os, "link", no_proc)
+    calls = []
+    target = tmp_path / "model.npz"
+    ckpt.atomic_write(target, lambda f: calls.append(f.write(b"z" * 100)))
+    assert calls == [100, 100] and target.read_bytes() == b"z" * 100 and temporaries(tmp_path) == []
+    assert checkpoint_atomic._O_TMPFILE is None  # and named from now on
