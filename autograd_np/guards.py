@@ -24,6 +24,7 @@ identity is never reused by another object while a program is cached).
 """
 from __future__ import annotations
 
+import functools
 import operator
 import struct
 import types
@@ -133,22 +134,26 @@ def _code_names(code):
 
 
 class SourceGuards:
-    """The free variables and globals that fn reads, found once from its code and
-    its closure (and, a few levels deep, in the Python functions found there),
-    read again on every call: ``values()`` is their part of the signature.
+    """What fn reads besides its arguments, found once from its code and read again
+    on every call: ``values()`` is its part of the signature.
 
-    A rebinding (``W = new_tensor`` at module level, a closure variable set to
-    another object, a number that changes) changes the signature; the state of
-    the objects with a ``__compile_guard__`` method (nets modules) is included."""
+    * fn's free variables and the globals its code names (and those of the Python
+      functions found there, a few levels deep): by identity, numbers by value,
+      so a rebinding (``W = new_tensor``, a closure variable set to another
+      object, a number that changes) changes the signature;
+    * the attributes of the plain objects found there and of a bound method's
+      ``self`` (one level: ``self.model``, ``cfg.scale``), the same way;
+    * the state (``__compile_guard__()``) of every object that has one among all
+      of these (nets modules), and of those passed in ``guard_modules``."""
 
     MAX_DEPTH = 3
 
     def __init__(self, fn, extra=()):
-        self.cells, self.globals_ = [], []   # (cell, name), (namespace dict, name)
+        self.cells, self.globals_, self.selves = [], [], []  # (cell, name), (namespace, name), objects
         self.extra = list(extra)              # guard_modules
         self._seen = set()
-        self._last = self._last_key = None
-        self._stateful = []
+        self._last_base = self._last = self._last_key = None
+        self._plain, self._stateful = [], []
         self._walk(fn, 0)
 
     def _walk(self, fn, depth):
@@ -156,12 +161,11 @@ class SourceGuards:
             return
         self._seen.add(id(fn))
         if isinstance(fn, types.MethodType):
-            if hasattr(fn.__self__, "__compile_guard__"):
-                self.extra.append(fn.__self__)
+            self.selves.append(fn.__self__)
             fn = fn.__func__
-        if hasattr(fn, "__compile_guard__") and not isinstance(fn, type):
-            self.extra.append(fn)  # fn is a module: ag.compile(model)
-            return
+        elif _guarded(fn) or _plain_object(fn):  # a module, or a callable object: ag.compile(model)
+            self.selves.append(fn)
+            fn = getattr(type(fn), "__call__", None)
         code = getattr(fn, "__code__", None)
         if code is None or _is_library(fn):
             return
@@ -179,11 +183,21 @@ class SourceGuards:
             self._walk(value, depth + 1)
 
     def values(self):
-        """The signature's part for fn's free variables, globals and guarded modules.
-        When every variable holds the same object as on the last call, their keys
+        """The signature's part for what fn reads besides its arguments.  When every
+        variable and attribute holds the same object as on the last call, their keys
         are reused (numbers and strings are immutable; other objects are compared by
         identity), and only the modules' ``__compile_guard__()`` is asked again."""
-        objs = [_cell_value(cell) for cell, _ in self.cells] + [ns.get(name, _MISSING) for ns, name in self.globals_]
+        base = [_cell_value(cell) for cell, _ in self.cells] + [ns.get(name, _MISSING) for ns, name in self.globals_]
+        base += self.selves
+        if self._last_base is None or len(base) != len(self._last_base) \
+                or not all(map(operator.is_, base, self._last_base)):
+            self._last_base = base
+            self._plain = list({id(o): o for o in base if _plain_object(o)}.values())
+        objs = list(base)
+        for o in self._plain:
+            attributes = vars(o)
+            objs.append(tuple(attributes))  # the names: an attribute added or deleted
+            objs.extend(attributes.values())
         if self._last is None or len(objs) != len(self._last) or not all(map(operator.is_, objs, self._last)):
             self._last, self._last_key = objs, tuple(map(_source_key, objs))
             stateful = {id(o): o for o in [*(o for o in objs if _guarded(o)), *self.extra]}
@@ -191,10 +205,14 @@ class SourceGuards:
         return self._last_key + tuple(m.__compile_guard__() for m in self._stateful)
 
     def names(self):
-        """The names ``values()`` reads, in its order (for messages)."""
-        return ([f"free variable {name!r}" for _, name in self.cells]
-                + [f"global {name!r}" for _, name in self.globals_]
-                + [f"the state of {type(m).__name__}" for m in self._stateful])
+        """What ``values()`` reads, in its order (for messages)."""
+        out = ([f"free variable {name!r}" for _, name in self.cells]
+               + [f"global {name!r}" for _, name in self.globals_]
+               + [f"the {type(o).__name__} fn is a method of" for o in self.selves])
+        for o in self._plain:
+            out.append(f"the attributes of a {type(o).__name__}")
+            out += [f"attribute {name!r} of a {type(o).__name__}" for name in vars(o)]
+        return out + [f"the state of {type(m).__name__}" for m in self._stateful]
 
 
 _MISSING = object()
@@ -209,6 +227,17 @@ def _cell_value(cell):
 
 def _guarded(value):
     return hasattr(value, "__compile_guard__") and not isinstance(value, type)
+
+
+_NOT_PLAIN = (type, types.ModuleType, types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+              types.CodeType, functools.partial)
+
+
+def _plain_object(value):
+    """An instance of a user's class (not a module, function, class, nets module, or
+    an object of NumPy or autograd_np): its attributes are read like variables."""
+    return hasattr(value, "__dict__") and not isinstance(value, _NOT_PLAIN) and not _guarded(value) \
+        and type(value).__module__.split(".")[0] not in _SKIP_MODULES
 
 
 def _source_key(value):

@@ -11,7 +11,6 @@ computes, with the same kernels in the same order: bitwise the same numbers.
 """
 from __future__ import annotations
 
-import ast
 import hashlib
 import re
 
@@ -290,7 +289,9 @@ def lower_and_run(loss, extras, args, as_tuple):
     return Program(source, code.namespace, code.captured, guards, state_objects(nodes))
 
 
-_TEMPORARY = re.compile(r"[vegt]\d+(_\d+)?")  # values, saved extras, node gradients, VJP results
+# values, saved extras, node gradients, VJP results: a name of the generated code, not an attribute
+_TEMPORARY = re.compile(r"(?<![\w.])[vegt]\d+(?:_\d+)?(?!\w)")
+_STRING_OR_COMMENT = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|#.*")
 
 
 def release_dead(lines):
@@ -304,7 +305,7 @@ def release_dead(lines):
         text = line.strip()
         if text.endswith(":"):
             continue
-        names = [n.id for n in ast.walk(ast.parse(text)) if type(n) is ast.Name and _TEMPORARY.fullmatch(n.id)]
+        names = _TEMPORARY.findall(_STRING_OR_COMMENT.sub("", text))
         if line.startswith("     "):  # inside a block (the delivery under the lock): keep those names
             in_blocks.update(names)
         for name in names:
