@@ -152,7 +152,7 @@ class SourceGuards:
         self.cells, self.globals_, self.selves = [], [], []  # (cell, name), (namespace, name), objects
         self.extra = list(extra)              # guard_modules
         self._seen = set()
-        self._last_base = self._last = self._last_key = None
+        self._last_base = self._last = self._last_key = self._last_names = None
         self._plain, self._stateful = [], []
         self._walk(fn, 0)
 
@@ -193,13 +193,15 @@ class SourceGuards:
                 or not all(map(operator.is_, base, self._last_base)):
             self._last_base = base
             self._plain = list({id(o): o for o in base if _plain_object(o)}.values())
-        objs = list(base)
+        objs, names = list(base), []
         for o in self._plain:
             attributes = vars(o)
-            objs.append(tuple(attributes))  # the names: an attribute added or deleted
+            names.append(tuple(attributes))  # an attribute added or deleted
+            objs.append(None)                # (where names() says "the attributes of ...")
             objs.extend(attributes.values())
-        if self._last is None or len(objs) != len(self._last) or not all(map(operator.is_, objs, self._last)):
-            self._last, self._last_key = objs, tuple(map(_source_key, objs))
+        if self._last is None or len(objs) != len(self._last) or names != self._last_names \
+                or not all(map(operator.is_, objs, self._last)):
+            self._last, self._last_names, self._last_key = objs, names, tuple(map(_source_key, objs))
             stateful = {id(o): o for o in [*(o for o in objs if _guarded(o)), *self.extra]}
             self._stateful = list(stateful.values())
         return self._last_key + tuple(m.__compile_guard__() for m in self._stateful)
