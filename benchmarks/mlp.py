@@ -53,17 +53,39 @@ def consistency(contenders, net, params, batches, tol=2e-3):
     return report
 
 
-def _tracing_calls(mod, net, params, batches, eager_median):
-    """The first two calls of a fresh compiled step (the tracing ones), against an eager step."""
+def _tracing_calls(mod, net, params, batches, eager_median, repeats=9):
+    """The first two calls of a fresh compiled step (the tracing ones), against an eager
+    step: the median over ``repeats`` fresh steps (one alone is at the machine's mercy)."""
+    import time
+    seconds = [[], [], []]
+    for _ in range(repeats):
+        model = mod.MLP(net, params)
+        prepared = [model.prepare(x, t) for x, t in batches[:3]]
+        for i, batch in enumerate(prepared):
+            t0 = time.perf_counter()
+            model.step(batch)
+            seconds[i].append(time.perf_counter() - t0)
+    medians = [float(np.median(s)) for s in seconds]
+    return {"seconds": medians, "ratio_to_eager_step": [s / eager_median for s in medians], "repeats": repeats}
+
+
+def _guard_cost(mod, net, params, batches, eager_median, calls=20000):
+    """What a compiled call checks before it replays (signature, the program's own
+    guards, the per-call conditions), per call, against an eager step."""
     import time
     model = mod.MLP(net, params)
-    prepared = [model.prepare(x, t) for x, t in batches[:3]]
-    seconds = []
-    for batch in prepared:
-        t0 = time.perf_counter()
+    batch = model.prepare(*batches[0])
+    for _ in range(3):
         model.step(batch)
-        seconds.append(time.perf_counter() - t0)
-    return {"seconds": seconds, "ratio_to_eager_step": [s / eager_median for s in seconds]}
+    compiled = model.compiled
+    program = compiled.program(*batch)
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        compiled._signature(batch)
+        compiled._transient(batch)
+        program.still_valid()
+    per_call = (time.perf_counter() - t0) / calls
+    return {"seconds": per_call, "ratio_to_eager_step": per_call / eager_median}
 
 
 def run(contenders: dict, plan: Plan, log=print) -> dict:
@@ -88,6 +110,8 @@ def run(contenders: dict, plan: Plan, log=print) -> dict:
         if "autograd_np_compiled" in contenders and "autograd_np" in timings:
             entry["tracing_calls"] = _tracing_calls(contenders["autograd_np_compiled"], net, params, batches,
                                                     timings["autograd_np"].median)
+            entry["guard_cost"] = _guard_cost(contenders["autograd_np_compiled"], net, params, batches,
+                                              timings["autograd_np"].median)
         for base in ("numpy", "numpy_lean", "torch", "autograd_np_baseline", "blas_floor"):
             if base in timings:
                 entry[f"ratio_to_{base}"] = {n: ratio(t, timings[base]) for n, t in timings.items()}

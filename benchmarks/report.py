@@ -146,6 +146,11 @@ def targets(res):
         check(f"{key}: ag.compile's tracing calls <= 3x an eager step", tracing and max(tracing["ratio_to_eager_step"][:2]),
               3.0, lambda v, t=tracing: "first two calls " + ", ".join(f"{x:.2f}x" for x in t["ratio_to_eager_step"][:2])
               + " of an eager step", why_missing="the compiled contender not run")
+        guards = _get(res, "mlp", key, "guard_cost")
+        if guards:
+            out.append((f"{key}: ag.compile's guards per call (signature, program, per-call checks)", "INFO",
+                        f"{fmt_time(guards['seconds'])} per call, {100 * guards['ratio_to_eager_step']:.2f}% of an "
+                        "eager step"))
     r = _get(res, "graph", "ratio_to_numpy", "autograd_np_compiled")
     check("2: ag.compile cost per op <= 1.3x plain-NumPy floor", r and r["ratio"], 1.3,
           lambda v: f"{v:.2f}x ({fmt_time(res['graph']['per_op_s']['autograd_np_compiled'])}/op)",
