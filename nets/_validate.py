@@ -22,7 +22,7 @@ import numpy as np
 from ._memory import available_memory
 
 __all__ = ["integer", "number", "optional_number", "flag", "optional_flag", "choice", "seed", "function", "path", "float_dtype",
-           "text", "allocation", "int_list", "MAX_ELEMENTS", "fit_arguments", "finite_data", "one_sample_batches"]
+           "text", "allocation", "int_list", "MAX_ELEMENTS", "module", "fit_arguments", "finite_data", "one_sample_batches"]
 
 # more elements than any machine holds: refused even where the free memory is unknown
 MAX_ELEMENTS = 2 ** 40
@@ -219,12 +219,17 @@ def allocation(who, args: str, elements: int, bytes_per_element: int):
 
 # --- fit -----------------------------------------------------------------------------------------
 
+def module(value, name, who):
+    from .module import Module  # (imported here: nets.module's users import this module)
+    if not isinstance(value, Module):
+        _fail(TypeError, who, name, "a nets.Module", value)
+    return value
+
+
 def fit_arguments(model, optimizer, a: dict):
     """Check ``fit``'s arguments (``a``: its keyword arguments by name) before anything is done."""
-    from .module import Module  # (nets.module imports this module's users)
     who = "fit"
-    if not isinstance(model, Module):
-        _fail(TypeError, who, "model", "a nets.Module", model)
+    module(model, "model", who)
     if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
         _fail(TypeError, who, "optimizer", "an optimizer with step() and zero_grad(), e.g. nets.optim.Adam(model)",
               optimizer)
@@ -249,6 +254,9 @@ def fit_arguments(model, optimizer, a: dict):
     if a["resume"] and a["checkpoint"] is None:
         raise ValueError(f"{who}: resume=True needs checkpoint=<path>, the file to resume from")
     function(a["log"], "log", who, allow_none=True)
+    from .distributed import World
+    if a["distributed"] is not None and not isinstance(a["distributed"], World):
+        flag(a["distributed"], "distributed", who)  # (1 would pass for True in distributed's own check)
 
 
 def finite_data(who, part, x, t):

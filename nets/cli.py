@@ -49,6 +49,7 @@ import numpy as np
 import autograd_np as ag
 
 from . import datasets as _datasets
+from ._validate import one_sample_batches
 from . import distributed as _distributed
 from . import optim as _optim
 from .checkpoint import CheckpointError, load as _load_model
@@ -260,10 +261,14 @@ def cmd_train(args) -> int:
         world = _distributed.world()
     except (ValueError, ImportError) as exc:  # a bad NETS_MPI_TIMEOUT, or mpirun without mpi4py
         raise UsageError(str(exc)) from None
+    model = _models.build(args, x, sizes)
+    if one_sample_batches(model, len(x), batch_size, False, world.size):  # fit would refuse it
+        raise UsageError(f"--batch-size {batch_size} with --batchnorm leaves a batch of 1 sample of the {len(x)} "
+                         f"training images{f' on a rank of {world.size}' if world.size > 1 else ''}, where batch "
+                         "norm is undefined; choose another --batch-size")
     out = Path(args.out or f"runs/{args.dataset}")
     if world.is_root:
         out = output_folder(out, "--out", files=TRAIN_FILES)  # before any training
-    model = _models.build(args, x, sizes)
     opt = _optim.create(args.optimizer, model.parameters(), lr=args.lr)
     callbacks, stop = _callbacks(args, epochs, out)
     extras = "".join([f", {len(val[0])} validation" if val else "", f", {args.schedule} schedule"

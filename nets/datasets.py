@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _validate as _v
+
 __all__ = ["DatasetError", "read_idx", "load_mnist", "load_fashion_mnist", "load_digits", "load", "find_mnist",
            "find_fashion_mnist", "mnist_folders", "fashion_mnist_folders", "FASHION_MNIST_DIR", "MNIST_DIR",
            "DATA_HOME", "MNIST_ENV", "FASHION_MNIST_ENV", "DATASETS", "to_one_hot", "MAX_IDX_BYTES"]
@@ -269,6 +271,8 @@ def load_mnist(path=None, normalize: bool = True, flatten: bool = True, one_hot_
     ``/usr/share/datasets/mnist``; when they are nowhere, the error says where
     it looked and how to get them.
     """
+    f = _loader_args("load_mnist", normalize, flatten, one_hot_label, dtype)
+    _v.path(path, "path", "load_mnist", allow_none=True, folder_ok=True)
     if path is None:
         path = find_mnist()
         if path is None:
@@ -283,7 +287,6 @@ def load_mnist(path=None, normalize: bool = True, flatten: bool = True, one_hot_
     (x, t, x_path), (xt, tt, xt_path) = (_read_side(folder, side) for side in ("train", "test"))
     if x.shape[1:] != xt.shape[1:]:  # a model fitted on one shape would score garbage on the other
         raise DatasetError(f"{x_path} holds {_dims(x)} images but {xt_path} holds {_dims(xt)} images")
-    f = np.dtype(dtype).type
     return (_finish(x, t, normalize, flatten, one_hot_label, 255.0, 10, f),
             _finish(xt, tt, normalize, flatten, one_hot_label, 255.0, 10, f))
 
@@ -356,7 +359,7 @@ def _digits_arrays():
         csv = Path(root) / "datasets" / "data" / "digits.csv.gz"
         if csv.is_file():
             data = np.loadtxt(csv, delimiter=",", dtype=np.int64)
-            if data.shape == (1797, 65):
+            if data.shape == (DIGITS, 65):
                 return data[:, :-1].reshape(-1, 8, 8).astype(np.uint8), data[:, -1]
     try:
         from sklearn.datasets import load_digits as _sk_digits
@@ -367,6 +370,16 @@ def _digits_arrays():
     return np.asarray(bunch.images, dtype=np.uint8), np.asarray(bunch.target)
 
 
+DIGITS = 1797  # images in scikit-learn's digits
+
+
+def _loader_args(who, normalize, flatten, one_hot_label, dtype):
+    """The loaders' shared arguments, checked; returns the dtype's scalar type."""
+    for name, value in (("normalize", normalize), ("flatten", flatten), ("one_hot_label", one_hot_label)):
+        _v.flag(value, name, who)
+    return _v.float_dtype(dtype, "dtype", who).type
+
+
 def load_digits(normalize: bool = True, flatten: bool = True, one_hot_label: bool = False, test_size: int = 360,
                 seed: int = 0, dtype=np.float32):
     """The 8x8 handwritten digits shipped inside scikit-learn (1,797 images, 10 classes).
@@ -375,12 +388,12 @@ def load_digits(normalize: bool = True, flatten: bool = True, one_hot_label: boo
     is a fixed permutation from ``seed``: 1,437 train / 360 test by default.
     ``flatten=False`` gives images (N, 1, 8, 8).  Same return shape as
     ``load_mnist``.  Needs scikit-learn (``pip install scikit-learn``)."""
+    f = _loader_args("load_digits", normalize, flatten, one_hot_label, dtype)
+    test_size = _v.integer(test_size, "test_size", "load_digits", low=1, high=DIGITS - 1)
+    seed = _v.integer(seed, "seed", "load_digits", low=0)
     x, t = _digits_arrays()
-    if not 0 < test_size < len(x):
-        raise ValueError(f"load_digits: test_size must be between 1 and {len(x) - 1}, got {test_size}")
     order = np.random.default_rng(seed).permutation(len(x))
     test, train = order[:test_size], order[test_size:]
-    f = np.dtype(dtype).type
     return (_finish(x[train], t[train], normalize, flatten, one_hot_label, 16.0, 10, f),
             _finish(x[test], t[test], normalize, flatten, one_hot_label, 16.0, 10, f))
 

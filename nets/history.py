@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 import json
 import math
+import numbers
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +38,12 @@ class History:
 
     def __init__(self, logs=None, **lists):
         object.__setattr__(self, "logs", {name: [] for name in self.CORE})
-        for name, values in {**(logs or {}), **lists}.items():
-            self.logs[_log_name(name)] = [float(v) for v in values]
+        if logs is not None and not isinstance(logs, Mapping):
+            raise TypeError(f"History: logs must be None or a dict log name -> list of numbers, got {logs!r:.80}")
+        for name, values in (logs or {}).items():
+            self.logs[_log_name(name, "logs")] = _numbers(f"logs[{name!r}]", values)
+        for name, values in lists.items():
+            self.logs[_log_name(name)] = _numbers(name, values)
 
     def __getattr__(self, name):
         logs = self.__dict__.get("logs")
@@ -47,7 +53,7 @@ class History:
 
     def __setattr__(self, name, value):
         if name in self.__dict__.get("logs", {}) or _LOG_NAME.match(name):
-            self.logs[name] = [float(v) for v in value]
+            self.logs[name] = _numbers(name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -162,11 +168,21 @@ class History:
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
 
-def _log_name(name):
+def _log_name(name, where=None):
     if not isinstance(name, str) or not _LOG_NAME.match(name):
-        raise ValueError(f"History: {name!r} is not a log name: train_<name>, val_<name> or test_<name> "
-                         "(lower-case letters, digits and _), lr or seconds")
+        raise ValueError(f"History: {where + ' key ' if where else ''}{name!r} is not a log name: train_<name>, "
+                         "val_<name> or test_<name> (lower-case letters, digits and _), lr or seconds")
     return name
+
+
+def _numbers(name, values):
+    """A log's values as floats (NaN allowed: an epoch where it was not measured)."""
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    if not isinstance(values, (list, tuple)) or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in values):
+        raise TypeError(f"History: {name} must be a list of numbers (one per epoch), got {values!r:.80}")
+    return [float(v) for v in values]
 
 
 def _num(v):

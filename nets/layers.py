@@ -114,12 +114,13 @@ ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 def activation(name: str, who: str = "nets.activation") -> Module:
     """A new activation layer by name: "relu", "sigmoid" or "tanh" (any case); another name is
     refused naming ``who``'s ``activation`` argument."""
+    arg = "name" if who == "nets.activation" else "activation"  # called directly, or for a model's argument
     if not isinstance(name, str):
-        raise TypeError(f"{who}: activation must be one of {', '.join(map(repr, ACTIVATIONS))}, got {name!r:.80}")
+        raise TypeError(f"{who}: {arg} must be one of {', '.join(map(repr, ACTIVATIONS))}, got {name!r:.80}")
     try:
         return ACTIVATIONS[name.lower()]()
     except KeyError:
-        raise ValueError(f"{who}: unknown activation {name!r}: activation must be one of "
+        raise ValueError(f"{who}: unknown activation {name!r}: {arg} must be one of "
                          f"{', '.join(map(repr, ACTIVATIONS))}") from None
 
 

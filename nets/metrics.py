@@ -78,7 +78,7 @@ class Metric:
             raise (ValueError if isinstance(name, str) else TypeError)(
                 f"Metric: name must be lower-case letters, digits and _ (e.g. 'top2'), got {name!r:.80}")
         if name == "loss":
-            raise ValueError("metric name 'loss' is taken: the loss is always reported")
+            raise ValueError("Metric: name 'loss' is taken: the loss is always reported")
         self.name, self.fn = name, _v.function(fn, "fn", f"Metric({name!r})")
         self.higher_is_better = _v.flag(higher_is_better, "higher_is_better", f"Metric({name!r})")
 

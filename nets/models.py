@@ -248,8 +248,8 @@ def _conv_geometry(input_dim, conv_param):
     size, stride, pad = conv["filter_size"], conv["stride"], conv["pad"]
     out_h, out_w = (h + 2 * pad - size) // stride + 1, (w + 2 * pad - size) // stride + 1
     if out_h < 2 or out_w < 2:
-        raise ValueError(f"SimpleConvNet: a {size}x{size} filter (pad {pad}, stride {stride}) leaves "
-                         f"{out_h}x{out_w} of a {h}x{w} image: too small for the 2x2 pooling")
+        raise ValueError(f"SimpleConvNet: conv_param {conv} and input_dim {dims}: a {size}x{size} filter (pad {pad}, "
+                         f"stride {stride}) leaves {out_h}x{out_w} of a {h}x{w} image: too small for the 2x2 pooling")
     return dims, conv, out_h, out_w
 
 

@@ -96,6 +96,7 @@ def evaluate(model: Module, data, t=None, *, batch_size: int = 1000, metrics=Non
     ``(loss, *metrics)``, so a classifier gives ``loss, acc = evaluate(...)``,
     or a dict ``{"loss": ..., "acc": ...}`` with ``return_dict=True``.  The
     model's previous mode is restored."""
+    _validate.module(model, "model", "evaluate")
     x, t = _as_xy(data if t is None else (data, t), "evaluate: data")
     _validate.integer(batch_size, "batch_size", "evaluate")
     _validate.flag(return_dict, "return_dict", "evaluate")

@@ -8,6 +8,7 @@ import pytest
 
 import autograd_np as ag
 import nets
+from nets import cli
 from nets.callbacks import FitRun
 
 
@@ -247,3 +248,13 @@ def test_batch_norm_2d_may_train_on_one_image_of_many_pixels():
     model = nets.Sequential(nets.Conv2d(1, 2, 3, rng=0), nets.BatchNorm2d(2), nets.Flatten(), nets.Affine(8, 2, rng=0),
                             nets.SoftmaxWithLoss())
     assert len(nets.fit(model, nets.optim.SGD(model, lr=0.1), (x, t), epochs=1, batch_size=2, verbose=False)) == 1
+
+
+def test_the_command_line_refuses_batch_norm_with_a_one_sample_batch_in_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    status = cli.main(["train", "--dataset", "digits", "--layers", "64,8,10", "--batchnorm", "--batch-size", "2",
+                            "--epochs", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("nets: error: --batch-size 2 with --batchnorm leaves a batch of 1 sample "
+                                          "of the 1437 training images") and err.count("\n") == 1
+    assert not out.exists()
