@@ -71,6 +71,8 @@ class Tensor(TensorMethods):
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         if isinstance(data, Tensor):
             data = np.array(data._data, dtype=dtype)  # a copy: two tensors never share one array unknowingly
+        elif type(data) is list or type(data) is tuple or (type(data) is np.ndarray and data.dtype.kind == "O"):
+            _refuse_graph_elements(data)  # NumPy would read their values: the gradient would be lost
         self._data = np.array(data, dtype=dtype) if dtype is not None or type(data) is not np.ndarray else data
         self._name, self.grad, self._node, self._version = name, None, None, 0
         self._constant = self._shares = None  # (set on leaves: a getattr of an unset slot raises inside)
@@ -152,11 +154,20 @@ class Tensor(TensorMethods):
         return (self[i] for i in range(len(self._data)))
 
     def __array__(self, dtype=None, copy=None):
+        """The values for NumPy (``np.asarray(t)``): a read-only view, since a write
+        through it would bypass the version check of ``.data`` assignments (and
+        corrupt a gradient silently); ``copy=True`` or another dtype gives a copy."""
         if _modes.tracers:
             _modes.value_read(self, "np.asarray()")
-        if copy:
-            return np.array(self._data, dtype=dtype, copy=True)
-        return self._data if dtype is None else self._data.astype(dtype, copy=copy is None)
+        data = self._data
+        if copy or (dtype is not None and np.dtype(dtype) != data.dtype):
+            if copy is False:
+                raise ValueError(f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): a cast from "
+                                 f"{data.dtype} needs a copy")
+            return np.array(data, dtype=dtype, copy=True)
+        view = data.view()
+        view.flags.writeable = False
+        return view
 
     def __format__(self, spec):  # f"{loss:.4f}" for a one-element tensor
         return format(self._one_element("format"), spec) if spec else repr(self)
@@ -282,6 +293,21 @@ class Tensor(TensorMethods):
 
 def _raw(x):
     return x._data if type(x) is Tensor else x
+
+
+def _refuse_graph_elements(items):
+    """Raise when a (nested) list, tuple or object array holds a tensor that requires grad:
+    ``Tensor([w, w])`` would be a leaf holding copies of the values, cut from ``w``'s graph."""
+    for v in (items.flat if type(items) is np.ndarray else items):
+        kind = type(v)
+        if kind is Tensor:
+            if v._requires_grad:
+                raise TypeError("Tensor(data): data holds a tensor that requires grad; a new Tensor is a leaf "
+                                "with copies of the values, so its gradient would never reach that tensor. Use "
+                                "ag.stack([...]) or ag.array([...]) to combine tensors in the graph, or "
+                                "t.detach() for the values")
+        elif kind is list or kind is tuple or (kind is np.ndarray and v.dtype.kind == "O"):
+            _refuse_graph_elements(v)
 
 
 def _values(t):

@@ -110,7 +110,10 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         if impl is not None:
             if kwargs:
                 _check_ufunc_kwargs(name, kwargs)
-            return impl(*inputs)
+            try:
+                return impl(*inputs)
+            except TypeError as exc:
+                raise _named(exc, name) from None
         if ufunc in VALUE_UFUNCS:
             return _value_ufunc(ufunc, ufunc, name, inputs, kwargs)
         raise _unsupported(name)
@@ -122,10 +125,10 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     impl = METHODS.get((ufunc, method))
     if impl is not None:
         return impl(*inputs, **kwargs)
-    if method == "outer" and ufunc in UFUNCS and ufunc.nin == 2:
+    if method == "outer" and ufunc in UFUNCS and ufunc.nin == 2 and ufunc.signature is None:
         if kwargs:
             _check_ufunc_kwargs(name, kwargs)
-        return _outer(UFUNCS[ufunc], *inputs)
+        return _outer(name, UFUNCS[ufunc], *inputs)
     if ufunc in VALUE_UFUNCS:
         return _value_ufunc(ufunc, getattr(ufunc, method), name, inputs, kwargs)
     raise _unsupported(name)
@@ -154,6 +157,14 @@ def _name(func):
     return f"{getattr(func, '__module__', None) or 'numpy'}.{getattr(func, '__name__', repr(func))}"
 
 
+def _named(exc, name):
+    """A TypeError of an op (``reshape: a tensor that requires grad inside a list ...``) as
+    the NumPy function the user called: its message starts with ``name``."""
+    if type(exc) is not TypeError or str(exc).startswith(name):
+        return exc
+    return TypeError(f"{name}: {exc}")
+
+
 def _value_ufunc(ufunc, call, name, inputs, kwargs):
     """A ufunc (or one of its methods, ``call``) without a derivative, on the values.  NumPy's own
     refusal of an input (a float in ``np.gcd``) is re-raised naming the tensor arguments."""
@@ -166,11 +177,19 @@ def _value_ufunc(ufunc, call, name, inputs, kwargs):
         raise TypeError(f"{name}({given}): NumPy refuses these inputs: {exc}") from None
 
 
-def _outer(impl, a, b):
+def _outer(name, impl, a, b):
     """``ufunc.outer(a, b)``: ``a`` reshaped to broadcast against every axis of ``b``."""
     from .ops import reshape
+    for key, x in (("x1", a), ("x2", b)):
+        if type(x) is not engine.Tensor and _holds_tensor(x, needs_grad=True):
+            raise _unsupported(name, f"{key}=[<a tensor that requires grad>, ...]", "a list holding a tensor that "
+                               "requires grad would be read for its values; combine tensors with ag.stack first")
+    a = a if type(a) is engine.Tensor else np.asarray(_values(a))
     shape = np.shape(_values(a)) + (1,) * np.ndim(_values(b))
-    return impl(reshape(a, shape=shape) if type(a) is engine.Tensor else np.reshape(a, shape), b)
+    try:
+        return impl(reshape(a, shape=shape) if type(a) is engine.Tensor else a.reshape(shape), b)
+    except TypeError as exc:
+        raise _named(exc, name) from None
 
 
 _UFUNC_DEFAULTS = {"out": None, "where": True, "casting": "same_kind", "order": "K", "dtype": None, "subok": True,
@@ -230,9 +249,18 @@ def guarded(func, adapter, inputs=None, values="", dtype_rule=True):
     star = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
     inputs = set(inputs.split()) if inputs else {positional[0] if positional else star}
     values = set(values.split())
+    sequences = {key for key in inputs if key in ("arrays", "tup")}  # lists of arrays (each one an input)
     dtype_at = positional.index("dtype") if "dtype" in positional else None
     dtype_rule = dtype_rule and any(p.name == "dtype" for p in params)
     first_is_input = (positional[0] if positional else star) in inputs
+    inputs_before = 1 if first_is_input else 0  # (a tensor there needs no check)
+
+    def one_array(key, x):
+        if type(x) is not engine.Tensor and key not in sequences and _holds_tensor(x, needs_grad=True):
+            raise _unsupported(name, f"{key}=[<a tensor that requires grad>, ...]", "a list holding a tensor "
+                               "that requires grad would be read for its values and the gradient lost; combine "
+                               "tensors with ag.stack or ag.concatenate first")
+        return x
 
     def plain(key, x):
         if key in values:
@@ -245,17 +273,24 @@ def guarded(func, adapter, inputs=None, values="", dtype_rule=True):
 
     def call(*args, **kwargs):
         if len(args) > 1 or kwargs or not first_is_input:  # (np.sum(t): its one input, nothing to check)
-            args = [a if not _holds_tensor(a) or (positional[i] if i < len(positional) else star) in inputs
-                    else plain(positional[i] if i < len(positional) else star, a) for i, a in enumerate(args)]
+            for i, a in enumerate(args):
+                kind = type(a)
+                if kind is list or kind is tuple or (kind is engine.Tensor and i >= inputs_before):
+                    key = positional[i] if i < len(positional) else star
+                    args = [*args[:i], one_array(key, a) if key in inputs else plain(key, a), *args[i + 1:]]
             for key, a in kwargs.items():
-                if key not in inputs and _holds_tensor(a):
-                    kwargs[key] = plain(key, a)
+                kind = type(a)
+                if kind is list or kind is tuple or kind is engine.Tensor:
+                    kwargs[key] = one_array(key, a) if key in inputs else plain(key, a)
             if dtype_rule:
                 dtype = args[dtype_at] if dtype_at is not None and len(args) > dtype_at else kwargs.get("dtype")
                 given = [a for i, a in enumerate(args) if (positional[i] if i < len(positional) else star) in inputs]
                 if float_dtype(name, given + [kwargs[k] for k in inputs if k in kwargs], dtype):
                     return as_tensors(func(*_values(args, name), **_values(kwargs, name)))
-        return adapter(*args, **kwargs)
+        try:
+            return adapter(*args, **kwargs)
+        except TypeError as exc:
+            raise _named(exc, name) from None
 
     call.__name__ = call.__qualname__ = getattr(func, "__name__", "call")
     call.inputs, call.values, call.adapter = frozenset(inputs), frozenset(values), adapter

@@ -1,0 +1,176 @@
+"""Gradients the NumPy route used to drop without a word (issue 20): tensor bounds of
+``np.clip``, ``np.bincount``'s weights, ``np.full_like``'s fill value, a ``dtype=``
+that changes the result, ``ag.Tensor`` of a list of tensors, and writes through
+``np.asarray(t)`` that the version counters could not see.  Each either records the
+gradient (checked against hand-derived values, and PyTorch where installed) or
+raises a ``TypeError`` naming the function and the argument."""
+import numpy as np
+import pytest
+
+import autograd_np as ag
+
+
+def T(x, dtype=np.float64):
+    return ag.Tensor(np.array(x, dtype=dtype), requires_grad=True)
+
+
+# --- np.clip with tensor bounds: PyTorch's clamp ------------------------------------
+
+X = [0.2, 0.5, 0.7, 1.0, 1.5]
+
+
+@pytest.mark.parametrize("lo, hi, gx, glo, ghi", [
+    (0.5, 1.0, [0, 1, 1, 1, 0], 1.0, 1.0),        # ties at a bound go to x, as in PyTorch
+    (1.0, 0.5, [0, 0, 0, 0, 0], 0.0, 5.0),        # lo > hi: every element is hi (np.clip's order)
+    (0.1, 2.0, [1, 1, 1, 1, 1], 0.0, 0.0),        # inactive bounds: no gradient, but recorded
+])
+def test_clip_tensor_bounds_get_the_gradient_where_they_are_active(lo, hi, gx, glo, ghi):
+    x, tlo, thi = T(X), T(lo), T(hi)
+    y = np.clip(x, tlo, thi)
+    np.testing.assert_array_equal(y.data, np.clip(X, lo, hi))
+    ag.sum(y).backward()
+    np.testing.assert_array_equal(x.grad, gx)
+    assert float(tlo.grad) == glo and float(thi.grad) == ghi
+
+
+def test_clip_bound_alone_or_with_a_plain_array_records():
+    lo = T(0.5)
+    y = np.clip(np.array(X), lo, 1.0)  # only the bound is a tensor: still the graph's
+    assert type(y) is ag.Tensor and y.requires_grad
+    ag.sum(y).backward()
+    assert float(lo.grad) == 1.0
+    hi = T([[0.6], [1.2]])             # a broadcast bound gets its own shape back
+    (g,) = ag.grad(ag.sum(np.clip(T(X), None, hi)), [hi])
+    np.testing.assert_array_equal(g.data, [[3.0], [1.0]])
+    (g,) = ag.grad(ag.sum(np.clip(T(X), a_min=None, a_max=hi)), [hi])
+    np.testing.assert_array_equal(g.data, [[3.0], [1.0]])
+
+
+def test_clip_with_nan_matches_numpy_values():
+    x, lo, hi = T([np.nan, 0.3, 2.0]), T([0.5, np.nan, 0.5]), T(1.0)
+    y = np.clip(x, lo, hi)
+    np.testing.assert_array_equal(y.data, np.clip(x.data, lo.data, hi.data))
+
+
+def test_clip_bounds_agree_with_torch_clamp():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, lo, hi = rng.uniform(-2, 2, (4, 3)), rng.uniform(-1, 0, (3,)), rng.uniform(0, 1, (4, 1))
+    x[0, 0], x[1, 1] = lo[0], hi[1, 0]  # ties
+    cot = rng.standard_normal((4, 3))
+    ts = [torch.tensor(v, requires_grad=True) for v in (x, lo, hi)]
+    (torch.clamp(*ts) * torch.tensor(cot)).sum().backward()
+    ours = [T(v) for v in (x, lo, hi)]
+    for got, want in zip(ag.grad(ag.sum(np.clip(*ours) * cot), ours), ts):
+        np.testing.assert_allclose(got.data, want.grad.numpy(), rtol=1e-12, atol=0)
+
+
+# --- np.bincount's weights, np.full_like's fill value -------------------------------
+
+def test_bincount_weights_record_a_scatter_add():
+    idx, w = np.array([0, 3, 1, 3]), T([1.0, 2.0, 3.0, 4.0])
+    y = np.bincount(idx, weights=w, minlength=6)
+    assert type(y) is ag.Tensor and y.requires_grad
+    np.testing.assert_array_equal(y.data, np.bincount(idx, weights=w.data, minlength=6))
+    (g,) = ag.grad(ag.sum(y * np.arange(6.0)), [w])
+    np.testing.assert_array_equal(g.data, [0.0, 3.0, 1.0, 3.0])
+    w32 = T([1.0, 2.0, 3.0, 4.0], np.float32)  # NumPy computes in float64 whatever the weights
+    assert np.bincount(idx, w32).dtype == np.float64
+    assert type(np.bincount(idx)) is np.ndarray  # no weights: counts, no derivative
+
+
+def test_bincount_of_a_float_tensor_that_requires_grad_raises():
+    with pytest.raises(TypeError, match=r"numpy.bincount\(\.\.\., x=.*index"):
+        np.bincount(T([0.0, 1.0]))
+
+
+def test_full_like_fill_value_records():
+    a, v = ag.Tensor(np.zeros((2, 3))), T(1.5)
+    y = np.full_like(a, v)
+    np.testing.assert_array_equal(y.data, np.full((2, 3), 1.5))
+    (g,) = ag.grad(ag.sum(y * np.arange(6.0).reshape(2, 3)), [v])
+    assert float(g) == 15.0
+    assert type(np.full_like(T(np.ones(2)), 2.0)) is np.ndarray  # the template's values do not matter
+    with pytest.raises(TypeError, match=r"numpy.full_like\(\.\.\., dtype=int64\)"):
+        np.full_like(a, v, dtype=int)
+    with pytest.raises(TypeError, match=r"numpy.copyto"):  # NumPy dispatches full_like on the template only
+        np.full_like(np.zeros(2), v)
+
+
+# --- dtype= --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [np.mean, np.var, np.std])
+def test_mean_var_std_with_an_integer_dtype_raise(fn):
+    with pytest.raises(TypeError, match=rf"numpy.{fn.__name__}\(\.\.\., dtype=.*int"):
+        fn(T([1.5, 2.5]), dtype=int)
+
+
+DTYPED = [(np.sum, int), (np.sum, bool), (np.prod, int), (np.cumsum, int), (np.cumprod, np.int32), (np.mean, int),
+          (np.var, int), (np.std, np.complex128), (np.trace, int), (np.add.reduce, int), (np.multiply.reduce, bool),
+          (np.add.accumulate, int), (np.multiply.accumulate, int)]
+
+
+@pytest.mark.parametrize("fn, dtype", DTYPED)
+def test_a_non_float_dtype_gives_numpys_values_or_raises_with_grad(fn, dtype):
+    x = np.array([[1.5, 2.5], [-0.5, 3.0]])
+    got, want = fn(ag.Tensor(x), dtype=dtype), fn(x, dtype=dtype)  # no gradient at stake: NumPy's values
+    assert got.dtype == np.asarray(want).dtype
+    np.testing.assert_array_equal(got.data, want)
+    name = f"{fn.__self__.__name__}.{fn.__name__}" if hasattr(fn, "__self__") else fn.__name__
+    with pytest.raises(TypeError, match=rf"numpy\.{name}\(\.\.\., dtype="):
+        fn(T(x), dtype=dtype)
+
+
+def test_a_float_dtype_records():
+    t = T([1.5, 2.5, -0.5])
+    for fn in (np.mean, np.sum, np.add.reduce, np.cumsum):
+        got, want = fn(t, dtype=np.float32), fn(t.data, dtype=np.float32)
+        assert got.dtype == np.float32 and got.requires_grad
+        np.testing.assert_allclose(got.data, want, rtol=1e-6)
+    (g,) = ag.grad(ag.sum(np.mean(t, dtype=np.float32)), [t])
+    np.testing.assert_allclose(g.data, 1 / 3, rtol=1e-6)
+
+
+def test_concatenate_follows_numpys_casting_rule():
+    with pytest.raises(TypeError, match=r"numpy.concatenate\(\.\.\., dtype="):
+        np.concatenate([T([1.5])], dtype=int)  # NumPy refuses float -> int under casting="same_kind"
+
+
+# --- ag.Tensor of a list of tensors --------------------------------------------------
+
+@pytest.mark.parametrize("data", [
+    lambda w: [w, w], lambda w: (w, 1.0), lambda w: [[1.0, 2.0], [w, 3.0]], lambda w: [[[w]]],
+    lambda w: np.array([w, 1.0], dtype=object),
+])
+def test_tensor_of_a_list_holding_a_tensor_that_requires_grad_raises(data):
+    w = T(2.0)
+    with pytest.raises(TypeError, match=r"Tensor\(.*requires grad.*ag\.stack"):
+        ag.Tensor(data(w))
+
+
+def test_tensor_of_a_list_of_data_tensors_takes_their_values():
+    u = ag.Tensor(np.array(2.0))
+    np.testing.assert_array_equal(ag.Tensor([u, [3.0]][:1] + [4.0]).data, [2.0, 4.0])
+    np.testing.assert_array_equal(ag.Tensor([[u, u], [1.0, u]]).data, [[2, 2], [1, 2]])
+
+
+# --- np.asarray(t) is read-only ------------------------------------------------------
+
+def test_a_write_through_asarray_cannot_corrupt_a_gradient():
+    x = T([1.0, 2.0, 3.0])
+    y = ag.sum(x * x)
+    with pytest.raises(ValueError, match="read-only"):
+        np.asarray(x)[0] = 100
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
+
+
+def test_array_protocol_views_and_copies():
+    x = ag.Tensor(np.array([1.0, 2.0]))
+    for view in (np.asarray(x), x.__array__(), x.__array__(copy=False), np.asarray(x, dtype=np.float64)):
+        assert not view.flags.writeable and np.shares_memory(view, x.data)
+    for copied in (np.array(x), x.__array__(copy=True), np.asarray(x, copy=True), np.asarray(x, dtype=np.float32)):
+        assert copied.flags.writeable and not np.shares_memory(copied, x.data)
+        copied[0] = 5.0
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    assert x.data.flags.writeable  # the tensor's own array stays writable (.data assignments are tracked)
