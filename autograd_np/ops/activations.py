@@ -9,9 +9,10 @@ from ._util import value
 def sigmoid(x):
     """Logistic function ``1 / (1 + exp(-x))``.
 
-    ``x`` is floored just above minus the log of the dtype's largest number, so exp
-    never overflows (no warning, no inf); where the cap applies the true value
-    is below 1e-38 (float32) or 1e-307 (float64), and so is the error.  float16
+    ``exp(-x)`` is computed with ``-x`` capped just below the log of the dtype's
+    largest number, so it never overflows (no warning, no inf); where the cap
+    applies the value is ``exp(x)``, which underflows to 0 far out (so ``x *
+    sigmoid(x)`` is -0 at -1e300, not -1e-8).  float16
     is computed in float32 (its own cap, 11, would be far too coarse)."""
     x = x if type(x) is np.ndarray else np.asarray(x)
     caps = _EXP_CAP.get(x.dtype.type)
@@ -24,10 +25,15 @@ def sigmoid(x):
     z = np.negative(x)
     if type(z) is not np.ndarray:  # NumPy returns a scalar for 0-d input
         z = np.array(z)
+    capped = z.max(initial=-np.inf) > cap  # (a reduction; far cheaper than the exp)
     np.minimum(z, cap, out=z)
     np.exp(z, out=z)
     z += one
-    return np.reciprocal(z, out=z)
+    np.reciprocal(z, out=z)
+    if capped:  # there the value is exp(x), below the dtype's smallest normal: underflow to it (0 far out)
+        low = x < -cap
+        z[low] = np.exp(x[low])
+    return z
 
 
 # exp(-x) is computed with -x capped just below log(largest number of the dtype), so it
@@ -40,15 +46,15 @@ def _sigmoid_vjp(F, gy, y, x):
     return gy * (y - y * y)  # no Python scalar: array-array ufuncs are the fast path
 
 
-@defop("relu", "y = max(x, 0);  gx = gy * (x > 0)")
+@defop("relu", "y = max(x, 0);  gx = gy * (x > 0)  (0 at x = 0; NaN passes it, as PyTorch)")
 def relu(x):
-    """Rectified linear unit."""
+    """Rectified linear unit; relu'(0) = 0, as in PyTorch."""
     return np.maximum(x, 0)
 
 
 @relu.defvjp
 def _relu_vjp(F, gy, y, x):
-    return gy * (value(x) > 0)
+    return gy * ~(value(x) <= 0)  # (not x > 0: a NaN passes its gradient on, as maximum's does)
 
 
 @defop("tanh", "y = tanh(x);  gx = gy * (1 - y**2)")

@@ -74,16 +74,22 @@ def power(a, b):
 
 @power.defvjp(needs=True)
 def _power_vjp(F, gy, y, a, b, needs):
-    av, bv = value(a), value(b)
+    av, bv, yv = value(a), value(b), value(y)
     ga = gb = None
     if needs[0]:
-        flat = (bv == 0) & (av == 0)  # a ** 0 is 1: derivative 0, where b * a**(b - 1) is 0 * inf
+        with np.errstate(all="ignore"):
+            slope = av ** (bv - 1)
+        # 0 where the product is 0 * inf or 0 * NaN but the derivative is 0: a ** 0 (constant 1: at a = 0, inf,
+        # NaN), and a ** (b - 1) = 0 with an infinite b (a**inf at a < 1, a**-inf at a > 1)
+        flat = ((bv == 0) & ~(np.isfinite(av) & (av != 0))) | ((slope == 0) & np.isinf(bv))
         if np.any(flat):
             ga = F.where(flat, 0.0, gy * b * a ** F.where(flat, 1.0, b - 1))
         else:
             ga = gy * b * a ** (b - 1)
     if needs[1]:
-        zero = (av == 0) & (bv >= 0)  # 0 ** b for b >= 0: y log(a) is 0 * -inf (0 at b = 0: PyTorch's choice)
+        # y log a is 0 * -inf at a = 0 (b >= 0: PyTorch's 0; at b = 0 the two sides differ) and 0 * inf where
+        # y = 0 at a = inf (b < 0): both have derivative 0 in b
+        zero = ((av == 0) & (bv >= 0)) | ((yv == 0) & np.isinf(av))
         if np.any(zero):
             gb = F.where(zero, 0.0, gy * y * F.log(F.where(zero, 1.0, a)))
         else:

@@ -52,22 +52,32 @@ def _abs_vjp(F, gy, y, x):
     return gy * np.sign(value(x))
 
 
-@defop("maximum", "y = maximum(a, b);  ga = gy where a >= b (or a is NaN),  gb = gy elsewhere")
+@defop("maximum", "y = maximum(a, b);  ga = gy where a > b (or a is NaN), gy / 2 where a == b,  gb = the rest")
 def maximum(a, b):
-    """Elementwise maximum (ties send the gradient to ``a``; NaN propagates, with its gradient)."""
+    """Elementwise maximum (NaN propagates, with its gradient).  Ties split the
+    gradient equally between ``a`` and ``b``, as PyTorch's ``maximum``."""
     return np.maximum(a, b)
+
+
+def _extreme_vjp(F, gy, a_wins, tie):
+    """The gradients of maximum / minimum: ``a`` gets ``gy`` where it wins, half of it at a tie."""
+    if not np.any(tie):
+        return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
+    half = gy * 0.5
+    return F.where(tie, half, F.where(a_wins, gy, 0.0)), F.where(tie, half, F.where(a_wins, 0.0, gy))
 
 
 @maximum.defvjp
 def _maximum_vjp(F, gy, y, a, b):
-    av = value(a)
-    a_wins = (av >= value(b)) | np.isnan(av)
-    return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
+    av, bv = value(a), value(b)
+    return _extreme_vjp(F, gy, (av > bv) | np.isnan(av), av == bv)
 
 
-@defop("clip", "y = clip(x, lo, hi);  gx = gy where lo <= x <= hi")
+@defop("clip", "y = clip(x, lo, hi);  gx = gy where lo <= x <= hi (0 where lo >= hi: a constant)")
 def clip(x, lo=None, hi=None):
-    """Limit ``x`` to ``[lo, hi]`` (either bound may be None)."""
+    """Limit ``x`` to ``[lo, hi]`` (either bound may be None).  At a bound the gradient
+    passes, as in PyTorch; where ``lo >= hi`` the output is the constant ``hi`` (NumPy's
+    rule), so its derivative is 0 (PyTorch passes it at ``lo == hi``)."""
     return np.clip(x, lo, hi)
 
 
@@ -79,6 +89,8 @@ def _clip_vjp(F, gy, y, x, lo=None, hi=None):
         inside &= xv >= value(lo)
     if hi is not None:
         inside &= xv <= value(hi)
+    if lo is not None and hi is not None:
+        inside &= np.less(value(lo), value(hi))
     return F.where(inside, gy, 0.0)
 
 
@@ -154,7 +166,7 @@ def _log10_vjp(F, gy, y, x):
     return gy / (x * _LN10)
 
 
-@defop("logaddexp", "y = log(exp(a) + exp(b));  ga = gy * exp(a - y),  gb = gy * exp(b - y)  "
+@defop("logaddexp", "y = log(exp(a) + exp(b));  ga = gy * sigmoid(a - b),  gb = gy * sigmoid(b - a)  "
                     "(hand-written: the composition overflows)")
 def logaddexp(a, b):
     """``log(exp(a) + exp(b))`` without overflow."""
@@ -163,10 +175,11 @@ def logaddexp(a, b):
 
 @logaddexp.defvjp(needs=True)
 def _logaddexp_vjp(F, gy, y, a, b, needs):
-    return (gy * F.exp(a - y) if needs[0] else None), (gy * F.exp(b - y) if needs[1] else None)
+    # exp(a - y) is the same number, but NaN where y is infinite (logaddexp(inf, 1): inf - inf)
+    return (gy * F.sigmoid(a - b) if needs[0] else None), (gy * F.sigmoid(b - a) if needs[1] else None)
 
 
-@defop("logaddexp2", "y = log2(2**a + 2**b);  ga = gy * 2**(a - y),  gb = gy * 2**(b - y)")
+@defop("logaddexp2", "y = log2(2**a + 2**b);  ga = gy * sigmoid((a - b) ln 2),  gb = gy * sigmoid((b - a) ln 2)")
 def logaddexp2(a, b):
     """``log2(2**a + 2**b)`` without overflow."""
     return np.logaddexp2(a, b)
@@ -174,7 +187,8 @@ def logaddexp2(a, b):
 
 @logaddexp2.defvjp(needs=True)
 def _logaddexp2_vjp(F, gy, y, a, b, needs):
-    return (gy * F.exp2(a - y) if needs[0] else None), (gy * F.exp2(b - y) if needs[1] else None)
+    return (gy * F.sigmoid((a - b) * _LN2) if needs[0] else None), \
+        (gy * F.sigmoid((b - a) * _LN2) if needs[1] else None)
 
 
 # --- powers ----------------------------------------------------------------------
@@ -214,17 +228,17 @@ def _cbrt_vjp(F, gy, y, x):
 
 # --- minimum and NaN-ignoring extremes -------------------------------------------
 
-@defop("minimum", "y = minimum(a, b);  ga = gy where a <= b (or a is NaN),  gb = gy elsewhere")
+@defop("minimum", "y = minimum(a, b);  ga = gy where a < b (or a is NaN), gy / 2 where a == b,  gb = the rest")
 def minimum(a, b):
-    """Elementwise minimum (ties send the gradient to ``a``; NaN propagates, with its gradient)."""
+    """Elementwise minimum (NaN propagates, with its gradient).  Ties split the
+    gradient equally between ``a`` and ``b``, as PyTorch's ``minimum``."""
     return np.minimum(a, b)
 
 
 @minimum.defvjp
 def _minimum_vjp(F, gy, y, a, b):
-    av = value(a)
-    a_wins = (av <= value(b)) | np.isnan(av)
-    return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
+    av, bv = value(a), value(b)
+    return _extreme_vjp(F, gy, (av < bv) | np.isnan(av), av == bv)
 
 
 @defop("fmax", "y = fmax(a, b);  ga = gy where a >= b (or b is NaN),  gb = gy elsewhere")

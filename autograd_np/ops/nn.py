@@ -53,6 +53,10 @@ def gelu(x, approximate="none"):
 @gelu.defvjp
 def _gelu_vjp(F, gy, y, x, approximate="none"):
     if approximate == "tanh":
+        xv = value(x)
+        saturated = np.abs(np.tanh((xv + xv * xv * xv * _TANH_K) * _TANH_C)) == 1
+        if np.any(saturated):  # tanh is +-1 there and its slope 0: x**3 = inf would make it 0 * inf
+            x = F.where(saturated, np.copysign(10.0, xv), x)  # (saturated too; the graph stays finite)
         t = F.tanh((x + x * x * x * _TANH_K) * _TANH_C)
         slope = (t + 1.0) * 0.5 + x * (1.0 - t * t) * (x * x * (3 * _TANH_K) + 1.0) * (0.5 * _TANH_C)
         return gy * slope

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from ..recording import defop
+from ._util import value
 from .arithmetic import mul
 
 
@@ -74,17 +75,29 @@ def _arctan_vjp(F, gy, y, x):
     return gy / (x * x + 1.0)
 
 
-@defop("arctan2", "y = arctan2(a, b);  ga = gy * b / (a**2 + b**2),  gb = -gy * a / (a**2 + b**2)  "
-                  "(undefined at a = b = 0)")
+@defop("arctan2", "y = arctan2(a, b);  ga = gy * b / (a**2 + b**2),  gb = -gy * a / (a**2 + b**2)  (as (b / r) / r "
+                  "with r = hypot(a, b): no underflow; 0 at the origin, as PyTorch, and where r is infinite)")
 def arctan2(a, b):
-    """Angle of the point ``(b, a)``, in ``(-pi, pi]``."""
+    """Angle of the point ``(b, a)``, in ``(-pi, pi]``.  The derivative is computed as
+    ``(b / r) / r`` with ``r = hypot(a, b)``, exact where ``a**2 + b**2`` would
+    underflow; where ``r`` is infinite it is 0 (not inf / inf), and at the origin,
+    where there is none, 0 as in PyTorch."""
     return np.arctan2(a, b)
 
 
 @arctan2.defvjp(needs=True)
 def _arctan2_vjp(F, gy, y, a, b, needs):
-    g = gy / (a * a + b * b)
-    return (g * b if needs[0] else None), (-(g * a) if needs[1] else None)
+    r = np.hypot(value(a), value(b))
+    flat = (r == 0) | np.isinf(r)  # derivative 0 (by convention at the origin), computed at a harmless point
+    if np.any(flat):
+        a, b = F.where(flat, 1.0, a), F.where(flat, 1.0, b)
+    r = F.hypot(a, b)
+    ga = gy * (b / r) / r if needs[0] else None
+    gb = -(gy * (a / r) / r) if needs[1] else None
+    if np.any(flat):
+        ga = None if ga is None else F.where(flat, 0.0, ga)
+        gb = None if gb is None else F.where(flat, 0.0, gb)
+    return ga, gb
 
 
 @defop("hypot", "y = sqrt(a**2 + b**2);  ga = gy * a / y,  gb = gy * b / y  "
