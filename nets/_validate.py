@@ -21,8 +21,9 @@ import numpy as np
 
 from ._memory import available_memory
 
-__all__ = ["integer", "number", "optional_number", "flag", "optional_flag", "choice", "seed", "function", "path", "float_dtype",
-           "text", "allocation", "int_list", "MAX_ELEMENTS", "module", "fit_arguments", "finite_data", "one_sample_batches"]
+__all__ = ["integer", "number", "optional_number", "flag", "optional_flag", "choice", "seed", "function", "path",
+           "float_dtype", "text", "allocation", "int_list", "MAX_ELEMENTS", "module", "fit_arguments", "finite_data",
+           "one_sample_batches"]
 
 # more elements than any machine holds: refused even where the free memory is unknown
 MAX_ELEMENTS = 2 ** 40

@@ -16,7 +16,8 @@ import autograd_np as ag
 
 from . import _validate as _v
 from . import init as _init
-from .layers import WEIGHT_BYTES, _as_input, check_batch_norm
+from .init import WEIGHT_BYTES
+from .layers import _as_input, check_batch_norm
 from .module import Module
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d"]
@@ -58,7 +59,7 @@ class Conv2d(Module):
         rng, dtype = _init.rng_of(rng, "rng", "Conv2d"), _v.float_dtype(dtype, "dtype", "Conv2d")
         _v.allocation("Conv2d", f"in_channels={self.in_channels}, out_channels={self.out_channels} and "
                       f"kernel_size={self.kernel_size}", self.out_channels * fan_in, WEIGHT_BYTES)
-        W = _init.normal((self.out_channels, self.in_channels, kh, kw), std, rng, dtype)
+        W = _init.normal((self.out_channels, self.in_channels, kh, kw), std, rng, dtype, "Conv2d", "init")
         self.W = ag.Tensor(W, requires_grad=True, name="W")
         self.b = ag.Tensor(np.zeros(self.out_channels, dtype=dtype), requires_grad=True, name="b")
 

@@ -14,13 +14,13 @@ import autograd_np as ag
 
 from . import _validate as _v
 from . import init as _init
+from .init import WEIGHT_BYTES
 from .module import Module, _targets_like
 
 __all__ = ["Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout",
            "BatchNorm", "activation"]
 
 
-WEIGHT_BYTES = 16  # per weight at the peak of its initialization: two float64 temporaries
 
 
 def _as_input(x, dtype):
@@ -44,13 +44,15 @@ class Affine(Module):
 
     def __init__(self, in_size: int, out_size: int, init="he", rng=None, dtype=np.float32):
         super().__init__()
-        self.in_size, self.out_size = _v.integer(in_size, "in_size", "Affine"), _v.integer(out_size, "out_size", "Affine")
+        self.in_size = _v.integer(in_size, "in_size", "Affine")
+        self.out_size = _v.integer(out_size, "out_size", "Affine")
         self.init = init
         std = _init.std_for(init, self.in_size, "init", "Affine")
         rng, dtype = _init.rng_of(rng, "rng", "Affine"), _v.float_dtype(dtype, "dtype", "Affine")
         _v.allocation("Affine", f"in_size={self.in_size} and out_size={self.out_size}",
                       self.in_size * self.out_size, WEIGHT_BYTES)
-        self.W = ag.Tensor(_init.normal((self.in_size, self.out_size), std, rng, dtype), requires_grad=True, name="W")
+        W = _init.normal((self.in_size, self.out_size), std, rng, dtype, "Affine", "init")
+        self.W = ag.Tensor(W, requires_grad=True, name="W")
         self.b = ag.Tensor(np.zeros(self.out_size, dtype=dtype), requires_grad=True, name="b")
 
     def forward(self, x):

@@ -20,7 +20,8 @@ from . import _validate as _v
 from . import init as _init
 from .gradient_check import float64_copy
 from .conv_layers import Conv2d, MaxPool2d
-from .layers import WEIGHT_BYTES, Affine, BatchNorm, Dropout, Flatten, activation as _activation
+from .init import WEIGHT_BYTES
+from .layers import Affine, BatchNorm, Dropout, Flatten, activation as _activation
 from .module import Module
 
 __all__ = ["TwoLayerNet", "MultiLayerNet", "SimpleConvNet", "ParamArrays", "BookInterface"]
@@ -136,9 +137,11 @@ class TwoLayerNet(BookInterface, Module):
         rng, dtype = _init.rng_of(rng, "rng", who), _v.float_dtype(dtype, "dtype", who)
         _activation(activation, who)
         _v.allocation(who, f"input_size={i}, hidden_size={h} and output_size={o}", i * h + h * o, WEIGHT_BYTES)
-        self.W1 = ag.Tensor(_init.normal((i, h), std[0], rng, dtype), requires_grad=True, name="W1")
+        W1, W2 = (_init.normal(shape, s, rng, dtype, who, "weight_init_std") for shape, s in (((i, h), std[0]),
+                                                                                            ((h, o), std[1])))
+        self.W1 = ag.Tensor(W1, requires_grad=True, name="W1")
         self.b1 = ag.Tensor(np.zeros(h, dtype=dtype), requires_grad=True, name="b1")
-        self.W2 = ag.Tensor(_init.normal((h, o), std[1], rng, dtype), requires_grad=True, name="W2")
+        self.W2 = ag.Tensor(W2, requires_grad=True, name="W2")
         self.b2 = ag.Tensor(np.zeros(o, dtype=dtype), requires_grad=True, name="b2")
         self.act = _activation(activation, who)
 

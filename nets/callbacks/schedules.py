@@ -105,6 +105,9 @@ class CosineAnnealing(LRSchedule):
     def on_train_begin(self, logs=None):
         loaded = self._loaded
         super().on_train_begin(logs)
+        if self.min_lr > self.base_lr:  # the "annealing" would raise the rate to min_lr
+            raise ValueError(f"CosineAnnealing: min_lr={self.min_lr:g} is above the optimizer's learning rate "
+                             f"{self.base_lr:g}; give a min_lr below it")
         if not loaded or self.total is None:
             self.total = self.epochs_arg or self.run.epochs
 

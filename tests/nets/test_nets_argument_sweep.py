@@ -82,11 +82,13 @@ MODE = Domain("auto | min | max", ["maximum", 1, None], ["auto", "min", "max"])
 MONITOR = Domain("None or a log name", [1, "", ["val_loss"]], [None, "val_loss", "loss"])
 FUNCTION = Domain("a function", [1, "f", None], [lambda epoch, lr: lr])
 PATH = Domain("a file path", [1, None, "", ".", b"log.csv"], ["log.csv", "runs/log.csv"])
-WINDOW = Domain("int >= 1 or a pair", [0, -1, 1.5, True, NAN, "3", None, (3,), (3, 0), (3, 1.5)], [1, 2, (2, 1), [2, 2]])
+WINDOW = Domain("int >= 1 or a pair", [0, -1, 1.5, True, NAN, "3", None, (3,), (3, 0), (3, 1.5)],
+                [1, 2, (2, 1), [2, 2]])
 CONV_KERNEL = Domain(WINDOW.text + " (allocated)", WINDOW.bad + [10 ** 7], WINDOW.good)
 OPT_WINDOW = Domain("None, int >= 1 or a pair", [0, 1.5, True, "2", (2, 0)], [None, 1, (1, 2), 10 ** 12])
 CONV_PAD = Domain("int >= 0 or a pair", [-1, 1.5, True, NAN, "1", None, (1, -1)], [0, 1, (0, 2), 10 ** 6])
-POOL_PAD = Domain("int in [0, kernel // 2] or a pair", [-1, 1.5, True, NAN, "1", None, 2, 10 ** 6, (0, 2)], [0, 1, (1, 0)])
+POOL_PAD = Domain("int in [0, kernel // 2] or a pair", [-1, 1.5, True, NAN, "1", None, 2, 10 ** 6, (0, 2)],
+                  [0, 1, (1, 0)])
 SIZES = Domain("list of >= 2 ints >= 1 (allocated)",
                [[64.5, 10], [True, 10], [0, 10], [-1, 10], [NAN, 10], [10], "64,10", 64, [64, "10"], [10 ** 12, 10]],
                [[4, 3], (4, 3, 2), np.array([4, 2])])
@@ -147,7 +149,8 @@ CLASSES = {
                               hidden_size=ints(1, True), output_size=ints(1, True), weight_init_std=INIT, rng=SEED,
                               dtype=DTYPE),
     nets.DataLoader: entry({"x": X, "t": T},
-                           x=Domain("an array with a row per sample", ["abc", 3, None, X[:5], [["a"]]], [X, X.tolist()]),
+                           x=Domain("an array with a row per sample", ["abc", 3, None, X[:5], [["a"]]],
+                                    [X, X.tolist()]),
                            t=Domain("an array with a row per sample", ["abc", T[:5], None], [T, T.astype(np.float32)]),
                            batch_size=ints(1), shuffle=BOOL, drop_last=BOOL, rng=SEED),
     nets.History: entry(logs=Domain("None or a dict log name -> numbers",
@@ -215,8 +218,10 @@ EVALUATE = entry({"data": X, "t": T}, model=Domain("a nets.Module", [None, "mode
 TENSORS = Domain("a Module, a tensor or tensors", [3, "abc", [np.ones(2)]])
 FUNCTIONS = {
     nets.fit: FIT, nets.evaluate: EVALUATE,
-    nets.clip_grad_norm: entry({"params": [W], "max_norm": 1.0}, params=TENSORS, max_norm=reals(0.0, low_open=True, inf_ok=True)),
-    nets.clip_grad_value: entry({"params": [W], "clip_value": 1.0}, params=TENSORS, clip_value=reals(0.0, low_open=True, inf_ok=True)),
+    nets.clip_grad_norm: entry({"params": [W], "max_norm": 1.0}, params=TENSORS,
+                               max_norm=reals(0.0, low_open=True, inf_ok=True)),
+    nets.clip_grad_value: entry({"params": [W], "clip_value": 1.0}, params=TENSORS,
+                                clip_value=reals(0.0, low_open=True, inf_ok=True)),
     datasets.load_digits: entry(normalize=BOOL, flatten=BOOL, one_hot_label=BOOL,
                                 test_size=Domain("int in [1, 1796]", [0, 1797, 1.5, True, None, "3"]),
                                 seed=Domain("int >= 0", [-1, 1.5, True, None]), dtype=DTYPE),
@@ -225,6 +230,21 @@ FUNCTIONS = {
     layers.activation: entry({"name": "relu"}, name=Domain("relu | sigmoid | tanh", ["softmax", 1, None]),
                              who=Domain("the caller's name", [])),
 }
+SHAPE = Domain("int or ints >= 1 (allocated)", [(2, -1), (2, 1.5), (0, 3), "23", None, True, (10 ** 12, 10 ** 6)],
+               [(2, 3), [4], 5])
+NAME = Domain("the argument's name in messages", [])
+FUNCTIONS.update({
+    nets.init.rng_of: entry(rng=SEED, name=NAME, who=NAME),
+    nets.init.check_init: entry({"init": "he"}, init=INIT, name=NAME, who=NAME),
+    nets.init.std_for: entry({"init": "he", "fan_in": 3}, init=INIT, fan_in=ints(1), name=NAME, who=NAME),
+    nets.init.normal: entry({"shape": (2, 3), "std": 0.1}, shape=Domain(SHAPE.text, SHAPE.bad[:2] + SHAPE.bad[3:]),
+                            std=Domain("std in [0, finfo(dtype).max / 64]", reals(0.0).bad + [1e300],
+                                       [0, 0.5, np.float32(2.0)]), rng=SEED, dtype=DTYPE, who=NAME, name=NAME),
+    nets.init.he: entry({"shape": (2, 3)}, shape=SHAPE, rng=SEED, dtype=DTYPE),
+    nets.init.xavier: entry({"shape": (2, 3)}, shape=SHAPE, rng=SEED, dtype=DTYPE),
+    nets.init.weights: entry({"shape": (2, 3)}, shape=SHAPE, init=INIT, rng=SEED, dtype=DTYPE, who=NAME),
+    nets.init.zeros: entry({"shape": (2, 3)}, shape=Domain(SHAPE.text, SHAPE.bad[:2] + SHAPE.bad[3:]), dtype=DTYPE),
+})
 FIT_MODEL_ARGS = ("model", "optimizer")
 
 
@@ -250,6 +270,8 @@ def test_the_table_covers_the_public_surface():
     missing = classes - set(CLASSES) - set(NOT_CONFIGURED)
     assert not missing, f"public classes without an entry in the argument table: {sorted(c.__name__ for c in missing)}"
     assert not (set(CLASSES) | set(NOT_CONFIGURED)) - classes, "table entries for classes that are not public"
+    functions = {getattr(nets.init, name) for name in nets.init.__all__}
+    assert not functions - set(FUNCTIONS), "nets.init functions without an entry in the argument table"
     for fn, row in [*CLASSES.items(), *FUNCTIONS.items()]:
         names = {p.name for p in parameters(fn)}
         assert names == set(row["domains"]), (f"{fn.__name__}: the table has {sorted(row['domains'])}, the "
@@ -301,6 +323,12 @@ def test_a_bad_argument_is_refused_naming_it(fn, name, value):
 def test_a_good_argument_is_accepted(fn, name, value):
     obj = call(fn, name, value)
     assert isinstance(obj, fn)
+
+
+@pytest.mark.parametrize("fn,name,value", cases({f: row for f, row in FUNCTIONS.items()
+                                                 if f.__module__ == "nets.init"}, good=True))
+def test_a_good_argument_of_an_initializer_is_accepted(fn, name, value):
+    call(fn, name, value)
 
 
 def test_fit_checks_everything_before_training():

@@ -258,3 +258,30 @@ def test_the_command_line_refuses_batch_norm_with_a_one_sample_batch_in_one_line
     assert status == 2 and err.startswith("nets: error: --batch-size 2 with --batchnorm leaves a batch of 1 sample "
                                           "of the 1437 training images") and err.count("\n") == 1
     assert not out.exists()
+
+
+def test_cosine_annealing_refuses_a_min_lr_above_the_learning_rate_before_training():
+    model = nets.MultiLayerNet([4, 3, 3], rng=0)
+    before = weights(model)
+    with pytest.raises(ValueError, match=r"CosineAnnealing: min_lr=0.5 is above the optimizer's learning rate 0.1"):
+        nets.fit(model, nets.optim.SGD(model, lr=0.1), tiny(), epochs=3, batch_size=10,
+                 callbacks=[nets.CosineAnnealing(min_lr=0.5)], verbose=False)
+    assert unchanged(model, before)
+
+
+@pytest.mark.parametrize("make,named", [(lambda: nets.Affine(3, 2, init=1e300), "Affine: init"),
+                                        (lambda: nets.TwoLayerNet(3, 2, 2, weight_init_std=1e39), "weight_init_std"),
+                                        (lambda: nets.init.normal((2, 2), 1e300), "std")])
+def test_a_standard_deviation_that_overflows_the_dtype_is_refused(make, named):
+    with pytest.raises(ValueError, match=rf"{named} must be a number in \[0, .*\] for float32"):
+        make()
+
+
+def test_fit_refuses_an_optimizer_of_another_model_and_resume_without_a_checkpoint():
+    model, other = nets.MultiLayerNet([4, 3, 3], rng=0), nets.MultiLayerNet([4, 3, 3], rng=1)
+    with pytest.raises(ValueError, match="fit: optimizer steps 4 tensors, none of them the model's"):
+        nets.fit(model, nets.optim.SGD(other, lr=0.1), tiny(), epochs=1, verbose=False)
+    with pytest.raises(ValueError, match=r"fit: optimizer has no parameters \(it was made for update"):
+        nets.fit(model, nets.optim.SGD(lr=0.1), tiny(), epochs=1, verbose=False)
+    with pytest.raises(ValueError, match=r"fit: resume=True needs checkpoint=<path>"):
+        nets.fit(model, nets.optim.SGD(model, lr=0.1), tiny(), epochs=1, resume=True, verbose=False)
