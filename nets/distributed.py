@@ -22,19 +22,31 @@ masks differ between ranks and a checkpoint resumes them exactly.
 Messages between the ranks of one job are mpi4py's collectives (small Python
 objects for signatures and generator states); checkpoint files are read as
 bytes by rank 0 and broadcast, so the ranks need no shared folder.
+
+Agreement: before training the ranks compare everything that decides the
+trajectory (``nets.agreement``: all of the data, the architecture, the
+optimizer and its state, the callbacks' settings, fit's arguments), and after
+every epoch a digest of the weights and optimizer state; a difference is a
+``RanksDisagree`` on every rank naming the field and the ranks' values.
+
+Failure (``nets.rendezvous``): no rank blocks in MPI waiting for another.
+A rank that leaves ``fit`` by an exception, caught or not, tells the others,
+and those waiting for it raise ``RankFailed`` within milliseconds; a rank
+stuck in user code makes the others end the job after ``NETS_MPI_TIMEOUT``
+seconds.
 """
 from __future__ import annotations
 
-import hashlib
+import functools
 import os
-from contextlib import contextmanager
-import sys
-import threading
-import time
 
 import numpy as np
 
-__all__ = ["World", "world", "in_mpi_environment", "active", "RanksDisagree"]
+from . import agreement as _agreement
+from .rendezvous import RankFailed, Rendezvous, every_rank as _every_rank
+
+__all__ = ["World", "world", "in_mpi_environment", "active", "RanksDisagree", "RankFailed", "guard_fit",
+           "check_data", "check_run"]
 
 _ENV_SIZE = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
 TIMEOUT_ENV = "NETS_MPI_TIMEOUT"  # seconds a rank may wait in one collective; 0 turns the watchdog off
@@ -42,11 +54,17 @@ DEFAULT_TIMEOUT = 1800.0
 _CHUNK = 1 << 30  # bytes per Bcast of a checkpoint
 INSTALL = ("apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py (or pip install -e '.[mpi]')")
 _ACTIVE = None  # the World of this process once world() has joined MPI
-_HOOKED = False  # abort_on_exception is installed
 
 
 class RanksDisagree(ValueError):
-    """The ranks of a distributed fit were given different data, arguments or models."""
+    """The ranks of a distributed fit were given different data, arguments or models.
+
+    ``field``: the first field that differs (``"optimizer.lr"``, ``"data.train.t"``, ...);
+    ``fields``: every one that differs; ``values``: ``{rank: value}`` of the first, shortened."""
+
+    def __init__(self, message, field=None, fields=(), values=None):
+        super().__init__(message)
+        self.field, self.fields, self.values = field, list(fields), dict(values or {})
 
 
 def in_mpi_environment() -> bool:
@@ -58,42 +76,6 @@ def in_mpi_environment() -> bool:
         except ValueError:
             continue
     return False
-
-
-class _Watched:
-    """A communicator whose blocking collectives a watchdog thread times: a rank that
-    waits in one longer than ``timeout`` seconds (another rank is stuck, in a loop or
-    a deadlock, or gone without a word) calls ``on_timeout`` with a message."""
-
-    COLLECTIVES = frozenset({"Allreduce", "Bcast", "Barrier", "bcast", "allgather"})
-
-    def __init__(self, comm, timeout: float, on_timeout):
-        self._comm, self._timeout, self._on_timeout = comm, timeout, on_timeout
-        self._since = None  # (collective, monotonic start) while one is running
-        threading.Thread(target=self._watch, name="nets-mpi-watchdog", daemon=True).start()
-
-    def __getattr__(self, name):
-        attr = getattr(self._comm, name)
-        if name not in self.COLLECTIVES:
-            return attr
-
-        def timed(*args, **kwargs):
-            self._since = (name, time.monotonic())
-            try:
-                return attr(*args, **kwargs)
-            finally:
-                self._since = None
-        return timed
-
-    def _watch(self):
-        tick = min(1.0, self._timeout / 10)
-        while True:
-            time.sleep(tick)
-            since = self._since
-            if since is not None and time.monotonic() - since[1] > self._timeout:
-                self._on_timeout(f"waited more than {self._timeout:g} s in {since[0]}: another rank is stuck or "
-                                 f"gone ({TIMEOUT_ENV} sets the limit)")
-                return
 
 
 def _timeout_from_env() -> float | None:
@@ -109,19 +91,25 @@ def _timeout_from_env() -> float | None:
     return value or None
 
 
-class World:
+class World(Rendezvous):
     """The ranks of a run: ``rank``, ``size`` and the collectives ``fit`` needs.
 
     ``World()`` is a world of one, where every collective is the identity.
     ``World(comm, timeout=T)``: a rank waiting in one collective for more than
     T seconds aborts the job, saying so (``world()`` takes T from
-    ``NETS_MPI_TIMEOUT``, 1800 by default; None or 0: no limit)."""
+    ``NETS_MPI_TIMEOUT``, 1800 by default; None or 0: no limit).  Made on
+    every rank together (it duplicates ``comm`` for the failure notices)."""
 
     def __init__(self, comm=None, timeout: float | None = None):
         self.rank = 0 if comm is None else comm.Get_rank()
         self.size = 1 if comm is None else comm.Get_size()
-        self.comm = comm if comm is None or not timeout or self.size == 1 else \
-            _Watched(comm, float(timeout), self.abort)
+        self.comm = comm
+        self.timeout = float(timeout) if timeout else None
+        self.generation = 0  # distributed fit calls begun on this rank (guard_fit counts them)
+        self.broken = None  # why this rank can take part in no more collectives
+        self._step = 0  # collectives begun
+        self._sent = []  # notices on their way (their buffers must live until sent)
+        self._notices = comm.Dup() if comm is not None and self.size > 1 else None
 
     @property
     def is_root(self) -> bool:
@@ -167,6 +155,7 @@ class World:
             offset += g.size
         flat[size:size + len(grads)] = [kind is not None for kind in kinds]
         flat[-1] = loss * weight
+        self._meet("Allreduce")
         self.comm.Allreduce(self._mpi().IN_PLACE, flat)
         offset = 0
         for i, (p, g, kind) in enumerate(zip(params, grads, kinds)):
@@ -185,18 +174,23 @@ class World:
         if self.comm is None:
             return [float(v) for v in values]
         buf = np.asarray(values, dtype=np.float64)
+        self._meet("Allreduce")
         self.comm.Allreduce(self._mpi().IN_PLACE, buf)
         return buf.tolist()
 
     def bcast(self, obj):
         """Rank 0's ``obj`` (a small Python object) on every rank."""
-        return obj if self.comm is None else self.comm.bcast(obj, root=0)
+        if self.comm is None:
+            return obj
+        self._meet("bcast")
+        return self.comm.bcast(obj, root=0)
 
     def bcast_bytes(self, data: bytes | None) -> bytes | None:
         """Rank 0's bytes (or None) on every rank, as one buffer after its size."""
         if self.comm is None:
             return data
         size = np.array([-1 if data is None else len(data)], dtype=np.int64)
+        self._meet("Bcast")
         self.comm.Bcast(size, root=0)
         if size[0] < 0:
             return None
@@ -217,35 +211,50 @@ class World:
                 failure = exc
         status = self.bcast(None if failure is None else (type(failure).__name__, str(failure)))
         if failure is not None:
-            raise failure
+            raise _every_rank(failure)
         if status is not None:
             kind = next((cls for cls in errors if cls.__name__ == status[0]), None)
             if kind is not None:
-                raise kind(status[1])
-            raise RuntimeError(f"rank 0 failed: {status[0]}: {status[1]}")
+                raise _every_rank(kind(status[1]))
+            raise _every_rank(RuntimeError(f"rank 0 failed: {status[0]}: {status[1]}"))
         return result
 
     def any(self, flag: bool) -> bool:
         """True on every rank when ``flag`` is true on some rank."""
-        return bool(flag) if self.comm is None else any(self.comm.allgather(bool(flag)))
+        if self.comm is None:
+            return bool(flag)
+        self._meet("allgather")
+        return any(self.comm.allgather(bool(flag)))
+
+    def agree(self, fields: dict, when: str = "before training", hint: str = ""):
+        """Raise ``RanksDisagree`` on every rank unless each field's value (JSON values, see
+        ``nets.agreement``) is the same on every rank; the message names the fields that
+        differ and, for the first, each rank's value."""
+        if self.comm is None or self.size == 1:
+            return
+        mine = {k: _agreement.digest(v) for k, v in fields.items()}
+        self._meet("allgather")
+        digests = self.comm.allgather(mine)
+        names = list(dict.fromkeys(k for d in digests for k in d))
+        odd = [k for k in names if len({d.get(k) for d in digests}) > 1]
+        if not odd:
+            return
+        values = self.comm.allgather(fields.get(odd[0], "<none>"))  # the first field in full, to say where
+        raise _every_rank(RanksDisagree(_agreement.message(odd, values, digests, when, hint), odd[0], odd,
+                                        dict(enumerate(values))))
 
     def check_same(self, what: str, value):
         """Raise ``RanksDisagree`` on every rank unless ``value`` is equal on all of them."""
-        if self.comm is None:
-            return
-        values = self.comm.allgather(value)
-        odd = [r for r, v in enumerate(values) if v != values[0]]
-        if odd:
-            raise RanksDisagree(f"distributed fit: {what} differs between ranks: rank 0 has {values[0]}, rank "
-                             f"{odd[0]} has {values[odd[0]]}; every rank must run the same model on the same data")
+        self.agree({what: _agreement.describe(value)})
 
     # --- model state -----------------------------------------------------------------------
     def broadcast_model(self, model):
         """Give every rank rank 0's weights and buffers (after checking they have the same ones)."""
         if self.comm is None:
             return
+        self.agree(_agreement.model_fields(model), when="")
         state = model.state_dict()
-        self.check_same("the model (names, shapes, dtypes)", [(k, a.shape, a.dtype.str) for k, a in state.items()])
+        self._meet("Bcast")
         for name, array in state.items():
             buf = np.ascontiguousarray(array)
             self.comm.Bcast(buf, root=0)
@@ -264,6 +273,7 @@ class World:
             return
         flat = np.concatenate([b.ravel().astype(np.float64) for b in buffers])
         spread = np.concatenate([flat, -flat])  # the largest value, and minus the smallest
+        self._meet("Allreduce")
         self.comm.Allreduce(self._mpi().IN_PLACE, spread, op=self._mpi().MAX)
         same = spread[:flat.size] == -spread[flat.size:]
         mean = flat.copy()
@@ -274,6 +284,17 @@ class World:
             part = slice(offset, offset + b.size)
             b[...] = np.where(same[part], flat[part], mean[part]).reshape(b.shape)
             offset += b.size
+
+    def end_epoch(self, model, optimizer, epoch: int):
+        """After an epoch: average the buffers, then check that every rank holds the same weights
+        and optimizer state (they step together, so bit for bit): a ``RanksDisagree`` names
+        what differs, e.g. a learning rate a callback set from the rank."""
+        if self.comm is None or self.size == 1:
+            return
+        self.average_buffers(model)
+        self.agree(_agreement.state_fields(model, optimizer), when=f"after epoch {epoch + 1}",
+                   hint="the ranks stepped differently although the settings compared before training agreed: "
+                        "something that reads the rank, or per-rank random state, changed the training")
 
     def spread_generators(self, modules: dict):
         """Re-derive each rank's dropout generators from rank 0's current states.
@@ -294,53 +315,46 @@ class World:
             entropy = [int(e) for e in np.random.Generator(source).integers(0, 2**63, size=4)]
             module.rng.bit_generator.state = kind(np.random.SeedSequence(entropy, spawn_key=(self.rank,))).state
 
-    # --- failure ---------------------------------------------------------------------------
-    def abort(self, message: str, code: int = 1):
-        """Print ``message`` with this rank's name and end every rank of the job (MPI_Abort)."""
-        sys.stderr.write(f"rank {self.rank} of {self.size}: {message}; aborting the job\n")
-        sys.stderr.flush()
-        if self.comm is not None:
-            self.comm.Abort(code)
-
-    @contextmanager
-    def exit_aborts(self):
-        """Inside: a SystemExit or KeyboardInterrupt on this rank ends every rank (it skips
-        ``sys.excepthook``, and the other ranks would wait for this one)."""
-        try:
-            yield
-        except (SystemExit, KeyboardInterrupt) as exc:
-            if self.comm is not None and self.size > 1:
-                self.abort(f"{type(exc).__name__}{f' {exc}' if str(exc) else ''} during a distributed fit")
-            raise
-
-    def abort_on_exception(self):
-        """An uncaught exception on any rank prints its message and aborts every rank (no hang).
-        Installed once per process (``world()`` and a distributed ``fit`` call it)."""
-        global _HOOKED
-        if self.comm is None or self.size == 1 or _HOOKED:
-            return
-        _HOOKED = True
-        previous = sys.excepthook
-
-        def hook(kind, exc, tb):
-            previous(kind, exc, tb)
-            self.abort(f"failed: {kind.__name__}: {exc}")
-        sys.excepthook = hook
-
     @staticmethod
     def _mpi():
         from mpi4py import MPI
         return MPI
 
 
-def data_fingerprint(x, t) -> tuple:
-    """Shapes, dtypes and a hash of about 1,000 rows of ``(x, t)``: cheap, and enough to tell
-    ranks that loaded different data (another file, or a rank-dependent shuffle)."""
-    step = max(1, len(x) // 1000)
-    digest = hashlib.blake2b(digest_size=16)
-    for a in (x, t):
-        digest.update(np.ascontiguousarray(a[::step]).tobytes())
-    return (tuple(np.shape(x)), str(np.asarray(x).dtype), tuple(np.shape(t)), digest.hexdigest())
+def check_data(world: World, train, val=None, test=None):
+    """Raise ``RanksDisagree`` unless every rank holds the same train, val and test arrays
+    (shapes, dtypes and a hash of every element)."""
+    if world.size > 1:
+        world.agree(_agreement.data_fields(train=train, val=val, test=test))
+
+
+def check_run(world: World, model, optimizer, callbacks, metrics, loader, **fit_args):
+    """Raise ``RanksDisagree`` unless the optimizer (class, settings, state, tensors), the
+    callbacks (classes, and the settings of those every rank runs), the metrics, the batching
+    and ``fit_args`` are the same on every rank (``nets.agreement.run_fields``)."""
+    if world.size > 1:
+        world.agree(_agreement.run_fields(model, optimizer, callbacks, metrics, loader, **fit_args))
+
+
+def guard_fit(fit):
+    """Decorate ``fit`` so that a rank leaving a distributed fit by an exception, caught or not,
+    makes the others (waiting for it) raise ``RankFailed`` at once; SystemExit and Ctrl-C end the job."""
+    @functools.wraps(fit)
+    def guarded(*args, **kwargs):
+        try:
+            w = world(kwargs.get("distributed"))
+        except (TypeError, ValueError, ImportError):
+            w = None  # fit raises it
+        if w is None or w.comm is None or w.size == 1:
+            return fit(*args, **kwargs)
+        w.generation += 1
+        try:
+            with w.exit_aborts():
+                return fit(*args, **kwargs)
+        except BaseException as exc:
+            w.left_by(exc)
+            raise
+    return guarded
 
 
 def world(distributed=None) -> World:

@@ -188,8 +188,7 @@ def _loader(train, x, t, others, batch_size, shuffle, drop_last, seed, world):
     """The DataLoader of ``train``; on several ranks, checked to be the same everywhere and
     given rank 0's generator state, so every rank draws the same global batches."""
     if world.size > 1:
-        world.check_same("the data (shapes, dtypes and a hash of about 1,000 rows of train, val and test)",
-                         [_distributed.data_fingerprint(*xy) for xy in ((x, t), *others) if xy is not None])
+        _distributed.check_data(world, (x, t), *others)  # shapes, dtypes and a hash of all of the data
     if isinstance(train, DataLoader):  # used as it is: its batch size, shuffling and generator
         loader = train
     else:
@@ -200,8 +199,8 @@ def _loader(train, x, t, others, batch_size, shuffle, drop_last, seed, world):
         if xy is not None:  # (after the ranks compared the data: they all raise, or none does)
             _validate.finite_data("fit", part, *xy)
     if world.size > 1:
-        world.check_same("the batching (batches per epoch, batch size, shuffle)",
-                         (len(loader), loader.batch_size, loader.shuffle))
+        world.agree({"fit.batch_size": loader.batch_size, "fit.shuffle": loader.shuffle,
+                     "fit.drop_last": loader.drop_last, "fit.batches per epoch": len(loader)})
         loader.rng.bit_generator.state = world.bcast(loader.rng.bit_generator.state if world.is_root else None)
     return loader
 
@@ -297,7 +296,7 @@ class _Epochs:
                     bar.set_postfix({"loss": f"{total_loss / seen:.4f}", **post}, refresh=False)
         if self.world.size > 1:
             sums = dict(zip(names, self.world.sum(list(sums.values()))))
-            self.world.average_buffers(self.model)  # per-rank batch-norm statistics, averaged
+            self.world.end_epoch(self.model, self.optimizer, epoch)  # buffers averaged; weights checked equal
         return {"train_loss": total_loss / seen, **{f"train_{k}": v / seen for k, v in sums.items()}}, lr, bar
 
 
@@ -317,6 +316,7 @@ def _silent(line):
     pass
 
 
+@_distributed.guard_fit  # a rank leaving a distributed fit by an exception: the others raise at once
 def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 10, batch_size: int = 100, seed=None,
         shuffle: bool = True, drop_last: bool = False, callbacks=None, metrics=None, progress=None,
         verbose: bool = True, checkpoint=None, resume: bool = False, eval_batch_size: int = 1000, log=None,
@@ -389,9 +389,9 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     cbs = CallbackList(callbacks, run)
     if world.size > 1:  # what would make one rank wait forever for the others is an error on every rank
         world.abort_on_exception()
-        world.check_same("fit's arguments (epochs, resume, checkpoint or not, metrics, callbacks, compile)",
-                         (epochs, bool(resume), checkpoint is None, metric_names, [type(cb).__name__ for cb in cbs],
-                          bool(compile)))
+        world.agree({"fit.epochs": epochs, "fit.resume": bool(resume), "fit.checkpoint": checkpoint is not None,
+                     "fit.metrics": metric_names, "callbacks": [type(cb).__name__ for cb in cbs],
+                     "fit.compile": bool(compile)})  # (all compared in full by check_run below)
 
     if checkpoint is not None:  # found now, not after the first epoch (rank 0 writes it)
         world.on_root(lambda: _refuse_folder(checkpoint), _FILE_ERRORS)
@@ -404,6 +404,9 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
                 log(f"resumed from {checkpoint} after epoch {start}" +
                     (f" (on {world.size} ranks)" if world.size > 1 else ""))
 
+    _distributed.check_run(world, model, optimizer, cbs, metric_list, loader, epochs=epochs, batch_size=batch_size,
+                           seed=seed, shuffle=shuffle, drop_last=drop_last, resume=bool(resume), start_epoch=start,
+                           checkpoint=checkpoint is not None, compile=bool(compile), eval_batch_size=eval_batch_size)
     show_lr = cbs.changes_lr()
     step = compile_step(model) if compile else _eager_step(model)
     loop = _Epochs(model, optimizer, loader, step, metric_list, cbs, world, randoms,

@@ -272,7 +272,7 @@ def test_a_checkpoint_resumes_across_rank_counts(tmp_path):
 @pytest.mark.parametrize("kind, message", [
     ("raise", "rank 1 of 2: failed: RuntimeError: boom in a callback"),
     ("exit", r"Exit code:\s+7"),
-    ("other-data", "the data .* differs between ranks"),
+    ("other-data", "the ranks disagree on data.train.x before training"),
 ])
 def test_a_failing_rank_ends_the_job(tmp_path, kind, message):
     t0 = time.monotonic()
@@ -306,6 +306,16 @@ class EchoComm:
     def Get_size(self):  # noqa: N802
         return 2
 
+    def Dup(self):  # noqa: N802  (the notice channel: nothing ever arrives)
+        return self
+
+    def iprobe(self, source=None, tag=None):
+        return False
+
+    def Iallreduce(self, in_place, buf, op="SUM"):  # noqa: N802  (the meeting before each collective)
+        self.calls.append(("meet", buf.size))
+        return type("Done", (), {"Test": lambda self: True})()
+
     def Allreduce(self, in_place, buf, op="SUM"):  # noqa: N802
         self.calls.append(("Allreduce", buf.size))
         if op == "SUM":
@@ -324,7 +334,8 @@ class EchoComm:
 
 
 def test_one_allreduce_per_step_holds_every_gradient_and_the_loss(monkeypatch):
-    monkeypatch.setattr(distributed.World, "_mpi", staticmethod(lambda: type("MPI", (), {"IN_PLACE": None, "MAX": "MAX"})))
+    monkeypatch.setattr(distributed.World, "_mpi", staticmethod(
+        lambda: type("MPI", (), {"IN_PLACE": None, "MAX": "MAX", "ANY_SOURCE": -1})))
     comm = EchoComm()
     world = distributed.World(comm)
     (x, t), (xt, tt) = nets.datasets.load_digits()
@@ -334,9 +345,10 @@ def test_one_allreduce_per_step_holds_every_gradient_and_the_loss(monkeypatch):
     seen = nets.LambdaCallback(on_batch_end=lambda b, logs: per_batch.append(len(comm.calls)))
     h = nets.fit(model, nets.optim.SGD(model, lr=0.1), (x[:200], t[:200]), (xt[:50], tt[:50]), epochs=2,
                  batch_size=50, seed=0, callbacks=[seen], verbose=False, distributed=world)
-    steps = [b - a for a, b in zip(per_batch, per_batch[1:])]
-    assert steps[:3] == [1, 1, 1]  # within an epoch: one collective per step...
     n_grads = len(model.parameters())  # the gradients, then whether each rank has each, then the loss
+    steps = [comm.calls[a:b] for a, b in zip(per_batch, per_batch[1:])]
+    # within an epoch: one collective per step (after the ranks meet, in a non-blocking allreduce of 4 numbers)
+    assert steps[:3] == [[("meet", 4), ("Allreduce", n_params + n_grads + 1)]] * 3
     gradient_reduces = [c for c in comm.calls if c == ("Allreduce", n_params + n_grads + 1)]
     assert len(gradient_reduces) == 8  # ...the flat buffer of every gradient and the loss, for each of 8 steps
     # the partner echoes rank 0, so the summed half-batch losses are the whole loss
@@ -439,7 +451,7 @@ def test_an_error_on_rank_0_alone_is_raised_on_every_rank(tmp_path):
 def test_ranks_that_disagree_on_callbacks_fail_together_and_a_root_only_stop_stops_all(tmp_path):
     lines = rank_lines(edge(tmp_path, "callbacks-differ"), tmp_path)
     assert [line[:22] for line in lines] == ["0 caught RanksDisagree", "1 caught RanksDisagree"]
-    assert "fit's arguments" in lines[0]
+    assert "the ranks disagree on callbacks" in lines[0]
     assert rank_lines(edge(tmp_path, "root-stops"), tmp_path) == ["0 2", "1 2"]
 
 
@@ -488,7 +500,8 @@ def test_cli_ranks_given_different_arguments_say_so_in_one_line(tmp_path):
     done = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "1", *train, "2", ":",
                            "-n", "1", *train, "1"], cwd=tmp_path, env=ENV, timeout=60, capture_output=True, text=True)
     assert done.returncode != 0
-    assert "nets: error: rank 1 of 2: distributed fit: fit's arguments" in done.stderr
+    assert "nets: error: rank 1 of 2: distributed fit: the ranks disagree on fit.epochs before training: " \
+        "rank 0 has 2; rank 1 has 1" in done.stderr
     assert "Traceback" not in done.stderr
 
 
