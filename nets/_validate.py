@@ -249,7 +249,8 @@ def fit_arguments(model, optimizer, a: dict):
         flag(a[name], name, who)
     optional_flag(a["progress"], "progress", who)
     callbacks = a["callbacks"]
-    if callbacks is not None and not isinstance(callbacks, (list, tuple)) and not hasattr(callbacks, "on_epoch_end"):
+    if callbacks is not None and not hasattr(callbacks, "on_epoch_end") and (
+            isinstance(callbacks, (str, bytes)) or not hasattr(callbacks, "__iter__")):
         _fail(TypeError, who, "callbacks", "None, a nets.Callback or a list of them", callbacks)
     path(a["checkpoint"], "checkpoint", who, allow_none=True, folder_ok=True)
     if a["resume"] and a["checkpoint"] is None:

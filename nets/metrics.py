@@ -134,7 +134,7 @@ def resolve(metrics, t, who="metrics") -> list:
         return default_for(t)
     if isinstance(metrics, (str, Metric)):
         metrics = [metrics]
-    if not isinstance(metrics, (list, tuple)):
+    if isinstance(metrics, bytes) or not hasattr(metrics, "__iter__"):
         raise TypeError(f"{who}: metrics must be None, a metric name, a Metric or a list of them, got {metrics!r:.80}")
     try:
         out = [get(m) for m in metrics]

@@ -198,6 +198,8 @@ def _loader(train, x, t, others, batch_size, shuffle, drop_last, seed, world):
     for part, xy in (("train", (x, t)), ("val", others[0]), ("test", others[1])):
         if xy is not None:  # (after the ranks compared the data: they all raise, or none does)
             _validate.finite_data("fit", part, *xy)
+            if xy[0].shape[1:] != x.shape[1:]:  # found now, not after an epoch of training
+                raise ValueError(f"fit: {part}'s x has rows of shape {xy[0].shape[1:]} but train's have {x.shape[1:]}")
     if world.size > 1:
         world.agree({"fit.batch_size": loader.batch_size, "fit.shuffle": loader.shuffle,
                      "fit.drop_last": loader.drop_last, "fit.batches per epoch": len(loader)})

@@ -285,3 +285,18 @@ def test_fit_refuses_an_optimizer_of_another_model_and_resume_without_a_checkpoi
         nets.fit(model, nets.optim.SGD(lr=0.1), tiny(), epochs=1, verbose=False)
     with pytest.raises(ValueError, match=r"fit: resume=True needs checkpoint=<path>"):
         nets.fit(model, nets.optim.SGD(model, lr=0.1), tiny(), epochs=1, resume=True, verbose=False)
+
+
+def test_a_validation_set_of_other_rows_is_refused_before_training():
+    model = nets.MultiLayerNet([4, 3, 3], rng=0)
+    before = weights(model)
+    with pytest.raises(ValueError, match=r"fit: val's x has rows of shape \(5,\) but train's have \(4,\)"):
+        nets.fit(model, nets.optim.SGD(model, lr=0.1), tiny(), val=tiny(8, features=5), epochs=1, verbose=False)
+    assert unchanged(model, before)
+
+
+def test_callbacks_and_metrics_may_be_any_iterable():
+    model = nets.MultiLayerNet([4, 3, 3], rng=0)
+    h = nets.fit(model, nets.optim.SGD(model, lr=0.1), tiny(), epochs=1, verbose=False,
+                 callbacks=(cb for cb in [nets.EarlyStopping(patience=1)]), metrics=(m for m in ["acc"]))
+    assert len(h) == 1 and len(h.train_acc) == 1
