@@ -156,11 +156,18 @@ class Tensor(TensorMethods):
     def __array__(self, dtype=None, copy=None):
         """The values for NumPy (``np.asarray(t)``): a read-only view, since a write
         through it would bypass the version check of ``.data`` assignments (and
-        corrupt a gradient silently); ``copy=True`` or another dtype gives a copy."""
+        corrupt a gradient silently); ``copy=True`` or another dtype gives a copy.
+        A dtype NumPy's ``same_kind`` rule does not allow (float to int) raises."""
         if _modes.tracers:
             _modes.value_read(self, "np.asarray()")
         data = self._data
         if copy or (dtype is not None and np.dtype(dtype) != data.dtype):
+            if dtype is not None and not np.can_cast(data.dtype, dtype, "same_kind"):
+                # NumPy asks for integers where it wants an index or a count (np.take, np.repeat) and
+                # would refuse float arrays there; a silent truncation would hide the mistake
+                raise TypeError(f"np.asarray(tensor, dtype={np.dtype(dtype)}): NumPy asked for {np.dtype(dtype)} "
+                                f"values of a {data.dtype} tensor (an index, a count?); a cast that loses "
+                                f"information is not done implicitly: pass t.astype(...) or t.data.astype(...)")
             if copy is False:
                 raise ValueError(f"np.asarray(tensor, dtype={np.dtype(dtype)}, copy=False): a cast from "
                                  f"{data.dtype} needs a copy")

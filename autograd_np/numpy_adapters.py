@@ -328,11 +328,16 @@ def _algebra(ops):
         refuse("linalg.pinv", rcond=rcond, hermitian=hermitian or None, rtol=None if rtol is _NO else rtol)
         return ops.pinv(a)
 
+    def norm(x, ord=None, axis=None, keepdims=False):
+        if isinstance(ord, np.ndarray) and ord.ndim == 0:  # NumPy takes a 0-d array as the number
+            ord = ord.item()
+        return ops.norm(x, ord, axis, keepdims)
+
     two = "a b"
     return [(np.dot, dot, two), (np.vdot, ops.vdot, two), (np.inner, ops.inner, two), (np.outer, outer, two),
             (np.tensordot, ops.tensordot, two), (np.einsum, einsum), (np.kron, ops.kron, two),
             (np.cross, ops.cross, two), (np.linalg.inv, ops.inv), (np.linalg.det, ops.det),
-            (np.linalg.slogdet, ops.slogdet), (np.linalg.solve, ops.solve, two), (np.linalg.norm, ops.norm),
+            (np.linalg.slogdet, ops.slogdet), (np.linalg.solve, ops.solve, two), (np.linalg.norm, norm),
             (np.linalg.cholesky, ops.cholesky), (np.linalg.eigh, ops.eigh), (np.linalg.eigvalsh, ops.eigvalsh),
             (np.linalg.pinv, pinv), (np.linalg.matrix_power, ops.matrix_power), (np.linalg.svd, ops.svd)]
 

@@ -174,3 +174,57 @@ def test_array_protocol_views_and_copies():
         copied[0] = 5.0
     np.testing.assert_array_equal(x.data, [1.0, 2.0])
     assert x.data.flags.writeable  # the tensor's own array stays writable (.data assignments are tracked)
+
+
+# --- what the guard refuses, by name ---------------------------------------------------
+
+@pytest.mark.parametrize("call, names", [
+    (lambda w: np.take(ag.Tensor(np.arange(4.0)), w), ["numpy.take", "indices="]),
+    (lambda w: np.repeat(ag.Tensor(np.ones(2)), w), ["numpy.repeat", "repeats="]),
+    (lambda w: np.pad(ag.Tensor(np.ones(2)), 1, constant_values=w), ["numpy.pad", "constant_values="]),
+    (lambda w: np.linalg.norm(ag.Tensor(np.ones(2)), w), ["numpy.linalg.norm", "ord="]),
+    (lambda w: np.sum(ag.Tensor(np.ones(2)), initial=w), ["numpy.sum", "initial="]),
+    (lambda w: np.linspace([w, 1.0], ag.Tensor(2.0), 3), ["numpy.linspace", "start=[", "ag.stack"]),
+    (lambda w: np.dot(ag.Tensor(np.ones(2)), [w, 1.0]), ["numpy.dot", "b=["]),
+    (lambda w: np.add(ag.Tensor(np.ones(2)), [w, 1.0]), ["numpy.add", "list"]),
+    (lambda w: np.multiply.outer([w, 1.0], ag.Tensor(np.ones(2))), ["numpy.multiply.outer", "x1=["]),
+    (lambda w: np.add.at(np.zeros(2), [0], w), ["numpy.add.at", "in place"]),
+    (lambda w: np.gcd(w, 2), ["numpy.gcd", "x1=<a float64 tensor>"]),
+])
+def test_a_tensor_that_requires_grad_where_no_gradient_can_flow_raises_naming_it(call, names):
+    with pytest.raises(TypeError) as err:
+        call(T(1.0))
+    for name in names:
+        assert name in str(err.value), str(err.value)
+
+
+def test_data_tensors_are_values_in_parameters_without_a_derivative():
+    idx = ag.Tensor(np.array([2, 0]))  # integer data: an index, as NumPy takes it
+    x = T([1.0, 2.0, 3.0])
+    y = np.take(x, idx)
+    np.testing.assert_array_equal(y.data, [3.0, 1.0])
+    (g,) = ag.grad(ag.sum(y), [x])
+    np.testing.assert_array_equal(g.data, [1.0, 0.0, 1.0])
+    cond = T([1.0, 0.0, 1.0])  # np.where's condition: read for its values (no derivative anywhere)
+    np.testing.assert_array_equal(np.where(cond, x, 0.0).data, [1.0, 0.0, 3.0])
+
+
+def test_ufunc_outer_records_for_every_binary_ufunc():
+    a, b = T([1.0, 2.0]), T([0.5, 1.5, 2.5])
+    for ufunc in (np.add, np.multiply, np.power, np.maximum, np.arctan2):
+        y = ufunc.outer(a, b)
+        np.testing.assert_allclose(y.data, ufunc.outer(a.data, b.data))
+    ga, gb = ag.grad(ag.sum(np.multiply.outer(a, b)), [a, b])
+    np.testing.assert_array_equal(ga.data, [4.5, 4.5])
+    np.testing.assert_array_equal(gb.data, [3.0, 3.0, 3.0])
+    assert np.less.outer(a, b).dtype == bool and type(np.logical_or.reduce(a > 1)) is np.bool_
+
+
+def test_numpy_never_reads_a_float_tensor_as_integers_silently():
+    w = T([0.7, 1.0])  # np.take dispatches on its array only: NumPy asks the tensor for int64 indices
+    with pytest.raises(TypeError, match=r"np.asarray\(tensor, dtype=int64\).*float64 tensor"):
+        np.take(np.arange(4.0), w)
+    with pytest.raises(TypeError, match="same_kind|loses information"):
+        np.asarray(w, dtype=int)
+    np.testing.assert_array_equal(np.asarray(w.astype(int)), [0, 1])  # the explicit cast
+    assert np.asarray(ag.Tensor(np.arange(3)), dtype=float).dtype == np.float64
