@@ -150,12 +150,13 @@ def _clip(ops):
     def bounded(x, lo, hi):
         """``min(max(x, lo), hi)`` as NumPy computes it, differentiable in the bounds too: at a tie
         the gradient goes to ``x`` (PyTorch's clamp), a NaN's to where NumPy took it from."""
-        xv = _values(x)
+        read = "numpy.clip"  # the masks are computed in Python: ag.compile is told of the values read
+        xv = _values(x, read)
         if lo is not None:
-            take_x = (xv >= _values(lo)) | np.isnan(xv)
-            x, xv = ops.where(take_x, x, lo), np.where(take_x, xv, _values(lo))
+            take_x = (xv >= _values(lo, read)) | np.isnan(xv)
+            x, xv = ops.where(take_x, x, lo), np.where(take_x, xv, _values(lo, read))
         if hi is not None:
-            keep = (xv <= _values(hi)) | np.isnan(xv)
+            keep = (xv <= _values(hi, read)) | np.isnan(xv)
             x = ops.where(keep, x, hi)
         return x
     return clip
@@ -163,8 +164,9 @@ def _clip(ops):
 
 def _bincount(ops):
     def bincount(x, weights=None, minlength=0):
+        x = _values(x, "numpy.bincount")
         counts = np.bincount(x, weights=_values(array_input("bincount", "weights", weights), "numpy.bincount"),
-                             minlength=minlength)
+                             minlength=_values(minlength, "numpy.bincount"))
         if type(weights) is not engine.Tensor:
             return counts
         # a scatter-add of the weights (in float64, as NumPy computes it): its gradient gathers
@@ -175,7 +177,8 @@ def _bincount(ops):
 def _full_like(ops):
     def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kwargs):
         fill_value = array_input("full_like", "fill_value", fill_value)
-        full = np.full_like(a, _values(fill_value, "numpy.full_like"), dtype, order, subok, shape, **kwargs)
+        full = np.full_like(_values(a, "numpy.full_like"), _values(fill_value, "numpy.full_like"), dtype, order,
+                            subok, _values(shape, "numpy.full_like"), **kwargs)
         if not _holds_tensor(fill_value, needs_grad=True):
             return full  # the template's values do not matter: no derivative
         float_dtype("numpy.full_like", fill_value, full.dtype)
@@ -271,8 +274,8 @@ def _layout(ops):
         return tuple(layout.broadcast_arrays(*args))
 
     def where(condition, x=_NO, y=_NO):
-        if x is _NO and y is _NO:
-            return np.where(condition)  # the indices of the true elements: no derivative
+        if x is _NO and y is _NO:  # the indices of the true elements: no derivative
+            return np.where(_values(condition, "numpy.where"))
         return ops.where(condition, x, y)
 
     def sort(a, axis=-1, kind=None, order=None, *, stable=None):

@@ -263,13 +263,13 @@ def guarded(func, adapter, inputs=None, values="", dtype_rule=True):
         return x
 
     def plain(key, x):
-        if key in values:
-            return _values(x, name)
-        if _holds_tensor(x, needs_grad=True):
+        """``x`` unchanged (a data tensor stays one: the op, or ag.compile, sees it), unless it
+        holds a tensor that requires grad where no gradient can flow."""
+        if key not in values and _holds_tensor(x, needs_grad=True):
             raise _unsupported(name, f"{key}=<a tensor that requires grad>", f"{key} is not differentiable (an "
                                "index, a shape, an option: no gradient can reach it), so its gradient would be "
                                f"lost; pass {key}.data, or a tensor that does not require grad")
-        return _values(x)
+        return x
 
     def call(*args, **kwargs):
         if len(args) > 1 or kwargs or not first_is_input:  # (np.sum(t): its one input, nothing to check)
