@@ -8,7 +8,10 @@ by every rank together, so the ranks stay in step and the next case runs in the 
 The unit tests below check the descriptions themselves, without MPI.
 """
 import json
+import os
 import re
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -223,3 +226,79 @@ def test_each_field_that_differs_is_named_on_every_rank(agreement_results, case)
 def test_every_case_is_checked():
     names = set(re.findall(r'^ {4}"([^"]+)": lambda', AGREE, flags=re.M))
     assert len(names) > 40 and names - {"same"} == set(EXPECTED)
+
+
+# --- the descriptions, without MPI ------------------------------------------------------------------
+
+def test_the_data_hash_covers_every_element_whatever_the_layout():
+    rng = np.random.default_rng(0)
+    a = rng.random((300, 7, 5)).astype(np.float32)
+    want = agreement.array_digest(a)
+    assert agreement.array_digest(np.asfortranarray(a)) == want  # same values, another layout
+    assert agreement.array_digest(np.concatenate([a, a])[::2][:300]) != want  # other values
+    view = np.concatenate([a, a], axis=1)[:, ::2]  # not contiguous: hashed in row blocks
+    assert agreement.array_digest(view) == agreement.array_digest(np.ascontiguousarray(view))
+    for index in [(0, 0, 0), (299, 6, 4), (150, 3, 2)]:  # any one element, first, last or inside
+        b = a.copy()
+        b[index] = np.nextafter(b[index], np.float32(2))
+        assert agreement.array_digest(b) != want
+    assert agreement.array_digest(a.astype(np.float64)) != want  # the dtype counts
+    assert agreement.array_digest(a.reshape(300, 35)) != want  # and the shape
+
+
+def test_non_contiguous_data_is_hashed_in_bounded_pieces(monkeypatch):
+    monkeypatch.setattr(agreement, "_CHUNK", 1000)
+    seen = []
+    real = np.ascontiguousarray
+    monkeypatch.setattr(np, "ascontiguousarray", lambda a: seen.append(a.nbytes) or real(a))
+    a = np.arange(40_000, dtype=np.float64).reshape(400, 100)[:, ::2]
+    small = agreement.array_digest(a)
+    monkeypatch.setattr(agreement, "_CHUNK", 1 << 24)
+    assert small == agreement.array_digest(a) and max(seen[:-1]) <= 1000 and len(seen) > 40
+
+
+def test_descriptions_are_the_same_in_every_process():
+    """A set literal's order follows the string hash seed, a function's line and file do not
+    count: two processes with other hash seeds describe the same objects alike."""
+    code = textwrap.dedent("""
+        import sys, nets
+        from nets import agreement
+        exec("\\n" * int(sys.argv[1]) + "def f(x, k=0.5):\\n    return x in {'a', 'b', 'c', 'd'} and k")
+        cb = nets.LambdaCallback(on_epoch_end=f)
+        print(agreement.digest(agreement.describe(cb)), agreement.digest(agreement.model_fields(
+            nets.MultiLayerNet([4, 3, 2], dropout=0.5, batchnorm=True, rng=0))))
+    """)
+    outs = {subprocess.run([sys.executable, "-c", code, str(lines)], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                           capture_output=True, text=True, check=True).stdout for seed, lines in ((1, 0), (2, 5))}
+    assert len(outs) == 1, outs
+
+
+def test_what_a_description_tells_apart():
+    def same(a, b):  # what the ranks compare: the digests of the descriptions
+        return agreement.digest(agreement.describe(a)) == agreement.digest(agreement.describe(b))
+    assert not same(0.1, np.float32(0.1)) and not same(1, True) and not same(1, 1.0) and same(np.nan, float("nan"))
+    assert not same(0.0, -0.0)
+    assert not same(lambda x: x + 1, lambda x: x + 2)  # code
+    assert not same(lambda x, k=1: x, lambda x, k=2: x)  # defaults
+    assert not same(np.zeros(3), np.zeros(3, np.float32)) and not same(np.zeros(100), np.ones(100))
+    assert same({"b": 1, "a": [2, 3]}, {"a": [2, 3], "b": 1})  # key order does not count
+    loop = {}
+    loop["self"] = loop
+    assert "cycle" in json.dumps(agreement.describe(loop))  # no endless recursion
+
+    class Opaque:
+        __slots__ = ()
+
+        def __repr__(self):
+            return f"<at {id(self)}>"  # an address: never part of a description
+    assert same(Opaque(), Opaque())
+
+
+def test_the_message_says_where_a_field_differs_and_groups_the_ranks():
+    a = {"class": "Dropout", "settings": {"p": 0.5, "mask": None}}
+    b = {"class": "Dropout", "settings": {"p": 0.2, "mask": None}}
+    digests = [{"m": "x"}, {"m": "y"}, {"m": "x"}]
+    text = agreement.message(["m", "n"], [a, b, a], digests, "before training", "")
+    assert text.startswith("distributed fit: the ranks disagree on m (settings.p) before training: "
+                           "ranks 0, 2 have 0.5; rank 1 has 0.2 (also: n); every rank must")
+    assert agreement.locate([1, {"k": [2, 3]}], [1, {"k": [2, 4]}])[0] == (1, "k", 1)
