@@ -30,6 +30,7 @@ from autograd_np import engine, numpy_api
 from . import numpy_sweep_cases as cases
 
 numpy_api._build()
+Case = cases.Case
 EPS = 1e-6
 
 
@@ -98,9 +99,10 @@ def dispatch_log():
 # --- the check of one call ------------------------------------------------------------
 
 class Probe:
-    """One call of ``fn`` with a tensor at ``where``: ``tensor`` (what the call gets there),
-    ``leaf`` (the tensor that requires grad: itself, or the first row inside a list) and
-    ``region`` (the index of ``leaf``'s values in the plain array)."""
+    """One call of ``fn`` with a tensor at ``where`` (``variant`` "tensor"), or a list of the
+    array's rows whose first is the tensor ("list"; ``other``: a position given a data tensor,
+    so that NumPy dispatches the call).  ``leaf`` is the tensor that requires grad, ``region``
+    the index of its values in the plain array, ``args`` and ``kwargs`` the call."""
 
     def __init__(self, fn, case, where, array, variant, other=None):
         self.fn, self.case, self.where, self.array, self.variant = fn, case, where, array, variant
@@ -120,9 +122,6 @@ class Probe:
 
     def __repr__(self):
         return f"{_label(self.fn)}{self.case!r}: a tensor at {self.name} {self.where} ({self.variant})"
-
-
-Case = cases.Case
 
 
 def _get(case, where):
@@ -234,7 +233,7 @@ def sweep(fn, examples, allowed):
             status = check_call(Probe(fn, case, where, array.astype(np.float64), "tensor"), index)
             if status == "silent":
                 name = param_name(fn, where)
-                assert index or (fn, name) in cases.DOCUMENTED, f"{_label(fn)}{case!r}: the gradient of {name} is dropped"
+                assert index or (fn, name) in cases.DOCUMENTED, f"{_label(fn)}{case!r}: {name}'s gradient is dropped"
                 with dispatch_log() as log:  # a documented position: NumPy never hands it to us
                     plain_call(fn, case, where, ag.Tensor(array))
                 assert not log, f"{_label(fn)}: {name} is dispatched, so it must record or raise"
@@ -309,7 +308,8 @@ def test_every_ufunc_records_or_raises_for_a_tensor_in_each_input(ufunc):
     seen = sweep(ufunc, cases.ufunc_cases(ufunc), {"recorded", "values"} if differentiable else {"values"})
     assert not differentiable or "recorded" in seen, seen
     if not differentiable:
-        for out in leaves(ufunc(*[ag.Tensor(a, requires_grad=a.dtype.kind == "f") for a in cases.ufunc_cases(ufunc)[0].args])):
+        inputs = [ag.Tensor(a, requires_grad=a.dtype.kind == "f") for a in cases.ufunc_cases(ufunc)[0].args]
+        for out in leaves(ufunc(*inputs)):
             assert type(out) is np.ndarray and out.dtype.kind in "biu", f"{ufunc.__name__}: {out!r}"
 
 
