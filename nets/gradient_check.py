@@ -33,6 +33,7 @@ import numpy as np
 import autograd_np as ag
 from autograd_np._display import table as _html_table
 
+from . import _validate as _v
 from .layers import Dropout
 from .module import Module
 
@@ -124,6 +125,12 @@ def gradient_check(model: Module, x, t, eps: float = 1e-6, tol: float = 1e-7, ma
     its mean absolute difference is at most ``tol``.  Prints the table when
     ``verbose``; returns the ``GradientCheckReport``.
     """
+    who = "gradient_check"
+    _v.module(model, "model", who)
+    eps = _v.number(eps, "eps", who, low=0.0, high=1.0, low_open=True, high_open=True)
+    tol = _v.number(tol, "tol", who, low=0.0)
+    max_elements = None if max_elements is None else _v.integer(max_elements, "max_elements", who)
+    seed, verbose = _v.seed(seed, "seed", who), _v.flag(verbose, "verbose", who)
     m, x, t = float64_copy(model, x, t)
 
     # Fix random dropout masks: one forward draws them, then they stay.
@@ -280,6 +287,11 @@ def compare_grads(mine, engine, *, rtol: float = 1e-5, atol: float = 1e-8, label
     ``allclose`` rule and defaults); a missing gradient or another shape
     fails with that said.  ``labels`` name the two columns.  Returns a
     ``GradComparison`` (prints it when ``verbose``)."""
+    who = "compare_grads"
+    rtol, atol = _v.number(rtol, "rtol", who, low=0.0), _v.number(atol, "atol", who, low=0.0)
+    verbose = _v.flag(verbose, "verbose", who)
+    if not isinstance(labels, (tuple, list)) or len(labels) != 2 or not all(isinstance(x, str) for x in labels):
+        raise TypeError(f"compare_grads: labels must be two strings (the columns' names), got {labels!r}")
     a_all, b_all = _grads_of(mine, "mine"), _grads_of(engine, "engine")
     report = GradComparison()
     report.labels, report.rtol, report.atol = tuple(labels), float(rtol), float(atol)

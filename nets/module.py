@@ -426,7 +426,13 @@ class Module:
 
         ``model.astype(np.float64)`` before a gradient check.  The parameter
         tensors stay the same objects (optimizers keep working); grads are cleared."""
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            dtype = None
+        if dtype is None or dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.astype: dtype must be a floating-point dtype (np.float32, "
+                            f"np.float64), got {dtype!r}")
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             p.grad = None
@@ -541,7 +547,7 @@ class Sequential(Module):
             layers = tuple(layers[0])
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: item {i} is a {type(layer).__name__}, not a nets.Module")
+                raise TypeError(f"Sequential: layers[{i}] is a {type(layer).__name__}, not a nets.Module")
         self.layers = list(layers)
         self.parameters()  # name them by position now: "0.W"
 

@@ -245,6 +245,19 @@ FUNCTIONS.update({
     nets.init.weights: entry({"shape": (2, 3)}, shape=SHAPE, init=INIT, rng=SEED, dtype=DTYPE, who=NAME),
     nets.init.zeros: entry({"shape": (2, 3)}, shape=Domain(SHAPE.text, SHAPE.bad[:2] + SHAPE.bad[3:]), dtype=DTYPE),
 })
+FUNCTIONS.update({
+    nets.gradient_check: entry({"model": MODEL, "x": X[:2], "t": T[:2], "verbose": False},
+                               model=Domain("a nets.Module", [None, "net", [MODEL]]),
+                               x=Domain("an array", []), t=Domain("targets", []),
+                               eps=reals(0.0, 1.0, low_open=True, high_open=True), tol=reals(0.0),
+                               max_elements=Domain("None or int >= 1", [0, -1, 1.5, True, "3"], [None, 1, 5]),
+                               seed=SEED, verbose=BOOL),
+    nets.compare_grads: entry({"mine": {"W": np.ones(2)}, "engine": {"W": np.ones(2)}},
+                              mine=Domain("a dict of arrays", []), engine=Domain("a dict, module or tensors", []),
+                              rtol=reals(0.0), atol=reals(0.0),
+                              labels=Domain("two strings", [("a",), "ab", (1, 2), None], [("a", "b"), ["x", "y"]]),
+                              verbose=BOOL),
+})
 FIT_MODEL_ARGS = ("model", "optimizer")
 
 
@@ -307,7 +320,7 @@ def named(message, fn, keyword):
     who = fn.__name__
     word = rf"(?<![A-Za-z0-9_]){re.escape(keyword)}(?![A-Za-z0-9_])"
     if fn is nets.Sequential:
-        word = r"item 0"
+        word = r"layers\[0\]"
     return who in message and re.search(word, message) is not None
 
 
