@@ -34,7 +34,8 @@ import numpy as np
 
 import autograd_np as ag
 
-__all__ = ["describe", "array_digest", "data_fields", "model_fields", "run_fields", "state_fields", "digest", "show", "message", "locate"]
+__all__ = ["describe", "array_digest", "data_fields", "model_fields", "run_fields", "state_fields", "digest", "show",
+           "message", "locate"]
 
 _CHUNK = 1 << 24  # bytes hashed at a time from an array that is not contiguous (a bounded copy)
 _SMALL = 8        # arrays of at most this many elements are described by their values
@@ -226,8 +227,9 @@ def message(fields, values, digests, when, hint) -> str:
         parts.append(f"{who} {'has' if len(ranks) == 1 else 'have'} {show(_at(values[ranks[0]], steps))}")
     where = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps).lstrip(".")
     more = f" (also: {', '.join(fields[1:6])}{', ...' if len(fields) > 6 else ''})" if len(fields) > 1 else ""
-    return (f"distributed fit: the ranks disagree on {first}{f' ({where})' if where else ''}{' ' + when if when else ''}: "
-            f"{'; '.join(parts)}{more}; "
+    where = f" ({where})" if where else ""
+    when = f" {when}" if when else ""
+    return (f"distributed fit: the ranks disagree on {first}{where}{when}: {'; '.join(parts)}{more}; "
             + (hint or "every rank must train the same model with the same settings on the same data"))
 
 

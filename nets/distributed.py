@@ -37,6 +37,7 @@ seconds.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 
@@ -97,8 +98,9 @@ class World(Rendezvous):
     ``World()`` is a world of one, where every collective is the identity.
     ``World(comm, timeout=T)``: a rank waiting in one collective for more than
     T seconds aborts the job, saying so (``world()`` takes T from
-    ``NETS_MPI_TIMEOUT``, 1800 by default; None or 0: no limit).  Made on
-    every rank together (it duplicates ``comm`` for the failure notices)."""
+    ``NETS_MPI_TIMEOUT``, 1800 by default; None or 0: no limit).  Failure
+    notices travel on ``comm`` as messages with tag ``NOTICE_TAG`` (7207):
+    code of yours that receives with ``ANY_TAG`` on it could take one."""
 
     def __init__(self, comm=None, timeout: float | None = None):
         self.rank = 0 if comm is None else comm.Get_rank()
@@ -109,7 +111,11 @@ class World(Rendezvous):
         self.broken = None  # why this rank can take part in no more collectives
         self._step = 0  # collectives begun
         self._sent = []  # notices on their way (their buffers must live until sent)
-        self._notices = comm.Dup() if comm is not None and self.size > 1 else None
+        self._heard = None  # a notice kept for the next wait
+        # (not a Dup: creating a communicator is a collective that a missing rank would block for ever)
+        self._notices = comm if comm is not None and self.size > 1 else None
+        if self._notices is not None:
+            atexit.register(self.ending)
 
     @property
     def is_root(self) -> bool:

@@ -8,8 +8,8 @@ rank polls, and only once every rank is there does the blocking collective
 run (at full speed, with no user code left in between).
 
 While it polls, a rank reads its notices: a rank leaving ``fit`` by an
-exception (``left_by``) sends each other rank one message on a duplicate of
-the communicator, and a rank waiting for it raises ``RankFailed`` naming
+exception (``left_by``) sends each other rank one message (tag
+``NOTICE_TAG``), and a rank waiting for it raises ``RankFailed`` naming
 that rank and its exception, within milliseconds.  Exceptions that every rank
 raises together (marked by ``every_rank``) send nothing.
 
@@ -57,9 +57,9 @@ def _short(exc) -> str:
 class Rendezvous:
     """The meeting before each collective and the failure notices (a mix-in of ``World``).
 
-    Expects ``comm``, ``rank``, ``size``, ``timeout``, ``_notices`` (a duplicate
-    communicator), ``generation``, ``broken``, ``_step``, ``_sent``, ``abort``
-    and ``_mpi`` (see ``World``)."""
+    Expects ``comm``, ``rank``, ``size``, ``timeout``, ``_notices`` (the
+    communicator of the notices), ``generation``, ``broken``, ``_step``, ``_sent``, ``_heard``
+    (a notice kept for the next wait), ``abort`` and ``_mpi`` (see ``World``)."""
 
     def _me(self) -> str:
         return f"rank {self.rank} of {self.size}"
@@ -78,16 +78,35 @@ class Rendezvous:
         stamp = np.array([self.generation, self._step, -self.generation, -self._step], dtype=np.int64)
         self._wait(self.comm.Iallreduce(mpi.IN_PLACE, stamp, op=mpi.MAX), what)
         if stamp[0] != -stamp[2] or stamp[1] != -stamp[3]:
-            self.broken = (f"the ranks are out of step at {what}: rank {self.rank} is at fit {self.generation}, collective "
-                           f"{self._step}; the ranks span fits {-stamp[2]} to {stamp[0]}, collectives {-stamp[3]} to "
-                           f"{stamp[1]}: a rank left an earlier distributed fit by an exception; start a new job")
+            self.broken = (f"the ranks are out of step at {what}: rank {self.rank} is at fit {self.generation}, "
+                           f"collective {self._step}; the ranks span fits {-stamp[2]} to {stamp[0]}, collectives "
+                           f"{-stamp[3]} to {stamp[1]}: a rank left an earlier distributed fit by an exception; "
+                           "start a new job")
+            cause = self._cause()
+            if cause is not None:
+                self.broken = f"{cause} (then the ranks met out of step at {what})"
             self._notify(f"{self._me()} is out of step: {self.broken}")
             raise every_rank(RankFailed(self.broken))
+
+    def _cause(self, patience: float = 0.2):
+        """The notice that explains why the ranks are out of step, if one comes within ``patience``
+        seconds (it may arrive after the collective that showed it)."""
+        end = time.monotonic() + patience
+        while self._heard is None and time.monotonic() < end:
+            self._heard = self._read_notice()
+            time.sleep(0.001)
+        heard, self._heard = self._heard, None
+        return None if heard is None else heard[1]
 
     def _wait(self, request, what: str):
         start = time.monotonic()
         while not request.Test():
-            self._read_notices(what)
+            if self._heard is None:
+                self._heard = self._read_notice()
+            # (a notice of a rank that joined this very collective before leaving is kept for the next one)
+            if self._heard is not None and self._heard[0] >= self.generation and not request.Test():
+                self.broken, self._heard = self._heard[1], None
+                raise every_rank(RankFailed(f"{self.broken} (rank {self.rank} was waiting for it in {what})"))
             waited = time.monotonic() - start
             if self.timeout is not None and waited > self.timeout:
                 self.abort(f"waited more than {self.timeout:g} s in {what}: another rank is stuck or gone "
@@ -95,24 +114,33 @@ class Rendezvous:
             if waited > _SPIN:
                 time.sleep(min(0.01, waited / 20))
 
-    def _read_notices(self, what: str):
+    def _read_notice(self):
+        """The next notice that concerns this fit, as ``(generation, message)``, or None."""
         mpi = self._mpi()
         while self._notices.iprobe(source=mpi.ANY_SOURCE, tag=NOTICE_TAG):
             generation, message = self._notices.recv(source=mpi.ANY_SOURCE, tag=NOTICE_TAG)
-            if generation < self.generation:
-                continue  # from an earlier fit that every rank left together: stale
-            self.broken = message
-            raise every_rank(RankFailed(f"{self.broken} (rank {self.rank} was waiting for it in {what})"))
+            if generation is None:  # the rank's process is ending: it will join no collective again
+                return float("inf"), message
+            if generation >= self.generation:  # (older: from a fit that every rank left together)
+                return generation, message
+        return None
 
-    def _notify(self, message: str):
+    def _notify(self, message: str, generation=False):
         """Tell every other rank that this one leaves the fit (non-blocking; never raises)."""
         try:
             self._sent = [r for r in self._sent if not r.Test()]
+            note = (self.generation if generation is False else generation, message)
             for rank in range(self.size):
                 if rank != self.rank:
-                    self._sent.append(self._notices.isend((self.generation, message), dest=rank, tag=NOTICE_TAG))
+                    self._sent.append(self._notices.isend(note, dest=rank, tag=NOTICE_TAG))
         except Exception as exc:  # noqa: BLE001  (the exception leaving fit matters more)
             sys.stderr.write(f"{self._me()}: could not tell the other ranks it leaves the fit: {exc}\n")
+
+    def ending(self):
+        """At the end of this process (``atexit``): a rank still waiting for this one raises
+        ``RankFailed`` instead of waiting for ever (one that called fit with distributed=False, say)."""
+        if self._notices is not None:
+            self._notify(f"{self._me()} ended its process (without joining this collective)", generation=None)
 
     def left_by(self, exc: BaseException):
         """This rank leaves a distributed fit by ``exc``: the others, if waiting, raise RankFailed."""

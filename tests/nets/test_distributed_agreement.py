@@ -103,7 +103,8 @@ AGREE = textwrap.dedent("""
         "val on one rank": lambda: (mlp(), adam, {"val": one(None, (xt, tt))}),
         "checkpoint on one rank": lambda: (mlp(), adam, {"checkpoint": one(None, "ck-agree.npz")}),
         "tensor outside the model": lambda: outside(),
-        "lr set from the rank": lambda: (mlp(), adam, {"callbacks": [nets.LambdaCallback(on_epoch_begin=lr_from_rank)]}),
+        "lr set from the rank": lambda: (mlp(), adam, {"callbacks": [
+            nets.LambdaCallback(on_epoch_begin=lr_from_rank)]}),
         "weights changed on one rank": lambda: (mlp(), adam, {"callbacks": [nets.LambdaCallback(on_batch_end=nudge)]}),
     }
 

@@ -119,3 +119,29 @@ def test_a_rank_that_fails_before_its_first_collective_does_not_strand_the_other
     said = [(tmp_path / f"said-{r}.txt").read_text() for r in (0, 1)]
     assert said[0].startswith("RankFailed: rank 1 of 2 left the distributed fit by an exception: ValueError: ")
     assert said[1].startswith("ValueError: ") and "epochs" in said[1]
+
+
+@needs_mpi
+def test_a_rank_that_never_joins_the_fit_is_heard_of_when_its_process_ends(tmp_path):
+    """Rank 1 trains alone (distributed=False) and exits: rank 0, waiting in its distributed fit,
+    raises RankFailed when rank 1's process ends, not after the 20-second watchdog."""
+    script = textwrap.dedent("""
+        import time, numpy as np, nets, nets.distributed as d
+        w = d.world()  # joins MPI, as a script that asks for its rank does
+        (x, t), _ = nets.datasets.load_digits()
+        model = nets.MultiLayerNet([64, 8, 10], rng=0)
+        try:
+            nets.fit(model, nets.optim.SGD(model, lr=0.1), (x, t), epochs=1, verbose=False,
+                     distributed=w.rank == 0 and None)
+            open(f"said-{w.rank}.txt", "w").write(f"trained {time.time()!r}")
+        except d.RankFailed as exc:
+            open(f"said-{w.rank}.txt", "w").write(f"RankFailed {time.time()!r} {exc}")
+    """)
+    (tmp_path / "alone.py").write_text(script)
+    t0 = time.monotonic()
+    ranks(2, [tmp_path / "alone.py"], tmp_path, timeout=120)
+    assert time.monotonic() - t0 < 15
+    said = [(tmp_path / f"said-{r}.txt").read_text().split(" ", 2) for r in (0, 1)]
+    assert said[1][0] == "trained"
+    assert said[0][0] == "RankFailed" and said[0][2].startswith("rank 1 of 2 ended its process"), said[0]
+    assert float(said[0][1]) - float(said[1][1]) < 2.0
