@@ -247,6 +247,14 @@ def test_the_data_hash_covers_every_element_whatever_the_layout():
     assert agreement.array_digest(a.reshape(300, 35)) != want  # and the shape
 
 
+def test_any_array_has_a_hash():
+    arrays = [np.array(3.0), np.zeros((0, 5)), np.zeros((4, 0, 3))[:, :, ::2], np.zeros(3, bool), np.array([1 + 2j]),
+              np.array(["ab", "c"]), np.array([None, 1], dtype=object), np.array(["2020-01-01"], dtype="datetime64[D]"),
+              np.zeros((3, 4)).T, np.zeros((2, 3), np.uint8)]
+    hashes = [agreement.array_digest(a) for a in arrays]
+    assert len(set(hashes)) == len(arrays) and all(len(h) == 32 for h in hashes)
+
+
 def test_non_contiguous_data_is_hashed_in_bounded_pieces(monkeypatch):
     monkeypatch.setattr(agreement, "_CHUNK", 1000)
     seen = []
