@@ -165,7 +165,7 @@ def test_sequential_names_forward_and_trailing_loss_layer():
     t = np.array([0, 1, 1, 0, 1])
     assert seq.loss(x, t).item() == pytest.approx(ag.softmax_cross_entropy(expected, t).item())
     assert len(seq) == 4
-    with pytest.raises(TypeError, match="item 1"):
+    with pytest.raises(TypeError, match=r"layers\[1\]"):
         nets.Sequential(nets.ReLU(), "relu")
 
 
