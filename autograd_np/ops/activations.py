@@ -71,6 +71,8 @@ def _tanh_vjp(F, gy, y, x):
 def stable_log_softmax(x, axis=-1):
     """``log(softmax(x))`` on arrays, with the max subtracted first so that
     ``exp`` never overflows (the seeds' softmax fix)."""
+    if not x.size:  # empty rows: nothing to normalise (max has no identity)
+        return x.astype(np.result_type(x, np.float16), copy=True)
     z = x - x.max(axis=axis, keepdims=True)  # (the methods: no Python wrapper around the reduction)
     z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))
     return z
@@ -79,6 +81,8 @@ def stable_log_softmax(x, axis=-1):
 @defop("softmax", "y = exp(x) / sum(exp(x));  gx = y * (gy - sum(gy * y))")
 def softmax(x, axis=-1):
     """Softmax along ``axis``, overflow-safe."""
+    if not np.size(x):  # empty rows: nothing to normalise (max has no identity)
+        return np.array(x, dtype=np.result_type(x, np.float16), copy=True)
     z = np.exp(x - np.max(x, axis=axis, keepdims=True))
     z /= np.sum(z, axis=axis, keepdims=True)
     return z

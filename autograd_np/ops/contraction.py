@@ -133,7 +133,8 @@ def tensordot(a, b, axes=2):
         a = transpose(a, axes=tuple(order_a))
     if order_b != list(range(len(sb))):
         b = transpose(b, axes=tuple(order_b))
-    out = matmul(reshape(a, shape=(-1, k)), reshape(b, shape=(k, -1)))
+    m, n = math.prod(sa[i] for i in free_a), math.prod(sb[i] for i in free_b)  # (no -1: a size may be 0)
+    out = matmul(reshape(a, shape=(m, k)), reshape(b, shape=(k, n)))
     return reshape(out, shape=tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b))
 
 

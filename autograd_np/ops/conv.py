@@ -212,7 +212,8 @@ def _max_pool2d_saving(x, *, kernel, stride=None, pad=0):
     the first maximum among the input's own cells (the padding never wins, even
     against -inf), or the last NaN."""
     win = _pool_window("max_pool2d", np.shape(x), kernel, stride, pad)
-    flat = _windows(x, win, _fill_low(x.dtype)).reshape(*x.shape[:2], *win.out, -1)  # (N, C, OH, OW, kh*kw)
+    k = win.kernel[0] * win.kernel[1]  # (not -1: there may be no images)
+    flat = _windows(x, win, _fill_low(x.dtype)).reshape(*x.shape[:2], *win.out, k)  # (N, C, OH, OW, kh*kw)
     first = flat.argmax(axis=-1)  # NumPy's argmax takes the first of equal maxima, as PyTorch's kernel does
     if win.pad != (0, 0):
         first = _first_real_maximum(flat, first, _real_cells(x.shape, win))
@@ -223,7 +224,8 @@ def _max_pool2d_saving(x, *, kernel, stride=None, pad=0):
 
 def _real_cells(shape, win):
     """(OH, OW, kh*kw): which window elements are the input's cells, not padding."""
-    return _windows(np.ones((1, 1) + tuple(shape[2:]), dtype=bool), win, False).reshape(*win.out, -1)
+    return _windows(np.ones((1, 1) + tuple(shape[2:]), dtype=bool), win, False).reshape(
+        *win.out, win.kernel[0] * win.kernel[1])
 
 
 def _first_real_maximum(flat, first, real):

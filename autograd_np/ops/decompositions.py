@@ -53,7 +53,7 @@ def _uplo(op, UPLO):  # noqa: N803  (NumPy's argument name)
                    "diagonal halved),  gA = S + S^T below the diagonal, S on it, 0 above")
 def _cholesky(a, upper=False):
     _square("cholesky", a)
-    return _linalg("cholesky", lambda m: np.linalg.cholesky(m, upper=upper), a)
+    return _linalg("cholesky", lambda m: np.linalg.cholesky(m, upper=upper), a, read=np.tril)
 
 
 @_cholesky.defvjp
@@ -83,11 +83,12 @@ _EIGENVECTORS = (Ellipsis, slice(1, None), slice(None))
 
 @defop("eigh", "w, V = eigh(A), packed as rows [w, V] (one triangle read);  M = V (diag(gw) + F * (V^T gV)) V^T, "
                "F_ij = 1 / (w_j - w_i) off the diagonal, gA = M + M^T in the read triangle, M on the diagonal  "
-               "(degenerate eigenvalues: the eigenvectors' gradient is inf or NaN, theirs is not defined; "
-               "a gradient through w alone stays finite)")
+               "(a repeated eigenvalue: its pair's term is left out (F_ij = 0), which gives the derivative along every "
+               "perturbation that has one and stays finite)")
 def _eigh(a, upper=False):
     _square("eigh", a)
-    w, v = _linalg("eigh", lambda m: np.linalg.eigh(m, UPLO="U" if upper else "L"), a)
+    w, v = _linalg("eigh", lambda m: np.linalg.eigh(m, UPLO="U" if upper else "L"), a,
+                   read=np.triu if upper else np.tril)
     # one output for the op: eigenvalues as row 0 above the eigenvector matrix (..., n + 1, n)
     return np.concatenate([w[..., None, :], v], axis=-2)
 
@@ -100,10 +101,21 @@ def _eigh_vjp(F, gy, y, a, upper=False):
     inner = F.where(_eye_mask(n), gw, 0.0)  # diag(gw): gw (..., 1, n) broadcast down the columns
     if np.any(value(gv) != 0):  # NOTE: skipped when only w is used, so that ties give a finite gradient
         gaps = w - _mT(F, w)  # [i, j] = w_j - w_i
-        f = F.where(_eye_mask(n), 0.0, 1.0 / F.where(_eye_mask(n), 1.0, gaps))
+        f = _reciprocal_off_ties(F, gaps, n)
         inner = inner + f * F.matmul(_mT(F, v), gv)
     m = F.matmul(F.matmul(v, inner), _mT(F, v))
     return _one_triangle(F, m, upper)
+
+
+def _reciprocal_off_ties(F, gaps, n):
+    """``1 / gaps`` off the diagonal, and 0 on it and wherever a gap is exactly 0 (a
+    repeated eigen- or singular value).  There the vectors of the repeated value are
+    LAPACK's arbitrary basis: they have a derivative only along perturbations that do
+    not mix them, and there that pair's term is 0 (the perturbation's coupling of
+    the two is 0), so dropping it gives the derivative wherever one exists, instead
+    of inf or NaN everywhere (PyTorch's and HIPS autograd's)."""
+    off = ~_eye_mask(n) & (value(gaps) != 0)
+    return F.where(off, 1.0 / F.where(off, gaps, 1.0), 0.0)
 
 
 def _unpack_eigh(packed):
@@ -126,8 +138,8 @@ def eigvalsh(a, UPLO="L"):  # noqa: N803
 @defop("svd", "U, s, V^T = svd(A) (reduced), packed as rows [U, s, V];  with F_ij = 1 / (s_j**2 - s_i**2) off the "
               "diagonal, gA = U (F * (U^T gU - gU^T U) diag(s) + diag(gs) + diag(s) F * (V^T gV - gV^T V)) V^T "
               "+ (I - U U^T) gU diag(1/s) V^T + U diag(1/s) gV^T (I - V V^T)  (J. Townsend, 'Differentiating the "
-              "SVD'; repeated singular values: the vectors' gradient is inf or NaN, a zero one: inf; through s alone "
-              "it stays finite)")
+              "SVD'; a repeated singular value: its pair's term is left out, and 1/s is 0 at s = 0: finite, and the "
+              "derivative wherever there is one)")
 def _svd(a):
     if np.ndim(a) < 2:
         raise ShapeError(f"svd: needs matrices (..., m, n), got shape {np.shape(a)}")
@@ -152,13 +164,22 @@ def _svd_vjp(F, gy, y, a):
     core = F.where(_eye_mask(k), gs, 0.0)  # diag(gs)
     if np.any(value(gu) != 0) or np.any(value(gv) != 0):  # NOTE: skipped for s alone, finite at repeated values
         squares = s * s
-        f = F.where(_eye_mask(k), 0.0, 1.0 / F.where(_eye_mask(k), 1.0, squares - _mT(F, squares)))
+        f = _reciprocal_off_ties(F, squares - _mT(F, squares), k)
         utgu, vtgv = F.matmul(_mT(F, u), gu), F.matmul(_mT(F, v), gv)
         core = core + f * (utgu - _mT(F, utgu)) * s + _mT(F, s) * (f * (vtgv - _mT(F, vtgv)))
-        gu_rest = F.matmul(np.eye(m, dtype=dtype) - F.matmul(u, _mT(F, u)), gu) / s  # (I - U U^T) gU diag(1/s)
-        gv_rest = F.matmul(np.eye(n, dtype=dtype) - F.matmul(v, _mT(F, v)), gv) / s
+        inv_s = _reciprocal_or_zero(F, s)  # (a zero singular value: see there)
+        gu_rest = F.matmul(np.eye(m, dtype=dtype) - F.matmul(u, _mT(F, u)), gu) * inv_s  # (I - U U^T) gU diag(1/s)
+        gv_rest = F.matmul(np.eye(n, dtype=dtype) - F.matmul(v, _mT(F, v)), gv) * inv_s
         return F.matmul(F.matmul(u, core), _mT(F, v)) + F.matmul(gu_rest, _mT(F, v)) + F.matmul(u, _mT(F, gv_rest))
     return F.matmul(F.matmul(u, core), _mT(F, v))
+
+
+def _reciprocal_or_zero(F, s):
+    """``1 / s``, 0 where ``s == 0``: the terms it scales are the projections of gU and
+    gV off the singular vectors, zero for a square matrix; for a rectangular one the
+    vector of a zero singular value has no derivative, and this keeps it finite."""
+    zero = value(s) == 0
+    return F.where(zero, 0.0, 1.0 / F.where(zero, 1.0, s)) if np.any(zero) else 1.0 / s
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):

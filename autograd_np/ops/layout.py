@@ -409,7 +409,12 @@ def linspace(start, stop, num=50, endpoint=True):
     shape = np.broadcast_shapes(np.shape(value(start)), np.shape(value(stop)))
     kind = np.result_type(value(start), value(stop), 1.0)
     steps = np.linspace(0.0, 1.0, num, endpoint=endpoint).astype(kind).reshape((num,) + (1,) * len(shape))
-    return add(start, mul(sub(stop, start), steps))
+    values = add(start, mul(sub(stop, start), steps))
+    if not (endpoint and num > 1):
+        return values
+    last = np.zeros(steps.shape, dtype=bool)
+    last[-1] = True  # the last value is stop itself, as NumPy's (not start + (stop - start): inf - inf is NaN)
+    return where(last, stop, values)
 
 
 def broadcast_arrays(*args):

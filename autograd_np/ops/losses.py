@@ -169,4 +169,5 @@ def mean_squared_error(y, t):
         raise ShapeError(f"mean_squared_error: y has shape {np.shape(value(y))} but t has shape "
                          f"{np.shape(value(t))}; they must be equal (reshape one of them)")
     d = sub(y, t)
-    return mul(_sum(mul(d, d)), 0.5 / batch_size(y))
+    n = batch_size(y)
+    return mul(_sum(mul(d, d)), 0.5 / n if n else np.nan)  # no rows: NaN, as PyTorch's mean of nothing

@@ -21,7 +21,7 @@ from ..errors import ShapeError
 from ..recording import defop
 from ._util import value
 from .arithmetic import mul, power
-from .elementwise import abs as _abs
+from .elementwise import abs as _abs, where
 from .reductions import max as _max, min as _min, sum as _sum
 
 __all__ = ["inv", "det", "logabsdet", "slogdet", "solve", "norm"]
@@ -35,11 +35,29 @@ def _square(op, a):
     return shape
 
 
-def _linalg(op, fn, *arrays):
+def _linalg(op, fn, *arrays, read=None):
+    """``fn(*arrays)`` with LAPACK's errors naming ``op``.  A matrix of ``arrays[0]``
+    holding NaN (in the part ``fn`` reads: ``read(a)``) gives NaN results: LAPACK's
+    answers there are arbitrary (NumPy's det is 0, eigh's eigenvalues finite, inv
+    and svd raise), so it is computed on the identity and its results set to NaN."""
+    a = np.asarray(arrays[0])
+    bad = np.isnan(a if read is None else read(a)).any(axis=(-2, -1)) if a.ndim >= 2 else np.False_
+    if np.any(bad):
+        stand_in = np.broadcast_to(np.eye(a.shape[-2], a.shape[-1], dtype=a.dtype), a.shape)
+        arrays = (np.where(bad[..., None, None], stand_in, a),) + arrays[1:]
     try:
-        return fn(*arrays)
+        result = fn(*arrays)
     except np.linalg.LinAlgError as exc:
         raise np.linalg.LinAlgError(f"{op}: {exc} (shapes {[np.shape(a) for a in arrays]})") from None
+    return _nan_where(bad, result) if np.any(bad) else result
+
+
+def _nan_where(bad, result):
+    """``result`` (an array or a tuple of them, leading axes the stack's) with NaN for the matrices in ``bad``."""
+    if isinstance(result, tuple):
+        return tuple(_nan_where(bad, r) for r in result)
+    r = np.asarray(result)
+    return np.where(bad.reshape(bad.shape + (1,) * (r.ndim - bad.ndim)), np.nan, r).astype(r.dtype, copy=False)
 
 
 def _mT(F, x):
@@ -69,7 +87,7 @@ def _inv_vjp(F, gy, y, a):
               "or the minors' determinants under create_graph, where it is singular)")
 def _det(a):
     _square("det", a)
-    return np.linalg.det(a)
+    return _linalg("det", np.linalg.det, a)
 
 
 @_det.defvjp
@@ -83,8 +101,11 @@ def _cofactor(F, y, a):
     at zero singular values; under create_graph it is ``y A^-T`` for well-conditioned
     matrices and the determinants of the minors otherwise (differentiable again)."""
     if type(a) is not Tensor:
-        return _cofactor_svd(np.asarray(a))
+        a = np.asarray(a)
+        return _cofactor_svd(a) if np.all(np.isfinite(a)) else _cofactor_by_minors(F, a)  # (no SVD of inf, NaN)
     av = value(a)
+    if not np.all(np.isfinite(av)):  # (no SVD of inf or NaN)
+        return _cofactor_by_minors(F, a)
     s = np.linalg.svd(av, compute_uv=False) if av.size else np.ones(av.shape[:-1])
     if av.shape[-1] and np.all(s[..., -1] > _WELL_CONDITIONED * s[..., 0]):
         return F.mul(_per_matrix(F, y), _mT(F, F.inv(a)))
@@ -111,9 +132,10 @@ def _cofactor_svd(a):
 def _cofactor_by_minors(F, a):
     """Cofactors as signed determinants of the (n-1, n-1) minors, all in one batched det
     (O(n**5)): a differentiable function of ``a`` at singular matrices too."""
-    n = np.shape(value(a))[-1]
+    shape = np.shape(value(a))
+    n = shape[-1]
     if n <= 1:
-        return F.mul(a, 0.0) + 1.0  # the constant 1, still a function of a
+        return F.where(np.ones(shape, dtype=bool), 1.0, a)  # the constant 1, still a function of a
     keep = np.array([[k for k in range(n) if k != i] for i in range(n)])  # (n, n-1): the rows without i
     rows, cols = keep[:, None, :, None], keep[None, :, None, :]  # minors (..., n, n, n-1, n-1)
     signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
@@ -123,7 +145,7 @@ def _cofactor_by_minors(F, a):
 @defop("logabsdet", "y = log|det A| (slogdet's second value);  gA = gy A^-T")
 def _logabsdet(a):
     _square("logabsdet", a)
-    sign, logdet = np.linalg.slogdet(a)
+    sign, logdet = _linalg("logabsdet", np.linalg.slogdet, a)
     if np.any(sign == 0):
         raise np.linalg.LinAlgError(f"logabsdet: singular matrix (det 0; shape {np.shape(a)})")
     return logdet
@@ -183,7 +205,7 @@ def logabsdet(a):
 def slogdet(a):
     """``(sign, log|det a|)`` like ``np.linalg.slogdet``; the sign is a constant array
     (its derivative is zero where it is defined), the log a differentiable tensor."""
-    sign, _ = np.linalg.slogdet(np.asarray(value(a)))
+    sign, _ = _linalg("slogdet", np.linalg.slogdet, np.asarray(value(a)))
     return sign, _logabsdet(a)
 
 
@@ -202,11 +224,11 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's argume
     sum), inf / -inf (row sums).  ``axis`` None and ``ord`` None: the 2-norm of
     the flattened array, as NumPy.  Not supported (a ValueError): the spectral
     and nuclear norms (``ord`` 2, -2, "nuc" of matrices), which need an SVD.  At
-    0 the 2-norm's gradient is NaN: its derivative is not defined there."""
+    0, where it has no derivative, the gradient is 0, as PyTorch's."""
     n = np.ndim(value(x))
     matrix = isinstance(axis, tuple) or (axis is None and n == 2 and ord is not None)
     if ord is None or (ord == "fro" and matrix):
-        return power(_sum(mul(x, x), axis=axis, keepdims=keepdims), 0.5)
+        return _root_of_sum(x, 2.0, axis, keepdims)
     if axis is None and n > 2:
         raise ValueError(f"norm: ord={ord!r} of a {n}-D array needs an axis (or a pair of axes)")
     if matrix:
@@ -219,7 +241,26 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's argume
         raise ValueError(f"norm: ord must be None, a number > 0, inf or -inf for vectors, got {ord!r}")
     if ord == 1:
         return _sum(_abs(x), axis=axis, keepdims=keepdims)
-    return power(_sum(power(_abs(x), float(ord)), axis=axis, keepdims=keepdims), 1.0 / ord)
+    return _root_of_sum(x, float(ord), axis, keepdims)
+
+
+def _root_of_sum(x, p, axis, keepdims):
+    """``sum(|x|**p) ** (1/p)`` over ``axis``; on a slice of zeros its derivative is 0
+    (PyTorch's choice; it has none there), where the composition would give
+    ``inf * 0``: such slices are computed at ones and their result set to 0."""
+    xv = np.asarray(value(x))
+    zero = np.sum(np.abs(xv), axis=axis, keepdims=True) == 0
+    if np.any(zero):
+        x = where(zero, 1.0, x)
+    terms = mul(x, x) if p == 2.0 else power(_abs(x), p)
+    root = power(_sum(terms, axis=axis, keepdims=keepdims), 1.0 / p)
+    if np.any(zero):
+        root = where(zero if keepdims else np.squeeze(zero, axis=_reduced_axes(axis, xv.ndim)), 0.0, root)
+    return root
+
+
+def _reduced_axes(axis, ndim):
+    return tuple(range(ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
 
 
 def _matrix_norm(x, ord, axes, keepdims):  # noqa: A002

@@ -6,6 +6,7 @@ from ..engine import Tensor
 from ..recording import defop
 from ._util import expand_reduced, normalize_axes, value
 from .layout import sort
+from .elementwise import where
 from .shape import getitem, reshape
 
 
@@ -36,7 +37,8 @@ def _mean_vjp(F, gy, y, x, axis=None, keepdims=False):
     return expand_reduced(F, gy / _count(shape, axis), shape, axis, keepdims)
 
 
-@defop("max", "y = max(x, axis);  gx = broadcast(gy) where x == y, shared equally by ties")
+@defop("max", "y = max(x, axis);  gx = broadcast(gy) where x == y, shared equally by ties (as torch.amax; a NaN "
+              "maximum: by the NaN elements)")
 def max(x, axis=None, keepdims=False):
     """Maximum over ``axis`` (None: all), like ``np.max``."""
     return np.max(x, axis=axis, keepdims=keepdims)
@@ -47,7 +49,7 @@ def _max_vjp(F, gy, y, x, axis=None, keepdims=False):
     xv, yv = value(x), value(y)
     if not keepdims:
         yv = np.expand_dims(yv, normalize_axes(axis, xv.ndim))
-    mask = xv == yv
+    mask = (xv == yv) | (np.isnan(xv) & np.isnan(yv))  # a NaN maximum: its NaN elements share the gradient
     share = mask / mask.sum(axis=axis, keepdims=True)  # a constant of the derivative
     return expand_reduced(F, gy, xv.shape, axis, keepdims) * share.astype(xv.dtype, copy=False)
 
@@ -69,9 +71,18 @@ def prod(x, axis=None, keepdims=False):
 def _prod_vjp(F, gy, y, x, axis=None, keepdims=False):
     xv = value(x)
     g = expand_reduced(F, gy, xv.shape, axis, keepdims)
-    if xv.size and np.all(xv != 0):  # the common case: y / x is exact enough
+    if _divisible(xv, value(y)):  # the common case: y / x is exact enough
         return g * expand_reduced(F, y, xv.shape, axis, keepdims) / x
     return g * _product_of_others(F, x, normalize_axes(axis, xv.ndim))
+
+
+def _divisible(xv, yv):
+    """Whether products of the others are ``y / x`` here: no zero, infinite or NaN
+    factor, and no product that overflowed or underflowed (1e200 * 1e200 is inf,
+    yet the product of the others is 1e200)."""
+    with np.errstate(invalid="ignore"):
+        return bool(xv.size and np.all(xv != 0) and np.all(np.isfinite(xv)) and np.all(yv != 0)
+                    and np.all(np.isfinite(yv)))
 
 
 def _product_of_others(F, x, axes):
@@ -107,7 +118,9 @@ def var(x, axis=None, ddof=0, keepdims=False):
 def _var_vjp(F, gy, y, x, axis=None, ddof=0, keepdims=False):
     shape = np.shape(value(x))
     centred = x - F.mean(x, axis=axis, keepdims=True)
-    return expand_reduced(F, gy, shape, axis, keepdims) * centred * (2.0 / (_count(shape, axis) - ddof))
+    with np.errstate(divide="ignore"):  # (no more values than ddof: NaN, as the variance)
+        scale = np.divide(2.0, _count(shape, axis) - ddof)
+    return expand_reduced(F, gy, shape, axis, keepdims) * centred * scale
 
 
 @defop("std", "y = sqrt(var(x, axis, ddof));  gx = broadcast(gy) * (x - mean(x)) / ((n - ddof) y), 0 where y = 0  "
@@ -161,7 +174,7 @@ def _cumprod_vjp(F, gy, y, x, axis=None):
     if axis is None:  # the flattened array's derivative, shaped back at the end
         x, gy, y = F.reshape(x, shape=(-1,)), F.reshape(gy, shape=(-1,)), F.reshape(y, shape=(-1,))
     ax = 0 if axis is None else axis % len(shape)
-    if np.all(value(x) != 0):  # d y_j / d x_i = y_j / x_i for j >= i
+    if _divisible(value(x), value(y)):  # d y_j / d x_i = y_j / x_i for j >= i
         g = _reverse_cumsum(F, gy * y, ax) / x
     else:
         g = _cumprod_of_others(F, gy, x, ax)
@@ -205,7 +218,8 @@ def median(a, axis=None, keepdims=False):
     """The median over ``axis`` (None: all; an int), like ``np.median``: the middle
     element of a sort, or the mean of the middle two.  Composed from sort, getitem
     and mean, so the gradient goes to the middle element(s); where values tie
-    there it goes to the one the stable sort put in the middle."""
+    there it goes to the one the stable sort put in the middle.  A slice holding
+    NaN has median NaN, as NumPy's (its gradient goes to that NaN)."""
     shape = np.shape(value(a))
     if axis is not None and not isinstance(axis, (int, np.integer)):
         raise TypeError(f"median: axis must be None or an int, got {axis!r}")
@@ -214,6 +228,9 @@ def median(a, axis=None, keepdims=False):
     n = np.shape(value(ordered))[ax]
     middle = getitem(ordered, index=(slice(None),) * ax + (slice((n - 1) // 2, n // 2 + 1),))
     m = mean(middle, axis=ax, keepdims=True)
+    nan = np.isnan(value(ordered)).any(axis=ax, keepdims=True) if n else None
+    if nan is not None and nan.any():  # NumPy's median of a slice holding NaN is NaN: the last of the sort
+        m = where(nan, getitem(ordered, index=(slice(None),) * ax + (slice(n - 1, n),)), m)
     if keepdims:
         return reshape(m, shape=(1,) * len(shape)) if axis is None else m
     return reshape(m, shape=() if axis is None else shape[:ax] + shape[ax + 1:])

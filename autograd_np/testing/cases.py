@@ -29,6 +29,32 @@ class OpSpec:
     numpy: object = None  # the NumPy function (same arguments) the forward must agree with, if there is one
     composed: str = ""    # a composite's recipe, for the docs
     family: str = ""      # the ops module a composite belongs to, when ``fn`` is a test wrapper
+    boundary: object = None  # its boundary points: a tuple of ``Point``, or a str saying why there are none
+
+
+@dataclass(frozen=True)
+class Point:
+    """One call of an op at a boundary of its domain (0, +-inf, NaN, ties, a singular
+    matrix, an empty array...): ``fn(*args, **kwargs)``, differentiated in ``args[i]``
+    for ``i in wrt``.  The boundary sweep (``testing/sweep.py``) checks the forward
+    against NumPy, that no derivative is NaN where the one-sided differences agree
+    (and that it equals them there), and both derivatives against PyTorch's."""
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    wrt: tuple = (0,)
+    note: str = ""          # what is special here
+    raises: str = ""        # a regex: the call must raise an error whose message matches it
+    torch: str = ""         # why PyTorch's value is not compared here (a convention that differs), or ""
+    numpy: str = ""         # why the forward is not compared with NumPy's here (NumPy is wrong there), or ""
+    partials: str = ""      # why the gradient may differ from agreeing one-sided partials (not
+                            # differentiable although each partial exists: a median's tie), or ""
+    finite: bool = False    # the forward must be finite (the math is, e.g. a loss at float32's extremes)
+    grad_finite: bool = False  # the gradient must be finite (it does not depend on the values)
+    second: bool = True     # the second derivative is checked too
+
+    def __str__(self):
+        shapes = ", ".join(str(np.shape(a)) if isinstance(a, np.ndarray) else type(a).__name__ for a in self.args)
+        return self.note or f"({shapes}) {self.kwargs}"
 
 
 def unary(domain="real", min_dims=0):

@@ -7,6 +7,8 @@ the README.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -247,3 +249,12 @@ def ops_markdown() -> str:
     lines = ["| op | module | derivative | inputs drawn by the tests |", "|---|---|---|---|"]
     lines += [f"| `{name}` | {module} | {rule} | {spec.inputs} |" for module, rule, name, spec in rows]
     return "\n".join(lines)
+
+
+# Every entry's boundary points (0, +-inf, NaN, kinks, ties, singular matrices, empty arrays):
+# the boundary sweep (tests/autograd_np/test_boundary_sweep.py) evaluates each op there.
+from .boundary_points import BOUNDARIES  # noqa: E402
+
+for _name, _points in BOUNDARIES.items():
+    _table = OP_SPECS if _name in OP_SPECS else COMPOSITE_SPECS
+    _table[_name] = replace(_table[_name], boundary=_points)
