@@ -31,18 +31,21 @@ traced (a warning says what kept changing).
 from __future__ import annotations
 
 import collections
+import functools
 import threading
 import warnings
 
 import numpy as np
 
-from . import engine, hooks, modes
+from . import effects, engine, hooks, modes
 from .engine import Tensor
 from .graph import clock, graph_nodes
-from .guards import SourceGuards, UnhashableArgument, argument_keys
-from .lowering import CompileError, Program, describe, detached, lower_and_run, split_result, state_objects
+from .guards import SourceGuards, UnhashableArgument, argument_keys, key
+from .lowering import (CompileError, Program, _freeze, argument_names, describe, detached, lower_and_run,
+                       split_result, state_objects)
 from .recording import restore, snapshot as snapshot_state, states_equal
-from .tracing import TracedArray, Tracer, deliver_twin_gradients, settle, snapshot, stand_ins, unwrap
+from .tracing import (Arguments, TracedArray, Tracer, before_backward, deliver_twin_gradients, settle, snapshot,
+                      unwrap)
 
 __all__ = ["compile", "Compiled", "CompileError", "CompileWarning"]
 
@@ -145,51 +148,56 @@ class Compiled:
         self.__doc__ = getattr(fn, "__doc__", None)
 
     # --- calling ---------------------------------------------------------------------
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         if modes.tracers:  # inside a step another ag.compile traces: that one cannot replay this call
             modes.nested_call(self.__name__)
         if modes.anomaly_blocks and modes.ANOMALY.get() is not None:
-            return self._fallback(args, "detect_anomaly() is on (it checks every op as it runs)")
+            return self._fallback(args, kwargs, "detect_anomaly() is on (it checks every op as it runs)")
         if not modes.GRAD_ENABLED.get():
-            return self._fallback(args, "called under no_grad(): fn's result has no graph to backpropagate")
+            return self._fallback(args, kwargs, "called under no_grad(): fn's result has no graph to backpropagate")
         if self._owner == threading.get_ident():
-            return self._fallback(args, "called from inside fn itself (a recursive call)")
+            return self._fallback(args, kwargs, "called from inside fn itself (a recursive call)")
         with self._lock:
             self._owner = threading.get_ident()
             try:
-                return self._call(args)
+                return self._call(args, kwargs)
             finally:
                 self._owner = None
 
-    def _call(self, args):
+    def __get__(self, instance, owner=None):
+        """``@ag.compile`` on a method: called on an instance, the instance is the first
+        argument (its attributes are part of the signature, as any argument's)."""
+        return self if instance is None else functools.partial(self, instance)
+
+    def _call(self, args, kwargs):
         try:
-            signature = self._signature(args)
+            signature = self._signature(args, kwargs)
         except UnhashableArgument as exc:
-            return self._fallback(args, f"{exc.args[0]}; an argument that is not an array or a tensor is part of "
-                                  "the signature, so it must be hashable (pass a tuple, not a list)")
-        why = self._transient(args)
+            return self._fallback(args, kwargs, f"{exc.args[0]}; an argument that is not an array or a tensor is "
+                                  "part of the signature, so it must be hashable")
+        why = self._transient(args, kwargs)
         if why is not None:
-            return self._fallback(args, why)
+            return self._fallback(args, kwargs, why)
         entry = self._cache.get(signature)
         if entry is not None:
             self._cache.move_to_end(signature)
         if type(entry) is Program:
             if entry.still_valid():
-                return self._checked_run(entry, args) if self.check else entry.run(args)
+                return self._checked_run(entry, args, kwargs) if self.check else entry.run(args, kwargs)
             entry = None  # a tensor it reads changed shape, dtype or flags, or got a hook: trace again
         elif type(entry) is _Eager:
             if entry.hooks_seen is None or entry.hooks_seen == hooks.generation:
-                return self._fallback(args, entry.reason)
+                return self._fallback(args, kwargs, entry.reason)
             entry = None
         if entry is None:
             if signature not in self._cache:
                 if self._traced >= self.recompile_limit:
-                    return self._fallback(args, self._past_limit(signature))
+                    return self._fallback(args, kwargs, self._past_limit(signature))
                 self._note_change(signature)
-            result, trace = self._trace(args, lower=False)
+            result, trace = self._trace(args, kwargs, lower=False)
             self._store(signature, _FirstTrace(trace.description) if trace.reason is None else trace.eager)
             return self._strict_check(result, trace.reason)
-        result, trace = self._trace(args, lower=True)
+        result, trace = self._trace(args, kwargs, lower=True)
         why = trace.reason or _difference(entry.description, trace.description)
         if why is None:
             self._captured_ids.update(trace.program.captured_ids)
@@ -204,10 +212,10 @@ class Compiled:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    def _fallback(self, args, reason):
+    def _fallback(self, args, kwargs, reason):
         if self.strict:
             raise CompileError(f"ag.compile(strict=True): {self.__name__} would run eagerly: {reason}")
-        return eager_step(self.fn, args)
+        return eager_step(self.fn, args, kwargs)
 
     def _strict_check(self, result, reason):
         if reason is not None and self.strict:
@@ -215,26 +223,26 @@ class Compiled:
                                f"written, as backward() would) and would from now on: {reason}")
         return result
 
-    def _transient(self, args):
+    def _transient(self, args, kwargs=None):
         """Why this call, not its signature, must run eagerly (None when it need not)."""
-        for i, a in enumerate(args):
-            if type(a) is Tensor:
-                if hooks.active and hooks.registered(a):
-                    return f"a gradient hook is registered on argument {i} (compiled code calls no hooks)"
-                if id(a) in self._captured_ids:
-                    return (f"argument {i} ({engine.label(a)}) is also a tensor fn reads without receiving it; "
-                            "the compiled code keeps the two uses apart")
+        for i, a in _tensors(args, kwargs):
+            if hooks.active and hooks.registered(a):
+                return f"a gradient hook is registered on argument {i} (compiled code calls no hooks)"
+            if id(a) in self._captured_ids:
+                return (f"argument {i} ({engine.label(a)}) is also a tensor fn reads without receiving it; "
+                        "the compiled code keeps the two uses apart")
         return None
 
-    def _signature(self, args):
+    def _signature(self, args, kwargs=None):
         if self._sources is None:
             self._sources = SourceGuards(self.fn, self.guard_modules)
-        parts = (argument_keys(args), self._sources.values())
+        parts = (argument_keys(args, kwargs), self._sources.values())
         if self.guard is not None:
             value = self.guard()
             try:
                 hash(value)
-            except TypeError:
+                value = key(value)  # (0.0 and -0.0, 1 and True differ, as for arguments)
+            except (TypeError, UnhashableArgument):
                 raise TypeError(f"ag.compile: guard() of {self.__name__} returned a {type(value).__name__}, which "
                                 "is not hashable; return a tuple of numbers, strings or booleans") from None
             parts += (value,)
@@ -259,45 +267,47 @@ class Compiled:
         return self._limit_reason
 
     # --- tracing ------------------------------------------------------------------------
-    def _trace(self, args, lower):
+    def _trace(self, args, kwargs, lower):
         """Run fn on stand-ins with a tracer watching; backpropagate (through the
         lowering when ``lower``); return (result, _Trace)."""
         tracer = Tracer({}, strict=self.strict, error_type=CompileError)
-        ins = stand_ins(args, tracer)
-        before = snapshot(args)
+        arguments = Arguments(args, kwargs, tracer)
+        before, world = snapshot(arguments), effects.Watch(self._sources)
         start = clock()
         with tracer:
-            result = self.fn(*ins)
+            result = self.fn(*arguments.ins, **arguments.kwins)
         loss, extras = split_result(result)
         nodes = graph_nodes([loss, *[e for e in extras if type(e) is Tensor]])
-        changed_by_ops = {id(o) for o in state_objects(nodes)}
-        reason = settle(args, ins, before, changed_by_ops)
-        reason = tracer.reason or reason or _untraceable(loss, nodes, start) or _computed_in_python(nodes, ins)
-        returned = _returned(result, args, ins)
-        handed = set()
+        state = state_objects(nodes)
+        reason = settle(arguments, before, [o for o in state if isinstance(o, np.ndarray)]) or world.changed(state)
+        names = argument_names(arguments.leaves)
+        reason = tracer.reason or reason or _untraceable(loss, nodes, start) or _computed_in_python(nodes, names)
+        returned = _returned(result, arguments)
+        cleared = list(tracer.cleared.values())
+        before_backward(arguments, tracer.cleared)
         if reason is not None or not lower:
-            description = describe(loss, extras, ins) if reason is None else None
+            description = _described(loss, extras, names, cleared) if reason is None else None
             if (loss._node or loss) not in tracer.backpropagated:
                 loss.backward()
-            deliver_twin_gradients(args, ins, handed)
+            deliver_twin_gradients(arguments)
             hooked = reason is not None and reason.startswith(_HOOK_REASON)
             return returned, _Trace(description, reason, hooks_seen=hooks.generation if hooked else None)
-        description = describe(loss, extras, ins)
-        program = lower_and_run(loss, extras, ins, isinstance(result, tuple))
-        deliver_twin_gradients(args, ins, handed)
+        description = _described(loss, extras, names, cleared)
+        program = lower_and_run(loss, extras, names, isinstance(result, tuple), cleared)
+        deliver_twin_gradients(arguments)
         return returned, _Trace(description, program=program)
 
-    def _checked_run(self, program, args):
+    def _checked_run(self, program, args, kwargs):
         """check=True: the compiled call, then eager from the same state; raise on any difference."""
         leaves = [t for t in program.captured if t._requires_grad] + \
-            [a for a in args if type(a) is Tensor and a._requires_grad]
+            [a for _, a in _tensors(args, kwargs) if a._requires_grad]
         before, state_before = [t.grad for t in leaves], snapshot_state(program.state)
-        compiled = program.run(args)
+        compiled = program.run(args, kwargs)
         after_compiled, state_compiled = [t.grad for t in leaves], snapshot_state(program.state)
         for t, g in zip(leaves, before):
             t.grad = g
         restore(program.state, state_before)  # eager draws and updates from where the compiled call started
-        eager = eager_step(self.fn, args)
+        eager = eager_step(self.fn, args, kwargs)
         for i, (c, e) in enumerate(zip(state_compiled, snapshot_state(program.state))):
             if not states_equal(c, e):
                 raise CompileError(f"compile(check=True): the state {i} the step changes (a generator, running "
@@ -323,10 +333,10 @@ class Compiled:
             out["recompile_limit"] = self._limit_reason
         return out
 
-    def program(self, *args):
+    def program(self, *args, **kwargs):
         """The schedule built for these arguments' signature, or None (not built yet, or eager)."""
         try:
-            entry = self._cache.get(self._signature(args))
+            entry = self._cache.get(self._signature(args, kwargs))
         except UnhashableArgument:
             return None
         return entry if type(entry) is Program else None
@@ -340,18 +350,35 @@ class _Trace:
         self.eager = _Eager(reason, hooks_seen) if reason is not None else None
 
 
-def _returned(result, args, ins):
+def _described(loss, extras, names, cleared):
+    """The trace's description, and which tensors' gradients fn cleared."""
+    return describe(loss, extras, names) + [("cleared",) + tuple(_freeze(t, names) for t in cleared)]
+
+
+def _returned(result, arguments):
     """fn's results as handed back: tensors detached (copies), stand-ins as the arguments."""
-    result = unwrap(result, args, ins)
+    result = unwrap(result, arguments.originals())
     return tuple(map(detached, result)) if isinstance(result, tuple) else detached(result)
 
 
-def eager_step(fn, args):
-    """``fn(*args)``, backward on its loss (unless fn did it itself), the results
-    detached: what a compiled call means, run eagerly."""
+def _tensors(args, kwargs):
+    """(position, tensor) for the tensors among the arguments (also inside containers)."""
+    out = []
+    for where, value in [*enumerate(args), *(kwargs or {}).items()]:
+        kind = type(value)
+        if kind is Tensor:
+            out.append((where, value))
+        elif kind is tuple or kind is list or kind is dict:
+            out += [(where, t) for _, t in _tensors(value.values() if kind is dict else value, None)]
+    return out
+
+
+def eager_step(fn, args, kwargs=None):
+    """``fn(*args, **kwargs)``, backward on its loss (unless fn did it itself), the
+    results detached: what a compiled call means, run eagerly."""
     watcher = Tracer({})
     with watcher:
-        result = fn(*args)
+        result = fn(*args, **(kwargs or {}))
     loss, _ = split_result(result)
     if (loss._node or loss) not in watcher.backpropagated:
         loss.backward()
@@ -374,13 +401,12 @@ def _untraceable(loss, nodes, start):
     return None
 
 
-def _computed_in_python(nodes, ins):
+def _computed_in_python(nodes, names):
     """Why an op's input is an array fn computed with NumPy from an argument (a
     replay would use the traced call's), or None."""
-    stand_ins = {id(s) for s in ins}
     for node in nodes:
         for link in node.inputs:
-            if type(link) is TracedArray and id(link) not in stand_ins:
+            if type(link) is TracedArray and id(link) not in names:
                 return (f"op {node.op.name!r} was given {link._what} by NumPy in Python, which a replay would not "
                         "compute again; compute it with ops (ag.*), or pass it as an argument")
     return None
@@ -406,10 +432,10 @@ def _what_changed(old, new, sources):
     for i, (a, b) in enumerate(zip(old_args, new_args)):
         if a != b:
             out.append(f"argument {i}'s {_argument_change(a, b)}")
-    names = sources.names() if sources is not None else []
-    for name, a, b in zip(names, old_src, new_src):
-        if a != b:
-            out.append(name)
+    if old_src != new_src:
+        labels = sources.labels()
+        changed = [label for label, a, b in zip(labels, old_src[0], new_src[0]) if a != b]
+        out.append(changed[0] if changed and changed[0] else "fn's state (a module, a variable or an attribute)")
     if old_guard != new_guard:
         out.append("guard()")
     return out or ["the signature"]

@@ -52,27 +52,16 @@ def detached(value):
     return value
 
 
-def argument_names(args):
-    """{id(stand-in): "a<i>"} for the array and tensor arguments fn received while
-    traced (the first position where one object was passed twice)."""
+def argument_names(leaves):
+    """{id(stand-in): (local name, path, is a tensor)} for the array and tensor leaves of the
+    arguments fn received while traced (``tracing.Arguments.leaves``): ``a<k>``,
+    and the expression that finds the object (the first path where one object
+    was passed twice)."""
     names = {}
-    for i, a in enumerate(args):
-        if type(a) is Tensor or (isinstance(a, np.ndarray) and type(a) is not np.ndarray):
-            names.setdefault(id(a), f"a{i}")
+    for path, _, s in leaves:
+        if id(s) not in names:
+            names[id(s)] = (f"a{len(names)}", path, type(s) is Tensor)
     return names
-
-
-def _exact_view(value, args):
-    """The position of the argument that ``value`` (a plain array) is an exact view
-    of (``np.asarray(x)`` of a traced argument), or None."""
-    base = value.base
-    if base is None:
-        return None
-    for i, a in enumerate(args):
-        if isinstance(a, np.ndarray) and type(a) is not np.ndarray and a.base is base \
-                and a.__array_interface__ == value.__array_interface__:
-            return i
-    return None
 
 
 # --- comparing two traces ----------------------------------------------------------
@@ -104,7 +93,8 @@ def _digest(array):
 
 
 def _freeze(value, args):
-    """``value`` (an op input or parameter) in a form two traces can compare with ``==``."""
+    """``value`` (an op input or parameter) in a form two traces can compare with ``==``;
+    ``args``: ``argument_names`` of the call's stand-ins."""
     if isinstance(value, (bool, int, float, complex, str, bytes, type(None))):
         return (type(value).__name__, value)
     if type(value) is slice:
@@ -114,11 +104,9 @@ def _freeze(value, args):
     if type(value) is dict:
         return ("dict",) + tuple(sorted((k, _freeze(v, args)) for k, v in value.items()))
     if type(value) is Tensor or isinstance(value, np.ndarray):
-        for i, a in enumerate(args):
-            if value is a and (type(a) is Tensor or type(a) is not np.ndarray):
-                return ("arg", i)
-        if type(value) is np.ndarray and _exact_view(value, args) is not None:
-            return ("arg", _exact_view(value, args))
+        named = args.get(id(value))
+        if named is not None:
+            return ("arg", named[1])
     if isinstance(value, np.dtype):
         return ("dtype", value.str)
     return ("same", _Same(value))
@@ -180,8 +168,8 @@ class Program:
             self.hooks_seen = hooks.generation
         return True
 
-    def run(self, args):
-        return self._run(args, self.captured)
+    def run(self, args, kwargs=None):
+        return self._run(args, kwargs, self.captured)
 
     def __str__(self):
         return self.source
@@ -194,15 +182,15 @@ _GRAD_LOCK = engine.GRAD_LOCK
 
 def leaf_gradient(leaf, g, handed):
     """Accumulate ``g`` into ``leaf.grad`` as backward() does (a new array, its own memory)."""
-    leaf.grad = engine.owned_gradient(g if leaf.grad is None else leaf.grad + g, handed, leaf)
+    old = leaf._grad
+    leaf._grad = engine.owned_gradient(g if old is None else old + g, handed, leaf)
 
 
 class _Code:
     """The lines being written, and the namespace they will run in."""
 
-    def __init__(self, args):
-        self.args = args
-        self.arg_names = argument_names(args)
+    def __init__(self, arg_names):
+        self.arg_names = arg_names  # {id(stand-in): (local name, path, is a tensor)}
         self.lines = []
         self.namespace = {"RAW": RAW_OPS, "Tensor": Tensor, "np": np, "leaf_gradient": leaf_gradient,
                           "LOCK": _GRAD_LOCK, "asarray": np.asarray}
@@ -233,9 +221,9 @@ class _Code:
 
     def tensor(self, t):
         """The local name of a leaf tensor's array: an argument's, or a captured one's."""
-        name = self.arg_names.get(id(t))
-        if name is not None:
-            return name
+        named = self.arg_names.get(id(t))
+        if named is not None:
+            return named[0]
         if id(t) not in self.names:
             self.names[id(t)] = f"c{len(self.captured)}"
             self.captured.append(t)
@@ -247,13 +235,9 @@ class _Code:
             return nodes[value]
         if type(value) is Tensor:
             return self.tensor(value)
-        name = self.arg_names.get(id(value))
-        if name is not None:
-            return name
-        if type(value) is np.ndarray:
-            i = _exact_view(value, self.args)
-            if i is not None:
-                return f"a{i}"
+        named = self.arg_names.get(id(value))
+        if named is not None:
+            return named[0]
         if type(value) in (tuple, list):
             inner = ", ".join(self.expr(v, nodes) for v in value)
             if type(value) is list:
@@ -269,11 +253,14 @@ def _shape_comment(value):
     return f"  # {np.shape(value)} {np.asarray(value).dtype}" if value is not None else ""
 
 
-def lower_and_run(loss, extras, args, as_tuple):
+def lower_and_run(loss, extras, arg_names, as_tuple, cleared=()):
     """Lower the graph behind ``loss`` (and ``extras``) into a Program, computing
     and delivering this call's gradients on the way (the traced call's backward).
-    ``as_tuple``: fn returned a tuple."""
-    code = _Code(args)
+    ``as_tuple``: fn returned a tuple; ``cleared``: the tensors whose ``.grad`` fn
+    set to None (``zero_grad()``), which the program clears first too."""
+    code = _Code(arg_names)
+    for t in cleared:
+        code.lines.append(f"    {_holder(code, t)}._grad = None  # fn's zero_grad")
     nodes = sorted(graph_nodes([loss, *[e for e in extras if type(e) is Tensor]]), key=lambda n: n.seq)
     names = {n: f"v{k}" for k, n in enumerate(nodes)}
     _forward_lines(code, nodes, names)
@@ -281,10 +268,10 @@ def lower_and_run(loss, extras, args, as_tuple):
     _delivery_lines(code, leaves, grads)
     _result_line(code, loss, extras, names, as_tuple)
     code.lines = release_dead(code.lines)
-    prologue = [f"    a{i} = args[{i}]._data" if type(a) is Tensor else f"    a{i} = args[{i}]"
-                for i, a in enumerate(args) if code.arg_names.get(id(a)) == f"a{i}"]
+    prologue = [f"    {name} = {path}._data" if tensor else f"    {name} = {path}"
+                for name, path, tensor in code.arg_names.values()]
     prologue += [f"    c{j} = captured[{j}]._data" for j in range(len(code.captured))]
-    source = "\n".join(["def step(args, captured):", *prologue, *code.lines])
+    source = "\n".join(["def step(args, kwargs, captured):", *prologue, *code.lines])
     guards = [(t._data.shape, t._data.dtype, t._requires_grad) for t in code.captured]
     return Program(source, code.namespace, code.captured, guards, state_objects(nodes))
 
@@ -432,11 +419,17 @@ def _delivery_lines(code, leaves, grads):
     code.lines.append(f"    handed = set({code.constant(frozenset(id(b) for b in code.buffers))})  # buffers: copied")
     code.lines.append("    with LOCK:")
     for leaf, name in leaves.items():
-        target = code.tensor(leaf)
-        holder = f"args[{target[1:]}]" if target.startswith("a") else f"captured[{target[1:]}]"
-        code.lines.append(f"        leaf_gradient({holder}, {name}, handed)")
+        code.lines.append(f"        leaf_gradient({_holder(code, leaf)}, {name}, handed)")
     if not leaves:
         code.lines.append("        pass")
+
+
+def _holder(code, t):
+    """Code for the tensor object itself (not its array): an argument or a captured one."""
+    target = code.tensor(t)
+    if target.startswith("a"):
+        return next(path for name, path, _ in code.arg_names.values() if name == target)
+    return f"captured[{target[1:]}]"
 
 
 def _result_line(code, loss, extras, names, as_tuple):
@@ -447,7 +440,7 @@ def _result_line(code, loss, extras, names, as_tuple):
             value = names[r._node] if r._node is not None else code.tensor(r)
             results.append(f"Tensor(np.array({value}), name={code.constant(r.name)})")
         elif id(r) in code.arg_names:  # an argument handed back: the caller's own object, as eager
-            results.append(f"args[{code.arg_names[id(r)][1:]}]")
+            results.append(code.arg_names[id(r)][1])
         else:
             results.append(code.constant(r))
     code.lines.append(f"    return ({', '.join(results)},)" if as_tuple else f"    return {results[0]}")

@@ -38,6 +38,13 @@ def value_read(tensor, how=None):
             tracer.value_read(tensor, how)
 
 
+def grad_used(tensor, value, write):
+    """Tell the open tracers of this thread that Python read or assigned ``tensor.grad``."""
+    for tracer in tracers:
+        if tracer.thread == threading.get_ident():
+            tracer.grad_used(tensor, value, write)
+
+
 def nested_call(name):
     """Tell the open tracers of this thread that fn called another compiled step."""
     for tracer in tracers:

@@ -123,7 +123,7 @@ def _applier(op):
                     elif kind is not _ndarray and isinstance(a, _ndarray):
                         # an array subclass (ag.compile's traced argument): the op computes on the
                         # plain array; the graph links the object fn passed, which names the argument
-                        raw.append(a.view(_ndarray))
+                        raw.append(_ndarray.view(a, _ndarray))
                         links.append(a)
                         continue
                 raw.append(a)
@@ -143,7 +143,7 @@ def _applier(op):
             data = np.asarray(data)
         out = _new(Tensor)
         out._data = data
-        out.grad = None
+        out._grad = None
         if recording:
             dtype = data.dtype
             if dtype.kind != "f":
@@ -211,7 +211,7 @@ def _plain_params(name, params):
                                 "make it an input")
             value = np.array(value._data)
         elif isinstance(value, np.ndarray) and type(value) is not np.ndarray:
-            value = value.view(np.ndarray)  # an array subclass (ag.compile's traced argument): plain
+            value = np.ndarray.view(value, np.ndarray)  # an array subclass (ag.compile's traced argument): plain
         plain[key] = value
     return plain
 
@@ -225,7 +225,7 @@ def _plain_sequence(items, name):
     out = []
     for v in items:
         if isinstance(v, np.ndarray) and type(v) is not np.ndarray:
-            v = v.view(np.ndarray)  # an array subclass (ag.compile's traced argument): plain
+            v = np.ndarray.view(v, np.ndarray)  # an array subclass (ag.compile's traced argument): plain
         elif type(v) is Tensor:
             if v._requires_grad:
                 raise TypeError(f"{name}: a tensor that requires grad inside a {type(items).__name__} argument "

@@ -33,7 +33,8 @@ from . import modes
 from .engine import Tensor, owned_gradient
 from .errors import label
 
-__all__ = ["Tracer", "TracedArray", "stand_ins", "unwrap"]
+__all__ = ["Tracer", "TracedArray", "Arguments", "unwrap", "snapshot", "settle", "before_backward",
+           "deliver_twin_gradients"]
 
 _new = object.__new__
 _HERE = (__file__.rsplit("/", 1)[0],)  # autograd_np's own frames are not "where fn read it"
@@ -51,6 +52,7 @@ class Tracer:
         self.reason = None
         self.active = False
         self.backpropagated = set()  # graph keys fn called backward() on itself
+        self.cleared = {}            # id -> tensor whose .grad fn set to None (zero_grad): a replay does too
 
     def __enter__(self):
         self.active = True
@@ -71,6 +73,14 @@ class Tracer:
         what = self.names.get(id(value)) or (label(value) if type(value) is Tensor else value._what)
         self._found(f"fn read the values of {what} in Python ({how or 'its values'}); the Python that uses "
                     "them would not run on replay")
+
+    def grad_used(self, tensor, value, write):
+        if write and value is None:  # zero_grad() inside fn: the program clears it too
+            self.cleared[id(tensor)] = tensor
+        elif write:
+            self._found(f"fn assigned {label(tensor)}.grad, which a replay would not do again")
+        else:
+            self._found(f"fn read {label(tensor)}.grad in Python; the Python that uses it would not run on replay")
 
     def nested_call(self, name):
         self._found(f"fn calls the compiled step {name!r}, whose backward a replay of this one would skip")
@@ -104,11 +114,13 @@ class TracedArray(np.ndarray):
     _tracer = None
     _what = "an array"  # "argument 0", or "an array computed from argument 0"
     _value_shaped = False  # its shape depends on values (np.unique, x[x > 0]): reading the shape is a read
+    _arg = None  # the argument an argument's stand-in stands for
 
     def __array_finalize__(self, obj):  # views and results: traced, by the same tracer
         self._tracer = getattr(obj, "_tracer", None)
         self._what = _derived(getattr(obj, "_what", None))
         self._value_shaped = getattr(obj, "_value_shaped", False)
+        self._arg = None
 
     @property
     def shape(self):
@@ -171,11 +183,39 @@ class TracedArray(np.ndarray):
         self._read("`in`")
         return super().__contains__(value)
 
+    def view(self, *args, **kwargs):
+        out = np.ndarray.view(self, *args, **kwargs)
+        if type(out) is not TracedArray:  # x.view(np.ndarray): a plain alias, whose reads nobody would see
+            self._read(".view() as a plain array")
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        self._read("__array__()")
+        plain = np.ndarray.view(self, np.ndarray)
+        return plain if dtype is None and not copy else np.array(plain, dtype=dtype, copy=True)
+
+
+def _escape(name):
+    """An attribute that hands out the memory or values without NumPy's functions
+    (``x.flat``, ``x.base``, ``x.ctypes``): reading it is a value read."""
+    getter = getattr(np.ndarray, name)
+
+    def read(self):
+        self._read(f".{name}")
+        if self._arg is not None and name in ("base", "data"):  # what the argument itself has
+            return getattr(self._arg, name)
+        return getter.__get__(self)
+    return property(read)
+
+
+for _name in ("flat", "base", "ctypes", "data", "__array_interface__", "__array_struct__"):
+    setattr(TracedArray, _name, _escape(_name))
+
 
 def _reader(name):
     def read(self, *args, **kwargs):
         self._read(f"{name}()" if not name.startswith("__") else name.strip("_") + "()")
-        return getattr(np.ndarray, name)(self.view(np.ndarray), *args, **kwargs)
+        return getattr(np.ndarray, name)(np.ndarray.view(self, np.ndarray), *args, **kwargs)
     read.__name__ = name
     return read
 
@@ -183,7 +223,7 @@ def _reader(name):
 def _through(name):
     """An ndarray method whose result is computed from the values: traced too."""
     def method(self, *args, **kwargs):
-        return _traced(getattr(np.ndarray, name)(self.view(np.ndarray), *_plain(args), **_plain(kwargs)),
+        return _traced(getattr(np.ndarray, name)(np.ndarray.view(self, np.ndarray), *_plain(args), **_plain(kwargs)),
                        self._tracer, self, f".{name}()", name in ("nonzero", "compress") or self._value_shaped)
     method.__name__ = name
     return method
@@ -209,7 +249,7 @@ def _plain(value):
     """``value`` with traced arrays (also in tuples, lists and dicts) as plain views."""
     kind = type(value)
     if kind is TracedArray:
-        return value.view(np.ndarray)
+        return np.ndarray.view(value, np.ndarray)
     if kind is tuple or kind is list:
         return kind(_plain(v) for v in value)
     if kind is dict:
@@ -231,8 +271,9 @@ def _traced(result, tracer, origin, how, value_shaped=False):
         out = result.view(TracedArray)
         out._tracer, out._what, out._value_shaped = tracer, _derived(origin._what), value_shaped
         return out
-    if isinstance(result, np.generic):
-        return _traced(np.asarray(result), tracer, origin, how, value_shaped)
+    if isinstance(result, np.generic):  # a scalar, as NumPy gives it (isinstance(x[0], float) holds): a read
+        origin._read(how)
+        return result
     if type(result) in (tuple, list) or hasattr(result, "_fields"):  # (namedtuples: np.unique_counts)
         items = [_traced(r, tracer, origin, how, value_shaped) for r in result]
         return type(result)(*items) if hasattr(result, "_fields") else type(result)(items)
@@ -244,57 +285,120 @@ def _traced(result, tracer, origin, how, value_shaped=False):
 # --- the arguments fn receives while traced ---------------------------------------------
 
 def _twin(t):
-    """A tensor sharing ``t``'s array, flags and graph position; a write to its
-    ``.data`` counts as a write to ``t`` (``_shares``)."""
+    """A tensor sharing ``t``'s array, gradient, flags and graph position; a write to
+    its ``.data`` counts as a write to ``t`` (``_shares``)."""
     twin = _new(Tensor)
-    twin._data, twin.grad, twin._requires_grad, twin._node = t._data, None, t._requires_grad, t._node
-    twin._name, twin._version, twin._constant, twin._shares = t._name, t._version, None, t
+    twin._data, twin._grad, twin._requires_grad, twin._node = t._data, t._grad, t._requires_grad, t._node
+    twin._name = getattr(t, "_name", None)  # (a graph tensor reads its name from its node)
+    twin._version, twin._constant, twin._shares = t._version, None, t._node or t
     return twin
 
 
-def stand_ins(args, tracer):
-    """(what fn receives, {id(stand-in): "argument i"}): a traced view for each
-    ndarray argument, a twin for each tensor; the same stand-in where the same
-    object is passed twice; other arguments as they are."""
-    made, out, names = {}, [], tracer.names
-    for i, a in enumerate(args):
-        kind = type(a)
-        if kind is np.ndarray or kind is Tensor:
-            s = made.get(id(a))
-            if s is None:
-                if kind is Tensor:
-                    s = _twin(a)
-                else:
-                    s = a.view(TracedArray)
-                    s._tracer, s._what = tracer, f"argument {i}"
-                made[id(a)] = s
-                names[id(s)] = f"argument {i}"
-            out.append(s)
-        else:
-            out.append(a)
-    return tuple(out)
+class Arguments:
+    """The arguments of one call, and what fn receives for them while traced.
+
+    Arrays and tensors may sit at the top level or inside tuples, lists and dicts
+    (string or integer keys), as positional or keyword arguments: each such *leaf*
+    gets a stand-in (a traced view for an ndarray, a twin for a tensor; one per
+    object, so an object passed twice is one stand-in), and its *path*, the Python
+    expression that finds it (``args[0]``, ``args[1]['x']``, ``kwargs['t']``).
+    The containers fn receives are new ones holding the stand-ins."""
+
+    def __init__(self, args, kwargs, tracer):
+        self.args, self.kwargs, self.tracer = args, kwargs, tracer
+        self.leaves = []  # (path, original, stand-in)
+        self._made = {}
+        self.ins = tuple(self._stand_in(a, f"args[{i}]") for i, a in enumerate(args))
+        self.kwins = {k: self._stand_in(v, f"kwargs[{k!r}]") for k, v in kwargs.items()}
+
+    def _stand_in(self, value, path):
+        kind = type(value)
+        if kind is tuple or kind is list:
+            return kind(self._stand_in(v, f"{path}[{i}]") for i, v in enumerate(value))
+        if kind is dict:
+            return {k: self._stand_in(v, f"{path}[{k!r}]") for k, v in value.items()}
+        if kind is not np.ndarray and kind is not Tensor:
+            return value
+        s = self._made.get(id(value))
+        if s is None:
+            what = _said(path)
+            if kind is Tensor:
+                s = _twin(value)
+            else:
+                s = value.view(TracedArray)
+                s._tracer, s._what, s._arg = self.tracer, what, value
+            self._made[id(value)] = s
+            self.tracer.names[id(s)] = what
+        self.leaves.append((path, value, s))
+        return s
+
+    def paths(self):
+        """{id(stand-in): path}, the first path of each (an object passed twice has two)."""
+        out = {}
+        for path, _, s in self.leaves:
+            out.setdefault(id(s), path)
+        return out
+
+    def originals(self):
+        return {id(s): a for _, a, s in self.leaves}
+
+    def containers_changed(self):
+        """Why fn changed a list or dict it received (None if it did not); the change
+        is made on the caller's container too, as it would have been."""
+        for value, received, path in _containers(self.args, self.ins, "args") + \
+                _containers(self.kwargs, self.kwins, "kwargs"):
+            back = unwrap(received, self.originals())
+            if type(value) is list and (len(back) != len(value) or any(x is not y for x, y in zip(back, value))):
+                value[:] = back
+                return f"fn changed the list {_said(path)} in place"
+            if type(value) is dict and (list(back) != list(value) or any(back[k] is not value[k] for k in back)):
+                value.clear()
+                value.update(back)
+                return f"fn changed the dict {_said(path)} in place"
+        return None
 
 
-def unwrap(value, args, ins):
-    """A result of fn as handed back: a traced array as a plain one (an argument's
-    stand-in as the argument itself), also inside tuples, lists and dicts."""
+def _said(path):
+    """``args[0][1]`` as "argument 0[1]", ``kwargs['t']`` as "keyword argument 't'"."""
+    if path.startswith("args["):
+        return "argument " + path[len("args["):].replace("]", "", 1)
+    return "keyword argument " + path[len("kwargs["):-1]
+
+
+def _containers(given, received, path):
+    """(the caller's container, the one fn received, path) for the lists and dicts in
+    an argument tree (tuples are walked but cannot change)."""
+    out = []
+    items = given.items() if type(given) is dict else enumerate(given)
+    for key, value in items:
+        here = f"{path}[{key!r}]"
+        got = received[key] if type(received) is dict else received[key]
+        if type(value) in (list, dict):
+            out.append((value, got, here))
+        if type(value) in (list, tuple, dict) and type(got) is type(value) and len(got) == len(value):
+            out += _containers(value, got, here)
+    return out
+
+
+def unwrap(value, originals):
+    """A result of fn as handed back: a stand-in as the argument itself, a traced
+    array as a plain one, also inside tuples, lists and dicts."""
     kind = type(value)
     if kind is TracedArray or kind is Tensor:
-        for a, s in zip(args, ins):
-            if value is s:
-                return a
-        return value.view(np.ndarray) if kind is TracedArray else value
+        original = originals.get(id(value))
+        if original is not None:
+            return original
+        return np.ndarray.view(value, np.ndarray) if kind is TracedArray else value
     if kind is tuple or kind is list:
-        return kind(unwrap(v, args, ins) for v in value)
+        return kind(unwrap(v, originals) for v in value)
     if kind is dict:
-        return {k: unwrap(v, args, ins) for k, v in value.items()}
+        return {k: unwrap(v, originals) for k, v in value.items()}
     return value
 
 
-def snapshot(args):
+def snapshot(arguments):
     """Copies of the arrays of the array and tensor arguments, to see writes by fn."""
-    return [np.array(a._data if type(a) is Tensor else a, copy=True) if type(a) in (np.ndarray, Tensor) else None
-            for a in args]
+    return [np.array(a._data if type(a) is Tensor else a, copy=True) for _, a, _ in arguments.leaves]
 
 
 def _same_bytes(a, b):
@@ -302,39 +406,50 @@ def _same_bytes(a, b):
         np.array_equal(np.ascontiguousarray(a).reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8))
 
 
-def settle(args, ins, before, changed_by_ops=()):
+def settle(arguments, before, changed_by_ops=()):
     """After fn returned: put what fn changed on a twin back on its tensor (as if fn
     had changed the tensor itself), and say why the call cannot be replayed if fn
-    changed an argument (None if it did not).  ``changed_by_ops``: ids of arrays
-    that ops change in place (running statistics), which a replay changes too."""
-    reason = None
-    for i, (a, s, copy) in enumerate(zip(args, ins, before)):
-        if copy is None:
-            continue
+    changed an argument (None if it did not).  ``changed_by_ops``: arrays that ops
+    change in place (running statistics), which a replay changes too."""
+    reason = arguments.containers_changed()
+    for (_, a, s), copy in zip(arguments.leaves, before):
+        path = arguments.tracer.names[id(s)]
         if type(a) is Tensor:
             if s._data is not a._data:
                 a.data = s._data
-                reason = reason or f"fn assigned argument {i}'s .data"
+                reason = reason or f"fn assigned {path}'s .data"
             if s._requires_grad != a._requires_grad:
                 a.requires_grad = s._requires_grad
-                reason = reason or f"fn changed argument {i}'s requires_grad"
-            if s._name != a._name:
+                reason = reason or f"fn changed {path}'s requires_grad"
+            if a._node is None and s._name != a._name:
                 a._name = s._name
             data = a._data
         else:
             data = a
-        if id(data) not in changed_by_ops and not _same_bytes(data, copy):
-            reason = reason or f"fn wrote into argument {i} in place"
+        if not any(np.may_share_memory(data, o) for o in changed_by_ops) and not _same_bytes(data, copy):
+            reason = reason or f"fn wrote into {path} in place"
     return reason
 
 
-def deliver_twin_gradients(args, ins, handed):
-    """The gradients backward left on the twins, accumulated into the tensors'
-    ``.grad`` as backward would have (a new array, never in place)."""
-    seen = set()
-    for a, s in zip(args, ins):
-        if type(a) is Tensor and s is not a and id(s) not in seen:
+def before_backward(arguments, cleared):
+    """After fn returned, before its backward: a tensor whose gradient fn cleared
+    (through its twin or itself) is cleared; the twins start from nothing, so that
+    what backward leaves on a twin is the arguments' own contribution."""
+    for _, a, s in arguments.leaves:
+        if type(a) is Tensor:
+            if id(s) in cleared or id(a) in cleared:
+                a._grad = None
+            s._grad = None
+
+
+def deliver_twin_gradients(arguments):
+    """Each twin's gradient (what backward sent to the argument) accumulated into its
+    tensor's ``.grad`` as backward would have: a new array, never in place."""
+    seen, handed = set(), set()
+    for _, a, s in arguments.leaves:
+        if type(a) is Tensor and id(s) not in seen:
             seen.add(id(s))
-            g, s.grad = s.grad, None
+            g, s._grad = s._grad, None
             if g is not None:
-                a.grad = owned_gradient(g if a.grad is None else a.grad + g, handed, a)
+                old = a._grad
+                a._grad = owned_gradient(g if old is None else old + g, handed, a)

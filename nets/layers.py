@@ -28,7 +28,7 @@ def _as_input(x, dtype):
     so float64 data does not silently promote a float32 model."""
     if isinstance(x, ag.Tensor):
         return x
-    x = np.asarray(x)
+    x = np.asanyarray(x)  # (not asarray: ag.compile traces an ndarray argument as a subclass of it)
     if x.dtype != dtype:
         x = x.astype(dtype)
     return x

@@ -150,7 +150,7 @@ class TwoLayerNet(BookInterface, Module):
         return {"W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2}
 
     def forward(self, x):
-        x = np.asarray(x, dtype=self.W1.dtype) if not isinstance(x, ag.Tensor) else x
+        x = np.asanyarray(x, dtype=self.W1.dtype) if not isinstance(x, ag.Tensor) else x  # (see layers._as_input)
         return ag.affine(self.act(ag.affine(x, self.W1, self.b1)), self.W2, self.b2)
 
     def config(self):

@@ -35,6 +35,7 @@ outside every box.
 """
 from __future__ import annotations
 
+import functools
 import operator
 import weakref
 from collections import OrderedDict
@@ -45,7 +46,7 @@ import numpy as np
 import autograd_np as ag
 
 from autograd_np import engine as _engine, graph as _graph
-from autograd_np.guards import Same as _Same, key as _key, UnhashableArgument as _Unhashable
+from autograd_np.guards import Same as _Same, key as _key
 
 _Tensor, _Node = ag.Tensor, ag.Node
 
@@ -111,7 +112,6 @@ class ModulePath(str):
 
 
 _tag_calls = 0  # module calls that tagged nodes so far (any thread); see Module.__call__
-_state_version = 0  # attribute writes on any module so far: Module.__compile_guard__ recomputes when it moves
 
 
 def _tag_nodes(out, path, start, inner=True):
@@ -183,7 +183,7 @@ class Module:
     _path = ""  # ModulePath from the root, set when attached to a parent module ("" for the root)
     # attributes that are not state a forward reads (bookkeeping, the outputs of the latest call):
     # left out of __compile_guard__; a subclass adds its own
-    _unguarded = frozenset({"_path", "_loss_graphs", "_loss_graphs_checked", "_guard_cache"})
+    _unguarded = frozenset({"_path", "_loss_graphs", "_loss_graphs_checked"})
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -194,8 +194,6 @@ class Module:
         self.training = True
 
     def __setattr__(self, key, value):
-        global _state_version
-        _state_version += 1
         object.__setattr__(self, key, value)
         # name parameters as soon as they are attached ("fc1.W"); named_parameters()
         # renames from the root again, e.g. after a list of modules was appended to
@@ -214,29 +212,29 @@ class Module:
         elif isinstance(value, dict) and any(isinstance(v, Module) for v in value.values()):
             self._name_modules()
 
-    def __delattr__(self, key):
-        global _state_version
-        _state_version += 1
-        object.__delattr__(self, key)
-
     def __compile_guard__(self):
         """The state a compiled step depends on (``ag.compile`` makes it part of the
         signature): for this module and every sub-module, its class and every
         attribute: tensors, arrays, generators, modules and functions by identity
         (a parameter replaced by another tensor counts), numbers and strings by
-        value (``training``, ``p``, ``mask`` set or cleared).  Recomputed only
-        when some module's attribute was set since, or a list or dict attribute
-        changed (a layer replaced in ``Sequential.layers``); else the last one."""
-        cache = vars(self).get("_guard_cache")
-        if cache is not None and cache[0] == _state_version and all(
-                len(c) == len(items) and all(map(operator.is_, c.values() if type(c) is dict else c, items))
-                for c, items in cache[2]):
-            return cache[1]
-        containers = []
-        key = tuple((type(m), tuple((k, _state_key(v, containers)) for k, v in vars(m).items()
-                                    if k not in m._unguarded))
-                    for _, m in self.named_modules())
-        object.__setattr__(self, "_guard_cache", (_state_version, key, containers))
+        value (``training``, ``p``, ``mask`` set or cleared), lists and dicts item
+        by item, plain objects (a config) by their attributes.  Recomputed only
+        when one of those objects is not the same as on the last call (however it
+        was set: ``setattr``, ``vars(m)[...]``, a list item); else the last one."""
+        cache = _GUARDS.get(self)
+        if cache is not None and _same_objects(cache[0], cache[1]):
+            return cache[2]
+        plan, key = [], []
+        for _, m in self.named_modules():
+            space = vars(m)
+            names = tuple(k for k in space if k not in m._unguarded)
+            plan.append((space, _getter(names)))
+            items = []
+            for k in names:
+                items.append((k, _state_key(space[k], plan)))
+            key.append((type(m), tuple(items)))
+        key = tuple(key)
+        _GUARDS[self] = (plan, _objects_of(plan), key)
         return key
 
     def _name_modules(self):
@@ -596,24 +594,58 @@ class Sequential(Module):
         return cls(*[from_config(c) for c in config["layers"]])
 
 
-def _state_key(value, containers):
-    """An attribute's part of ``__compile_guard__``: objects by identity, numbers and
-    strings by value, lists, tuples and dicts item by item (``containers`` collects
-    the mutable ones, with their items, to notice an in-place change)."""
-    kind = type(value)
-    if kind is list or kind is tuple or isinstance(value, (list, tuple)):
-        if kind is not tuple:
-            containers.append((value, tuple(value)))
-        return (kind,) + tuple(_state_key(v, containers) for v in value)
+_GUARDS = weakref.WeakKeyDictionary()  # root module -> (plan, its objects then, key): __compile_guard__'s cache
+
+
+def _state_key(value, plan):
+    """An attribute's part of ``__compile_guard__``: modules, tensors, arrays and
+    functions by identity, numbers and strings by value, lists, tuples and dicts
+    item by item, plain objects by their state (``ag.guards.key``).  ``plan``
+    collects the containers and objects whose contents the fast path compares."""
+    if isinstance(value, (list, tuple)):
+        plan.append((value, _items))
+        return (type(value),) + tuple(_state_key(v, plan) for v in value)
     if isinstance(value, dict):
-        containers.append((value, tuple(value.values())))
-        return (kind,) + tuple((k, _state_key(v, containers)) for k, v in value.items())
+        plan.append((value, _items))
+        return (dict,) + tuple((k, _state_key(v, plan)) for k, v in value.items())
     if isinstance(value, (Module, ag.Tensor, np.ndarray)) or callable(value):
         return _Same(value)
+    if hasattr(value, "__dict__") and not isinstance(value, type):  # a plain object (a config): one level
+        plan.append((vars(value), _getter(tuple(vars(value)))))
+    return _key(value)
+
+
+def _objects_of(plan):
+    """Every object the plan looks at, in order (compared by identity): for a
+    container its items, for a module's or plain object's attributes their values
+    by name (and how many there are: one added is a change)."""
+    out = []
+    add, extend = out.append, out.extend
+    for holder, get in plan:
+        add(len(holder))
+        extend(get(holder))
+    return out
+
+
+def _items(holder):
+    return holder.values() if isinstance(holder, dict) else holder
+
+
+@functools.lru_cache(maxsize=1024)
+def _getter(names):
+    """``holder -> (holder[name] for name in names)``, at C speed (a missing name: a KeyError)."""
+    if not names:
+        return lambda h: ()
+    get = operator.itemgetter(*names)
+    return (lambda h: (get(h),)) if len(names) == 1 else get
+
+
+def _same_objects(plan, objects):
     try:
-        return _key(value)
-    except _Unhashable:
-        return _Same(value)
+        now = _objects_of(plan)
+    except KeyError:  # an attribute was deleted
+        return False
+    return len(now) == len(objects) and all(map(operator.is_, now, objects))
 
 
 def _targets_like(t, y):

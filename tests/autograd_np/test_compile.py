@@ -261,7 +261,7 @@ def test_values_computed_in_python_inside_fn_make_it_run_eagerly():
     for _ in range(4):
         step(rng.standard_normal((4, 5)), rng.integers(0, 3, 4))
     assert step.program(np.ones((4, 5)), np.zeros(4, dtype=int)) is None
-    assert "computed from argument 0 by NumPy" in next(iter(step.eager_reasons.values()))
+    assert "drew from a random generator in Python" in next(iter(step.eager_reasons.values()))
 
 
 def test_a_parameter_that_changes_shape_traces_again():
@@ -277,11 +277,11 @@ def test_a_parameter_that_changes_shape_traces_again():
 
 def test_check_mode_raises_when_python_state_the_trace_froze_changed():
     W = ag.Tensor(np.ones(3), requires_grad=True)
-    state = {"scale": 1.0}
-    step = ag.compile(lambda x: ag.sum(W * x * state["scale"]), check=True)
+    state = [1.0] + [0.0] * 100  # longer than the guards look into (reach.CAP items)
+    step = ag.compile(lambda x: ag.sum(W * x * state[0]), check=True)
     for _ in range(3):
         step(np.ones(3))
-    state["scale"] = 2.0  # not an argument, not a guard: frozen in the trace
+    state[0] = 2.0  # not an argument, not a guard, not seen: frozen in the trace
     with pytest.raises(ag.CompileError, match="differs"):
         step(np.ones(3))
 

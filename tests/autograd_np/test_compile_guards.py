@@ -478,7 +478,7 @@ def test_strict_mode_raises_at_the_line_that_reads_values():
         return ag.sum(W)
 
     compiled = ag.compile(fn, strict=True)
-    with pytest.raises(ag.CompileError, match=r"argument 0.*bool\(\).*test_compile_guards.py:\d+"):
+    with pytest.raises(ag.CompileError, match=r"argument 0.*\.sum\(\).*test_compile_guards.py:\d+"):
         compiled(np.ones(2))
 
 
@@ -495,7 +495,7 @@ def test_strict_mode_makes_every_fallback_an_error(case):
     compiled = ag.compile(fn, strict=True, recompile_limit=2)
     with pytest.raises(ag.CompileError, match="strict=True"):
         if case == "unhashable":
-            compiled(np.ones(2), [1])
+            compiled(np.ones(2), {(1, 2): np.ones(2)})  # arrays in a dict with tuple keys: no signature
         elif case == "no_grad":
             with ag.no_grad():
                 compiled(np.ones(2))
