@@ -56,7 +56,7 @@ for k in range(kills):
             os.write(write, b"%d\n" % epoch)
             epoch += 1
     os.close(write)
-    time.sleep(rng.uniform(0.0, 0.5))
+    time.sleep(rng.uniform(0.0, 0.3))
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     with os.fdopen(read) as f:
