@@ -466,7 +466,7 @@ def _run(argv) -> int:
     except (UsageError, DatasetError, CheckpointError, StateDictError, _distributed.RanksDisagree) as exc:
         _say(exc)
         return 2
-    except FloatingPointError as exc:
+    except (FloatingPointError, _distributed.RankFailed) as exc:  # (another rank failed: it says why)
         _say(exc)
         return 1
     except MemoryError as exc:
