@@ -164,6 +164,25 @@ ACTIVATIONS = {
     "gelu": at(*SPECIAL, *LARGE, 10.0) + with_kwargs(at(*SPECIAL, *LARGE, 10.0), approximate="tanh"),
 }
 
+
+def _with_empty(points):
+    """``points`` and the op on empty arrays (with the first point's keyword arguments;
+    for two arguments, also an empty one broadcast against a scalar)."""
+    first = points[0]
+    empty = tuple(np.zeros((0,)) if i in first.wrt else a for i, a in enumerate(first.args))
+    extra = (Point(empty, first.kwargs, first.wrt, note="empty"),)
+    if len(first.wrt) == 2:
+        i, j = first.wrt
+        mixed = list(first.args)
+        mixed[i], mixed[j] = np.zeros((2, 0)), np.array(1.5)
+        extra += (Point(tuple(mixed), first.kwargs, first.wrt, note="empty and a scalar"),)
+    return points + extra
+
+
+ELEMENTWISE = {name: _with_empty(points) for name, points in ELEMENTWISE.items()}
+TRIG = {name: _with_empty(points) for name, points in TRIG.items()}
+ACTIVATIONS = {name: _with_empty(points) for name, points in ACTIVATIONS.items()}
+
 from .boundary_points_arrays import NETWORK, REDUCTIONS  # noqa: E402
 from .boundary_points_layout import CONTRACTION, LAYOUT, SHAPE  # noqa: E402
 from .boundary_points_linalg import CONV, DECOMPOSITION, MATRIX  # noqa: E402

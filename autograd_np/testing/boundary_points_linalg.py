@@ -51,8 +51,8 @@ _STACK_TORCH = "(a stack with a rank n-1 matrix: " + DET_TORCH + ")"
 _DET_POINTS = tuple(P(p.args[0], note=p.note, torch=_STACK_TORCH) if p.note.startswith("stack") else p
                     for p in _det())
 _INVERTIBLE = {name: a for name, a in REGULAR.items() if not name.startswith("stack")}
-VECTOR_GRADIENT = "the singular vectors' derivative at a repeated (or zero) value is inf or NaN in both, in " \
-                  "different places (no derivative there)"
+VECTOR_GRADIENT = "PyTorch's vector gradient at a repeated (or zero) value is inf or NaN; ours leaves that pair's " \
+                  "term out (finite; the one-sided differences check it where they agree)"
 
 MATRIX = {
     "inv": _refused("inv") + _matrices(_INVERTIBLE) + _nan(),

@@ -139,7 +139,7 @@ def _layer_norm_numpy(x, weight, bias, axis=-1, eps=1e-5):
 def _gelu_numpy(x, approximate="none"):
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
-    return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    return 0.5 * x * (1 + np.vectorize(math.erf, otypes=[float])(x / math.sqrt(2)))
 
 
 MATH_SPECS: dict[str, OpSpec] = {
@@ -159,7 +159,7 @@ MATH_SPECS: dict[str, OpSpec] = {
     "fmin": OpSpec(ops.fmin, gapped_cases(), "same shapes, |a - b| >= 0.25", numpy=np.fmin),
     "nan_to_num": OpSpec(ops.nan_to_num, with_non_finite(), "values with some NaN, inf and -inf",
                          numpy=lambda x, **kw: np.nan_to_num(x, **kw)),
-    "erf": OpSpec(ops.erf, unary(), "values in [-2, 2]", numpy=np.vectorize(math.erf)),
+    "erf": OpSpec(ops.erf, unary(), "values in [-2, 2]", numpy=np.vectorize(math.erf, otypes=[float])),
     # numeric: piecewise constant, and remainders
     "sign": OpSpec(ops.sign, stepped().map(lambda x: Case((x,))), "0.1 k + 0.03 (away from the jumps)",
                    numpy=np.sign),
