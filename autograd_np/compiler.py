@@ -44,8 +44,9 @@ from .guards import SourceGuards, UnhashableArgument, argument_keys, key
 from .lowering import (CompileError, Program, _freeze, argument_names, describe, detached, lower_and_run,
                        split_result, state_objects)
 from .recording import restore, snapshot as snapshot_state, states_equal
-from .tracing import (Arguments, TracedArray, Tracer, before_backward, deliver_twin_gradients, settle, snapshot,
-                      unwrap)
+from .reach import flatten
+from .tracing import (Arguments, TracedArray, Tracer, before_backward, deliver_twin_gradients, restore_leaks, settle,
+                      snapshot, unwrap)
 
 __all__ = ["compile", "Compiled", "CompileError", "CompileWarning"]
 
@@ -126,11 +127,16 @@ class Compiled:
         if guard is not None and not callable(guard):
             raise TypeError(f"ag.compile: guard must be a function returning a hashable value, got "
                             f"{type(guard).__name__}")
+        if not isinstance(guard_modules, (list, tuple)):
+            raise TypeError(f"ag.compile: guard_modules must be a list of modules, got {type(guard_modules).__name__}")
         self.guard_modules = list(guard_modules)
         for m in self.guard_modules:
-            if not hasattr(m, "__compile_guard__"):
-                raise TypeError(f"ag.compile: guard_modules holds a {type(m).__name__}, which has no "
-                                "__compile_guard__() (nets modules have one)")
+            if isinstance(m, type) or not hasattr(m, "__compile_guard__"):
+                raise TypeError(f"ag.compile: guard_modules holds {m!r}, which is not an object with a "
+                                "__compile_guard__() method (a nets module instance)")
+        for name, value in (("check", check), ("strict", strict)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"ag.compile: {name} must be True or False, got {value!r}")
         self.fn, self.check, self.guard, self.strict = fn, bool(check), guard, bool(strict)
         self.cache_size = _positive_int("cache_size", cache_size)
         self.recompile_limit = self.cache_size if recompile_limit is None else \
@@ -276,6 +282,7 @@ class Compiled:
         start = clock()
         with tracer:
             result = self.fn(*arguments.ins, **arguments.kwins)
+        restore_leaks(flatten(self._sources.roots(), self._sources.names)[3], arguments)
         loss, extras = split_result(result)
         nodes = graph_nodes([loss, *[e for e in extras if type(e) is Tensor]])
         state = state_objects(nodes)
@@ -419,8 +426,19 @@ def _difference(first, second):
         return f"the second call recorded {len(b)} ops where the first recorded {len(a)} (control flow in fn)"
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
-            return f"the two calls differ at op {i} ({x[0]} vs {y[0]}): control flow or values computed in fn"
+            return f"the two calls differ at op {i} ({x[0]}): {_why_different(x, y)}"
     return None
+
+
+def _why_different(x, y):
+    """What most likely made two descriptions of one op differ."""
+    if x[0] == y[0] and len(x) == len(y) and x[1] != y[1]:
+        for i, (p, q) in enumerate(zip(x[1], y[1])):
+            if p != q and p[0] == "same" == q[0]:
+                return (f"its input {i} is a new {type(p[1].obj).__name__} on every call (made in fn from Python "
+                        "values, under no_grad, or by ops on tensors that need no gradient, which are not "
+                        "recorded), which a replay would not make again; pass it as an argument")
+    return "control flow in fn, or values computed in Python"
 
 
 def _what_changed(old, new, sources):

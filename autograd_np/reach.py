@@ -38,9 +38,13 @@ _NOT_PLAIN = (type, types.ModuleType, types.FunctionType, types.MethodType, type
 
 
 def is_library(obj):
-    """An object (or function, or class) of NumPy, autograd_np or the builtins."""
-    module = getattr(obj, "__module__", None) if isinstance(obj, (type, types.FunctionType)) \
-        else getattr(type(obj), "__module__", None)
+    """An object (or function, class or Python module) of NumPy, autograd_np or the builtins."""
+    if isinstance(obj, types.ModuleType):
+        module = obj.__name__
+    elif isinstance(obj, (type, types.FunctionType)):
+        module = getattr(obj, "__module__", None)
+    else:
+        module = getattr(type(obj), "__module__", None)
     return (module or "").split(".")[0] in _LIBRARIES
 
 

@@ -290,7 +290,7 @@ def _twin(t):
     twin = _new(Tensor)
     twin._data, twin._grad, twin._requires_grad, twin._node = t._data, t._grad, t._requires_grad, t._node
     twin._name = getattr(t, "_name", None)  # (a graph tensor reads its name from its node)
-    twin._version, twin._constant, twin._shares = t._version, None, t._node or t
+    twin._version, twin._constant, twin._shares = getattr(t, "_version", 0), None, t._node or t
     return twin
 
 
@@ -453,3 +453,23 @@ def deliver_twin_gradients(arguments):
             if g is not None:
                 old = a._grad
                 a._grad = owned_gradient(g if old is None else old + g, handed, a)
+
+
+def restore_leaks(plan, arguments):
+    """Put the arguments themselves back where fn stored a stand-in in state it can
+    reach (``box["last"] = x``): a list item, a dict value, an attribute of a plain
+    object (``plan``: ``reach.flatten``'s), as if fn had stored the argument."""
+    originals = arguments.originals()
+    if not originals:
+        return
+    for holder, _ in plan:
+        if type(holder) is list:
+            for i, v in enumerate(holder):
+                if id(v) in originals:
+                    holder[i] = originals[id(v)]
+        else:
+            space = holder if type(holder) is dict else getattr(holder, "__dict__", None)
+            if type(space) is dict:
+                for k, v in list(space.items()):
+                    if id(v) in originals:
+                        space[k] = originals[id(v)]

@@ -34,6 +34,9 @@ def compile_step(model: Module, check: bool = False, strict: bool = False):
     difference (for debugging); ``strict=True`` raises it instead of running
     eagerly."""
 
+    if not isinstance(model, Module):
+        raise TypeError(f"compile_step: model must be a nets.Module, got {type(model).__name__}")
+
     def train_step(x, t):
         y = model(x)
         return model.criterion(y, t), y
