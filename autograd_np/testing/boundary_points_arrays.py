@@ -83,7 +83,8 @@ REDUCTIONS = {
        P(SPECIAL, kwargs={"axis": 1, "keepdims": True}, note="special rows")),
     "median": tuple(P(v, partials=MEDIAN_TIE, note=f"{v}") for v in ([2.0, 2.0, 2.0], [-0.0, 0.0, 0.0]))
     + vectors([1.0, 2.0, 2.0, 3.0], [INF, -INF, 1.0], [NAN, 1.0, 2.0], [2.0, NAN, NAN, 1.0])
-    + (P(SPECIAL, kwargs={"axis": 1}, note="special rows"),),
+    + (P(SPECIAL, kwargs={"axis": 1}, note="special rows"), P(np.zeros(0), note="empty: NaN"),
+       P(np.zeros((2, 0)), kwargs={"axis": 1}, note="empty rows: NaN", torch="PyTorch's quantile refuses empty rows")),
 }
 
 

@@ -81,16 +81,20 @@ DECOMPOSITION = {
     + (P(np.array([[1.0, NAN], [0.0, 2.0]]), kwargs={"upper": False}, note="NaN in the unread triangle"),),
     "eigvalsh": (P(np.eye(3), kwargs={"UPLO": "L"}, note="identity"),
                  P(np.diag([1.0, 1.0, 2.0]), kwargs={"UPLO": "L"}, note="a repeated eigenvalue"),
-                 P(np.zeros((2, 2)), kwargs={"UPLO": "U"}, note="zero")) + _nan(UPLO="L", torch=TORCH_LAPACK_NAN),
+                 P(np.zeros((2, 2)), kwargs={"UPLO": "U"}, note="zero"),
+                 P(np.zeros((0, 0)), kwargs={"UPLO": "L"}, note="empty")) + _nan(UPLO="L", torch=TORCH_LAPACK_NAN),
     "svd": (P(np.eye(3), torch=VECTOR_GRADIENT, note="identity: a singular value thrice"),
-            P(np.diag([2.0, 0.0]), torch=VECTOR_GRADIENT, note="a zero singular value")) + _nan(torch=TORCH_LAPACK_NAN),
+            P(np.diag([2.0, 0.0]), torch=VECTOR_GRADIENT, note="a zero singular value"),
+            P(np.zeros((0, 2)), note="empty")) + _nan(torch=TORCH_LAPACK_NAN),
     "svd(compute_uv=False)": (P(np.eye(3), note="identity: a singular value thrice"),
                               P(np.diag([2.0, 0.0, 1.0]), note="a zero singular value"),
                               P(np.zeros((2, 3)), note="zero")) + _nan(torch=TORCH_LAPACK_NAN),
-    "pinv": (P(np.eye(2), note="identity"), P(np.diag([2.0, 1e-3]), note="ill-conditioned")) + _nan(torch=TORCH_LAPACK_NAN),
+    "pinv": (P(np.eye(2), note="identity"), P(np.diag([2.0, 1e-3]), note="ill-conditioned"),
+             P(np.zeros((0, 3)), note="empty")) + _nan(torch=TORCH_LAPACK_NAN),
     "matrix_power": tuple(P(a, kwargs={"n": n}, note=f"{name}, n = {n}")
                           for name, a in (("zero", np.zeros((2, 2))), ("identity", np.eye(2)),
-                                          ("rank 1", SINGULAR["rank 1"])) for n in (0, 1, 2, 3))
+                                          ("rank 1", SINGULAR["rank 1"]), ("empty", np.zeros((0, 0))))
+                          for n in (0, 1, 2, 3))
     + (P(SINGULAR["rank 1"], kwargs={"n": -1}, raises="inv.*ingular", note="rank 1, n = -1"),),
 }
 
