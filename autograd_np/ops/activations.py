@@ -54,7 +54,7 @@ def relu(x):
 
 @relu.defvjp
 def _relu_vjp(F, gy, y, x):
-    return gy * ~(value(x) <= 0)  # (not x > 0: a NaN passes its gradient on, as maximum's does)
+    return gy * (value(y) != 0)  # x > 0, or x NaN (y = max(NaN, 0) is NaN): it passes its gradient on, as maximum
 
 
 @defop("tanh", "y = tanh(x);  gx = gy * (1 - y**2)")
