@@ -35,12 +35,6 @@ def mark(points, where, **flags):
                  for p in points)
 
 
-def arrays(*values, **flags):
-    """One point per array (lists become float arrays)."""
-    return tuple(Point((np.array(v, dtype=np.float64),), note=f"x = {np.array(v).tolist()}", **flags)
-                 for v in values)
-
-
 def with_kwargs(points, **kwargs):
     from dataclasses import replace
     return tuple(replace(p, kwargs={**p.kwargs, **kwargs}, note=f"{p.note} {kwargs}") for p in points)
@@ -51,13 +45,7 @@ MODERATE = (1e3, -1e3)  # for periodic and rounding ops: at 1e300 every float is
                         # difference step spans many periods, so the differences would measure nothing
 TINY = (1e-300, -1e-300)
 
-SPLIT_TIES = "PyTorch splits a tie of maximum/minimum; so do we"  # (documentation of a shared convention)
 NAN_BOTH = "PyTorch sends a NaN's gradient to both arguments; here the NaN argument gets it"
-SIGN_ZERO = "-0.0 compares equal to 0.0: a tie"
-
-
-def _equal(a, b):
-    return a == b
 
 
 def _any_nan(a, b):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import engine, ops
 from .cases import Point
 from .specs_effects import RepeatingGenerator
 

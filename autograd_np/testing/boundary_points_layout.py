@@ -9,9 +9,6 @@ import numpy as np
 
 from .boundary_points_arrays import INF, NAN, SPECIAL, SPECIAL6, P, structural
 
-PAIR = dict(wrt=(0, 1))
-
-
 def _pair(a, b, **kwargs):
     return P(a, b, kwargs=kwargs, wrt=(0, 1), note=f"{np.shape(a)}, {np.shape(b)} {kwargs or ''}")
 

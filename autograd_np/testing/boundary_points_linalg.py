@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .boundary_points_arrays import INF, NAN, SPECIAL, P
+from .boundary_points_arrays import INF, NAN, P
 
 SINGULAR = {"rank 1": np.array([[1.0, 2.0], [2.0, 4.0]]), "zero": np.zeros((3, 3)),
             "rank 2": np.array([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]), "rank 2 diagonal": np.diag([2.0, 0.0, 3.0])}

@@ -4,7 +4,6 @@ arguments, the differentiated ones as float64 tensors, and its keyword
 arguments; a string instead says why there is no PyTorch counterpart."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
