@@ -56,7 +56,7 @@ class Tensor(TensorMethods):
 
     # _constant: the record a released graph keeps of this (data) tensor, set on the first release;
     # _shares: the tensor or node whose array detach() shares (a write through either counts for both)
-    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_name", "_version", "_constant", "_shares",
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_name", "_version", "_constant", "_shares",
                  "__weakref__")
     # NumPy on tensors records (numpy_api.py): ufuncs, and an ndarray's operators (`arr @ t`), by NEP 13;
     # functions (`np.sum(t)`, `np.concatenate([t, u])`) by NEP 18; unsupported ones raise TypeError
@@ -74,10 +74,23 @@ class Tensor(TensorMethods):
         elif type(data) is list or type(data) is tuple or (type(data) is np.ndarray and data.dtype.kind == "O"):
             _refuse_graph_elements(data)  # NumPy would read their values: the gradient would be lost
         self._data = np.array(data, dtype=dtype) if dtype is not None or type(data) is not np.ndarray else data
-        self._name, self.grad, self._node, self._version = name, None, None, 0
+        self._name, self._grad, self._node, self._version = name, None, None, 0
         self._constant = self._shares = None  # (set on leaves: a getattr of an unset slot raises inside)
         self._requires_grad = False
         self.requires_grad = requires_grad
+
+    @property
+    def grad(self):
+        """The accumulated gradient (an array of this tensor's shape and dtype), or None."""
+        if _modes.tracers:  # ag.compile is tracing: Python looking at a gradient is Python a replay skips
+            _modes.grad_used(self, None, write=False)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if _modes.tracers:
+            _modes.grad_used(self, value, write=True)
+        self._grad = value
 
     @property
     def requires_grad(self):
@@ -161,6 +174,13 @@ class Tensor(TensorMethods):
         if _modes.tracers:
             _modes.value_read(self, "np.asarray()")
         data = self._data
+        if self._requires_grad and data.size != 1:
+            # NumPy asks for the values where it computes without us (a list of tensors, an argument it does
+            # not dispatch on, an ndarray method): the gradient would be lost without a word, so refuse,
+            # as PyTorch does; one element (a loss, for a plot or a list of losses) gives its value
+            raise TypeError(f"np.asarray() of a tensor that requires grad ({label(self)}, shape {data.shape}): "
+                            "NumPy would compute with its values and the gradient would be lost. Use ag ops "
+                            "(ag.stack for a list of tensors), or t.detach() / t.data / t.numpy() for the values")
         if copy or (dtype is not None and np.dtype(dtype) != data.dtype):
             if dtype is not None and not np.can_cast(data.dtype, dtype, "same_kind"):
                 # NumPy asks for integers where it wants an index or a count (np.take, np.repeat) and
@@ -222,9 +242,16 @@ class Tensor(TensorMethods):
         return self._one_element("item") if self._data.size == 1 else self._data.item()
 
     def numpy(self):
+        """The values: the array itself for a tensor that needs no gradient; for one
+        that requires grad, a read-only view (a write through it would bypass the
+        version check and corrupt a gradient; assign ``.data`` instead)."""
         if _modes.tracers:
             _modes.value_read(self, ".numpy()")
-        return self._data
+        if not self._requires_grad:
+            return self._data
+        view = self._data.view()
+        view.flags.writeable = False
+        return view
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph.  An assignment
@@ -399,7 +426,7 @@ def _as_tensor(link, value):
     """An op argument as the VJP sees it under create_graph: a tensor for graph elements."""
     if type(link) is Node:
         t = _new(Tensor)
-        t._data, t.grad, t._requires_grad, t._node, t._name, t._version = link.out, None, True, link, None, 0
+        t._data, t._grad, t._requires_grad, t._node, t._name, t._version = link.out, None, True, link, None, 0
         return t
     return link if type(link) is Tensor else value
 
@@ -656,13 +683,14 @@ def backward(outputs, grad_outputs=None, retain_graph=False):
     """``Tensor.backward`` for several outputs at once: accumulates into ``.grad``."""
     grads, leaves = run_backward(outputs, grad_outputs, retain_graph, create_graph=False)
     handed = {id(_raw(g)) for g in grad_outputs or ()}  # the caller's seeds: copied if they reach a leaf
+    if _hooks.active:  # (outside the lock: a hook may itself call backward)
+        grads = {leaf: _hooks.apply(leaf, grads[leaf]) for leaf in leaves}
     with GRAD_LOCK:  # threads sharing a leaf: every contribution counts
         for leaf in leaves:
             g = grads[leaf]
-            if _hooks.active:
-                g = _hooks.apply(leaf, g)
             # a new array, never in place: the old .grad may be held by the user
-            leaf.grad = owned_gradient(g if leaf.grad is None else leaf.grad + g, handed, leaf)
+            old = leaf._grad
+            leaf._grad = owned_gradient(g if old is None else old + g, handed, leaf)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -158,11 +158,30 @@ def test_tensor_of_a_list_of_data_tensors_takes_their_values():
 
 def test_a_write_through_asarray_cannot_corrupt_a_gradient():
     x = T([1.0, 2.0, 3.0])
-    y = ag.sum(x * x)
+    d = ag.Tensor(np.array([1.0, 1.0, 1.0]))  # a data tensor the graph saves
+    y = ag.sum(x * x * d)
+    with pytest.raises(TypeError, match="requires grad"):  # as PyTorch: the values would drop the gradient
+        np.asarray(x)
     with pytest.raises(ValueError, match="read-only"):
-        np.asarray(x)[0] = 100
+        x.numpy()[0] = 100
+    with pytest.raises(ValueError, match="read-only"):
+        np.asarray(d)[0] = 100
     y.backward()
     np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
+
+
+@pytest.mark.parametrize("call", [lambda w: np.sum([w, w]), lambda w: np.exp([w, w]), lambda w: np.array(w),
+                                  lambda w: np.zeros(3).dot(w), lambda w: np.pad(np.ones(3), 1, constant_values=w[0])
+                                  if False else np.asarray([w])])
+def test_numpy_computing_on_a_tensor_that_requires_grad_without_us_is_refused(call):
+    w = T([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="requires grad"):
+        call(w)
+
+
+def test_a_one_element_tensor_still_gives_its_value_for_lists_and_plots():
+    losses = [ag.sum(T([1.0, 2.0]) * 2.0) for _ in range(3)]
+    np.testing.assert_array_equal(np.array(losses), [6.0, 6.0, 6.0])
 
 
 def test_array_protocol_views_and_copies():
@@ -221,7 +240,7 @@ def test_ufunc_outer_records_for_every_binary_ufunc():
 
 
 def test_numpy_never_reads_a_float_tensor_as_integers_silently():
-    w = T([0.7, 1.0])  # np.take dispatches on its array only: NumPy asks the tensor for int64 indices
+    w = ag.Tensor(np.array([0.7, 1.0]))  # np.take dispatches on its array only: NumPy asks the tensor for int64
     with pytest.raises(TypeError, match=r"np.asarray\(tensor, dtype=int64\).*float64 tensor"):
         np.take(np.arange(4.0), w)
     with pytest.raises(TypeError, match="same_kind|loses information"):

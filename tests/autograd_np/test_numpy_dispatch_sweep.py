@@ -185,6 +185,15 @@ def check_call(probe, index=False):
         message = str(exc)
         if f"{cases.REFUSED_BY.get(fn, '?')} " in message or f"{cases.REFUSED_BY.get(fn, '?')}(" in message:
             return "raised"
+        if "np.asarray() of a tensor that requires grad" in message and fn.__name__ not in message:
+            # NumPy computed without us (a list, an undispatched parameter): refused by Tensor.__array__
+            with dispatch_log() as log:
+                try:
+                    fn(*probe.args, **probe.kwargs)
+                except TypeError:
+                    pass
+            assert not log, f"{probe}: dispatched to us, and yet the values were read: {message}"
+            return "raised"
         assert fn.__name__ in message, f"{probe}: the TypeError does not name the function: {message}"
         whole = f"{_label(fn)} is not supported on autograd_np tensors" in message  # refused for any argument
         named = any(f"{key}=" in message for key in (probe.name, "dtype", *probe.kwargs)) or "list" in message

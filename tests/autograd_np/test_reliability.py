@@ -330,10 +330,12 @@ def test_a_list_holding_a_tensor_that_requires_grad_is_refused_not_dropped():
 
 def test_numpy_copies_of_a_tensor_are_copies():
     w = leaf([1.0, 2.0, 3.0])
-    snapshot = np.array(w)
+    with pytest.raises(TypeError, match="requires grad"):  # as PyTorch: NumPy's values would drop the gradient
+        np.array(w)
+    snapshot = np.array(w.detach())
     w.data -= 0.5
     np.testing.assert_array_equal(snapshot, [1.0, 2.0, 3.0])
-    assert not np.shares_memory(np.array(w, copy=True), w.data)
+    assert not np.shares_memory(np.array(w.detach(), copy=True), w.data)
 
 
 def test_integer_data_never_requires_grad():
