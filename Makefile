@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-mpi mpi notebooks bench bench-mpi graphviz fashion-mnist clean
+.PHONY: demo test test-slow test-mpi mpi torch notebooks bench bench-mpi graphviz fashion-mnist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,15 @@ fashion-mnist:
 demo: $(STAMP) graphviz
 	$(PY) -m nets train --dataset digits --out runs/demo
 
-test: $(STAMP) graphviz mpi
+# PyTorch, for the cross-checks against it (the boundary sweep, conv, transforms): the CPU build
+# that lies on disk here (exactly torch==2.13.0: any other spec downloads gigabytes); when it
+# cannot be installed, those tests are skipped, saying so.
+TORCH_STAMP := $(VENV)/.torch-installed
+torch: $(STAMP)
+	@[ -f $(TORCH_STAMP) ] || { $(PY) -m pip install -q torch==2.13.0 >/dev/null 2>&1 && touch $(TORCH_STAMP); } \
+	  || echo "could not install torch==2.13.0: the PyTorch cross-checks will be skipped"
+
+test: $(STAMP) graphviz mpi torch
 	$(PY) -m pytest
 
 # The distributed-training tests alone (real ranks: mpirun -n 2 and 3 on this machine); make test runs them too.
@@ -47,7 +55,7 @@ test-mpi: $(STAMP) mpi
 	$(PY) -m pytest tests/nets/test_distributed.py
 
 # The checks too slow for the default suite (seconds to minutes each); CI runs them after `make test`.
-test-slow: $(STAMP) graphviz
+test-slow: $(STAMP) graphviz torch
 	$(PY) -m pytest -m slow
 
 # Execute every notebook of examples/notebooks/ in a fresh kernel and write it as HTML into
