@@ -44,7 +44,6 @@ from .guards import SourceGuards, UnhashableArgument, argument_keys, key
 from .lowering import (CompileError, Program, _freeze, argument_names, describe, detached, lower_and_run,
                        split_result, state_objects)
 from .recording import restore, snapshot as snapshot_state, states_equal
-from .reach import flatten
 from .tracing import (Arguments, TracedArray, Tracer, before_backward, deliver_twin_gradients, restore_leaks, settle,
                       snapshot, unwrap)
 
@@ -282,7 +281,7 @@ class Compiled:
         start = clock()
         with tracer:
             result = self.fn(*arguments.ins, **arguments.kwins)
-        restore_leaks(flatten(self._sources.roots(), self._sources.names)[3], arguments)
+        restore_leaks(world.plan, arguments)
         loss, extras = split_result(result)
         nodes = graph_nodes([loss, *[e for e in extras if type(e) is Tensor]])
         state = state_objects(nodes)

@@ -59,7 +59,7 @@ class Watch:
     def __init__(self, sources):
         self.sources = sources
         self.before = sources.values()
-        objects, _, stateful, _ = flatten(sources.roots(), sources.names)
+        objects, _, stateful, self.plan = flatten(sources.roots(), sources.names)
         for m in stateful:
             _in_keys(m.__compile_guard__(), objects)
         seen, self.generators, self.arrays = set(), [], []

@@ -80,10 +80,12 @@ def _vjp_sample(node, gy):
     return [gy, node.out, *node.saved]
 
 
-def _checked(key, emitted, expected):
-    """Run the emitted forms (name -> code) on samples, compare with the op's own results."""
+def _checked(key, trial):
+    """Whether the forms equal the op's own results: ``trial()`` (run once per key, the
+    first time) gives (namespace, the emitted forms' code, the op's own results on
+    the samples)."""
     if key not in _verified:
-        namespace, code = emitted
+        namespace, code, expected = trial()
         try:
             got = [eval(c, namespace) if c is not None else None for c in code]  # noqa: S307  (our own code)
             _verified[key] = all((e is None) == (c is None) and (c is None or _same(r, e))
@@ -106,11 +108,14 @@ def forward_into(code, node, ins):
     form = _FORWARD.get(node.op.name)
     if form is None or not _eligible(node):
         return None
-    sample = _forward_sample(node)
-    expected = node.op.forward(*sample)
-    namespace = {"np": np, "OUT": np.empty_like(expected), **{f"S{i}": v for i, v in enumerate(sample)}}
-    trial = _fill(form, [f"S{i}" for i in range(len(sample))], out="OUT")
-    if not _checked(_key(node, "forward"), (namespace, [trial]), [expected]):
+
+    def trial():
+        sample = _forward_sample(node)
+        expected = node.op.forward(*sample)
+        namespace = {"np": np, "OUT": np.empty_like(expected), **{f"S{i}": v for i, v in enumerate(sample)}}
+        return namespace, [_fill(form, [f"S{i}" for i in range(len(sample))], out="OUT")], [expected]
+
+    if not _checked(_key(node, "forward"), trial):
         return None
     return _fill(form, ins, out=code.buffer(node.out))
 
@@ -126,19 +131,23 @@ def vjp_into(code, node, ins, g, gy, result, needs):
     wanted = list(needs) if node.op.wants_needs else [True] * len(forms)
     if any((r is not None) != bool(w) for r, w in zip(result, wanted)):
         return None
-    sample_gy, sample_y, *sample = _vjp_sample(node, gy)
-    params = {"needs": wanted} if node.op.wants_needs else {}
-    expected = node.op.vjp(RAW_OPS, sample_gy, sample_y, *sample, **params)
-    expected = list(expected) if isinstance(expected, (tuple, list)) else [expected]
-    namespace = {"np": np, "G": sample_gy, "Y": sample_y, **{f"S{i}": v for i, v in enumerate(sample)}}
-    trials = []
-    for i, (form, w) in enumerate(zip(forms, wanted)):
-        if w:
-            namespace[f"OUT{i}"] = np.empty_like(expected[i])
-            namespace[f"MASK{i}"] = np.empty(np.shape(sample[0]), bool)
-        trials.append(_fill(form, [f"S{j}" for j in range(len(sample))], g="G", y="Y", out=f"OUT{i}",
-                            mask=f"MASK{i}") if w else None)
-    if not _checked(_key(node, "vjp", (np.result_type(gy), *wanted)), (namespace, trials), expected):
+
+    def trial():
+        sample_gy, sample_y, *sample = _vjp_sample(node, gy)
+        params = {"needs": wanted} if node.op.wants_needs else {}
+        expected = node.op.vjp(RAW_OPS, sample_gy, sample_y, *sample, **params)
+        expected = list(expected) if isinstance(expected, (tuple, list)) else [expected]
+        namespace = {"np": np, "G": sample_gy, "Y": sample_y, **{f"S{i}": v for i, v in enumerate(sample)}}
+        trials = []
+        for i, (form, w) in enumerate(zip(forms, wanted)):
+            if w:
+                namespace[f"OUT{i}"] = np.empty_like(expected[i])
+                namespace[f"MASK{i}"] = np.empty(np.shape(sample[0]), bool)
+            trials.append(_fill(form, [f"S{j}" for j in range(len(sample))], g="G", y="Y", out=f"OUT{i}",
+                                mask=f"MASK{i}") if w else None)
+        return namespace, trials, expected
+
+    if not _checked(_key(node, "vjp", (np.result_type(gy), *wanted)), trial):
         return None
     names = {"g": g, "y": code.node_name(node)}
     lines = []

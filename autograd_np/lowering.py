@@ -152,8 +152,15 @@ class Program:
         self.source, self.captured, self.guards, self.state = source, captured, guards, list(state)
         self.captured_ids = frozenset(id(t) for t in captured)
         self.hooks_seen = hooks.generation
-        exec(compile(source, "<autograd_np compiled step>", "exec"), namespace)  # noqa: S102  (our own code)
-        self._run = namespace["step"]
+        self._namespace, self._run = namespace, self._compile_and_run
+
+    def _compile_and_run(self, args, kwargs, captured):
+        """The first replay compiles the code (not the traced call that wrote it: a
+        signature traced twice and never replayed, the last batch of a run, costs no
+        compilation)."""
+        exec(compile(self.source, "<autograd_np compiled step>", "exec"), self._namespace)  # noqa: S102  (our code)
+        self._run = self._namespace["step"]
+        return self._run(args, kwargs, captured)
 
     def still_valid(self):
         """The tensors the program reads still have the shapes, dtypes and flags it was
