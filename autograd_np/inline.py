@@ -33,7 +33,7 @@ _FORWARD["affine"] = "np.add(np.matmul({0}, {1}, out={out}), {2}, out={out})"
 _VJP = {
     "sigmoid": ["np.multiply({g}, np.subtract({y}, np.multiply({y}, {y}, out={out}), out={out}), out={out})"],
     "tanh": ["np.subtract({g}, np.multiply(np.multiply({g}, {y}, out={out}), {y}, out={out}), out={out})"],
-    "relu": ["np.multiply({g}, np.greater({0}, 0, out={mask}), out={out})"],
+    "relu": ["np.multiply({g}, np.not_equal({y}, 0, out={mask}), out={out})"],  # y != 0: x > 0 or NaN
     # gW and gb are new arrays: they usually become a parameter's .grad
     "affine": ["np.matmul({g}, {1}.T, out={out})", "np.matmul({0}.T, {g})", "{g}.sum(axis=0)"],
 }

@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd_np as ag
+from autograd_np import inline
+from autograd_np.registry import RAW_OPS
 from autograd_np.testing import COMPOSITE_SPECS, OP_SPECS
 
 ALL_SPECS = {**OP_SPECS, **COMPOSITE_SPECS}
@@ -339,3 +341,38 @@ def test_the_program_draws_one_box_per_kernel_with_its_data_flow():
     backward = [re.match(r"\s*(k\d+)", line).group(1) for line in kernels if "#dbe8ff" in line]
     fed = set(re.findall(r"k\d+ -> (k\d+)", dot))
     assert all(k in fed for k in backward)  # each VJP gets its gradient (through g = t aliases too)
+
+
+EDGES = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-300, -1e-300, -2.5, 3.0, 700.0, -700.0, 1e300])
+
+
+@pytest.mark.parametrize("name", sorted(set(inline._FORWARD) - {"affine"}))
+def test_every_buffered_forward_form_is_its_op_bitwise_at_the_edges(name):
+    """A buffered form is checked on the traced call's values only: it must be the op's own
+    arithmetic, so equal at every value, NaN, infinities and signed zeros included."""
+    op = ag.OPS[name]
+    ins = [EDGES, EDGES[::-1].copy()][:op.forward.__code__.co_argcount]
+    for dtype in (np.float64, np.float32):
+        args = [a.astype(dtype) for a in ins]
+        with np.errstate(all="ignore"):
+            expected = op.forward(*args)
+            space = {"np": np, "OUT": np.empty_like(expected), **{f"S{i}": v for i, v in enumerate(args)}}
+            got = eval(inline._fill(inline._FORWARD[name], [f"S{i}" for i in range(len(args))], out="OUT"), space)
+        assert got.tobytes() == np.asarray(expected).tobytes(), (name, dtype, got, expected)
+
+
+@pytest.mark.parametrize("name", sorted(set(inline._VJP) - {"affine"}))
+def test_every_buffered_vjp_form_is_its_op_bitwise_at_the_edges(name):
+    op = ag.OPS[name]
+    for dtype in (np.float64, np.float32):
+        x = EDGES.astype(dtype)
+        g = np.linspace(-1, 1, x.size).astype(dtype)
+        with np.errstate(all="ignore"):
+            y = op.forward(x)
+            expected = op.vjp(RAW_OPS, g, y, x,
+                              **({"needs": [True]} if op.wants_needs else {}))
+            expected = expected[0] if isinstance(expected, (tuple, list)) else expected
+            space = {"np": np, "G": g, "Y": y, "S0": x, "OUT0": np.empty_like(expected),
+                     "MASK0": np.empty(x.shape, bool)}
+            got = eval(inline._fill(inline._VJP[name][0], ["S0"], g="G", y="Y", out="OUT0", mask="MASK0"), space)
+        assert got.tobytes() == np.asarray(expected).tobytes(), (name, dtype, got, expected)
