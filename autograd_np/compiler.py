@@ -451,7 +451,7 @@ def _what_changed(old, new, sources):
             out.append(f"argument {i}'s {_argument_change(a, b)}")
     if old_src != new_src:
         labels = sources.labels()
-        changed = [label for label, a, b in zip(labels, old_src[0], new_src[0]) if a != b]
+        changed = [label for label, a, b in zip(labels, old_src[0].value[0], new_src[0].value[0]) if a != b]
         out.append(changed[0] if changed and changed[0] else "fn's state (a module, a variable or an attribute)")
     if old_guard != new_guard:
         out.append("guard()")

@@ -31,7 +31,7 @@ import types
 import numpy as np
 
 from .engine import Tensor
-from .reach import Same, flatten, is_library, same, shallow_key
+from .reach import Key, Same, flatten, is_library, same, shallow_key
 
 __all__ = ["Same", "key", "argument_keys", "SourceGuards", "UnhashableArgument"]
 
@@ -162,7 +162,7 @@ class SourceGuards:
         roots = self.roots()
         if self._plan is None or not same(roots, self._plan, self._last):
             objects, shape, self._stateful, self._plan = flatten(roots, self.names)
-            self._last, self._last_key = objects, (tuple(map(shallow_key, objects)), tuple(shape))
+            self._last, self._last_key = objects, (Key((tuple(map(shallow_key, objects)), tuple(shape))),)
         return self._last_key + tuple(m.__compile_guard__() for m in self._stateful)
 
     def labels(self):
@@ -178,11 +178,11 @@ class SourceGuards:
         if now == before:
             return None
         labels = self.labels()
-        old, new = before[0], now[0]
+        (old, old_shape), (new, new_shape) = before[0].value, now[0].value
         for label, a, b in zip(labels, old, new):
             if a != b:
                 return label or "fn's state"
-        if len(old) != len(new) or before[1] != now[1]:
+        if len(old) != len(new) or old_shape != new_shape:
             return "the shape of fn's state (an attribute, item or variable added or removed)"
         return f"the state of a {type(self._stateful[0]).__name__}" if self._stateful else "fn's state"
 

@@ -26,7 +26,7 @@ import types
 
 import numpy as np
 
-__all__ = ["Same", "flatten", "same", "shallow_key", "guarded", "plain_object", "is_library", "DEPTH", "CAP"]
+__all__ = ["Same", "Key", "flatten", "same", "shallow_key", "guarded", "plain_object", "is_library", "DEPTH", "CAP"]
 
 DEPTH = 3
 CAP = 64
@@ -100,6 +100,26 @@ class Same:
 
     def __repr__(self):
         return f"<the same {type(self.obj).__name__}>"
+
+
+class Key:
+    """A part of a signature that is compared often and changes rarely: its hash is
+    computed once (a tuple's is computed on every dict lookup, and a ``Same`` inside
+    it costs a Python call each time)."""
+
+    __slots__ = ("value", "hash")
+
+    def __init__(self, value):
+        self.value, self.hash = value, hash(value)
+
+    def __hash__(self):
+        return self.hash
+
+    def __eq__(self, other):
+        return self is other or (type(other) is Key and other.hash == self.hash and other.value == self.value)
+
+    def __repr__(self):
+        return f"Key({self.value!r})"
 
 
 def _children(value, names):

@@ -47,6 +47,7 @@ import autograd_np as ag
 
 from autograd_np import engine as _engine, graph as _graph
 from autograd_np.guards import Same as _Same, key as _key
+from autograd_np.reach import Key as _Key
 
 _Tensor, _Node = ag.Tensor, ag.Node
 
@@ -233,7 +234,7 @@ class Module:
             for k in names:
                 items.append((k, _state_key(space[k], plan)))
             key.append((type(m), tuple(items)))
-        key = tuple(key)
+        key = _Key(tuple(key))  # (its hash once: a signature is looked up on every compiled call)
         _GUARDS[self] = (plan, _objects_of(plan), key)
         return key
 
