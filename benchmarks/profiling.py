@@ -48,7 +48,7 @@ class KernelsOnly:
     forward and VJP called by hand on arrays, in the order backward would."""
 
     def __init__(self, net, params):
-        from autograd_np.registry import OPS, RAW_OPS
+        from autograd_np.core.registry import OPS, RAW_OPS
         self.F, self.lr = RAW_OPS, net.lr
         self.affine, self.act, self.loss = OPS["affine"], OPS[net.activation], OPS["softmax_cross_entropy"]
         self.params = [(W.copy(), b.copy()) for W, b in params]
@@ -79,7 +79,7 @@ class KernelsOnly:
 def chain_kernels_only(x0):
     """Workload 2's NumPy work without the engine: each op's registered forward,
     then its VJP in reverse order, called by hand on arrays."""
-    from autograd_np.registry import OPS, RAW_OPS
+    from autograd_np.core.registry import OPS, RAW_OPS
     steps = [(OPS[name], c) for name, c in CHAIN_OPS]
 
     def run():

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import autograd_np as ag
-from autograd_np._display import table as _html_table
+from autograd_np.core.display import table as _html_table
 
 from . import _validate as _v
 from .layers import Dropout

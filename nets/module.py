@@ -45,9 +45,10 @@ import numpy as np
 
 import autograd_np as ag
 
-from autograd_np import engine as _engine, graph as _graph
-from autograd_np.guards import Same as _Same, key as _key
-from autograd_np.reach import Key as _Key
+from autograd_np import core as _engine
+from autograd_np.core import graph as _graph
+from autograd_np.compiler.guards import Same as _Same, key as _key
+from autograd_np.compiler.reach import Key as _Key
 
 _Tensor, _Node = ag.Tensor, ag.Node
 

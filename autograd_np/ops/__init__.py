@@ -6,26 +6,21 @@ from .arithmetic import add, div, mul, neg, power, sub
 from .linalg import affine, matmul
 from .reductions import cumprod, cumsum, logsumexp, max, mean, median, min, prod, std, sum, var
 from .shape import astype, broadcast_to, concatenate, copy, getitem, index_add, reshape, stack, sum_to, transpose
-from .elementwise import (abs, cbrt, clip, erf, exp, exp2, expm1, fmax, fmin, log, log1p, log2, log10, logaddexp,
-                          logaddexp2, maximum, minimum, nan_to_num, reciprocal, sqrt, square, where)
+from .elementwise import abs, cbrt, clip, erf, exp, exp2, expm1, fmax, fmin, log, log1p, log2, log10, logaddexp, logaddexp2, maximum, minimum, nan_to_num, reciprocal, sqrt, square, where
 from .numeric import ceil, fix, floor, floor_divide, fmod, mod, remainder, rint, round, sign, trunc
-from .trig import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cos, cosh, deg2rad, degrees, hypot,
-                   rad2deg, radians, sin, sinh, tan)
+from .trig import arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cos, cosh, deg2rad, degrees, hypot, rad2deg, radians, sin, sinh, tan
 from .activations import log_softmax, relu, sigmoid, softmax, tanh
 from .losses import mean_squared_error, softmax_cross_entropy
 from .contraction import cross, dot, einsum, inner, kron, outer, tensordot, trace, vdot
-from .layout import (append, array, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack,
-                     diag, diagonal, diff, dstack, expand_dims, flatten, flip, fliplr, flipud, hsplit, hstack, linspace,
-                     moveaxis, pad, partition, ravel, repeat, roll, rot90, sort, split, squeeze, swapaxes, take,
-                     take_along_axis, tile, tril, triu, vsplit, vstack)
+from .layout import append, array, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack, diag, diagonal, diff, dstack, expand_dims, flatten, flip, fliplr, flipud, hsplit, hstack, linspace, moveaxis, pad, partition, ravel, repeat, roll, rot90, sort, split, squeeze, swapaxes, take, take_along_axis, tile, tril, triu, vsplit, vstack
 from .nn import embedding, gelu, layer_norm, leaky_relu, silu, softplus
 from .effects import batch_norm, dropout_mask
 from . import conv as _conv
 from . import matrix as _matrix
-from .matrix import *  # noqa: F401,F403  (np.linalg: matrix.__all__)
+from .matrix import *
 from . import decompositions as _decompositions
-from .decompositions import *  # noqa: F401,F403  (cholesky, eigh, pinv...: decompositions.__all__)
-from .conv import *  # noqa: F401,F403  (convolution and pooling: conv.__all__)
+from .decompositions import *
+from .conv import *
 
 __all__ = ["add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
            "sum", "mean", "max", "min", "prod", "var", "std", "cumsum", "cumprod", "median", "logsumexp",

@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 
-from ..engine import Tensor
-from ..errors import ShapeError
+from ..core import Tensor
+from ..core.errors import ShapeError
 
 
 def value(x):

@@ -1,7 +1,7 @@
 """Activation functions: sigmoid, relu, tanh, softmax, log_softmax."""
 import numpy as np
 
-from ..recording import defop
+from ..core.recording import defop
 from ._util import value
 
 

@@ -3,7 +3,7 @@
 Broadcasting is NumPy's; the engine reduces each gradient to its input's shape."""
 import numpy as np
 
-from ..recording import defop
+from ..core.recording import defop
 from ._util import value
 
 

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..recording import defop
+from ..core.recording import defop
 from ._util import value
 from .arithmetic import mul, sub
 from .layout import moveaxis

@@ -17,8 +17,8 @@ from collections import namedtuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..errors import ShapeError
-from ..recording import defop
+from ..core.errors import ShapeError
+from ..core.recording import defop
 from ._util import check_allocation, value
 from .reductions import mean
 from .shape import reshape, transpose

@@ -17,14 +17,14 @@ and the like) this is the same as the symmetric gradient of the papers.
 """
 import numpy as np
 
-from ..errors import ShapeError
-from ..recording import defop
+from ..core.errors import ShapeError
+from ..core.recording import defop
 from ._util import value
 from .layout import tril
 from .linalg import matmul
 from .matrix import _linalg, _mT, _square, inv
 from .shape import getitem
-from ..registry import GRAPH_OPS as _GRAPH  # the recording ops, for the helpers written against F
+from ..core.registry import GRAPH_OPS as _GRAPH
 
 __all__ = ["cholesky", "eigh", "eigvalsh", "svd", "pinv", "matrix_power"]
 

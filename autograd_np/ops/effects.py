@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from ..errors import ShapeError
-from ..recording import defop
+from ..core.errors import ShapeError
+from ..core.recording import defop
 from ._util import value
 
 __all__ = ["dropout_mask", "batch_norm"]

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..recording import defop
+from ..core.recording import defop
 from ._util import value
 
 

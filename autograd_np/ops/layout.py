@@ -11,7 +11,7 @@ pad, diff, matrix parts (diagonal, diag, tril, triu), and building tensors
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-from ..engine import Tensor
+from ..core import Tensor
 from ._util import value
 from .arithmetic import add, mul, sub
 from .elementwise import where

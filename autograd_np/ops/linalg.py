@@ -1,8 +1,8 @@
 """Linear algebra: matmul, and the fused affine map of a dense layer."""
 import numpy as np
 
-from ..recording import defop
-from ..errors import ShapeError
+from ..core.recording import defop
+from ..core.errors import ShapeError
 from ._util import value
 
 

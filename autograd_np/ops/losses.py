@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from ..recording import defop
-from ..errors import ShapeError
+from ..core.recording import defop
+from ..core.errors import ShapeError
 from ._util import batch_size, value
 from .activations import stable_log_softmax
 

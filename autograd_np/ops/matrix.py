@@ -16,9 +16,9 @@ that a gradient check would not notice.
 """
 import numpy as np
 
-from ..engine import Tensor
-from ..errors import ShapeError
-from ..recording import defop
+from ..core import Tensor
+from ..core.errors import ShapeError
+from ..core.recording import defop
 from ._util import value
 from .arithmetic import mul, power
 from .elementwise import abs as _abs, where

@@ -6,7 +6,7 @@ Their outputs are piecewise constant in some input, so that derivative is 0
 The input still gets a gradient, an array of zeros, so ``x.grad`` is set."""
 import numpy as np
 
-from ..recording import defop
+from ..core.recording import defop
 from ._util import value
 
 

@@ -2,8 +2,8 @@
 cumsum, cumprod, logsumexp, and median (composed from sort)."""
 import numpy as np
 
-from ..engine import Tensor
-from ..recording import defop
+from ..core import Tensor
+from ..core.recording import defop
 from ._util import expand_reduced, normalize_axes, value
 from .layout import sort
 from .elementwise import where

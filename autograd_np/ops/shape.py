@@ -1,7 +1,7 @@
 """Shape and layout: reshape, transpose, indexing, concatenate/stack, broadcasting, casts."""
 import numpy as np
 
-from ..recording import defop
+from ..core.recording import defop
 from ._util import value
 
 

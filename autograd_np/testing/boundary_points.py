@@ -171,9 +171,9 @@ ELEMENTWISE = {name: _with_empty(points) for name, points in ELEMENTWISE.items()
 TRIG = {name: _with_empty(points) for name, points in TRIG.items()}
 ACTIVATIONS = {name: _with_empty(points) for name, points in ACTIVATIONS.items()}
 
-from .boundary_points_arrays import NETWORK, REDUCTIONS  # noqa: E402
-from .boundary_points_layout import CONTRACTION, LAYOUT, SHAPE  # noqa: E402
-from .boundary_points_linalg import CONV, DECOMPOSITION, MATRIX  # noqa: E402
+from .boundary_points_arrays import NETWORK, REDUCTIONS
+from .boundary_points_layout import CONTRACTION, LAYOUT, SHAPE
+from .boundary_points_linalg import CONV, DECOMPOSITION, MATRIX
 
 BOUNDARIES = {**ELEMENTWISE, **TRIG, **ACTIVATIONS, **REDUCTIONS, **NETWORK, **SHAPE, **LAYOUT, **CONTRACTION,
               **MATRIX, **DECOMPOSITION, **CONV}

@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 from hypothesis import strategies as st
 
-from .. import engine, ops
+from .. import core as engine, ops
 from .cases import Case, OpSpec, binary, fixed_kwargs, gapped_pair, reduction, unary
 from .strategies import arrays, broadcastable_shapes, distinct_arrays, shapes
 
@@ -200,8 +200,8 @@ COMPOSITE_SPECS: dict[str, OpSpec] = {
 }
 
 # The families added with the NumPy coverage keep their entries in modules of their own.
-from .specs_math import MATH_COMPOSITES, MATH_SPECS  # noqa: E402
-from .specs_layout import LAYOUT_COMPOSITES, LAYOUT_SPECS  # noqa: E402
+from .specs_math import MATH_COMPOSITES, MATH_SPECS
+from .specs_layout import LAYOUT_COMPOSITES, LAYOUT_SPECS
 
 OP_SPECS.update(MATH_SPECS)
 OP_SPECS.update(LAYOUT_SPECS)
@@ -210,16 +210,16 @@ COMPOSITE_SPECS.update(LAYOUT_COMPOSITES)
 
 
 # Families that keep their specs in a module of their own.
-from .conv_specs import CONV_COMPOSITES, CONV_SPECS  # noqa: E402
+from .conv_specs import CONV_COMPOSITES, CONV_SPECS
 
 OP_SPECS.update(CONV_SPECS)
 COMPOSITE_SPECS.update(CONV_COMPOSITES)
-from .specs_effects import EFFECTS_COMPOSITES, EFFECTS_SPECS  # noqa: E402
-from .specs_matrix import MATRIX_COMPOSITES, MATRIX_SPECS  # noqa: E402
+from .specs_effects import EFFECTS_COMPOSITES, EFFECTS_SPECS
+from .specs_matrix import MATRIX_COMPOSITES, MATRIX_SPECS
 
 OP_SPECS.update(MATRIX_SPECS)
 COMPOSITE_SPECS.update(MATRIX_COMPOSITES)
-from .specs_decompositions import DECOMPOSITION_COMPOSITES, DECOMPOSITION_SPECS  # noqa: E402
+from .specs_decompositions import DECOMPOSITION_COMPOSITES, DECOMPOSITION_SPECS
 
 OP_SPECS.update(DECOMPOSITION_SPECS)
 COMPOSITE_SPECS.update(DECOMPOSITION_COMPOSITES)
@@ -253,7 +253,7 @@ def ops_markdown() -> str:
 
 # Every entry's boundary points (0, +-inf, NaN, kinks, ties, singular matrices, empty arrays):
 # the boundary sweep (tests/autograd_np/test_boundary_sweep.py) evaluates each op there.
-from .boundary_points import BOUNDARIES  # noqa: E402
+from .boundary_points import BOUNDARIES
 
 for _name, _points in BOUNDARIES.items():
     _table = OP_SPECS if _name in OP_SPECS else COMPOSITE_SPECS

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .. import engine, ops
+from .. import core as engine, ops
 from .cases import Case, OpSpec
 from .specs_matrix import square
 from .strategies import arrays

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .. import engine, ops
+from .. import core as engine, ops
 from ..ops.contraction import _explicit
 from .cases import Case, OpSpec, unary
 from .strategies import arrays, distinct_arrays, shapes

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from .. import engine, ops
+from .. import core as engine, ops
 from .cases import Case, OpSpec, binary, fixed_kwargs, gapped_pair, reduction, unary
 from .strategies import arrays, axes_for, broadcastable_shapes, distinct_arrays, shapes
 

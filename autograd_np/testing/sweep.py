@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from ..engine import Tensor, grad
+from ..core import Tensor, grad
 
 __all__ = ["check_point", "check_torch", "derivatives", "one_sided"]
 

@@ -144,6 +144,6 @@ TORCH.update({
     "dropout": "a random mask (PyTorch draws from its own generator)",
 })
 
-from .torch_refs_arrays import ARRAY_REFS  # noqa: E402
+from .torch_refs_arrays import ARRAY_REFS
 
 TORCH.update(ARRAY_REFS)

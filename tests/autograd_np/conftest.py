@@ -2,7 +2,7 @@
 import pytest
 
 import autograd_np as ag
-from autograd_np import engine
+from autograd_np import core as engine
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import autograd_np as ag
-from autograd_np.errors import ShapeError
+from autograd_np.core.errors import ShapeError
 
 
 def _leaf(v):

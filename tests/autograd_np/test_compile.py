@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd_np as ag
-from autograd_np import inline
-from autograd_np.registry import RAW_OPS
+from autograd_np.compiler import inline
+from autograd_np.core.registry import RAW_OPS
 from autograd_np.testing import COMPOSITE_SPECS, OP_SPECS
 
 ALL_SPECS = {**OP_SPECS, **COMPOSITE_SPECS}

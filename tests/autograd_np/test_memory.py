@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import autograd_np as ag
-from autograd_np import engine
+from autograd_np import core as engine
 
 SIZES = (784, 128, 64, 10)
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 
 import autograd_np as ag
-from autograd_np import numpy_api
+from autograd_np.interop import dispatch as numpy_api
 from autograd_np.testing import COMPOSITE_SPECS, OP_SPECS
 from autograd_np.testing.specs_layout import einsum_subscripts
 

@@ -25,7 +25,8 @@ import pytest
 from numpy.testing.overrides import get_overridable_numpy_array_functions, get_overridable_numpy_ufuncs
 
 import autograd_np as ag
-from autograd_np import engine, numpy_api
+from autograd_np import core as engine
+from autograd_np.interop import dispatch as numpy_api
 
 from . import numpy_sweep_cases as cases
 

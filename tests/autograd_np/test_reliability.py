@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd_np as ag
-from autograd_np import engine
+from autograd_np import core as engine
 from autograd_np.testing import arrays
 
 

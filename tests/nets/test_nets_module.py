@@ -216,7 +216,7 @@ def test_accuracy_runs_in_eval_mode_and_restores_the_mode():
 
 # --- module tags on graph nodes (what ag.viz.draw boxes by) ----------------------------------
 
-from autograd_np import engine  # noqa: E402
+from autograd_np import core as engine
 
 
 def tags(output):

@@ -48,7 +48,8 @@ import inspect
 
 import numpy as np
 
-from . import engine, modes
+from .. import core as engine
+from ..core import modes
 
 __all__ = ["array_ufunc", "array_function", "guarded", "UFUNCS", "FUNCTIONS", "VALUE_UFUNCS", "VALUE_FUNCTIONS",
            "METHODS"]
@@ -179,7 +180,7 @@ def _value_ufunc(ufunc, call, name, inputs, kwargs):
 
 def _outer(name, impl, a, b):
     """``ufunc.outer(a, b)``: ``a`` reshaped to broadcast against every axis of ``b``."""
-    from .ops import reshape
+    from ..ops import reshape
     for key, x in (("x1", a), ("x2", b)):
         if type(x) is not engine.Tensor and _holds_tensor(x, needs_grad=True):
             raise _unsupported(name, f"{key}=[<a tensor that requires grad>, ...]", "a list holding a tensor that "
@@ -299,5 +300,5 @@ def guarded(func, adapter, inputs=None, values="", dtype_rule=True):
 
 def _build():
     """Fill the tables (on the first NumPy call on a tensor)."""
-    from . import numpy_adapters
+    from . import adapters as numpy_adapters
     numpy_adapters.build()

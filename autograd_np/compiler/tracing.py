@@ -29,15 +29,15 @@ import threading
 
 import numpy as np
 
-from . import modes
-from .engine import Tensor, owned_gradient
-from .errors import label
+from ..core import modes
+from ..core import Tensor, owned_gradient
+from ..core.errors import label
 
 __all__ = ["Tracer", "TracedArray", "Arguments", "unwrap", "snapshot", "settle", "before_backward",
            "deliver_twin_gradients"]
 
 _new = object.__new__
-_HERE = (__file__.rsplit("/", 1)[0],)  # autograd_np's own frames are not "where fn read it"
+_HERE = (__file__.rsplit("/", 2)[0],)  # autograd_np's own frames (all its subpackages) are not "where fn read it"
 
 
 class Tracer:

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .engine import Node, Tensor
+from ..core import Node, Tensor
 
 __all__ = ["grad_color", "html_label", "describe", "l2_norm", "nonfinite", "values_of", "caption", "fill",
            "tensor_label", "module_label", "is_dark", "grad_legend"]

@@ -8,7 +8,7 @@ import inspect
 import numpy as np
 
 from . import modes as _modes
-from .engine import Tensor
+from . import Tensor
 from .errors import ShapeError, describe
 from .graph import Node, _clock
 from .modes import GRAD_ENABLED as _GRAD_ENABLED

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import engine
-from .numpy_api import (FUNCTIONS, METHODS, UFUNCS, VALUE_FUNCTIONS, VALUE_UFUNCS, _NO, _holds_tensor, _unsupported,
-                        _values, as_tensors, float_dtype, guarded, refuse)
+from .. import core as engine
+from .dispatch import FUNCTIONS, METHODS, UFUNCS, VALUE_FUNCTIONS, VALUE_UFUNCS, _NO, _holds_tensor, _unsupported, _values, as_tensors, float_dtype, guarded, refuse
 
 
 def _ops():
-    from . import ops
+    from .. import ops
     return ops
 
 
@@ -236,7 +235,7 @@ def _reductions(ops):
 
 
 def _layout(ops):
-    from .ops import layout
+    from ..ops import layout
 
     def copy(a, order="K", subok=False):
         refuse("copy", order=None if order in ("K", "C", "A") else order)

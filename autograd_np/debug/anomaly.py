@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import engine, modes
+from .. import core as engine
+from ..core import modes
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)  # autograd_np/, not only debug/
 
 
 class AnomalyError(FloatingPointError):

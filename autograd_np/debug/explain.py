@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import engine
+from .. import core as engine
 
 __all__ = ["explain", "ExplainStep", "ExplainSteps"]
 
@@ -45,7 +45,7 @@ class ExplainStep:
         return f"<ExplainStep {self.op} out {self.output_shape} -> {sent}>"
 
     def _cells(self):
-        from ._display import array_html, Raw
+        from ..core.display import array_html, Raw
         sent = Raw("<br>".join(f"{_esc(label)} {shape} |g| = {norm:.4g}" for label, shape, norm in self.sent))
         row = [self.op, str(self.output_shape), f"{self.upstream_norm:.4g}", self.rule, sent]
         if self.upstream is not None:
@@ -67,7 +67,7 @@ class ExplainSteps(list):
         return f"<{len(self)} backward steps: {ops}>"
 
     def _repr_html_(self):
-        from ._display import table
+        from ..core.display import table
         values = bool(self) and self[0].upstream is not None
         headers = ["op", "out", "|upstream|", *(["upstream"] if values else []), "rule", "sends",
                    *(["sent values"] if values else [])]

@@ -1,7 +1,7 @@
 """The functional form of differentiation: ``value_and_grad``."""
 from __future__ import annotations
 
-from .engine import Tensor, grad
+from ..core import Tensor, grad
 
 __all__ = ["value_and_grad"]
 

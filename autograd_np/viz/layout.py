@@ -15,12 +15,12 @@ import textwrap
 import graphviz
 import numpy as np
 
-from . import engine, modes
-from .anomaly import AnomalyError
-from .engine import Constant, Node, Tensor
-from .graphcheck import GraphReport
-from .viz_style import (CLUSTER_FILLS, CLUSTER_STYLE, CONST_STYLE, MARK_OP_STYLE, NONFINITE_FILL, OP_GRADS_STYLE,
-                        OP_STYLE, describe, html_label, module_label, nonfinite, tensor_label, values_of)
+from .. import core as engine
+from ..core import modes
+from ..debug.anomaly import AnomalyError
+from ..core import Constant, Node, Tensor
+from ..debug.graphcheck import GraphReport
+from .style import CLUSTER_FILLS, CLUSTER_STYLE, CONST_STYLE, MARK_OP_STYLE, NONFINITE_FILL, OP_GRADS_STYLE, OP_STYLE, describe, html_label, module_label, nonfinite, tensor_label, values_of
 
 __all__ = ["Layout", "elements", "walk"]
 

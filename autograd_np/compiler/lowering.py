@@ -16,11 +16,13 @@ import re
 
 import numpy as np
 
-from . import engine, hooks, inline
-from .engine import Tensor
-from .graph import Node, graph_nodes
-from .recording import state_of
-from .registry import RAW_OPS
+from .. import core as engine
+from ..core import hooks
+from . import inline
+from ..core import Tensor
+from ..core.graph import Node, graph_nodes
+from ..core.recording import state_of
+from ..core.registry import RAW_OPS
 
 __all__ = ["CompileError", "Program", "describe", "lower_and_run", "split_result", "detached", "argument_names"]
 

@@ -47,11 +47,9 @@ from pathlib import Path
 
 import graphviz
 
-from .engine import Node, Tensor
-from .viz_layout import Layout, elements, walk
-from .viz_style import (CLUSTER_FILLS, CONST_STYLE, DATA_STYLE, EDGE_ATTR, GRAD_SCALE, GRAPH_ATTR,  # noqa: F401
-                        INSTALL_HINT, MARK_COLOR, MARK_OP_STYLE, MODULE_STYLE, NODE_ATTR, NONFINITE_FILL, OP_STYLE,
-                        OUTPUT_STYLE, PARAM_STYLE, TENSOR_STYLE, caption, grad_color, html_label)
+from ..core import Node, Tensor
+from .layout import Layout, elements, walk
+from .style import EDGE_ATTR, GRAPH_ATTR, INSTALL_HINT, NODE_ATTR, caption, grad_color, html_label
 
 __all__ = ["draw", "to_dot", "render", "grad_color", "draw_program"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-__all__ = ["OPS", "RAW_OPS", "GRAPH_OPS"]
+__all__ = ["OPS", "RAW_OPS", "GRAPH_OPS", "Tensor"]
 
 OPS: dict = {}  # op name -> Op (forward, vjp, rule): the test table checks every one has a spec
 # op name -> forward function on arrays (VJPs' F in a plain backward), and -> the function that
@@ -12,3 +12,7 @@ OPS: dict = {}  # op name -> Op (forward, vjp, rule): the test table checks ever
 # objects: the fastest attribute lookup there is.
 RAW_OPS = ModuleType("autograd_np.raw_ops")
 GRAPH_OPS = ModuleType("autograd_np.graph_ops")
+
+# The tensor class, set by ``tensor.py`` when it is defined: the backward walk (which comes
+# before it in the core's reading order) finds it here.
+Tensor = None

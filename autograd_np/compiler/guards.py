@@ -30,7 +30,7 @@ import types
 
 import numpy as np
 
-from .engine import Tensor
+from ..core import Tensor
 from .reach import Key, Same, flatten, is_library, same, shallow_key
 
 __all__ = ["Same", "key", "argument_keys", "SourceGuards", "UnhashableArgument"]

@@ -37,15 +37,15 @@ import warnings
 
 import numpy as np
 
-from . import effects, engine, hooks, modes
-from .engine import Tensor
-from .graph import clock, graph_nodes
+from . import effects
+from .. import core as engine
+from ..core import hooks, modes
+from ..core import Tensor
+from ..core.graph import clock, graph_nodes
 from .guards import SourceGuards, UnhashableArgument, argument_keys, key
-from .lowering import (CompileError, Program, _freeze, argument_names, describe, detached, lower_and_run,
-                       split_result, state_objects)
-from .recording import restore, snapshot as snapshot_state, states_equal
-from .tracing import (Arguments, TracedArray, Tracer, before_backward, deliver_twin_gradients, restore_leaks, settle,
-                      snapshot, unwrap)
+from .lowering import CompileError, Program, _freeze, argument_names, describe, detached, lower_and_run, split_result, state_objects
+from ..core.recording import restore, snapshot as snapshot_state, states_equal
+from .tracing import Arguments, TracedArray, Tracer, before_backward, deliver_twin_gradients, restore_leaks, settle, snapshot, unwrap
 
 __all__ = ["compile", "Compiled", "CompileError", "CompileWarning"]
 

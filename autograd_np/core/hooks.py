@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 
 from .errors import ShapeError
-from .tensor_methods import TensorMethods  # (the base of Tensor: no import of the engine)
+from .tensor_methods import TensorMethods
 
 __all__ = ["HookHandle", "register", "registered", "apply", "active", "generation"]
 

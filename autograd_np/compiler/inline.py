@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .registry import OPS, RAW_OPS
+from ..core.registry import OPS, RAW_OPS
 
 __all__ = ["forward_into", "vjp_into"]
 

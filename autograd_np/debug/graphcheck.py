@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import engine
-from .engine import Node, Tensor
-from .errors import modified_message
+from .. import core as engine
+from ..core import Node, Tensor
+from ..core.errors import modified_message
 from .gradcheck import central_difference
-from .recording import restore, snapshot, state_of
+from ..core.recording import restore, snapshot, state_of
 
 __all__ = ["check_graph", "GraphReport", "NodeCheck", "GraphCheckError"]
 
@@ -94,7 +94,7 @@ class GraphReport(list):
         return f"<GraphReport: {len(self)} nodes, {len(self.failures)} failing{': ' + failing if failing else ''}>"
 
     def _repr_html_(self):
-        from ._display import table
+        from ..core.display import table
         bad = [i for i, row in enumerate(self) if not row.passed]
         return table(("", "op", "inputs", "error", "rel error", "params upstream"), [row._cells() for row in self],
                      caption=f"check_graph: {len(self)} nodes, {len(self.failures)} failing", bad=bad)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Tensor, grad
+from ..core import Tensor, grad
 
 __all__ = ["numerical_gradient", "central_difference", "gradcheck", "gradgradcheck", "GradcheckError"]
 
