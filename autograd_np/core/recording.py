@@ -275,11 +275,24 @@ def defop(name: str, rule: str, *, state=(), replace=False):
             if op_name == name:
                 setattr(Tensor, operator, apply)
         apply.op, apply.defvjp, apply.defsave, apply.forward, apply.rule = op, op.defvjp, op.defsave, fn, rule
-        apply.__doc__ = f"{fn.__doc__ or ''}\n\nDerivative: {rule}"
-        apply.__module__ = fn.__module__
+        apply.__doc__ = with_derivative(fn.__doc__, rule)
+        apply.__module__, apply.__qualname__ = fn.__module__, fn.__qualname__
+        apply.__signature__ = inspect.signature(fn)  # help(), editors and the docs see the real parameters
         return apply
 
     return register
+
+
+def with_derivative(doc, rule):
+    """An op's NumPy-style docstring with its derivative rule in its Notes section
+    (one place says the rule: ``defop``'s ``rule``), before its Examples."""
+    doc = inspect.cleandoc(doc or "")
+    line = f"Derivative: ``{rule}``."
+    if "\nNotes\n-----\n" in doc:
+        return doc.replace("\nNotes\n-----\n", f"\nNotes\n-----\n{line}\n\n", 1)
+    if "\nExamples\n--------\n" in doc:
+        return doc.replace("\nExamples\n--------\n", f"\nNotes\n-----\n{line}\n\nExamples\n--------\n", 1)
+    return f"{doc}\n\nNotes\n-----\n{line}"
 
 
 # --- the state an op changes (defop's state=) -------------------------------------
