@@ -9,7 +9,34 @@ from ._util import value
 
 @defop("add", "y = a + b;  ga = gy,  gb = gy")
 def add(a, b):
-    """Elementwise ``a + b``."""
+    """Add elementwise: ``a + b``, like ``np.add``.
+
+    Broadcasting is NumPy's; the engine sums each gradient back to its input's
+    shape.  ``t + u`` on tensors is this op.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand.
+    b : array_like or Tensor
+        The second operand; its shape must broadcast with ``a``'s.
+
+    Returns
+    -------
+    Tensor
+        ``a + b``, of the broadcast shape and NumPy's result dtype.
+
+    Examples
+    --------
+    >>> a = ag.Tensor([[1.0], [2.0]], requires_grad=True)
+    >>> b = ag.Tensor([10.0, 20.0, 30.0], requires_grad=True)
+    >>> y = ag.add(a, b)
+    >>> y
+    Tensor([[11. 21. 31.]
+     [12. 22. 32.]], dtype=float64, op=add)
+    >>> y.sum().backward(); a.grad, b.grad
+    (array([[3.], [3.]]), array([2., 2., 2.]))
+    """
     return np.add(a, b)
 
 
@@ -20,7 +47,33 @@ def _add_vjp(F, gy, y, a, b):
 
 @defop("sub", "y = a - b;  ga = gy,  gb = -gy")
 def sub(a, b):
-    """Elementwise ``a - b``."""
+    """Subtract elementwise: ``a - b``, like ``np.subtract``.
+
+    Broadcasting is NumPy's; the engine sums each gradient back to its input's
+    shape.  ``t - u`` on tensors is this op.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand.
+    b : array_like or Tensor
+        The second operand; its shape must broadcast with ``a``'s.
+
+    Returns
+    -------
+    Tensor
+        ``a - b``, of the broadcast shape and NumPy's result dtype.
+
+    Examples
+    --------
+    >>> a = ag.Tensor([5.0, 7.0], requires_grad=True)
+    >>> b = ag.Tensor(2.0, requires_grad=True)
+    >>> y = ag.sub(a, b)
+    >>> y
+    Tensor([3. 5.], dtype=float64, op=sub)
+    >>> y.sum().backward(); a.grad, b.grad
+    (array([1., 1.]), array(-2.))
+    """
     return np.subtract(a, b)
 
 
@@ -31,7 +84,33 @@ def _sub_vjp(F, gy, y, a, b):
 
 @defop("mul", "y = a * b;  ga = gy * b,  gb = gy * a")
 def mul(a, b):
-    """Elementwise ``a * b``."""
+    """Multiply elementwise: ``a * b``, like ``np.multiply``.
+
+    Broadcasting is NumPy's; the engine sums each gradient back to its input's
+    shape.  ``t * u`` on tensors is this op.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand.
+    b : array_like or Tensor
+        The second operand; its shape must broadcast with ``a``'s.
+
+    Returns
+    -------
+    Tensor
+        ``a * b``, of the broadcast shape and NumPy's result dtype.
+
+    Examples
+    --------
+    >>> a = ag.Tensor([1.0, 2.0], requires_grad=True)
+    >>> b = ag.Tensor([3.0, 4.0], requires_grad=True)
+    >>> y = ag.mul(a, b)
+    >>> y
+    Tensor([3. 8.], dtype=float64, op=mul)
+    >>> y.sum().backward(); a.grad, b.grad
+    (array([3., 4.]), array([1., 2.]))
+    """
     return np.multiply(a, b)
 
 
@@ -42,7 +121,34 @@ def _mul_vjp(F, gy, y, a, b, needs):
 
 @defop("div", "y = a / b;  ga = gy / b,  gb = -gy * y / b")
 def div(a, b):
-    """Elementwise ``a / b``."""
+    """Divide elementwise: ``a / b``, like ``np.true_divide``.
+
+    True division: integer operands give floats.  Broadcasting is NumPy's; the
+    engine sums each gradient back to its input's shape.  ``t / u`` on tensors
+    is this op.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The dividend.
+    b : array_like or Tensor
+        The divisor; its shape must broadcast with ``a``'s.
+
+    Returns
+    -------
+    Tensor
+        ``a / b``, of the broadcast shape (floating point).
+
+    Examples
+    --------
+    >>> a = ag.Tensor([1.0, 6.0], requires_grad=True)
+    >>> b = ag.Tensor([2.0, 4.0], requires_grad=True)
+    >>> y = ag.div(a, b)
+    >>> y
+    Tensor([0.5 1.5], dtype=float64, op=div)
+    >>> y.sum().backward(); a.grad, b.grad
+    (array([0.5 , 0.25]), array([-0.25 , -0.375]))
+    """
     return np.true_divide(a, b)
 
 
@@ -54,7 +160,29 @@ def _div_vjp(F, gy, y, a, b, needs):
 
 @defop("neg", "y = -x;  gx = -gy")
 def neg(x):
-    """Elementwise ``-x``."""
+    """Negate elementwise: ``-x``, like ``np.negative``.
+
+    ``-t`` on a tensor is this op.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+
+    Returns
+    -------
+    Tensor
+        ``-x``, of ``x``'s shape and dtype.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.0, -2.0], requires_grad=True)
+    >>> y = ag.neg(x)
+    >>> y
+    Tensor([-1.  2.], dtype=float64, op=neg)
+    >>> y.sum().backward(); x.grad
+    array([-1., -1.])
+    """
     return np.negative(x)
 
 
@@ -66,9 +194,41 @@ def _neg_vjp(F, gy, y, x):
 @defop("power", "y = a ** b;  ga = gy * b * a ** (b - 1) (0 at a = b = 0),  gb = gy * y * log(a) (0 where a = 0 "
                 "and b >= 0)")
 def power(a, b):
-    """Elementwise ``a ** b`` (``b`` differentiable only where ``a > 0``).  At a zero
-    base the conventions are PyTorch's: ``d/da a**0 = 0`` (``a**0`` is 1 everywhere)
-    and ``d/db 0**b = 0`` for ``b >= 0``, where ``0 * inf`` would give NaN."""
+    """Raise to a power elementwise: ``a ** b``, like ``np.power``.
+
+    ``t ** u`` on tensors is this op.  The exponent ``b`` is differentiable only
+    where ``a > 0`` (``log(a)`` appears in its derivative).
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The base.
+    b : array_like or Tensor
+        The exponent; its shape must broadcast with ``a``'s.
+
+    Returns
+    -------
+    Tensor
+        ``a ** b``, of the broadcast shape and NumPy's result dtype.
+
+    Notes
+    -----
+    At a zero base the conventions are PyTorch's: ``d/da a**0 = 0`` (``a**0`` is
+    1 everywhere) and ``d/db 0**b = 0`` for ``b >= 0``, where ``0 * inf`` would
+    give NaN.
+
+    Examples
+    --------
+    >>> a = ag.Tensor([2.0, 3.0], requires_grad=True)
+    >>> b = ag.Tensor(2.0, requires_grad=True)
+    >>> y = ag.power(a, b)
+    >>> y
+    Tensor([4. 9.], dtype=float64, op=power)
+    >>> y.sum().backward(); a.grad
+    array([4., 6.])
+    >>> b.grad   # 4 ln 2 + 9 ln 3
+    array(12.660...)
+    """
     return np.power(a, b)
 
 
