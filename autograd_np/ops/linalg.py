@@ -13,7 +13,44 @@ def _swap_last(F, x):
 
 @defop("matmul", "y = a @ b;  ga = gy @ b.T,  gb = a.T @ gy")
 def matmul(a, b):
-    """Matrix product with NumPy's rules (1-D operands, batched stacks)."""
+    """Matrix product ``a @ b``, with NumPy's rules, like ``np.matmul``.
+
+    1-D operands are a row vector on the left and a column vector on the right
+    (the added axis is dropped again), and stacks of matrices broadcast over
+    their leading axes.  ``t @ u`` on tensors is this op.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The left operand, of shape (..., n, k) or (k,).
+    b : array_like or Tensor
+        The right operand, of shape (..., k, m) or (k,).
+
+    Returns
+    -------
+    Tensor
+        The product, of shape (..., n, m) (without ``n`` or ``m`` for a 1-D
+        operand; a scalar for two vectors).
+
+    Raises
+    ------
+    ShapeError
+        For a scalar operand (use ``mul``), or when the inner sizes differ.
+
+    Notes
+    -----
+    A vector operand's gradient is summed over the batch axes it was broadcast to.
+
+    Examples
+    --------
+    >>> a = ag.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> b = ag.Tensor([1.0, -1.0], requires_grad=True)
+    >>> y = ag.matmul(a, b)
+    >>> y
+    Tensor([-1. -1.], dtype=float64, op=matmul)
+    >>> y.sum().backward(); a.grad, b.grad
+    (array([[ 1., -1.], [ 1., -1.]]), array([4., 6.]))
+    """
     try:
         return np.matmul(a, b)  # (the checks below only explain what NumPy refused: the call is hot)
     except ValueError:
@@ -53,8 +90,38 @@ def _matmul_vjp(F, gy, y, a, b, needs):
 
 @defop("affine", "y = x @ W + b;  gx = gy @ W.T,  gW = x.T @ gy,  gb = sum(gy, rows)")
 def affine(x, W, b):
-    """Fused dense layer ``x @ W + b`` for ``x`` of shape (N, in) (or (in,)),
-    ``W`` (in, out), ``b`` (out,): one node instead of two."""
+    """Fused dense layer ``x @ W + b``: one node instead of two.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The inputs, of shape (N, in), or (in,) for one row.
+    W : array_like or Tensor
+        The weights, of shape (in, out).
+    b : array_like or Tensor
+        The bias, of shape (out,).
+
+    Returns
+    -------
+    Tensor
+        ``x @ W + b``, of shape (N, out), or (out,) for a 1-D ``x``.
+
+    Raises
+    ------
+    ShapeError
+        When the shapes do not fit as above.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([[1.0, 2.0]], requires_grad=True)
+    >>> W = ag.Tensor([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]], requires_grad=True)
+    >>> b = ag.Tensor([0.5, 0.5, 0.5], requires_grad=True)
+    >>> y = ag.affine(x, W, b)
+    >>> y
+    Tensor([[1.5 2.5 0.5]], dtype=float64, op=affine)
+    >>> y.sum().backward(); x.grad, W.grad, b.grad
+    (array([[3., 0.]]), array([[1., 1., 1.], [2., 2., 2.]]), array([1., 1., 1.]))
+    """
     sx, sw, sb = np.shape(x), np.shape(W), np.shape(b)
     if len(sw) != 2 or len(sx) not in (1, 2) or sx[-1] != sw[0] or sb != (sw[1],):
         raise ShapeError(f"affine: x {sx}, W {sw}, b {sb} do not fit: need x (N, in) or (in,), "
