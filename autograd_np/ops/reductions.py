@@ -16,7 +16,32 @@ def _count(shape, axis):
 
 @defop("sum", "y = sum(x, axis);  gx = broadcast(gy)")
 def sum(x, axis=None, keepdims=False):
-    """Sum over ``axis`` (None: all), like ``np.sum``."""
+    """Sum of the elements over ``axis``, like ``np.sum``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes to reduce over; None (the default) reduces over all of them.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        ``x`` reduced over ``axis``: ``x``'s shape without those axes (size 1
+        with ``keepdims``); a 0-d tensor when reducing over all axes.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    >>> y = ag.sum(x, axis=0)
+    >>> y
+    Tensor([5. 7. 9.], dtype=float64, op=sum)
+    >>> y.sum().backward(); x.grad
+    array([[1., 1., 1.], [1., 1., 1.]])
+    """
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
@@ -27,7 +52,38 @@ def _sum_vjp(F, gy, y, x, axis=None, keepdims=False):
 
 @defop("mean", "y = mean(x, axis);  gx = broadcast(gy) / n")
 def mean(x, axis=None, keepdims=False):
-    """Mean over ``axis`` (None: all), like ``np.mean``."""
+    """Arithmetic mean over ``axis``, like ``np.mean``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes to reduce over; None (the default) reduces over all of them.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        ``x`` reduced over ``axis``: ``x``'s shape without those axes (size 1
+        with ``keepdims``); a 0-d tensor when reducing over all axes.
+        Integer inputs give float64.
+
+    Notes
+    -----
+    ``n`` in the derivative is the number of elements averaged per output.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = ag.mean(x, axis=1, keepdims=True)
+    >>> y
+    Tensor([[1.5]
+     [3.5]], dtype=float64, op=mean)
+    >>> y.sum().backward(); x.grad
+    array([[0.5, 0.5], [0.5, 0.5]])
+    """
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
@@ -40,7 +96,39 @@ def _mean_vjp(F, gy, y, x, axis=None, keepdims=False):
 @defop("max", "y = max(x, axis);  gx = broadcast(gy) where x == y, shared equally by ties (as torch.amax; a NaN "
               "maximum: by the NaN elements)")
 def max(x, axis=None, keepdims=False):
-    """Maximum over ``axis`` (None: all), like ``np.max``."""
+    """Maximum over ``axis``, like ``np.max``.
+
+    NaN propagates, as in NumPy.  Elements tied for the maximum share its
+    gradient equally (as ``torch.amax``).
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes to reduce over; None (the default) reduces over all of them.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        ``x`` reduced over ``axis``: ``x``'s shape without those axes (size 1
+        with ``keepdims``); a 0-d tensor when reducing over all axes.
+
+    See Also
+    --------
+    min, maximum
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> y = ag.max(x)
+    >>> y
+    Tensor(3., dtype=float64, op=max)
+    >>> y.backward(); x.grad
+    array([0. , 0.5, 0.5])
+    """
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
@@ -55,7 +143,45 @@ def _max_vjp(F, gy, y, x, axis=None, keepdims=False):
 
 
 def min(x, axis=None, keepdims=False):
-    """Minimum over ``axis``: ``-max(-x)``."""
+    """Minimum over ``axis``, like ``np.min``: ``-max(-x)``.
+
+    NaN propagates, as in NumPy.  Elements tied for the minimum share its
+    gradient equally (as ``torch.amin``).
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes to reduce over; None (the default) reduces over all of them.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        ``x`` reduced over ``axis``: ``x``'s shape without those axes (size 1
+        with ``keepdims``); a 0-d tensor when reducing over all axes.
+
+    See Also
+    --------
+    max, minimum
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (``neg``,
+    ``max``, ``neg``): ``gx = broadcast(gy)`` where ``x`` equals the minimum,
+    shared equally by ties.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.0, 3.0, 1.0], requires_grad=True)
+    >>> y = ag.min(x)
+    >>> y
+    Tensor(1., dtype=float64, op=neg)
+    >>> y.backward(); x.grad
+    array([0.5, 0. , 0.5])
+    """
     from .arithmetic import neg
     return neg(max(neg(x), axis=axis, keepdims=keepdims))
 
@@ -63,7 +189,38 @@ def min(x, axis=None, keepdims=False):
 @defop("prod", "y = prod(x, axis);  gx = broadcast(gy) * (product of the other elements)  "
                "(hand-written: y / x, exact at zeros too)")
 def prod(x, axis=None, keepdims=False):
-    """Product over ``axis`` (None: all), like ``np.prod``."""
+    """Product of the elements over ``axis``, like ``np.prod``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes to reduce over; None (the default) reduces over all of them.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        ``x`` reduced over ``axis``: ``x``'s shape without those axes (size 1
+        with ``keepdims``); a 0-d tensor when reducing over all axes.
+
+    Notes
+    -----
+    The gradient is computed as ``y / x`` where that is exact, and otherwise (a
+    zero, infinite or NaN factor, a product that overflowed or underflowed) as
+    the product of the other elements, without dividing.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([2.0, 0.0, 4.0], requires_grad=True)
+    >>> y = ag.prod(x)
+    >>> y
+    Tensor(0., dtype=float64, op=prod)
+    >>> y.backward(); x.grad   # exact at the zero: 2 * 4
+    array([0., 8., 0.])
+    """
     return np.prod(x, axis=axis, keepdims=keepdims)
 
 
@@ -110,7 +267,42 @@ def _product_of_others(F, x, axes):
 
 @defop("var", "y = var(x, axis, ddof);  gx = broadcast(gy) * 2 (x - mean(x)) / (n - ddof)")
 def var(x, axis=None, ddof=0, keepdims=False):
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom, like ``np.var``."""
+    """Variance over ``axis``, like ``np.var``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes to reduce over; None (the default) reduces over all of them.
+    ddof : int, optional
+        Delta degrees of freedom: the divisor is ``n - ddof``, ``n`` the number of
+        elements reduced (0: the population value; 1: the unbiased sample one).
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        ``x`` reduced over ``axis``: ``x``'s shape without those axes (size 1
+        with ``keepdims``); a 0-d tensor when reducing over all axes.
+        With no more elements than ``ddof`` it is NaN.
+
+    See Also
+    --------
+    std
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.0, 2.0, 3.0, 6.0], requires_grad=True)
+    >>> y = ag.var(x)
+    >>> y
+    Tensor(3.5, dtype=float64, op=var)
+    >>> y.backward(); x.grad
+    array([-1. , -0.5,  0. ,  1.5])
+    >>> ag.var(x, ddof=1)
+    Tensor(4.6667, dtype=float64, op=var)
+    """
     return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
@@ -126,9 +318,47 @@ def _var_vjp(F, gy, y, x, axis=None, ddof=0, keepdims=False):
 @defop("std", "y = sqrt(var(x, axis, ddof));  gx = broadcast(gy) * (x - mean(x)) / ((n - ddof) y), 0 where y = 0  "
               "(hand-written: sqrt(var) is 0/0 on a constant slice)")
 def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation over ``axis``, like ``np.std``.  On a slice of equal
-    values (one value included) the derivative is taken as 0: exact for one
-    value, a subgradient of the cone otherwise."""
+    """Standard deviation over ``axis``, like ``np.std``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes to reduce over; None (the default) reduces over all of them.
+    ddof : int, optional
+        Delta degrees of freedom: the divisor is ``n - ddof``, ``n`` the number of
+        elements reduced (0: the population value; 1: the unbiased sample one).
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        ``x`` reduced over ``axis``: ``x``'s shape without those axes (size 1
+        with ``keepdims``); a 0-d tensor when reducing over all axes.
+
+    See Also
+    --------
+    var
+
+    Notes
+    -----
+    On a slice of equal values (one value included) the derivative is taken as
+    0: exact for one value, a subgradient of the cone otherwise.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.0, 3.0], requires_grad=True)
+    >>> y = ag.std(x)
+    >>> y
+    Tensor(1., dtype=float64, op=std)
+    >>> y.backward(); x.grad
+    array([-0.5,  0.5])
+    >>> c = ag.Tensor([5.0, 5.0], requires_grad=True)
+    >>> ag.std(c).backward(); c.grad   # a constant slice: 0, not NaN
+    array([0., 0.])
+    """
     return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
@@ -144,7 +374,31 @@ def _std_vjp(F, gy, y, x, axis=None, ddof=0, keepdims=False):
 
 @defop("cumsum", "y = cumsum(x, axis);  gx = reversed cumsum of gy along axis")
 def cumsum(x, axis=None):
-    """Cumulative sum along ``axis`` (None: of the flattened array), like ``np.cumsum``."""
+    """Cumulative sum along ``axis``, like ``np.cumsum``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int or None, optional
+        The axis to accumulate along; None (the default) accumulates over the
+        flattened array.
+
+    Returns
+    -------
+    Tensor
+        The running sums, of ``x``'s shape (1-D, of ``x.size``, when ``axis`` is
+        None).
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = ag.cumsum(x)
+    >>> y
+    Tensor([1. 3. 6.], dtype=float64, op=cumsum)
+    >>> y.sum().backward(); x.grad
+    array([3., 2., 1.])
+    """
     return np.cumsum(x, axis=axis)
 
 
@@ -164,7 +418,37 @@ def _cumsum_vjp(F, gy, y, x, axis=None):
 @defop("cumprod", "y = cumprod(x, axis);  gx = reversed cumsum of gy * y, divided by x  "
                   "(hand-written; where x has zeros, the products of the other elements, exact)")
 def cumprod(x, axis=None):
-    """Cumulative product along ``axis`` (None: of the flattened array), like ``np.cumprod``."""
+    """Cumulative product along ``axis``, like ``np.cumprod``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int or None, optional
+        The axis to accumulate along; None (the default) accumulates over the
+        flattened array.
+
+    Returns
+    -------
+    Tensor
+        The running products, of ``x``'s shape (1-D, of ``x.size``, when
+        ``axis`` is None).
+
+    Notes
+    -----
+    Where ``x`` has zeros (or the products overflow or underflow) the gradient
+    is computed from the products of the other elements, without dividing: exact,
+    in O(n**2) time and memory along ``axis``.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([2.0, 0.0, 3.0], requires_grad=True)
+    >>> y = ag.cumprod(x)
+    >>> y
+    Tensor([2. 0. 0.], dtype=float64, op=cumprod)
+    >>> y.sum().backward(); x.grad
+    array([1., 8., 0.])
+    """
     return np.cumprod(x, axis=axis)
 
 
@@ -200,7 +484,38 @@ def _cumprod_of_others(F, gy, x, ax):
 @defop("logsumexp", "y = log(sum(exp(x), axis));  gx = broadcast(gy) * exp(x - y)  "
                     "(hand-written: the composition overflows)")
 def logsumexp(x, axis=None, keepdims=False):
-    """``log(sum(exp(x)))`` over ``axis``, with the max subtracted first so exp never overflows."""
+    """Logarithm of the sum of exponentials, ``log(sum(exp(x)))``, over ``axis``.
+
+    The maximum of each slice is subtracted before ``exp`` and added back after
+    the ``log``, so ``exp`` never overflows; a slice that is all ``-inf`` (or
+    holds ``inf``) has nothing subtracted.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes to reduce over; None (the default) reduces over all of them.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        ``x`` reduced over ``axis``: ``x``'s shape without those axes (size 1
+        with ``keepdims``); a 0-d tensor when reducing over all axes.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([0.0, np.log(3.0)], requires_grad=True)
+    >>> y = ag.logsumexp(x)
+    >>> y
+    Tensor(1.3863, dtype=float64, op=logsumexp)
+    >>> y.backward(); x.grad   # softmax(x)
+    array([0.25, 0.75])
+    >>> ag.logsumexp(np.array([1000.0, 1000.0]))
+    Tensor(1000.6931, dtype=float64)
+    """
     x = np.asarray(x)
     m = np.max(x, axis=axis, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
     m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) slices: nothing to subtract
@@ -215,11 +530,44 @@ def _logsumexp_vjp(F, gy, y, x, axis=None, keepdims=False):
 
 
 def median(a, axis=None, keepdims=False):
-    """The median over ``axis`` (None: all; an int), like ``np.median``: the middle
-    element of a sort, or the mean of the middle two.  Composed from sort, getitem
-    and mean, so the gradient goes to the middle element(s); where values tie
-    there it goes to the one the stable sort put in the middle.  A slice holding
-    NaN has median NaN, as NumPy's (its gradient goes to that NaN)."""
+    """Median over ``axis``, like ``np.median``.
+
+    The middle element of a sort, or the mean of the middle two.  A slice
+    holding NaN has median NaN, as NumPy's.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    axis : int or None, optional
+        The axis to take the median along; None (the default) takes it over the
+        flattened array.  A tuple of axes is a ``TypeError``.
+    keepdims : bool, optional
+        Keep the reduced axes, with size 1, so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        The medians: ``a``'s shape without ``axis`` (size 1 with ``keepdims``);
+        a 0-d tensor when ``axis`` is None.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (``sort``,
+    ``getitem``, ``mean``, ``where``, ``reshape``), so the gradient goes to the
+    middle element(s), shared equally by two; where values tie there it goes to
+    the one the stable sort put in the middle.  In a slice holding NaN it goes to
+    that NaN.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([3.0, 1.0, 4.0, 1.0], requires_grad=True)
+    >>> y = ag.median(x)
+    >>> y
+    Tensor(2., dtype=float64, op=reshape)
+    >>> y.backward(); x.grad   # the middle two of 1, 1, 3, 4: the second 1 and the 3
+    array([0.5, 0. , 0. , 0.5])
+    """
     shape = np.shape(value(a))
     if axis is not None and not isinstance(axis, (int, np.integer)):
         raise TypeError(f"median: axis must be None or an int, got {axis!r}")
