@@ -7,7 +7,31 @@ from ._util import value
 
 @defop("reshape", "y = reshape(x, shape);  gx = reshape(gy, x.shape)")
 def reshape(x, shape):
-    """``x`` with a new shape (one entry may be -1)."""
+    """Give ``x`` a new shape with the same elements, like ``np.reshape``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    shape : int or tuple of int
+        The new shape; its product must be ``x.size``.  One entry may be -1: it is
+        inferred from the others.
+
+    Returns
+    -------
+    Tensor
+        ``x``'s elements, in C order, with shape ``shape``.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], requires_grad=True)
+    >>> y = ag.reshape(x, (2, -1))
+    >>> y
+    Tensor([[1. 2. 3.]
+     [4. 5. 6.]], dtype=float64, op=reshape)
+    >>> (y * np.array([[1.0], [2.0]])).sum().backward(); x.grad
+    array([1., 1., 1., 2., 2., 2.])
+    """
     return np.reshape(x, shape)
 
 
@@ -18,7 +42,32 @@ def _reshape_vjp(F, gy, y, x, shape):
 
 @defop("transpose", "y = transpose(x, axes);  gx = transpose(gy, inverse(axes))")
 def transpose(x, axes=None):
-    """Permute axes (reverse them when ``axes`` is None)."""
+    """Permute the axes of ``x``, like ``np.transpose``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axes : tuple of int or None, optional
+        The permutation: axis ``i`` of the result is axis ``axes[i]`` of ``x``.
+        None (the default) reverses the axes (a matrix's transpose).
+
+    Returns
+    -------
+    Tensor
+        ``x`` with its axes permuted.
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    >>> y = ag.transpose(x)
+    >>> y
+    Tensor([[0. 3.]
+     [1. 4.]
+     [2. 5.]], dtype=float64, op=transpose)
+    >>> (y * np.array([1.0, 2.0])).sum().backward(); x.grad
+    array([[1., 1., 1.], [2., 2., 2.]])
+    """
     return np.transpose(x, axes)
 
 
@@ -41,7 +90,36 @@ def _is_basic(index):
 
 @defop("getitem", "y = x[index];  gx = zeros_like(x) with gy added at index")
 def getitem(x, index):
-    """``x[index]``: basic slicing and integer-array (fancy) indexing."""
+    """Index ``x``: ``x[index]``, with basic slicing and integer-array (fancy) indexing.
+
+    ``t[index]`` on a tensor is this op.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    index : int, slice, None, Ellipsis, array_like, Tensor or tuple of these
+        The index, as NumPy takes it; an index array may be a tensor (class labels,
+        say), which is not differentiated.
+
+    Returns
+    -------
+    Tensor
+        ``x[index]``.
+
+    Notes
+    -----
+    An element picked more than once gets the sum of its gradients (``index_add``).
+
+    Examples
+    --------
+    >>> x = ag.Tensor([10.0, 20.0, 30.0], requires_grad=True)
+    >>> y = ag.getitem(x, np.array([0, 2, 0]))
+    >>> y
+    Tensor([10. 30. 10.], dtype=float64, op=getitem)
+    >>> y.sum().backward(); x.grad
+    array([2., 0., 1.])
+    """
     return x[_plain_index(index)]
 
 
@@ -55,8 +133,38 @@ def _getitem_vjp(F, gy, y, x, *positional, index=None):
 
 @defop("index_add", "y = zeros(shape); y[index] += g;  gg = gy[index]")
 def index_add(g, index, shape):
-    """A zero array of ``shape`` with ``g`` added at ``index`` (repeats add up):
-    the gradient of ``getitem``."""
+    """A zero array of ``shape`` with ``g`` added at ``index``: the gradient of ``getitem``.
+
+    Where ``index`` repeats an element, the values added there add up (as
+    ``np.add.at``).
+
+    Parameters
+    ----------
+    g : array_like or Tensor
+        The values to add; their shape must broadcast to that of ``zeros(shape)[index]``.
+    index : int, slice, None, Ellipsis, array_like, Tensor or tuple of these
+        Where to add them, as in ``getitem``.
+    shape : tuple of int
+        The shape of the result.
+
+    Returns
+    -------
+    Tensor
+        The array of ``shape``, of ``g``'s dtype.
+
+    See Also
+    --------
+    getitem
+
+    Examples
+    --------
+    >>> g = ag.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = ag.index_add(g, np.array([0, 2, 0]), (3,))
+    >>> y
+    Tensor([4. 0. 2.], dtype=float64, op=index_add)
+    >>> (y * np.array([1.0, 10.0, 100.0])).sum().backward(); g.grad
+    array([  1., 100.,   1.])
+    """
     index = _plain_index(index)
     out = np.zeros(shape, dtype=np.result_type(g))
     if _is_basic(index):
@@ -89,7 +197,39 @@ def _concatenate_vjp(F, gy, y, *xs, axis=0):
 
 
 def concatenate(tensors, axis=0):
-    """Join a sequence of tensors (or arrays) along an existing ``axis``."""
+    """Join a sequence of tensors (or arrays) along an existing ``axis``, like ``np.concatenate``.
+
+    Parameters
+    ----------
+    tensors : sequence of array_like or Tensor
+        The pieces; their shapes must agree except along ``axis``.
+    axis : int, optional
+        The axis to join along (default 0).
+
+    Returns
+    -------
+    Tensor
+        The joined tensor: its size along ``axis`` is the sum of the pieces'.
+
+    See Also
+    --------
+    stack
+
+    Notes
+    -----
+    Derivative: through the op ``concatenate`` it applies to the pieces
+    (``y = concatenate(xs, axis);  gx_i = the slice of gy that came from x_i``).
+
+    Examples
+    --------
+    >>> a = ag.Tensor([1.0, 2.0], requires_grad=True)
+    >>> b = ag.Tensor([3.0], requires_grad=True)
+    >>> y = ag.concatenate([a, b])
+    >>> y
+    Tensor([1. 2. 3.], dtype=float64, op=concatenate)
+    >>> (y * np.array([1.0, 2.0, 3.0])).sum().backward(); a.grad, b.grad
+    (array([1., 2.]), array([3.]))
+    """
     return _concatenate(*tensors, axis=axis)
 
 
@@ -105,13 +245,77 @@ def _stack_vjp(F, gy, y, *xs, axis=0):
 
 
 def stack(tensors, axis=0):
-    """Join a sequence of same-shaped tensors along a new ``axis``."""
+    """Join a sequence of same-shaped tensors along a new ``axis``, like ``np.stack``.
+
+    Parameters
+    ----------
+    tensors : sequence of array_like or Tensor
+        The pieces, all of one shape.
+    axis : int, optional
+        The position of the new axis in the result (default 0).
+
+    Returns
+    -------
+    Tensor
+        The stacked tensor: the pieces' shape with ``len(tensors)`` inserted at
+        ``axis``.
+
+    See Also
+    --------
+    concatenate
+
+    Notes
+    -----
+    Derivative: through the op ``stack`` it applies to the pieces
+    (``y = stack(xs, axis);  gx_i = gy taken at position i of axis``).
+
+    Examples
+    --------
+    >>> a = ag.Tensor([1.0, 2.0], requires_grad=True)
+    >>> b = ag.Tensor([3.0, 4.0], requires_grad=True)
+    >>> y = ag.stack([a, b], axis=1)
+    >>> y
+    Tensor([[1. 3.]
+     [2. 4.]], dtype=float64, op=stack)
+    >>> (y * np.array([1.0, 10.0])).sum().backward(); a.grad, b.grad
+    (array([1., 1.]), array([10., 10.]))
+    """
     return _stack(*tensors, axis=axis)
 
 
 @defop("broadcast_to", "y = broadcast_to(x, shape);  gx = sum_to(gy, x.shape)")
 def broadcast_to(x, shape):
-    """``x`` broadcast to ``shape`` (a read-only view, as in NumPy)."""
+    """Broadcast ``x`` to ``shape``, like ``np.broadcast_to``.
+
+    The result is a read-only view, as in NumPy.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    shape : int or tuple of int
+        The shape to broadcast to, by NumPy's broadcasting rules.
+
+    Returns
+    -------
+    Tensor
+        ``x`` repeated along the new and size-1 axes, of shape ``shape``.
+
+    See Also
+    --------
+    sum_to
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.0, 2.0], requires_grad=True)
+    >>> y = ag.broadcast_to(x, (3, 2))
+    >>> y
+    Tensor([[1. 2.]
+     [1. 2.]
+     [1. 2.]], dtype=float64, op=broadcast_to)
+    >>> y.sum().backward(); x.grad
+    array([3., 3.])
+    """
     return np.broadcast_to(x, shape)
 
 
@@ -122,8 +326,38 @@ def _broadcast_to_vjp(F, gy, y, x, shape):
 
 @defop("sum_to", "y = sum_to(x, shape);  gx = broadcast_to(gy, x.shape)")
 def sum_to(x, shape):
-    """Sum ``x`` down to ``shape``, undoing NumPy broadcasting (leading axes
-    removed, size-1 axes summed)."""
+    """Sum ``x`` down to ``shape``, undoing NumPy broadcasting.
+
+    Leading axes that broadcasting added are summed away, and axes that are 1 in
+    ``shape`` are summed with the size 1 kept: the adjoint of ``broadcast_to``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    shape : tuple of int
+        The shape to reduce to: one that broadcasts to ``x``'s shape.
+
+    Returns
+    -------
+    Tensor
+        The sums, of shape ``shape``.
+
+    See Also
+    --------
+    broadcast_to
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.ones((3, 2)), requires_grad=True)
+    >>> y = ag.sum_to(x, (1, 2))
+    >>> y
+    Tensor([[3. 3.]], dtype=float64, op=sum_to)
+    >>> y.sum().backward(); x.grad
+    array([[1., 1.], [1., 1.], [1., 1.]])
+    >>> ag.sum_to(np.ones((3, 2)), (2,))
+    Tensor([3. 3.], dtype=float64)
+    """
     shape = tuple(shape)
     lead = np.ndim(x) - len(shape)
     xshape = np.shape(x)
@@ -139,11 +373,43 @@ def _sum_to_vjp(F, gy, y, x, shape):
 
 @defop("astype", "y = x.astype(dtype);  gx = gy.astype(x.dtype)")
 def astype(x, dtype):
-    """Cast to ``dtype`` (gradients are cast back).  Between real and complex it
-    raises: only real tensors are differentiable, and the engine casts every
-    gradient to its input's dtype here, so a complex gradient reaching a real
-    tensor (a graph that mixed in a complex number, ``t * 1j``) raises too,
-    instead of silently dropping its imaginary part."""
+    """Cast ``x`` to ``dtype``, like ``ndarray.astype``; gradients are cast back.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    dtype : data-type
+        The dtype to cast to (a NumPy dtype, type or name).
+
+    Returns
+    -------
+    Tensor
+        ``x``'s values as ``dtype`` (``x``'s own data when it already has that
+        dtype: no copy).
+
+    Raises
+    ------
+    ShapeError
+        Between real and complex dtypes (the op's ``TypeError``, as the engine
+        reports a forward's): only real tensors are differentiable.
+
+    Notes
+    -----
+    The engine casts every gradient to its input's dtype with this op, so a
+    complex gradient reaching a real tensor (a graph that mixed in a complex
+    number, ``t * 1j``) raises too, instead of silently dropping its imaginary
+    part.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.5, 2.5], requires_grad=True)
+    >>> y = ag.astype(x, np.float32)
+    >>> y
+    Tensor([1.5 2.5], dtype=float32, op=astype)
+    >>> y.sum().backward(); x.grad.dtype, x.grad
+    (dtype('float64'), array([1., 1.]))
+    """
     x = np.asarray(x)
     if (x.dtype.kind == "c") != (np.dtype(dtype).kind == "c"):
         raise TypeError(f"astype: cannot cast {x.dtype} to {np.dtype(dtype)}: autograd_np differentiates real "
@@ -159,8 +425,29 @@ def _astype_vjp(F, gy, y, x, dtype):
 
 @defop("copy", "y = a copy of x;  gx = gy")
 def copy(x):
-    """A new array with ``x``'s values, like ``np.copy``: never a view of ``x``, so
-    writing to either leaves the other alone."""
+    """A new array with ``x``'s values, like ``np.copy``.
+
+    Never a view of ``x``: writing to either leaves the other alone.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+
+    Returns
+    -------
+    Tensor
+        A copy of ``x``, of its shape and dtype.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([1.5, 2.5], requires_grad=True)
+    >>> y = ag.copy(x)
+    >>> y
+    Tensor([1.5 2.5], dtype=float64, op=copy)
+    >>> y.sum().backward(); x.grad
+    array([1., 1.])
+    """
     return np.array(x, copy=True)
 
 
