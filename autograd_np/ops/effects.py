@@ -16,9 +16,47 @@ __all__ = ["dropout_mask", "batch_norm"]
 @defop("dropout_mask", "y = keep / (1 - p) with keep ~ Bernoulli(1 - p) drawn from rng;  "
                        "gx = 0 (the mask does not depend on x's values)", state=("rng",))
 def dropout_mask(x, p=0.5, rng=None):
-    """Inverted-dropout scale factors of ``x``'s shape and dtype: ``1 / (1 - p)``
-    with probability ``1 - p``, else 0, drawn from ``rng`` (a NumPy Generator,
-    advanced by every call).  ``x * dropout_mask(x, p, rng)`` is dropout."""
+    """Inverted-dropout scale factors of ``x``'s shape and dtype.
+
+    Each entry is ``1 / (1 - p)`` with probability ``1 - p``, else 0, drawn from
+    ``rng``; ``x * dropout_mask(x, p, rng)`` is dropout.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        Gives the mask its shape and (if floating point) dtype; its values are not
+        read.
+    p : float, optional
+        The probability of dropping an entry, in ``[0, 1)`` (default 0.5;
+        anything else is a ValueError).
+    rng : numpy.random.Generator or None, optional
+        The generator drawn from, advanced by every call (the op's state: a compiled
+        step replays the same draws); None: a fresh ``np.random.default_rng()``.
+
+    Returns
+    -------
+    Tensor
+        The mask, of ``x``'s shape; of ``x``'s dtype if floating point, float64
+        otherwise.
+
+    Notes
+    -----
+    The gradient that reaches ``x`` through the mask is 0; through the product
+    ``x * mask`` ``x`` gets ``gy * mask``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = ag.Tensor(np.ones((2, 4)), requires_grad=True)
+    >>> m = ag.dropout_mask(x, p=0.5, rng=rng)
+    >>> m
+    Tensor([[2. 0. 0. 0.]
+     [2. 2. 2. 2.]], dtype=float64, op=dropout_mask)
+    >>> (x * m).sum().backward()
+    >>> x.grad
+    array([[2., 0., 0., 0.],
+           [2., 2., 2., 2.]])
+    """
     x = np.asarray(x)
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout_mask: p must be in [0, 1), got {p}")
@@ -57,12 +95,65 @@ def _values_per_channel(x):
                      "gx = (gamma / std) * (gy - mean(gy) - xn * mean(gy * xn)), ggamma = sum(gy * xn), "
                      "gbeta = sum(gy)  (hand-written, fused)", state=("running_mean", "running_var"))
 def batch_norm(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1e-5, training=True):
-    """Batch normalization of ``x`` (N, C) or (N, C, H, W) over every axis but the
-    channels (1).  Training: the batch's mean and biased variance, and the running
-    statistics updated in place, ``running = momentum * running + (1 - momentum)
-    * batch`` (``running_mean``, ``running_var``: arrays of shape (C,)); one value
-    per channel (a batch of one (1, C), or (1, C, 1, 1)) is an error, as in PyTorch.  Eval
-    (``training=False``): the running statistics, nothing updated."""
+    """Batch normalization over every axis but the channels (axis 1).
+
+    ``x`` is (N, C) or (N, C, H, W); the output is ``gamma * (x - mean) /
+    sqrt(var + eps) + beta`` per channel. Training: ``mean`` and ``var`` are the
+    batch's mean and biased variance, and the running statistics are updated in
+    place, ``running = momentum * running + (1 - momentum) * batch``. Eval
+    (``training=False``): the running statistics are used and nothing is updated.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The batch, (N, C) or (N, C, H, W).
+    gamma : array_like or Tensor
+        The per-channel scale, shape (C,).
+    beta : array_like or Tensor
+        The per-channel shift, shape (C,).
+    running_mean : numpy.ndarray
+        Shape (C,); updated in place when training (keyword only).
+    running_var : numpy.ndarray
+        Shape (C,); updated in place with the batch's biased variance when
+        training (keyword only).
+    momentum : float, optional
+        The weight of the old running value (default 0.9; PyTorch's ``momentum``
+        is ``1 - momentum`` here).
+    eps : float, optional
+        Added to the variance (default 1e-5).
+    training : bool, optional
+        Batch statistics and updates (default) or the running statistics.
+
+    Returns
+    -------
+    Tensor
+        Of ``x``'s shape.
+
+    Notes
+    -----
+    One value per channel when training (a batch of one (1, C), or (1, C, 1, 1))
+    is a ShapeError, as in PyTorch; an empty batch gives an empty output and
+    leaves the running statistics alone.
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.array([[1.0, 10.0], [3.0, 30.0]]), requires_grad=True)
+    >>> gamma = ag.Tensor(np.ones(2), requires_grad=True)
+    >>> beta = ag.Tensor(np.zeros(2), requires_grad=True)
+    >>> mean, var = np.zeros(2), np.ones(2)
+    >>> y = ag.batch_norm(x, gamma, beta, running_mean=mean, running_var=var)
+    >>> y
+    Tensor([[-1. -1.]
+     [ 1.  1.]], dtype=float64, op=batch_norm)
+    >>> mean, var
+    (array([0.2, 2. ]), array([ 1. , 10.9]))
+    >>> y[0, 0].backward()
+    >>> gamma.grad.round(6), beta.grad
+    (array([-0.999995,  0.      ]), array([1., 0.]))
+    >>> ag.batch_norm(x, gamma, beta, running_mean=mean, running_var=var, training=False)
+    Tensor([[0.8    2.4231]
+     [2.8    8.481 ]], dtype=float64, op=batch_norm)
+    """
     axes, shape = _batch_axes(x), _channel_shape(x)
     if training and not _values_per_channel(x):  # an empty batch: nothing to learn from, as PyTorch
         return np.zeros(np.shape(x), np.result_type(x, gamma, beta))
