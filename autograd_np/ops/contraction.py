@@ -89,9 +89,55 @@ def _einsum_vjp(F, gy, y, *operands, subscripts, needs, optimize=False):
 
 
 def einsum(subscripts, *operands, optimize=False):
-    """Einstein summation, like ``np.einsum``: explicit (``"ij,jk->ik"``) or
-    implicit (``"ij,jk"``) output, ellipses, repeated letters (``"ii->i"``), and
-    NumPy's other form ``einsum(x, [0, 1], y, [1, 2], [0, 2])``."""
+    """Einstein summation, like ``np.einsum``.
+
+    Explicit (``"ij,jk->ik"``) or implicit (``"ij,jk"``: the letters used once,
+    sorted) output, ellipses, repeated letters (``"ii->i"``: a diagonal), and
+    NumPy's other form ``einsum(x, [0, 1], y, [1, 2], [0, 2])`` (operands each
+    followed by its axis numbers, then optionally the output's).
+
+    Parameters
+    ----------
+    subscripts : str or array_like or Tensor
+        The subscripts, comma-separated per operand; or, in the sublist form, the
+        first operand.
+    *operands : array_like or Tensor
+        The operands (in the sublist form: the axis lists interleaved with the
+        rest of the operands, then optionally the output's axis list).
+    optimize : bool or str, optional
+        Passed to ``np.einsum`` for the contraction order (default False).
+
+    Returns
+    -------
+    Tensor
+        The contraction, with the output subscripts' axes.
+
+    Notes
+    -----
+    Derivative: the subscripts are spelled out (ellipses as letters, the output
+    explicit) and one ``einsum`` op is recorded; its rule: the gradient of each
+    operand is the einsum of ``gy`` with the other operands back to that operand's
+    subscripts (a repeated letter: onto the diagonal; a letter summed over in that
+    operand alone: broadcast along it).
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> b = ag.Tensor(np.array([1.0, 10.0]), requires_grad=True)
+    >>> y = ag.einsum("ij,j->i", a, b)
+    >>> y
+    Tensor([21. 43.], dtype=float64, op=einsum)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[ 1., 10.],
+           [ 1., 10.]])
+    >>> b.grad
+    array([4., 6.])
+    >>> ag.einsum("ii", a)
+    Tensor(5., dtype=float64, op=einsum)
+    >>> ag.einsum(a, [0, 1], b, [1], [0])
+    Tensor([21. 43.], dtype=float64, op=einsum)
+    """
     if not isinstance(subscripts, str):  # the sublist form: operand, axes, operand, axes, ..., [output]
         items = (subscripts,) + operands
         operands = items[0:len(items) - len(items) % 2:2]
@@ -118,9 +164,46 @@ def _axes_pair(axes, na, nb):
 
 
 def tensordot(a, b, axes=2):
-    """Sum of products over ``axes`` (an int: the last ``axes`` of ``a`` with
-    the first of ``b``; or a pair of axis lists), like ``np.tensordot``:
-    transpose, reshape and one matmul, as NumPy does it."""
+    """Sum of products over the given axes, like ``np.tensordot``.
+
+    Computed as NumPy does: a transpose, a reshape and one ``matmul``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand.
+    b : array_like or Tensor
+        The second operand.
+    axes : int or (sequence of int, sequence of int), optional
+        An int ``n``: the last ``n`` axes of ``a`` with the first ``n`` of ``b``
+        (default 2); or a pair of axis lists (or ints), summed pairwise.
+
+    Returns
+    -------
+    Tensor
+        The free axes of ``a`` followed by those of ``b``.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (transpose,
+    reshape, matmul). Sizes that do not match along the summed axes are a
+    ValueError.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    >>> b = ag.Tensor(np.ones((3, 2)), requires_grad=True)
+    >>> y = ag.tensordot(a, b, axes=1)
+    >>> y
+    Tensor([[ 3.  3.]
+     [12. 12.]], dtype=float64, op=reshape)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[2., 2., 2.],
+           [2., 2., 2.]])
+    >>> ag.tensordot(a, a, axes=([0, 1], [0, 1]))
+    Tensor(55., dtype=float64, op=reshape)
+    """
     sa, sb = np.shape(value(a)), np.shape(value(b))
     ax_a, ax_b = _axes_pair(axes, len(sa), len(sb))
     if any(sa[i] != sb[j] for i, j in zip(ax_a, ax_b)):
@@ -139,9 +222,39 @@ def tensordot(a, b, axes=2):
 
 
 def dot(a, b):
-    """``np.dot``: a product with scalars, the inner product of vectors, the
-    matrix product, and for N-d ``a``, ``b`` the sum over the last axis of
-    ``a`` and the second-to-last of ``b``."""
+    """Dot product of two arrays, like ``np.dot``.
+
+    A product with scalars, the inner product of vectors, the matrix product, and
+    for N-d ``a``, ``b`` the sum over the last axis of ``a`` and the
+    second-to-last of ``b``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand.
+    b : array_like or Tensor
+        The second operand.
+
+    Returns
+    -------
+    Tensor
+        As ``np.dot(a, b)``.
+
+    Notes
+    -----
+    Derivative: by the chain rule through ``mul`` (a scalar operand), ``matmul``
+    (``b`` of at most 2 axes) or ``tensordot``.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    >>> y = ag.dot(a, np.array([4.0, 5.0, 6.0]))
+    >>> y
+    Tensor(32., dtype=float64, op=matmul)
+    >>> y.backward()
+    >>> a.grad
+    array([4., 5., 6.])
+    """
     na, nb = np.ndim(value(a)), np.ndim(value(b))
     if na == 0 or nb == 0:
         return mul(a, b)
@@ -151,7 +264,39 @@ def dot(a, b):
 
 
 def inner(a, b):
-    """``np.inner``: the sum over the last axes of ``a`` and ``b`` (a product with scalars)."""
+    """Inner product over the last axes, like ``np.inner``.
+
+    The sum over the last axes of ``a`` and ``b`` (a product when either is a
+    scalar).
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand.
+    b : array_like or Tensor
+        The second operand; its last axis has the size of ``a``'s.
+
+    Returns
+    -------
+    Tensor
+        Of shape ``a.shape[:-1] + b.shape[:-1]``.
+
+    Notes
+    -----
+    Derivative: by the chain rule through ``mul`` (a scalar operand) or
+    ``tensordot``.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.inner(a, np.array([1.0, 10.0]))
+    >>> y
+    Tensor([21. 43.], dtype=float64, op=reshape)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[ 1., 10.],
+           [ 1., 10.]])
+    """
     na, nb = np.ndim(value(a)), np.ndim(value(b))
     if na == 0 or nb == 0:
         return mul(a, b)
@@ -159,18 +304,109 @@ def inner(a, b):
 
 
 def vdot(a, b):
-    """``np.vdot`` for real inputs: the inner product of the flattened arrays."""
+    """Inner product of the flattened arrays, like ``np.vdot`` for real inputs.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand.
+    b : array_like or Tensor
+        The second operand, with as many elements as ``a``.
+
+    Returns
+    -------
+    Tensor
+        A scalar.
+
+    Notes
+    -----
+    Derivative: by the chain rule through ``reshape`` and ``matmul``.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.vdot(a, np.array([[1.0, 0.0], [0.0, 1.0]]))
+    >>> y
+    Tensor(5., dtype=float64, op=matmul)
+    >>> y.backward()
+    >>> a.grad
+    array([[1., 0.],
+           [0., 1.]])
+    """
     return matmul(reshape(a, shape=(-1,)), reshape(b, shape=(-1,)))
 
 
 def outer(a, b):
-    """``np.outer``: ``ravel(a)[:, None] * ravel(b)[None, :]``."""
+    """Outer product of the flattened arrays, like ``np.outer``.
+
+    ``ravel(a)[:, None] * ravel(b)[None, :]``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand (flattened).
+    b : array_like or Tensor
+        The second operand (flattened).
+
+    Returns
+    -------
+    Tensor
+        Of shape ``(a.size, b.size)``.
+
+    Notes
+    -----
+    Derivative: by the chain rule through ``reshape`` and ``mul``.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> y = ag.outer(a, np.array([1.0, 10.0, 100.0]))
+    >>> y
+    Tensor([[  1.  10. 100.]
+     [  2.  20. 200.]], dtype=float64, op=mul)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([111., 111.])
+    """
     return mul(reshape(a, shape=(-1, 1)), reshape(b, shape=(1, -1)))
 
 
 def kron(a, b):
-    """The Kronecker product, like ``np.kron``: ``a`` and ``b`` interleaved
-    axis by axis by one broadcast product, then reshaped."""
+    """Kronecker product, like ``np.kron``.
+
+    ``a`` and ``b`` are interleaved axis by axis by one broadcast product, then
+    reshaped (the shorter shape is padded with leading 1s).
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first operand (the blocks' scales).
+    b : array_like or Tensor
+        The second operand (the block).
+
+    Returns
+    -------
+    Tensor
+        Of shape ``a.shape * b.shape`` elementwise.
+
+    Notes
+    -----
+    Derivative: by the chain rule through ``reshape`` and ``mul``.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.kron(np.eye(2), a)
+    >>> y
+    Tensor([[1. 2. 0. 0.]
+     [3. 4. 0. 0.]
+     [0. 0. 1. 2.]
+     [0. 0. 3. 4.]], dtype=float64, op=reshape)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[2., 2.],
+           [2., 2.]])
+    """
     sa, sb = np.shape(value(a)), np.shape(value(b))
     n = max(len(sa), len(sb))
     sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
@@ -180,16 +416,93 @@ def kron(a, b):
 
 
 def trace(a, offset=0, axis1=0, axis2=1):
-    """Sum along a diagonal, like ``np.trace``: ``sum(diagonal(a, ...), axis=-1)``."""
+    """Sum along a diagonal, like ``np.trace``.
+
+    ``sum(diagonal(a, offset, axis1, axis2), axis=-1)``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        At least 2-d.
+    offset : int, optional
+        The diagonal: above the main one when positive, below when negative
+        (default 0).
+    axis1 : int, optional
+        The first axis of the planes (default 0).
+    axis2 : int, optional
+        The second axis of the planes (default 1).
+
+    Returns
+    -------
+    Tensor
+        ``a``'s other axes (a scalar for a matrix).
+
+    Notes
+    -----
+    Derivative: by the chain rule through ``diagonal`` (a ``getitem``) and
+    ``sum``: ``gy`` on the diagonal, 0 elsewhere.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    >>> y = ag.trace(a)
+    >>> y
+    Tensor(12., dtype=float64, op=sum)
+    >>> y.backward()
+    >>> a.grad
+    array([[1., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 1.]])
+    >>> ag.trace(a, offset=1)
+    Tensor(6., dtype=float64, op=sum)
+    """
     from .layout import diagonal
     return _sum(diagonal(a, offset=offset, axis1=axis1, axis2=axis2), axis=-1)
 
 
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
-    """The cross product of 3-vectors along ``axisa`` of ``a`` and ``axisb`` of ``b``
-    (broadcast over the other axes), placed along ``axisc``; ``axis`` sets all
-    three, like ``np.cross``.  Composed of getitem, mul, sub and stack.  (NumPy's
-    2-vectors are deprecated there and not supported here.)"""
+    """Cross product of 3-vectors, like ``np.cross``.
+
+    The vectors lie along ``axisa`` of ``a`` and ``axisb`` of ``b`` (broadcast over
+    the other axes), and the result along ``axisc``. NumPy's 2-vectors are
+    deprecated there and not supported here (a ValueError).
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The first vectors.
+    b : array_like or Tensor
+        The second vectors.
+    axisa : int, optional
+        The vector axis of ``a`` (default -1).
+    axisb : int, optional
+        The vector axis of ``b`` (default -1).
+    axisc : int, optional
+        The vector axis of the result (default -1).
+    axis : int or None, optional
+        If given, sets all three.
+
+    Returns
+    -------
+    Tensor
+        The cross products, of the broadcast shape.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (moveaxis,
+    getitem, mul, sub, stack).
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 0.0, 0.0]), requires_grad=True)
+    >>> b = ag.Tensor(np.array([0.0, 1.0, 0.0]), requires_grad=True)
+    >>> y = ag.cross(a, b)
+    >>> y
+    Tensor([0. 0. 1.], dtype=float64, op=transpose)
+    >>> y[2].backward()
+    >>> a.grad, b.grad
+    (array([1., 0., 0.]), array([0., 1., 0.]))
+    """
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
