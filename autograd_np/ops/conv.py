@@ -125,16 +125,99 @@ def _col2im_vjp(F, gy, y, cols, *, shape, kernel, stride=1, pad=0):
 
 
 def im2col(x, kernel, stride=1, pad=0):
-    """Every ``kernel``-sized window of the zero-padded NCHW ``x`` as a row:
-    shape (N*OH*OW, C*kh*kw), rows ordered (n, i, j) and columns (c, p, q), the
-    book's ``im2col(input_data, filter_h, filter_w, stride, pad)`` layout."""
+    """Every ``kernel``-sized window of the zero-padded NCHW ``x`` as a row.
+
+    The book's ``im2col(input_data, filter_h, filter_w, stride, pad)`` layout:
+    shape (N*OH*OW, C*kh*kw), rows ordered (n, i, j) and columns (c, p, q), with
+    ``OH = (H + 2 pad - kh) // stride + 1`` (floored) and likewise ``OW``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The images, (N, C, H, W).
+    kernel : int or (int, int)
+        The window's (height, width), each at least 1.
+    stride : int or (int, int), optional
+        The step between windows (default 1; at least 1).
+    pad : int or (int, int), optional
+        Zeros added on each side of H and W (default 0; not negative).
+
+    Returns
+    -------
+    Tensor
+        The windows as rows, (N*OH*OW, C*kh*kw).
+
+    Notes
+    -----
+    Derivative: one op, ``im2col``, whose VJP is ``col2im`` of ``gy`` (and
+    col2im's is im2col: every derivative can be differentiated again). A kernel
+    larger than the padded input, a stride below 1 or a negative pad is a
+    ShapeError naming the op and the shapes; a result too large for the machine's
+    memory is an ``AllocationError``, raised before allocating.
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True)
+    >>> cols = ag.im2col(x, 2)
+    >>> cols
+    Tensor([[0. 1. 3. 4.]
+     [1. 2. 4. 5.]
+     [3. 4. 6. 7.]
+     [4. 5. 7. 8.]], dtype=float64, op=im2col)
+    >>> cols.sum().backward()
+    >>> x.grad[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
     return _im2col(x, kernel=kernel, stride=stride, pad=pad)
 
 
 def col2im(cols, shape, kernel, stride=1, pad=0):
-    """The adjoint of ``im2col``: each row added back onto its window of a zero
-    array of NCHW ``shape`` (overlaps add up; the padding is cut off).  It is
-    im2col's gradient, and not its inverse where windows overlap."""
+    """The adjoint of ``im2col``: rows added back onto their windows of an image.
+
+    Each row is added onto its window of a zero array of NCHW ``shape`` (overlaps
+    add up; the padding is cut off). It is im2col's gradient, and not its inverse
+    where windows overlap.
+
+    Parameters
+    ----------
+    cols : array_like or Tensor
+        Rows in im2col's layout, (N*OH*OW, C*kh*kw).
+    shape : sequence of int
+        The image shape (N, C, H, W).
+    kernel : int or (int, int)
+        The window's (height, width).
+    stride : int or (int, int), optional
+        The step between windows (default 1).
+    pad : int or (int, int), optional
+        The padding im2col added, cut off here (default 0).
+
+    Returns
+    -------
+    Tensor
+        The image, of ``shape``.
+
+    Notes
+    -----
+    Derivative: one op, ``col2im``, whose VJP is ``im2col`` of ``gy``. Rows that do
+    not fit ``shape``, ``kernel``, ``stride`` and ``pad`` are a ShapeError.
+
+    Examples
+    --------
+    >>> rows = ag.Tensor(np.ones((4, 4)), requires_grad=True)
+    >>> img = ag.col2im(rows, (1, 1, 3, 3), 2)
+    >>> img
+    Tensor([[[[1. 2. 1.]
+       [2. 4. 2.]
+       [1. 2. 1.]]]], dtype=float64, op=col2im)
+    >>> (img * np.arange(9.0).reshape(1, 1, 3, 3)).sum().backward()
+    >>> rows.grad
+    array([[0., 1., 3., 4.],
+           [1., 2., 4., 5.],
+           [3., 4., 6., 7.],
+           [4., 5., 7., 8.]])
+    """
     return _col2im(cols, shape=tuple(int(s) for s in shape), kernel=kernel, stride=stride, pad=pad)
 
 
@@ -187,11 +270,61 @@ def _conv2d_vjp(F, gy, y, x, W, b, needs, *, stride=1, pad=0, saved=None):
 
 
 def conv2d(x, W, b=None, stride=1, pad=0):
-    """2-D convolution (cross-correlation, as in PyTorch and the book) of NCHW ``x``
-    with OIHW weights ``W`` and an optional bias ``b`` of shape (O,): output
-    (N, O, OH, OW) with ``OH = (H + 2 pad - kh) // stride + 1`` (floored, as
-    ``torch.nn.functional.conv2d``).  Zero padding.  ShapeError for a channel
-    mismatch, a kernel larger than the padded input, stride < 1 or pad < 0."""
+    """Two-dimensional convolution of NCHW images, as ``torch.nn.functional.conv2d``.
+
+    A cross-correlation (as in PyTorch and the book) of ``x`` with OIHW weights
+    ``W`` and an optional bias ``b``, with zero padding. The output sides are
+    ``OH = (H + 2 pad - kh) // stride + 1`` and likewise ``OW`` (floored: rows and
+    columns a window cannot reach are ignored).
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The images, (N, C, H, W).
+    W : array_like or Tensor
+        The weights, (O, C, kh, kw).
+    b : array_like, Tensor or None, optional
+        The bias, shape (O,); None: no bias.
+    stride : int or (int, int), optional
+        The step between windows (default 1; at least 1).
+    pad : int or (int, int), optional
+        Zeros added on each side of H and W (default 0; not negative).
+
+    Returns
+    -------
+    Tensor
+        (N, O, OH, OW), C-contiguous.
+
+    Notes
+    -----
+    Derivative: one hand-written op, ``conv2d`` (im2col's rows kept for the
+    weights' gradient): ``gx = col2im(gy @ W)``, ``gW = gy^T @ im2col(x)``,
+    ``gb = sum(gy)`` over N, OH, OW. A channel mismatch, a kernel larger than the
+    padded input, a stride below 1 or a negative pad is a ShapeError, raised before
+    anything is recorded.
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True)
+    >>> W = ag.Tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
+    >>> b = ag.Tensor(np.array([0.5]), requires_grad=True)
+    >>> y = ag.conv2d(x, W, b)
+    >>> y
+    Tensor([[[[ 8.5 12.5]
+       [20.5 24.5]]]], dtype=float64, op=conv2d)
+    >>> y.sum().backward()
+    >>> x.grad[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> W.grad[0, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    >>> b.grad
+    array([4.])
+    >>> ag.conv2d(x, W, pad=1).shape
+    (1, 1, 4, 4)
+    """
     _conv_window(value(x), value(W), None if b is None else value(b), stride, pad)  # errors before recording
     return _conv2d(x, W, b, stride=stride, pad=pad)
 
@@ -258,25 +391,93 @@ def _max_pool2d_vjp(F, gy, y, x, *, kernel, stride=None, pad=0, saved=None):
 
 
 def max_pool2d(x, kernel, stride=None, pad=0):
-    """Max pooling over ``kernel`` windows of NCHW ``x`` (stride defaults to the
-    kernel), as ``torch.nn.functional.max_pool2d``: padding is -inf (never the
-    maximum), the pad may be at most half the kernel, output sides are floored.
-    Ties: the first maximum in the window (row-major) is the output's source and
-    gets the whole gradient, as in PyTorch; a window whose maximum is -inf sends it
-    to its first own -inf cell.  A NaN in a window is its maximum (the last NaN
-    gets the gradient, as in PyTorch).
-    Second derivatives are zero (piecewise linear), except at ties, where there
-    is no derivative."""
+    """Max pooling of NCHW images, as ``torch.nn.functional.max_pool2d``.
+
+    The padding is -inf (never the maximum), the pad may be at most half the
+    kernel, and the output sides are floored.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The images, (N, C, H, W).
+    kernel : int or (int, int)
+        The window's (height, width).
+    stride : int, (int, int) or None, optional
+        The step between windows; None (default): the kernel.
+    pad : int or (int, int), optional
+        The -inf padding on each side (default 0; at most half the kernel).
+
+    Returns
+    -------
+    Tensor
+        (N, C, OH, OW), each the maximum of its window.
+
+    Notes
+    -----
+    Derivative: one op, ``max_pool2d``, which sends each output's gradient to its
+    source. Ties: the first maximum in the window (row-major) is the output's source
+    and gets the whole gradient, as in PyTorch; a window whose maximum is -inf sends
+    it to its first own -inf cell (never the padding). A NaN in a window is its
+    maximum (the last NaN gets the gradient, as in PyTorch). Second derivatives are
+    zero (piecewise linear), except at ties, where there is no derivative.
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.array([[[[1.0, 4.0], [4.0, 3.0]]]]), requires_grad=True)
+    >>> y = ag.max_pool2d(x, 2)
+    >>> y
+    Tensor([[[[4.]]]], dtype=float64, op=max_pool2d)
+    >>> y.sum().backward()
+    >>> x.grad
+    array([[[[0., 1.],
+             [0., 0.]]]])
+    """
     _pool_window("max_pool2d", np.shape(value(x)), kernel, stride, pad)
     return _max_pool2d(x, kernel=kernel, stride=stride, pad=pad)
 
 
 def avg_pool2d(x, kernel, stride=None, pad=0):
-    """Average pooling over ``kernel`` windows of NCHW ``x`` (stride defaults to
-    the kernel), as ``torch.nn.functional.avg_pool2d`` with its default
-    ``count_include_pad=True``: the zero padding counts, so every window is
-    divided by kh*kw.  The pad may be at most half the kernel; sides are floored.
-    Composed: the mean of im2col's rows."""
+    """Average pooling of NCHW images, as ``torch.nn.functional.avg_pool2d``.
+
+    With PyTorch's default ``count_include_pad=True``: the zero padding counts, so
+    every window is divided by kh*kw. The pad may be at most half the kernel; the
+    output sides are floored.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The images, (N, C, H, W).
+    kernel : int or (int, int)
+        The window's (height, width).
+    stride : int, (int, int) or None, optional
+        The step between windows; None (default): the kernel.
+    pad : int or (int, int), optional
+        The zero padding on each side (default 0; at most half the kernel).
+
+    Returns
+    -------
+    Tensor
+        (N, C, OH, OW), each the mean of its window.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (the mean of
+    im2col's rows, reshape, transpose): each window sends ``gy / (kh*kw)`` to each of
+    its cells, overlapping windows adding up.
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True)
+    >>> y = ag.avg_pool2d(x, 2, stride=1)
+    >>> y
+    Tensor([[[[2. 3.]
+       [5. 6.]]]], dtype=float64, op=transpose)
+    >>> y.sum().backward()
+    >>> x.grad[0, 0]
+    array([[0.25, 0.5 , 0.25],
+           [0.5 , 1.  , 0.5 ],
+           [0.25, 0.5 , 0.25]])
+    """
     shape = np.shape(value(x))
     win = _pool_window("avg_pool2d", shape, kernel, stride, pad)
     rows = im2col(x, win.kernel, win.stride, win.pad)
