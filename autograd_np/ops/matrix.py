@@ -187,44 +187,239 @@ def _solve_vjp(F, gy, y, a, b, needs):
 
 
 def inv(a):
-    """The inverse of a square matrix or of each matrix of a stack, like ``np.linalg.inv``."""
+    """Inverse of a square matrix or of each matrix of a stack, like ``np.linalg.inv``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Square matrices, (..., n, n).
+
+    Returns
+    -------
+    Tensor
+        ``a^-1``, of ``a``'s shape.
+
+    Notes
+    -----
+    Derivative: one op, ``inv``: ``gA = -Y^T gY Y^T`` with ``Y = a^-1``. A
+    singular matrix is a ShapeError naming the op and the shapes (carrying NumPy's
+    LinAlgError message); a matrix holding NaN gives NaN.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[2.0, 0.0], [0.0, 4.0]]), requires_grad=True)
+    >>> y = ag.inv(a)
+    >>> y
+    Tensor([[0.5  0.  ]
+     [0.   0.25]], dtype=float64, op=inv)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[-0.25  , -0.125 ],
+           [-0.125 , -0.0625]])
+    """
     return _inv(a)
 
 
 def det(a):
-    """The determinant of a square matrix (or of each of a stack), like ``np.linalg.det``."""
+    """Determinant of a square matrix (or of each of a stack), like ``np.linalg.det``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Square matrices, (..., n, n).
+
+    Returns
+    -------
+    Tensor
+        One determinant per matrix, of shape ``a.shape[:-2]``.
+
+    Notes
+    -----
+    Derivative: one op, ``det``: ``gA = gd cof(A)``, the cofactor matrix
+    (``d A^-T`` where ``A`` is invertible), computed so that singular matrices
+    have their gradient too: a plain backward takes it from the SVD; under
+    ``create_graph`` it is ``d A^-T`` for well-conditioned matrices and the
+    minors' determinants otherwise (differentiable again).
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.det(a)
+    >>> y
+    Tensor(-2., dtype=float64, op=det)
+    >>> y.backward()
+    >>> a.grad
+    array([[ 4., -3.],
+           [-2.,  1.]])
+    >>> s = ag.Tensor(np.array([[1.0, 2.0], [2.0, 4.0]]), requires_grad=True)
+    >>> ag.det(s).backward()
+    >>> s.grad
+    array([[ 4., -2.],
+           [-2.,  1.]])
+    """
     return _det(a)
 
 
 def logabsdet(a):
-    """``log|det a|``, the second value of ``np.linalg.slogdet``: the stable way to a
-    determinant's size and gradient for large matrices."""
+    """Logarithm of the absolute determinant, ``log|det a|``.
+
+    The second value of ``np.linalg.slogdet``: the stable way to a determinant's
+    size and gradient for large matrices, whose determinant over- or underflows.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Square matrices, (..., n, n).
+
+    Returns
+    -------
+    Tensor
+        One value per matrix, of shape ``a.shape[:-2]``.
+
+    Notes
+    -----
+    Derivative: one op, ``logabsdet``: ``gA = gl A^-T``. A singular matrix (det 0)
+    is a ShapeError naming the op and the shape, where NumPy gives ``-inf``.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[2.0, 0.0], [0.0, -4.0]]), requires_grad=True)
+    >>> y = ag.logabsdet(a)
+    >>> y
+    Tensor(2.0794, dtype=float64, op=logabsdet)
+    >>> y.backward()
+    >>> a.grad
+    array([[ 0.5 , -0.  ],
+           [ 0.  , -0.25]])
+    """
     return _logabsdet(a)
 
 
 def slogdet(a):
-    """``(sign, log|det a|)`` like ``np.linalg.slogdet``; the sign is a constant array
-    (its derivative is zero where it is defined), the log a differentiable tensor."""
+    """Sign and ``log|det a|``, like ``np.linalg.slogdet``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Square matrices, (..., n, n).
+
+    Returns
+    -------
+    sign : numpy.ndarray or numpy.float64
+        The determinants' signs, a constant (its derivative is zero where it is
+        defined).
+    logabsdet : Tensor
+        ``log|det a|``, differentiable (``ag.logabsdet``).
+
+    Notes
+    -----
+    Derivative: that of ``logabsdet``, ``gA = gl A^-T``; the sign carries none. A
+    singular matrix is a ShapeError (NumPy gives ``(0, -inf)``).
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[2.0, 0.0], [0.0, -4.0]]), requires_grad=True)
+    >>> sign, logdet = ag.slogdet(a)
+    >>> sign, logdet
+    (np.float64(-1.0), Tensor(2.0794, dtype=float64, op=logabsdet))
+    >>> logdet.backward()
+    >>> a.grad
+    array([[ 0.5 , -0.  ],
+           [ 0.  , -0.25]])
+    """
     sign, _ = _linalg("slogdet", np.linalg.slogdet, np.asarray(value(a)))
     return sign, _logabsdet(a)
 
 
 def solve(a, b):
-    """``x`` with ``a @ x == b``, like ``np.linalg.solve``: ``b`` a vector (n,) or
-    matrices (..., n, k)."""
+    """Solution ``x`` of ``a @ x == b``, like ``np.linalg.solve``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Square matrices, (..., n, n).
+    b : array_like or Tensor
+        One vector (n,), with one matrix ``a``; or matrices (..., n, k). A vector
+        with a stack of matrices is a ShapeError: pass ``b[..., None]`` (NumPy
+        reads a 1-D ``b`` either way, a gradient cannot).
+
+    Returns
+    -------
+    Tensor
+        ``x``, of ``b``'s shape (broadcast over the stack).
+
+    Notes
+    -----
+    Derivative: one op, ``solve``: ``gb = A^-T gx``, ``gA = -gb x^T``. A singular
+    matrix is a ShapeError naming the op and the shapes.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[2.0, 0.0], [0.0, 4.0]]), requires_grad=True)
+    >>> b = ag.Tensor(np.array([2.0, 8.0]), requires_grad=True)
+    >>> x = ag.solve(a, b)
+    >>> x
+    Tensor([1. 2.], dtype=float64, op=solve)
+    >>> x.sum().backward()
+    >>> b.grad
+    array([0.5 , 0.25])
+    >>> a.grad
+    array([[-0.5 , -1.  ],
+           [-0.25, -0.5 ]])
+    """
     return _solve(a, b)
 
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's argument name)
-    """``np.linalg.norm`` composed of abs, power, sum, max and min.
+    """Vector or matrix norm, like ``np.linalg.norm``.
 
     Vectors (a 1-D array, or ``axis`` an int): ``ord`` None or 2, 1, inf, -inf,
-    or any number > 0.  Matrices (a 2-D array with ``axis`` None, or ``axis`` a
+    or any number > 0. Matrices (a 2-D array with ``axis`` None, or ``axis`` a
     pair): ``ord`` None or "fro" (Frobenius), 1 / -1 (largest / smallest column
-    sum), inf / -inf (row sums).  ``axis`` None and ``ord`` None: the 2-norm of
-    the flattened array, as NumPy.  Not supported (a ValueError): the spectral
-    and nuclear norms (``ord`` 2, -2, "nuc" of matrices), which need an SVD.  At
-    0, where it has no derivative, the gradient is 0, as PyTorch's."""
+    sum), inf / -inf (row sums). ``axis`` None and ``ord`` None: the 2-norm of
+    the flattened array, as NumPy. Not supported (a ValueError): the spectral
+    and nuclear norms (``ord`` 2, -2, "nuc" of matrices), which need an SVD.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    ord : {None, int, float, inf, -inf, "fro"}, optional
+        The norm's order, as above.
+    axis : int, (int, int) or None, optional
+        The vector axis, or the pair of matrix axes; None: the whole array.
+    keepdims : bool, optional
+        Keep the reduced axes with size 1 (default False).
+
+    Returns
+    -------
+    Tensor
+        The norms, ``x``'s shape without ``axis`` (or with it as size 1).
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (abs, power,
+    sum, max, min). At 0, where it has no derivative, the gradient is 0, as
+    PyTorch's (a slice of zeros is computed at ones and its result set to 0, not
+    ``inf * 0``).
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.array([3.0, -4.0]), requires_grad=True)
+    >>> y = ag.norm(x)
+    >>> y
+    Tensor(5., dtype=float64, op=power)
+    >>> y.backward()
+    >>> x.grad
+    array([ 0.6, -0.8])
+    >>> ag.norm(x, ord=1), ag.norm(x, ord=np.inf)
+    (Tensor(7., dtype=float64, op=sum), Tensor(4., dtype=float64, op=max))
+    >>> m = ag.Tensor(np.array([[1.0, -2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> ag.norm(m, ord=1)
+    Tensor(6., dtype=float64, op=max)
+    >>> ag.norm(m, axis=1)
+    Tensor([2.2361 5.    ], dtype=float64, op=power)
+    """
     n = np.ndim(value(x))
     matrix = isinstance(axis, tuple) or (axis is None and n == 2 and ord is not None)
     if ord is None or (ord == "fro" and matrix):
