@@ -7,13 +7,36 @@ from ._util import value
 
 @defop("sigmoid", "y = 1 / (1 + exp(-x));  gx = gy * y * (1 - y)")
 def sigmoid(x):
-    """Logistic function ``1 / (1 + exp(-x))``.
+    """Logistic function ``1 / (1 + exp(-x))`` elementwise.
 
     ``exp(-x)`` is computed with ``-x`` capped just below the log of the dtype's
     largest number, so it never overflows (no warning, no inf); where the cap
     applies the value is ``exp(x)``, which underflows to 0 far out (so ``x *
-    sigmoid(x)`` is -0 at -1e300, not -1e-8).  float16
-    is computed in float32 (its own cap, 11, would be far too coarse)."""
+    sigmoid(x)`` is -0 at -1e300, not -1e-8).  float16 is computed in float32 (its
+    own cap, 11, would be far too coarse) and rounded once.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+
+    Returns
+    -------
+    Tensor
+        Values in [0, 1], of ``x``'s shape; floating point (integer and boolean
+        inputs give float64).
+
+    Examples
+    --------
+    >>> x = ag.Tensor([0.0, 2.0], requires_grad=True)
+    >>> y = ag.sigmoid(x)
+    >>> y
+    Tensor([0.5    0.8808], dtype=float64, op=sigmoid)
+    >>> y.sum().backward(); x.grad
+    array([0.25 , 0.1049...])
+    >>> ag.sigmoid(np.array([-1000.0, 1000.0]))   # no overflow warning
+    Tensor([0. 1.], dtype=float64)
+    """
     x = x if type(x) is np.ndarray else np.asarray(x)
     caps = _EXP_CAP.get(x.dtype.type)
     if caps is None:
@@ -48,7 +71,31 @@ def _sigmoid_vjp(F, gy, y, x):
 
 @defop("relu", "y = max(x, 0);  gx = gy * (x > 0)  (0 at x = 0; NaN passes it, as PyTorch)")
 def relu(x):
-    """Rectified linear unit; relu'(0) = 0, as in PyTorch."""
+    """Rectified linear unit ``max(x, 0)`` elementwise.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+
+    Returns
+    -------
+    Tensor
+        ``max(x, 0)``, of ``x``'s shape and dtype; NaN stays NaN.
+
+    Notes
+    -----
+    ``relu'(0) = 0``, as in PyTorch; a NaN input passes its gradient on.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> y = ag.relu(x)
+    >>> y
+    Tensor([0. 0. 2.], dtype=float64, op=relu)
+    >>> y.sum().backward(); x.grad
+    array([0., 0., 1.])
+    """
     return np.maximum(x, 0)
 
 
@@ -59,7 +106,27 @@ def _relu_vjp(F, gy, y, x):
 
 @defop("tanh", "y = tanh(x);  gx = gy * (1 - y**2)")
 def tanh(x):
-    """Hyperbolic tangent."""
+    """Hyperbolic tangent elementwise, like ``np.tanh``.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+
+    Returns
+    -------
+    Tensor
+        Values in [-1, 1], of ``x``'s shape (floating point).
+
+    Examples
+    --------
+    >>> x = ag.Tensor([0.0, 1.0], requires_grad=True)
+    >>> y = ag.tanh(x)
+    >>> y
+    Tensor([0.     0.7616], dtype=float64, op=tanh)
+    >>> y.sum().backward(); x.grad
+    array([1. , 0.4199...])
+    """
     return np.tanh(x)
 
 
@@ -80,7 +147,38 @@ def stable_log_softmax(x, axis=-1):
 
 @defop("softmax", "y = exp(x) / sum(exp(x));  gx = y * (gy - sum(gy * y))")
 def softmax(x, axis=-1):
-    """Softmax along ``axis``, overflow-safe."""
+    """Softmax along ``axis``: ``exp(x) / sum(exp(x))``, overflow-safe.
+
+    The maximum along ``axis`` is subtracted before ``exp``, so large inputs do
+    not overflow.  An empty input gives an empty result.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, optional
+        The axis to normalise along (default -1, the last).
+
+    Returns
+    -------
+    Tensor
+        Probabilities summing to 1 along ``axis``, of ``x``'s shape (floating point).
+
+    See Also
+    --------
+    log_softmax, softmax_cross_entropy
+
+    Examples
+    --------
+    >>> x = ag.Tensor([0.0, np.log(3.0)], requires_grad=True)
+    >>> y = ag.softmax(x)
+    >>> y
+    Tensor([0.25 0.75], dtype=float64, op=softmax)
+    >>> (y * np.array([1.0, 0.0])).sum().backward(); x.grad
+    array([ 0.1875, -0.1875])
+    >>> ag.softmax(np.array([1000.0, 1000.0]))
+    Tensor([0.5 0.5], dtype=float64)
+    """
     if not np.size(x):  # empty rows: nothing to normalise (max has no identity)
         return np.array(x, dtype=np.result_type(x, np.float16), copy=True)
     z = np.exp(x - np.max(x, axis=axis, keepdims=True))
@@ -95,7 +193,36 @@ def _softmax_vjp(F, gy, y, x, axis=-1):
 
 @defop("log_softmax", "y = x - logsumexp(x);  gx = gy - exp(y) * sum(gy)")
 def log_softmax(x, axis=-1):
-    """Logarithm of the softmax along ``axis``, overflow-safe."""
+    """Logarithm of the softmax along ``axis``: ``x - logsumexp(x)``, overflow-safe.
+
+    The maximum along ``axis`` is subtracted first, so ``exp`` never overflows;
+    more accurate than ``log(softmax(x))`` for very unlikely classes.
+
+    Parameters
+    ----------
+    x : array_like or Tensor
+        The input.
+    axis : int, optional
+        The axis to normalise along (default -1, the last).
+
+    Returns
+    -------
+    Tensor
+        Log-probabilities along ``axis``, of ``x``'s shape (floating point).
+
+    See Also
+    --------
+    softmax, logsumexp
+
+    Examples
+    --------
+    >>> x = ag.Tensor([0.0, np.log(3.0)], requires_grad=True)
+    >>> y = ag.log_softmax(x)
+    >>> y
+    Tensor([-1.3863 -0.2877], dtype=float64, op=log_softmax)
+    >>> (y * np.array([1.0, 0.0])).sum().backward(); x.grad
+    array([ 0.75, -0.75])
+    """
     return stable_log_softmax(x, axis)
 
 

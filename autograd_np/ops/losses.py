@@ -102,13 +102,50 @@ def _one_hot(labels, like):
 def softmax_cross_entropy(x, t):
     """Softmax followed by cross-entropy, fused and overflow-safe, averaged over the rows.
 
-    ``x``: logits with the classes on the last axis: (N, C), (C,) for one row,
-    or (N, T, C) and beyond, where every leading position is a row (the mean
-    is over all N*T rows, as PyTorch's).  ``t``: integer class labels of shape
-    ``x.shape[:-1]`` (a scalar for one row), or rows of ``x``'s shape: one-hot
-    (integer rows must be exactly 0/1 with one 1) or probabilities (>= 0,
-    summing to 1 within ``ROW_TOLERANCE``).  Anything else is a ``ShapeError``.
+    Parameters
+    ----------
+    x : array_like or Tensor
+        Logits with the classes on the last axis: (N, C), (C,) for one row, or
+        (N, T, C) and beyond, where every leading position is a row (the mean is
+        over all N*T rows, as PyTorch's).
+    t : array_like or Tensor
+        The targets: integer class labels of shape ``x.shape[:-1]`` (a scalar for
+        one row), or rows of ``x``'s shape: one-hot (integer rows must be exactly
+        0/1 with one 1) or probabilities (>= 0, summing to 1 within
+        ``ROW_TOLERANCE``, 1e-3).  Probability rows are differentiated; labels are not.
+
+    Returns
+    -------
+    Tensor
+        The mean loss over the rows, a 0-d tensor.
+
+    Raises
+    ------
+    ShapeError
+        For targets of any other shape or dtype, labels out of range, integer rows
+        that are not one-hot, or float rows that are not probabilities; for scalar
+        logits (they need a class axis).
+
+    See Also
+    --------
+    softmax, log_softmax
+
+    Notes
+    -----
     The gradient ``(softmax(x) - t) / N`` is the seeds' ``(y - t) / batch_size``.
+    A recorded forward keeps its log-probabilities for the backward (no second
+    softmax), and a copy of integer labels, so changing them after the forward
+    cannot reach the gradient.  A class of probability 0 contributes 0 to the
+    loss, even where its log-probability is ``-inf``.
+
+    Examples
+    --------
+    >>> x = ag.Tensor([[0.0, np.log(3.0)], [0.0, 0.0]], requires_grad=True)
+    >>> loss = ag.softmax_cross_entropy(x, np.array([1, 0]))
+    >>> loss   # (-log 0.75 - log 0.5) / 2
+    Tensor(0.4904, dtype=float64, op=softmax_cross_entropy)
+    >>> loss.backward(); x.grad
+    array([[ 0.125, -0.125], [-0.25 ,  0.25 ]])
     """
     return _softmax_cross_entropy_saving(x, t)[0]
 
@@ -158,11 +195,44 @@ def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs, saved=None):
 
 
 def mean_squared_error(y, t):
-    """The seeds' ``0.5 * sum((y - t) ** 2)``, divided by the batch size N
-    (the first axis of a 2-D or higher ``y``; 1 for a vector, which gives the
-    seeds' value).  ``y`` and ``t`` must have the same shape: a broadcast
-    between them (``(4, 1)`` against ``(4,)``) would silently compare every
-    prediction with every target, so it is a ``ShapeError``."""
+    """The seeds' ``0.5 * sum((y - t) ** 2)``, divided by the batch size N.
+
+    N is the first axis of a 2-D or higher ``y``, and 1 for a vector (which gives
+    the seeds' value); with no rows the loss is NaN, as PyTorch's mean of nothing.
+
+    Parameters
+    ----------
+    y : array_like or Tensor
+        The predictions.
+    t : array_like or Tensor
+        The targets, of ``y``'s shape.
+
+    Returns
+    -------
+    Tensor
+        The loss, a 0-d tensor.
+
+    Raises
+    ------
+    ShapeError
+        When ``y`` and ``t`` differ in shape: a broadcast between them (``(4, 1)``
+        against ``(4,)``) would silently compare every prediction with every
+        target.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (``sub``,
+    ``mul``, ``sum``): ``gy = (y - t) / N``, ``gt = -(y - t) / N``.
+
+    Examples
+    --------
+    >>> y = ag.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> loss = ag.mean_squared_error(y, np.array([[1.0, 0.0], [3.0, 2.0]]))
+    >>> loss   # 0.5 * (4 + 4) / 2
+    Tensor(2., dtype=float64, op=mul)
+    >>> loss.backward(); y.grad
+    array([[0., 1.], [0., 1.]])
+    """
     from .arithmetic import mul, sub
     from .reductions import sum as _sum
     if np.shape(value(y)) != np.shape(value(t)):
