@@ -69,11 +69,47 @@ def _cholesky_vjp(F, gy, y, a, upper=False):
 
 
 def cholesky(a, upper=False):
-    """The Cholesky factor of a symmetric positive-definite matrix (or of each
-    of a stack), like ``np.linalg.cholesky``: lower ``L`` with ``a = L L^T``
-    (``upper=True``: ``U = L^T``).  Reads only ``a``'s lower triangle, as NumPy
-    does.  A matrix that is not positive definite raises NumPy's LinAlgError
-    naming the op."""
+    """Cholesky factor of a symmetric positive-definite matrix, like ``np.linalg.cholesky``.
+
+    The lower ``L`` with ``a = L L^T`` (``upper=True``: ``U = L^T``), of each
+    matrix of a stack. Only ``a``'s lower triangle is read, as NumPy does.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Symmetric positive-definite matrices, (..., n, n).
+    upper : bool, optional
+        Return the upper factor ``L^T`` instead (default False).
+
+    Returns
+    -------
+    Tensor
+        The triangular factor, of ``a``'s shape.
+
+    Notes
+    -----
+    Derivative: one op, ``cholesky`` (I. Murray, arXiv:1602.07527), that of a
+    function of the lower triangle alone: the upper elements' gradient is 0 and an
+    element below the diagonal gets its own share and its mirror's (the same as the
+    symmetric gradient for a symmetric perturbation such as ``A = B B^T``). A matrix
+    that is not positive definite is an error carrying NumPy's LinAlgError message
+    and naming the op; a matrix holding NaN (in the lower triangle) gives NaN.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[4.0, 2.0], [2.0, 5.0]]), requires_grad=True)
+    >>> L = ag.cholesky(a)
+    >>> L
+    Tensor([[2. 0.]
+     [1. 2.]], dtype=float64, op=cholesky)
+    >>> L.sum().backward()
+    >>> a.grad
+    array([[0.1875, 0.    ],
+           [0.25  , 0.25  ]])
+    >>> ag.cholesky(a, upper=True)
+    Tensor([[2. 1.]
+     [0. 2.]], dtype=float64, op=cholesky)
+    """
     return _cholesky(a, upper=bool(upper))
 
 
@@ -123,15 +159,84 @@ def _unpack_eigh(packed):
 
 
 def eigh(a, UPLO="L"):  # noqa: N803
-    """``(w, V)``: the eigenvalues (ascending) and eigenvectors (columns) of a
-    symmetric matrix or of each of a stack, like ``np.linalg.eigh``; reads the
-    lower triangle (``UPLO="U"``: the upper one).  Each eigenvector's sign is
-    LAPACK's choice; a loss should not depend on it."""
+    """Eigenvalues and eigenvectors of a symmetric matrix, like ``np.linalg.eigh``.
+
+    Of one matrix or of each of a stack; reads the lower triangle (``UPLO="U"``:
+    the upper one). Each eigenvector's sign is LAPACK's choice: a loss should not
+    depend on it.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Symmetric matrices, (..., n, n).
+    UPLO : {"L", "U"}, optional
+        The triangle read (default "L"); anything else is a ValueError.
+
+    Returns
+    -------
+    w : Tensor
+        The eigenvalues in ascending order, (..., n).
+    V : Tensor
+        The eigenvectors as columns, (..., n, n).
+
+    Notes
+    -----
+    Derivative: one ``eigh`` op (M. Giles, "An extended collection of matrix
+    derivative results"), ``w`` and ``V`` being parts of its output:
+    ``M = V (diag(gw) + F * (V^T gV)) V^T`` with ``F_ij = 1 / (w_j - w_i)``, then
+    ``M + M^T`` in the read triangle, ``M`` on the diagonal, 0 in the other. A
+    repeated eigenvalue's pair term is left out (``F_ij = 0``): the derivative along
+    every perturbation that has one, and finite (PyTorch's is inf or NaN there);
+    when only ``w`` is used the term is skipped altogether.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[2.0, 1.0], [1.0, 2.0]]), requires_grad=True)
+    >>> w, V = ag.eigh(a)
+    >>> w
+    Tensor([1. 3.], dtype=float64, op=getitem)
+    >>> V.shape
+    (2, 2)
+    >>> w[1].backward()
+    >>> a.grad
+    array([[0.5, 0. ],
+           [1. , 0.5]])
+    """
     return _unpack_eigh(_eigh(a, upper=_uplo("eigh", UPLO)))
 
 
 def eigvalsh(a, UPLO="L"):  # noqa: N803
-    """The eigenvalues of a symmetric matrix (or of each of a stack), like ``np.linalg.eigvalsh``."""
+    """Eigenvalues of a symmetric matrix (or of each of a stack), like ``np.linalg.eigvalsh``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Symmetric matrices, (..., n, n).
+    UPLO : {"L", "U"}, optional
+        The triangle read (default "L").
+
+    Returns
+    -------
+    Tensor
+        The eigenvalues in ascending order, (..., n).
+
+    Notes
+    -----
+    Derivative: that of ``eigh`` with no gradient on the eigenvectors:
+    ``V diag(gw) V^T`` folded onto the read triangle, finite at repeated
+    eigenvalues.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[2.0, 1.0], [1.0, 2.0]]), requires_grad=True)
+    >>> w = ag.eigvalsh(a)
+    >>> w
+    Tensor([1. 3.], dtype=float64, op=getitem)
+    >>> (w * np.array([1.0, 10.0])).sum().backward()
+    >>> a.grad
+    array([[5.5, 0. ],
+           [9. , 5.5]])
+    """
     return eigh(a, UPLO)[0]
 
 
@@ -183,10 +288,62 @@ def _reciprocal_or_zero(F, s):
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """``(U, s, Vh)`` of a matrix (or of each of a stack) like ``np.linalg.svd``, or
-    ``s`` alone with ``compute_uv=False``.  Non-square matrices need
-    ``full_matrices=False``: the columns a full U or V adds are not unique, so
-    they have no derivative.  Each singular pair's sign is LAPACK's choice."""
+    """Singular value decomposition, like ``np.linalg.svd``.
+
+    ``(U, s, Vh)`` with ``a = U diag(s) Vh``, of one matrix or of each of a stack,
+    or ``s`` alone with ``compute_uv=False``. Each singular pair's sign is
+    LAPACK's choice: a loss should not depend on it.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Matrices, (..., m, n).
+    full_matrices : bool, optional
+        Full square ``U`` and ``Vh`` (default True, as NumPy). Non-square matrices
+        need False (a ValueError otherwise): the columns a full ``U`` or ``V`` adds
+        are not unique, so they have no derivative.
+    compute_uv : bool, optional
+        Return ``U`` and ``Vh`` too (default True).
+    hermitian : bool, optional
+        Must be False (True is a ValueError: use ``eigh`` for symmetric matrices).
+
+    Returns
+    -------
+    U : Tensor
+        The left singular vectors as columns, (..., m, k), ``k = min(m, n)``; only
+        with ``compute_uv``.
+    s : Tensor
+        The singular values in descending order, (..., k).
+    Vh : Tensor
+        The right singular vectors as rows, (..., k, n); only with ``compute_uv``.
+
+    Notes
+    -----
+    Derivative: one ``svd`` op (J. Townsend, "Differentiating the SVD"), the
+    three results being parts of its output; with ``F_ij = 1 / (s_j**2 - s_i**2)``:
+    ``gA = U (F * (U^T gU - gU^T U) diag(s) + diag(gs) + diag(s) F * (V^T gV - gV^T V)) V^T
+    + (I - U U^T) gU diag(1/s) V^T + U diag(1/s) gV^T (I - V V^T)``. A repeated
+    singular value's pair term is left out and ``1/s`` is 0 at ``s = 0``: finite,
+    and the derivative wherever there is one; when only ``s`` is used the terms of
+    the vectors are skipped altogether.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[3.0, 0.0], [0.0, -2.0]]), requires_grad=True)
+    >>> u, s, vh = ag.svd(a)
+    >>> s
+    Tensor([3. 2.], dtype=float64, op=getitem)
+    >>> s.sum().backward()
+    >>> a.grad
+    array([[ 1.,  0.],
+           [ 0., -1.]])
+    >>> b = ag.Tensor(np.array([[1.0, 2.0, 2.0]]), requires_grad=True)
+    >>> ag.svd(b, compute_uv=False)
+    Tensor([3.], dtype=float64, op=getitem)
+    >>> u, s, vh = ag.svd(b, full_matrices=False)
+    >>> u.shape, s.shape, vh.shape
+    ((1, 1), (1,), (1, 3))
+    """
     shape = np.shape(value(a))
     if hermitian:
         raise ValueError("svd: hermitian=True is not supported (use eigh for symmetric matrices)")
@@ -216,17 +373,79 @@ def _pinv_vjp(F, gy, y, a):
 
 
 def pinv(a):
-    """The Moore-Penrose pseudo-inverse of a matrix (or of each of a stack), like
-    ``np.linalg.pinv`` with its default cutoff.  The derivative is that of a
-    matrix of full rank (where the rank is locally constant); at a rank drop
-    the pseudo-inverse is not continuous, and neither is its gradient."""
+    """Moore-Penrose pseudo-inverse, like ``np.linalg.pinv`` with its default cutoff.
+
+    Of one matrix or of each of a stack.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Matrices, (..., m, n).
+
+    Returns
+    -------
+    Tensor
+        The pseudo-inverses, (..., n, m).
+
+    Notes
+    -----
+    Derivative: one op, ``pinv`` (Golub and Pereyra): the three-term derivative of
+    a matrix of full rank, ``gA = -P^T gP P^T + (I - A P) gP^T P P^T + P^T P gP^T (I - P A)``
+    (exact where the rank is locally constant); at a rank drop the pseudo-inverse
+    is not continuous, and neither is its gradient.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0], [1.0]]), requires_grad=True)
+    >>> p = ag.pinv(a)
+    >>> p
+    Tensor([[0.5 0.5]], dtype=float64, op=pinv)
+    >>> p.sum().backward()
+    >>> a.grad
+    array([[-0.5],
+           [-0.5]])
+    """
     return _pinv(a)
 
 
 def matrix_power(a, n):
-    """``a`` multiplied by itself ``n`` times, like ``np.linalg.matrix_power``:
-    composed of matmul by repeated squaring (and ``inv`` for ``n < 0``); ``n = 0``
-    gives the identity, with gradient 0."""
+    """A square matrix multiplied by itself ``n`` times, like ``np.linalg.matrix_power``.
+
+    Composed of matmul by repeated squaring (about ``2 log2(n)`` products), and
+    ``inv`` first for ``n < 0``; ``n = 0`` gives the identity, with gradient 0.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        Square matrices, (..., n, n).
+    n : int
+        The exponent (any integer; a non-integer is a TypeError).
+
+    Returns
+    -------
+    Tensor
+        ``a**n`` as a matrix power, of ``a``'s shape.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (matmul, and
+    inv for ``n < 0``).
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 1.0], [0.0, 1.0]]), requires_grad=True)
+    >>> y = ag.matrix_power(a, 3)
+    >>> y
+    Tensor([[1. 3.]
+     [0. 1.]], dtype=float64, op=matmul)
+    >>> y[0, 1].backward()
+    >>> a.grad
+    array([[3., 3.],
+           [1., 3.]])
+    >>> ag.matrix_power(a, -1)
+    Tensor([[ 1. -1.]
+     [ 0.  1.]], dtype=float64, op=inv)
+    """
     if not isinstance(n, (int, np.integer)):
         raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}")
     shape = _square("matrix_power", a)
