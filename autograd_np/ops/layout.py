@@ -30,7 +30,35 @@ def _along(axis, item):
 # --- flattening and axes ------------------------------------------------------------
 
 def ravel(a):
-    """``a`` as a 1-d tensor (also ``flatten``)."""
+    """The elements of ``a`` as a 1-d tensor, like ``np.ravel`` (also ``ag.flatten``).
+
+    In C (row-major) order.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+
+    Returns
+    -------
+    Tensor
+        Of shape ``(a.size,)`` (a recorded ``reshape``).
+
+    Notes
+    -----
+    Derivative: that of ``reshape``: the gradient reshaped back to ``a``'s shape.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.ravel(a)
+    >>> y
+    Tensor([1. 2. 3. 4.], dtype=float64, op=reshape)
+    >>> (y * np.array([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    >>> a.grad
+    array([[1., 2.],
+           [3., 4.]])
+    """
     return reshape(a, shape=(-1,))
 
 
@@ -38,12 +66,62 @@ flatten = ravel
 
 
 def squeeze(a, axis=None):
-    """``a`` without its size-1 axes (or only those in ``axis``, which must have size 1)."""
+    """Remove size-1 axes, like ``np.squeeze``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        Only these axes, which must have size 1 (a ValueError otherwise); None
+        (default): every size-1 axis.
+
+    Returns
+    -------
+    Tensor
+        The same elements with fewer axes (a recorded ``reshape``).
+
+    Notes
+    -----
+    Derivative: that of ``reshape``: the gradient reshaped back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.ones((1, 3, 1)), requires_grad=True)
+    >>> ag.squeeze(a).shape, ag.squeeze(a, axis=0).shape
+    ((3,), (3, 1))
+    """
     return reshape(a, shape=np.squeeze(np.asarray(value(a)), axis).shape)
 
 
 def expand_dims(a, axis):
-    """``a`` with new size-1 axes at ``axis`` (an int or a tuple)."""
+    """Insert new size-1 axes, like ``np.expand_dims``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    axis : int or tuple of int
+        The positions of the new axes in the result.
+
+    Returns
+    -------
+    Tensor
+        The same elements with more axes (a recorded ``reshape``).
+
+    Notes
+    -----
+    Derivative: that of ``reshape``: the gradient reshaped back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> ag.expand_dims(a, 1)
+    Tensor([[1.]
+     [2.]], dtype=float64, op=reshape)
+    >>> ag.expand_dims(a, (0, 2)).shape
+    (1, 2, 1)
+    """
     return reshape(a, shape=np.expand_dims(np.asarray(value(a)), axis).shape)
 
 
@@ -53,22 +131,119 @@ def _atleast(arys, shape_of):
 
 
 def atleast_1d(*arys):
-    """Each input with at least one axis (a list for several inputs), like ``np.atleast_1d``."""
+    """Each input with at least one axis, like ``np.atleast_1d``.
+
+    A scalar becomes shape ``(1,)``; inputs with axes are unchanged.
+
+    Parameters
+    ----------
+    *arys : array_like or Tensor
+        The inputs.
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        One tensor for one input, a list for several.
+
+    Notes
+    -----
+    Derivative: that of ``reshape``, through which each input goes.
+
+    Examples
+    --------
+    >>> ag.atleast_1d(ag.Tensor(np.float64(5.0)))
+    Tensor([5.], dtype=float64)
+    >>> ag.atleast_1d(1.0, np.ones(2))
+    [Tensor([1.], dtype=float64), Tensor([1. 1.], dtype=float64)]
+    """
     return _atleast(arys, lambda s: s or (1,))
 
 
 def atleast_2d(*arys):
-    """At least two axes: a vector ``(n,)`` becomes ``(1, n)``."""
+    """Each input with at least two axes, like ``np.atleast_2d``.
+
+    A vector ``(n,)`` becomes ``(1, n)``, a scalar ``(1, 1)``.
+
+    Parameters
+    ----------
+    *arys : array_like or Tensor
+        The inputs.
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        One tensor for one input, a list for several.
+
+    Notes
+    -----
+    Derivative: that of ``reshape``, through which each input goes.
+
+    Examples
+    --------
+    >>> ag.atleast_2d(np.array([1.0, 2.0]))
+    Tensor([[1. 2.]], dtype=float64)
+    """
     return _atleast(arys, lambda s: s if len(s) >= 2 else (1,) * (2 - len(s)) + s)
 
 
 def atleast_3d(*arys):
-    """At least three axes: ``(n,)`` becomes ``(1, n, 1)`` and ``(m, n)`` becomes ``(m, n, 1)``."""
+    """Each input with at least three axes, like ``np.atleast_3d``.
+
+    ``(n,)`` becomes ``(1, n, 1)``, ``(m, n)`` becomes ``(m, n, 1)``, a scalar
+    ``(1, 1, 1)``.
+
+    Parameters
+    ----------
+    *arys : array_like or Tensor
+        The inputs.
+
+    Returns
+    -------
+    Tensor or list of Tensor
+        One tensor for one input, a list for several.
+
+    Notes
+    -----
+    Derivative: that of ``reshape``, through which each input goes.
+
+    Examples
+    --------
+    >>> ag.atleast_3d(np.ones(2)).shape, ag.atleast_3d(np.ones((2, 3))).shape
+    ((1, 2, 1), (2, 3, 1))
+    """
     return _atleast(arys, lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s))
 
 
 def moveaxis(a, source, destination):
-    """Move axes ``source`` to positions ``destination``, the others keeping their order."""
+    """Move axes to new positions, like ``np.moveaxis``.
+
+    The other axes keep their order.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    source : int or sequence of int
+        The axes to move.
+    destination : int or sequence of int
+        Their positions in the result, as many as ``source`` (a ValueError
+        otherwise).
+
+    Returns
+    -------
+    Tensor
+        A recorded ``transpose`` of ``a``.
+
+    Notes
+    -----
+    Derivative: that of ``transpose``: the gradient transposed back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.zeros((2, 3, 4)), requires_grad=True)
+    >>> ag.moveaxis(a, 0, -1).shape, ag.moveaxis(a, [0, 1], [-1, -2]).shape
+    ((3, 4, 2), (4, 3, 2))
+    """
     n = len(_shape(a))
     source, destination = normalize_axis_tuple(source, n, "source"), normalize_axis_tuple(destination, n, "destination")
     if len(source) != len(destination):
@@ -80,7 +255,38 @@ def moveaxis(a, source, destination):
 
 
 def swapaxes(a, axis1, axis2):
-    """``a`` with two axes interchanged."""
+    """Interchange two axes, like ``np.swapaxes``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    axis1 : int
+        The first axis.
+    axis2 : int
+        The second axis.
+
+    Returns
+    -------
+    Tensor
+        A recorded ``transpose`` of ``a``.
+
+    Notes
+    -----
+    Derivative: that of ``transpose``: the gradient transposed back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.swapaxes(a, 0, 1)
+    >>> y
+    Tensor([[1. 3.]
+     [2. 4.]], dtype=float64, op=transpose)
+    >>> (y * np.array([[0.0, 1.0], [0.0, 0.0]])).sum().backward()
+    >>> a.grad
+    array([[0., 0.],
+           [1., 0.]])
+    """
     n = len(_shape(a))
     order = list(range(n))
     i, j = normalize_axis_index(axis1, n), normalize_axis_index(axis2, n)
@@ -91,24 +297,130 @@ def swapaxes(a, axis1, axis2):
 # --- reordering ---------------------------------------------------------------------
 
 def flip(m, axis=None):
-    """``m`` reversed along ``axis`` (None: every axis)."""
+    """Reverse the order of elements along axes, like ``np.flip``.
+
+    Parameters
+    ----------
+    m : array_like or Tensor
+        The input.
+    axis : int, tuple of int or None, optional
+        The axes reversed; None (default): every axis.
+
+    Returns
+    -------
+    Tensor
+        Of ``m``'s shape (a recorded ``getitem`` with negative steps).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: the gradient reversed back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> ag.flip(a)
+    Tensor([[4. 3.]
+     [2. 1.]], dtype=float64, op=getitem)
+    >>> ag.flip(a, axis=0)
+    Tensor([[3. 4.]
+     [1. 2.]], dtype=float64, op=getitem)
+    """
     n = len(_shape(m))
     axes = range(n) if axis is None else normalize_axis_tuple(axis, n)
     return getitem(m, index=tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(n)))
 
 
 def fliplr(m):
-    """``m`` reversed along axis 1."""
+    """Reverse the order along axis 1 (left/right), like ``np.fliplr``.
+
+    Parameters
+    ----------
+    m : array_like or Tensor
+        At least 2-d.
+
+    Returns
+    -------
+    Tensor
+        ``m[:, ::-1]`` (a recorded ``getitem``).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: the gradient reversed back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> ag.fliplr(a)
+    Tensor([[2. 1.]
+     [4. 3.]], dtype=float64, op=getitem)
+    """
     return flip(m, 1)
 
 
 def flipud(m):
-    """``m`` reversed along axis 0."""
+    """Reverse the order along axis 0 (up/down), like ``np.flipud``.
+
+    Parameters
+    ----------
+    m : array_like or Tensor
+        At least 1-d.
+
+    Returns
+    -------
+    Tensor
+        ``m[::-1]`` (a recorded ``getitem``).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: the gradient reversed back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> ag.flipud(a)
+    Tensor([[3. 4.]
+     [1. 2.]], dtype=float64, op=getitem)
+    """
     return flip(m, 0)
 
 
 def rot90(m, k=1, axes=(0, 1)):
-    """``m`` rotated by 90 degrees ``k`` times in the plane of ``axes``, as ``np.rot90`` (flips and a transpose)."""
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes``, like ``np.rot90``.
+
+    From the first axis towards the second (counterclockwise for a matrix as
+    printed), by flips and a transpose.
+
+    Parameters
+    ----------
+    m : array_like or Tensor
+        At least 2-d.
+    k : int, optional
+        The number of rotations (default 1; negative: the other way).
+    axes : (int, int), optional
+        Two different axes (default ``(0, 1)``; a ValueError otherwise).
+
+    Returns
+    -------
+    Tensor
+        The rotated tensor.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (getitem,
+    transpose): the gradient rotated back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.rot90(a)
+    >>> y
+    Tensor([[2. 4.]
+     [1. 3.]], dtype=float64, op=transpose)
+    >>> (y * np.array([[1.0, 0.0], [0.0, 0.0]])).sum().backward()
+    >>> a.grad
+    array([[0., 1.],
+           [0., 0.]])
+    """
     axes = tuple(axes)
     n = len(_shape(m))
     if len(axes) != 2 or normalize_axis_index(axes[0], n) == normalize_axis_index(axes[1], n):
@@ -126,8 +438,44 @@ def rot90(m, k=1, axes=(0, 1)):
 
 
 def roll(a, shift, axis=None):
-    """Elements shifted cyclically by ``shift`` along ``axis`` (None: of the
-    flattened array), like ``np.roll``: two slices joined per axis."""
+    """Elements shifted cyclically along axes, like ``np.roll``.
+
+    Each shift is two slices joined along its axis; elements pushed past the end
+    come back at the start.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    shift : int or tuple of int
+        The shift (positive: towards higher indices), one per axis of ``axis`` or
+        broadcast against it.
+    axis : int, tuple of int or None, optional
+        The axes; None (default): the flattened array, reshaped back.
+
+    Returns
+    -------
+    Tensor
+        Of ``a``'s shape.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (getitem,
+    concatenate, reshape): the gradient rolled back.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0, 3.0, 4.0]), requires_grad=True)
+    >>> y = ag.roll(a, 1)
+    >>> y
+    Tensor([4. 1. 2. 3.], dtype=float64, op=reshape)
+    >>> (y * np.array([1.0, 0.0, 0.0, 0.0])).sum().backward()
+    >>> a.grad
+    array([0., 0., 0., 1.])
+    >>> ag.roll(np.arange(6.0).reshape(2, 3), (1, -1), axis=(0, 1))
+    Tensor([[4. 5. 3.]
+     [1. 2. 0.]], dtype=float64)
+    """
     shape = _shape(a)
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), shape=shape)
@@ -146,7 +494,40 @@ def roll(a, shift, axis=None):
 
 
 def take_along_axis(arr, indices, axis):
-    """``arr`` gathered at ``indices`` along ``axis``, like ``np.take_along_axis``."""
+    """Gather elements at ``indices`` along an axis, like ``np.take_along_axis``.
+
+    Parameters
+    ----------
+    arr : array_like or Tensor
+        The input.
+    indices : array_like of int
+        Of ``arr``'s number of axes, broadcast against it off ``axis`` (a constant:
+        no gradient reaches it), e.g. from ``np.argsort``.
+    axis : int or None
+        The axis gathered along; None: the flattened ``arr``.
+
+    Returns
+    -------
+    Tensor
+        The gathered elements (a recorded ``getitem``).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: each element's gradient is the sum of the
+    gradients of its copies.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[3.0, 1.0], [2.0, 5.0]]), requires_grad=True)
+    >>> y = ag.take_along_axis(a, np.array([[1], [0]]), axis=1)
+    >>> y
+    Tensor([[1.]
+     [2.]], dtype=float64, op=getitem)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[0., 1.],
+           [1., 0.]])
+    """
     indices = np.asarray(value(indices))
     if axis is None:
         arr, axis = ravel(arr), 0
@@ -158,23 +539,119 @@ def take_along_axis(arr, indices, axis):
 
 
 def sort(a, axis=-1):
-    """``a`` sorted along ``axis`` (None: flattened).  The gradient follows each
-    element to its place; ties keep their order (a stable sort), so a tie's
-    gradient goes to the element that sorted there."""
+    """Sort along an axis, like ``np.sort``.
+
+    A stable sort: ties keep their order.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    axis : int or None, optional
+        The axis sorted along (default -1, the last); None: the flattened ``a``.
+
+    Returns
+    -------
+    Tensor
+        The sorted values (a recorded ``getitem`` at the stable argsort).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: the gradient follows each element to its
+    place; a tie's gradient goes to the element that sorted there.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([3.0, 1.0, 2.0, 1.0]), requires_grad=True)
+    >>> y = ag.sort(a)
+    >>> y
+    Tensor([1. 1. 2. 3.], dtype=float64, op=getitem)
+    >>> (y * np.array([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    >>> a.grad
+    array([4., 1., 3., 2.])
+    """
     if axis is None:
         a, axis = ravel(a), 0
     return take_along_axis(a, np.argsort(np.asarray(value(a)), axis=axis, kind="stable"), axis)
 
 
 def partition(a, kth, axis=-1):
-    """``a`` partly sorted so that position ``kth`` holds the element a full sort puts there, like ``np.partition``."""
+    """Partly sort so that position ``kth`` holds its sorted element, like ``np.partition``.
+
+    Position ``kth`` holds the element a full sort puts there, the elements
+    before it are no greater and those after it no smaller, each side in no
+    particular order.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    kth : int or sequence of int
+        The position(s) put in sorted place.
+    axis : int or None, optional
+        The axis (default -1, the last); None: the flattened ``a``.
+
+    Returns
+    -------
+    Tensor
+        Of ``a``'s shape (a recorded ``getitem`` at ``np.argpartition``).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: the gradient follows each element to its
+    place.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([3.0, 4.0, 2.0, 1.0]), requires_grad=True)
+    >>> y = ag.partition(a, 1)
+    >>> y[1]
+    Tensor(2., dtype=float64, op=getitem)
+    >>> y[1].backward()
+    >>> a.grad
+    array([0., 0., 1., 0.])
+    """
     if axis is None:
         a, axis = ravel(a), 0
     return take_along_axis(a, np.argpartition(np.asarray(value(a)), kth, axis=axis), axis)
 
 
 def take(a, indices, axis=None):
-    """Elements at ``indices`` along ``axis`` (None: of the flattened array), like ``np.take``."""
+    """Elements at ``indices`` along an axis, like ``np.take``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    indices : array_like of int
+        The positions, of any shape (a constant: no gradient reaches it).
+    axis : int or None, optional
+        The axis taken along; None (default): the flattened ``a``.
+
+    Returns
+    -------
+    Tensor
+        The elements (a recorded ``getitem``).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: an element taken several times gets the sum
+    of their gradients.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.take(a, [3, 0, 3])
+    >>> y
+    Tensor([4. 1. 4.], dtype=float64, op=getitem)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[1., 0.],
+           [0., 2.]])
+    >>> ag.take(a, [1], axis=1)
+    Tensor([[2.]
+     [4.]], dtype=float64, op=getitem)
+    """
     indices = np.asarray(value(indices))
     if axis is None:
         return getitem(ravel(a), index=indices)
@@ -184,8 +661,43 @@ def take(a, indices, axis=None):
 # --- copies -------------------------------------------------------------------------
 
 def repeat(a, repeats, axis=None):
-    """Each element repeated ``repeats`` times along ``axis`` (None: flattened
-    first), like ``np.repeat``: a broadcast for one count, a gather for several."""
+    """Each element repeated along an axis, like ``np.repeat``.
+
+    One count is a broadcast, several counts a gather.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    repeats : int or array_like of int
+        One count for every element, or one per element along ``axis``.
+    axis : int or None, optional
+        The axis; None (default): the flattened ``a``.
+
+    Returns
+    -------
+    Tensor
+        ``a`` with the axis lengthened.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (reshape,
+    broadcast_to, or getitem): each element gets the sum of its copies' gradients.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> y = ag.repeat(a, 3)
+    >>> y
+    Tensor([1. 1. 1. 2. 2. 2.], dtype=float64, op=reshape)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([3., 3.])
+    >>> ag.repeat(np.array([[1.0, 2.0], [3.0, 4.0]]), [1, 2], axis=0)
+    Tensor([[1. 2.]
+     [3. 4.]
+     [3. 4.]], dtype=float64)
+    """
     if axis is None:
         a, axis = ravel(a), 0
     shape = _shape(a)
@@ -200,7 +712,39 @@ def repeat(a, repeats, axis=None):
 
 
 def tile(A, reps):
-    """``A`` repeated ``reps`` times along each axis, like ``np.tile`` (one broadcast)."""
+    """Repeat ``A`` ``reps`` times along each axis, like ``np.tile``.
+
+    One broadcast: ``A``'s shape and ``reps`` are padded with leading 1s to the
+    same length.
+
+    Parameters
+    ----------
+    A : array_like or Tensor
+        The input.
+    reps : int or sequence of int
+        The number of copies along each axis.
+
+    Returns
+    -------
+    Tensor
+        Of shape ``reps * A.shape`` elementwise.
+
+    Notes
+    -----
+    Derivative: by the chain rule through ``reshape`` and ``broadcast_to``: each
+    element gets the sum of its copies' gradients.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> y = ag.tile(a, (2, 2))
+    >>> y
+    Tensor([[1. 2. 1. 2.]
+     [1. 2. 1. 2.]], dtype=float64, op=reshape)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([4., 4.])
+    """
     reps = (int(reps),) if np.ndim(reps) == 0 else tuple(int(r) for r in reps)
     shape = _shape(A)
     d = max(len(shape), len(reps))
@@ -217,37 +761,227 @@ def _listed(x):
 
 
 def hstack(tup):
-    """Join along axis 1 (axis 0 for vectors), like ``np.hstack``."""
+    """Join tensors horizontally, like ``np.hstack``.
+
+    Along axis 1, or axis 0 when the inputs are vectors (scalars become vectors
+    first).
+
+    Parameters
+    ----------
+    tup : sequence of array_like or Tensor
+        The inputs, of the same shape off the joining axis.
+
+    Returns
+    -------
+    Tensor
+        The joined tensor (a recorded ``concatenate``).
+
+    Notes
+    -----
+    Derivative: that of ``concatenate``: each input gets its slice of the gradient.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> y = ag.hstack([a, np.array([3.0])])
+    >>> y
+    Tensor([1. 2. 3.], dtype=float64, op=concatenate)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([1., 1.])
+    >>> ag.hstack([np.ones((2, 1)), np.zeros((2, 2))])
+    Tensor([[1. 0. 0.]
+     [1. 0. 0.]], dtype=float64)
+    """
     arrs = _listed(atleast_1d(*tup))
     return concatenate(arrs, axis=0 if arrs and arrs[0].ndim == 1 else 1)
 
 
 def vstack(tup):
-    """Join along axis 0 after making every input at least 2-d, like ``np.vstack``."""
+    """Join tensors vertically, like ``np.vstack``.
+
+    Along axis 0, after making every input at least 2-d (a vector ``(n,)`` is a
+    row ``(1, n)``).
+
+    Parameters
+    ----------
+    tup : sequence of array_like or Tensor
+        The inputs, of the same shape off axis 0.
+
+    Returns
+    -------
+    Tensor
+        The joined tensor, at least 2-d (a recorded ``concatenate``).
+
+    Notes
+    -----
+    Derivative: that of ``concatenate`` (and ``reshape``): each input gets its
+    slice of the gradient.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> y = ag.vstack([a, np.array([3.0, 4.0])])
+    >>> y
+    Tensor([[1. 2.]
+     [3. 4.]], dtype=float64, op=concatenate)
+    >>> (y * np.array([[1.0, 2.0], [0.0, 0.0]])).sum().backward()
+    >>> a.grad
+    array([1., 2.])
+    """
     return concatenate(_listed(atleast_2d(*tup)), axis=0)
 
 
 def dstack(tup):
-    """Join along axis 2 after making every input at least 3-d, like ``np.dstack``."""
+    """Join tensors depth-wise, like ``np.dstack``.
+
+    Along axis 2, after making every input at least 3-d (``(n,)`` is
+    ``(1, n, 1)``, ``(m, n)`` is ``(m, n, 1)``).
+
+    Parameters
+    ----------
+    tup : sequence of array_like or Tensor
+        The inputs, of the same shape off axis 2.
+
+    Returns
+    -------
+    Tensor
+        The joined tensor, at least 3-d (a recorded ``concatenate``).
+
+    Notes
+    -----
+    Derivative: that of ``concatenate`` (and ``reshape``): each input gets its
+    slice of the gradient.
+
+    Examples
+    --------
+    >>> y = ag.dstack([np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+    >>> y.shape
+    (1, 2, 2)
+    >>> y[0]
+    Tensor([[1. 3.]
+     [2. 4.]], dtype=float64)
+    """
     return concatenate(_listed(atleast_3d(*tup)), axis=2)
 
 
 def column_stack(tup):
-    """Vectors as columns (and 2-d inputs as they are), joined along axis 1."""
+    """Join vectors as columns, like ``np.column_stack``.
+
+    Vectors (and scalars) become columns ``(n, 1)``; 2-d inputs are joined as they
+    are, along axis 1.
+
+    Parameters
+    ----------
+    tup : sequence of array_like or Tensor
+        The inputs, with the same number of rows.
+
+    Returns
+    -------
+    Tensor
+        A matrix (a recorded ``concatenate``).
+
+    Notes
+    -----
+    Derivative: that of ``concatenate`` (and ``reshape``): each input gets its
+    column(s) of the gradient.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> y = ag.column_stack([a, np.array([3.0, 4.0])])
+    >>> y
+    Tensor([[1. 3.]
+     [2. 4.]], dtype=float64, op=concatenate)
+    >>> (y * np.array([[1.0, 0.0], [2.0, 0.0]])).sum().backward()
+    >>> a.grad
+    array([1., 2.])
+    """
     cols = [reshape(a, shape=(-1, 1)) if len(_shape(a)) < 2 else a for a in tup]
     return concatenate(cols, axis=1)
 
 
 def append(arr, values, axis=None):
-    """``values`` after ``arr`` along ``axis`` (None: both flattened), like ``np.append``."""
+    """Values appended after ``arr`` along an axis, like ``np.append``.
+
+    Parameters
+    ----------
+    arr : array_like or Tensor
+        The first part.
+    values : array_like or Tensor
+        The part appended: of ``arr``'s shape off ``axis`` when an axis is given.
+    axis : int or None, optional
+        The axis; None (default): both are flattened first.
+
+    Returns
+    -------
+    Tensor
+        The joined tensor (a recorded ``concatenate``).
+
+    Notes
+    -----
+    Derivative: that of ``concatenate`` (and ``reshape``): each part gets its slice
+    of the gradient.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    >>> y = ag.append(a, [5.0, 6.0])
+    >>> y
+    Tensor([1. 2. 3. 4. 5. 6.], dtype=float64, op=concatenate)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[1., 1.],
+           [1., 1.]])
+    >>> ag.append(a, [[5.0, 6.0]], axis=0)
+    Tensor([[1. 2.]
+     [3. 4.]
+     [5. 6.]], dtype=float64, op=concatenate)
+    """
     if axis is None:
         return concatenate([ravel(arr), ravel(values)], axis=0)
     return concatenate([arr, values], axis=axis)
 
 
 def array_split(ary, indices_or_sections, axis=0):
-    """A list of parts along ``axis``: ``n`` parts as equal as can be (the first
-    ones one longer), or cut at the given indices, like ``np.array_split``."""
+    """Split into parts along an axis, like ``np.array_split``.
+
+    ``n`` parts as equal as can be (the first ones one longer), or cuts at the
+    given indices.
+
+    Parameters
+    ----------
+    ary : array_like or Tensor
+        The input.
+    indices_or_sections : int or sequence of int
+        The number of parts (at least 1; a ValueError otherwise), or the sorted
+        indices where the axis is cut.
+    axis : int, optional
+        The axis (default 0).
+
+    Returns
+    -------
+    list of Tensor
+        The parts (recorded ``getitem`` slices).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: each part's gradient lands on its slice, the
+    parts no loss uses contributing 0.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.arange(5.0), requires_grad=True)
+    >>> parts = ag.array_split(a, 3)
+    >>> parts
+    [Tensor([0. 1.], dtype=float64, op=getitem), Tensor([2. 3.], dtype=float64, op=getitem),
+     Tensor([4.], dtype=float64, op=getitem)]
+    >>> (parts[0].sum() * 2.0).backward()
+    >>> a.grad
+    array([2., 2., 0., 0., 0.])
+    >>> ag.array_split(np.arange(5.0), [1, 3])
+    [Tensor([0.], dtype=float64), Tensor([1. 2.], dtype=float64), Tensor([3. 4.], dtype=float64)]
+    """
     shape = _shape(ary)
     ax = normalize_axis_index(axis, len(shape))
     n = shape[ax]
@@ -263,7 +997,39 @@ def array_split(ary, indices_or_sections, axis=0):
 
 
 def split(ary, indices_or_sections, axis=0):
-    """``array_split``, but a number of sections must divide the axis equally (as ``np.split``)."""
+    """Split into equal parts or at indices, like ``np.split``.
+
+    As ``array_split``, but a number of parts must divide the axis equally (a
+    ValueError otherwise).
+
+    Parameters
+    ----------
+    ary : array_like or Tensor
+        The input.
+    indices_or_sections : int or sequence of int
+        The number of equal parts, or the sorted indices where the axis is cut.
+    axis : int, optional
+        The axis (default 0).
+
+    Returns
+    -------
+    list of Tensor
+        The parts (recorded ``getitem`` slices).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: each part's gradient lands on its slice.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.arange(4.0), requires_grad=True)
+    >>> first, second = ag.split(a, 2)
+    >>> first, second
+    (Tensor([0. 1.], dtype=float64, op=getitem), Tensor([2. 3.], dtype=float64, op=getitem))
+    >>> second.sum().backward()
+    >>> a.grad
+    array([0., 0., 1., 1.])
+    """
     if np.ndim(indices_or_sections) == 0:
         n = _shape(ary)[normalize_axis_index(axis, len(_shape(ary)))]
         if n % int(indices_or_sections):
@@ -272,12 +1038,63 @@ def split(ary, indices_or_sections, axis=0):
 
 
 def hsplit(ary, indices_or_sections):
-    """``split`` along axis 1 (axis 0 for vectors)."""
+    """Split horizontally, like ``np.hsplit``.
+
+    ``split`` along axis 1 (axis 0 for vectors).
+
+    Parameters
+    ----------
+    ary : array_like or Tensor
+        The input.
+    indices_or_sections : int or sequence of int
+        The number of equal parts, or the indices where the axis is cut.
+
+    Returns
+    -------
+    list of Tensor
+        The parts (recorded ``getitem`` slices).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: each part's gradient lands on its slice.
+
+    Examples
+    --------
+    >>> left, right = ag.hsplit(np.arange(4.0).reshape(2, 2), 2)
+    >>> left
+    Tensor([[0.]
+     [2.]], dtype=float64)
+    """
     return split(ary, indices_or_sections, axis=1 if len(_shape(ary)) > 1 else 0)
 
 
 def vsplit(ary, indices_or_sections):
-    """``split`` along axis 0 of an array of at least 2 axes."""
+    """Split vertically, like ``np.vsplit``.
+
+    ``split`` along axis 0 of an array of at least 2 axes (fewer: a ValueError).
+
+    Parameters
+    ----------
+    ary : array_like or Tensor
+        The input, at least 2-d.
+    indices_or_sections : int or sequence of int
+        The number of equal parts, or the indices where the axis is cut.
+
+    Returns
+    -------
+    list of Tensor
+        The parts (recorded ``getitem`` slices).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: each part's gradient lands on its slice.
+
+    Examples
+    --------
+    >>> top, bottom = ag.vsplit(np.arange(4.0).reshape(2, 2), 2)
+    >>> top
+    Tensor([[0. 1.]], dtype=float64)
+    """
     if len(_shape(ary)) < 2:
         raise ValueError("vsplit: only works on arrays of 2 or more dimensions")
     return split(ary, indices_or_sections, axis=0)
@@ -289,10 +1106,51 @@ _INDEX_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
 def pad(array, pad_width, mode="constant", **kwargs):
-    """``array`` padded, like ``np.pad``, for the modes whose result is made of
-    the input's elements: "constant" (``constant_values``; the gradient of the
-    padding is 0), "edge", "reflect" and "symmetric" (even reflections) and
-    "wrap" (the gradient of a copied element adds up at its source)."""
+    """Pad a tensor, like ``np.pad``, in the modes whose result is made of its elements.
+
+    "constant" (``constant_values``, default 0), "edge", "reflect" and "symmetric"
+    (even reflections only) and "wrap". The other modes of NumPy are a ValueError,
+    and so are a negative width and an odd ``reflect_type``.
+
+    Parameters
+    ----------
+    array : array_like or Tensor
+        The input.
+    pad_width : int or sequence
+        Widths before and after each axis: ``((before, after), ...)``, one pair for
+        all axes, or one int for all.
+    mode : str, optional
+        "constant" (default), "edge", "reflect", "symmetric" or "wrap".
+    **kwargs
+        ``constant_values`` (mode "constant": one value, or per-axis pairs, as
+        NumPy); ``reflect_type`` (only "even"); other keywords for the index modes
+        go to ``np.pad``.
+
+    Returns
+    -------
+    Tensor
+        The padded tensor.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (index_add and
+    add for "constant": the padding's gradient is 0; getitem for the others: the
+    gradient of a copied element adds up at its source).
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    >>> y = ag.pad(a, (1, 2), constant_values=9.0)
+    >>> y
+    Tensor([9. 1. 2. 3. 9. 9.], dtype=float64, op=add)
+    >>> b = ag.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    >>> y = ag.pad(b, 2, mode="reflect")
+    >>> y
+    Tensor([3. 2. 1. 2. 3. 2. 1.], dtype=float64, op=getitem)
+    >>> y.sum().backward()
+    >>> b.grad
+    array([2., 3., 2.])
+    """
     shape = _shape(array)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (len(shape), 2))
     if np.any(widths < 0):
@@ -316,8 +1174,50 @@ def pad(array, pad_width, mode="constant", **kwargs):
 
 
 def diff(a, n=1, axis=-1, prepend=None, append=None):
-    """The ``n``-th difference along ``axis``, like ``np.diff`` (``prepend`` /
-    ``append``: values put before / after ``a`` first; a scalar is broadcast)."""
+    """The ``n``-th discrete difference along an axis, like ``np.diff``.
+
+    ``out[i] = a[i + 1] - a[i]``, ``n`` times; ``n = 0`` gives ``a`` itself
+    (``prepend`` and ``append`` ignored, as NumPy).
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        The input.
+    n : int, optional
+        The number of differences (default 1; negative: a ValueError).
+    axis : int, optional
+        The axis (default -1, the last).
+    prepend : array_like, Tensor or None, optional
+        Values put before ``a`` along the axis first; a scalar is broadcast (a
+        Python number takes ``a``'s dtype).
+    append : array_like, Tensor or None, optional
+        Values put after ``a`` likewise.
+
+    Returns
+    -------
+    Tensor
+        The differences, the axis ``n`` shorter (plus the prepended and appended
+        lengths).
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (concatenate,
+    getitem, sub).
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 4.0, 9.0, 16.0]), requires_grad=True)
+    >>> y = ag.diff(a)
+    >>> y
+    Tensor([3. 5. 7.], dtype=float64, op=sub)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([-1.,  0.,  0.,  1.])
+    >>> ag.diff(a, n=2)
+    Tensor([2. 2.], dtype=float64, op=sub)
+    >>> ag.diff(a, prepend=0.0)
+    Tensor([1. 3. 5. 7.], dtype=float64, op=sub)
+    """
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")
     if n == 0:  # as NumPy: a itself, prepend and append ignored
@@ -345,8 +1245,44 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
 # --- matrix parts ---------------------------------------------------------------------
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
-    """The diagonal of the ``axis1``, ``axis2`` planes (``offset`` above it when
-    positive), appended as the last axis, like ``np.diagonal``."""
+    """The diagonal of the planes of two axes, like ``np.diagonal``.
+
+    Parameters
+    ----------
+    a : array_like or Tensor
+        At least 2-d.
+    offset : int, optional
+        The diagonal: above the main one when positive, below when negative
+        (default 0).
+    axis1 : int, optional
+        The planes' first axis (default 0).
+    axis2 : int, optional
+        The planes' second axis (default 1; the same as ``axis1``: a ValueError).
+
+    Returns
+    -------
+    Tensor
+        ``a``'s other axes followed by the diagonal as the last axis (a recorded
+        ``getitem``).
+
+    Notes
+    -----
+    Derivative: that of ``getitem``: the gradient on the diagonal, 0 elsewhere.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    >>> y = ag.diagonal(a)
+    >>> y
+    Tensor([0. 4. 8.], dtype=float64, op=getitem)
+    >>> y.sum().backward()
+    >>> a.grad
+    array([[1., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 1.]])
+    >>> ag.diagonal(a, offset=-1)
+    Tensor([3. 7.], dtype=float64, op=getitem)
+    """
     shape = _shape(a)
     n = len(shape)
     i, j = normalize_axis_index(axis1, n), normalize_axis_index(axis2, n)
@@ -360,8 +1296,43 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 
 def diag(v, k=0):
-    """A 1-d ``v`` on the ``k``-th diagonal of a square matrix, or the ``k``-th
-    diagonal of a 2-d ``v``, like ``np.diag``."""
+    """Build a diagonal matrix or take a diagonal, like ``np.diag``.
+
+    A 1-d ``v`` is put on the ``k``-th diagonal of a square zero matrix; of a 2-d
+    ``v`` the ``k``-th diagonal is taken.
+
+    Parameters
+    ----------
+    v : array_like or Tensor
+        1-d or 2-d (other shapes: a ValueError).
+    k : int, optional
+        The diagonal: above the main one when positive, below when negative
+        (default 0).
+
+    Returns
+    -------
+    Tensor
+        The matrix ``(n + |k|, n + |k|)``, or the diagonal.
+
+    Notes
+    -----
+    Derivative: that of ``index_add`` (a 1-d ``v``: the diagonal of the gradient)
+    or of ``diagonal`` (a 2-d ``v``).
+
+    Examples
+    --------
+    >>> v = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> m = ag.diag(v, k=1)
+    >>> m
+    Tensor([[0. 1. 0.]
+     [0. 0. 2.]
+     [0. 0. 0.]], dtype=float64, op=index_add)
+    >>> m.sum().backward()
+    >>> v.grad
+    array([1., 1.])
+    >>> ag.diag(np.arange(4.0).reshape(2, 2))
+    Tensor([0. 3.], dtype=float64)
+    """
     shape = _shape(v)
     if len(shape) == 1:
         size = shape[0] + abs(k)
@@ -373,12 +1344,78 @@ def diag(v, k=0):
 
 
 def tril(m, k=0):
-    """``m`` with the elements above the ``k``-th diagonal zeroed (on the last two axes)."""
+    """Lower triangle: the elements above the ``k``-th diagonal zeroed, like ``np.tril``.
+
+    On the last two axes (a stack of matrices is zeroed matrix by matrix).
+
+    Parameters
+    ----------
+    m : array_like or Tensor
+        At least 2-d.
+    k : int, optional
+        The last diagonal kept: above the main one when positive (default 0).
+
+    Returns
+    -------
+    Tensor
+        Of ``m``'s shape (a recorded ``where``).
+
+    Notes
+    -----
+    Derivative: that of ``where``: the gradient in the kept triangle, 0 elsewhere.
+
+    Examples
+    --------
+    >>> m = ag.Tensor(np.ones((3, 3)), requires_grad=True)
+    >>> y = ag.tril(m)
+    >>> y
+    Tensor([[1. 0. 0.]
+     [1. 1. 0.]
+     [1. 1. 1.]], dtype=float64, op=where)
+    >>> y.sum().backward()
+    >>> m.grad
+    array([[1., 0., 0.],
+           [1., 1., 0.],
+           [1., 1., 1.]])
+    """
     return where(np.tri(*_shape(m)[-2:], k=k, dtype=bool), m, 0.0)
 
 
 def triu(m, k=0):
-    """``m`` with the elements below the ``k``-th diagonal zeroed (on the last two axes)."""
+    """Upper triangle: the elements below the ``k``-th diagonal zeroed, like ``np.triu``.
+
+    On the last two axes (a stack of matrices is zeroed matrix by matrix).
+
+    Parameters
+    ----------
+    m : array_like or Tensor
+        At least 2-d.
+    k : int, optional
+        The first diagonal kept: above the main one when positive (default 0).
+
+    Returns
+    -------
+    Tensor
+        Of ``m``'s shape (a recorded ``where``).
+
+    Notes
+    -----
+    Derivative: that of ``where``: the gradient in the kept triangle, 0 elsewhere.
+
+    Examples
+    --------
+    >>> m = ag.Tensor(np.ones((3, 3)), requires_grad=True)
+    >>> y = ag.triu(m, k=1)
+    >>> y
+    Tensor([[0. 1. 1.]
+     [0. 0. 1.]
+     [0. 0. 0.]], dtype=float64, op=where)
+    >>> y.sum().backward()
+    >>> m.grad
+    array([[0., 1., 1.],
+           [0., 0., 1.],
+           [0., 0., 0.]])
+    """
     return where(~np.tri(*_shape(m)[-2:], k=k - 1, dtype=bool), m, 0.0)
 
 
@@ -389,8 +1426,42 @@ def _holds_tensor(obj):
 
 
 def array(obj, dtype=None):
-    """A tensor from nested lists of tensors and numbers, recorded (a stack of
-    stacks): the graph-keeping form of ``np.array([t1, t2])``, which gives values."""
+    """A tensor from nested lists of tensors and numbers, recorded.
+
+    The graph-keeping form of ``np.array([t1, t2])`` (which gives values only): a
+    stack of stacks. Numbers take the tensors' dtype (float32 stays float32); a
+    tensor is returned as it is (or cast to ``dtype``); nested lists without a
+    tensor give a constant tensor.
+
+    Parameters
+    ----------
+    obj : Tensor, array_like or nested sequence
+        The elements: tensors, arrays and numbers in lists or tuples.
+    dtype : data-type, optional
+        Cast the result to it (a recorded ``astype``).
+
+    Returns
+    -------
+    Tensor
+        The stacked tensor.
+
+    Notes
+    -----
+    Derivative: that of ``stack``: each tensor gets its slot of the gradient.
+
+    Examples
+    --------
+    >>> x = ag.Tensor(np.array(2.0), requires_grad=True)
+    >>> y = ag.array([[x, 1.0], [0.0, x * x]])
+    >>> y
+    Tensor([[2. 1.]
+     [0. 4.]], dtype=float64, op=stack)
+    >>> y.sum().backward()
+    >>> x.grad
+    array(5.)
+    >>> ag.array([1, 2], dtype=np.float32)
+    Tensor([1. 2.], dtype=float32)
+    """
     if type(obj) is Tensor:
         return obj if dtype is None else astype(obj, dtype=dtype)
     if not (isinstance(obj, (list, tuple)) and _holds_tensor(obj)):
@@ -404,8 +1475,47 @@ def array(obj, dtype=None):
 
 
 def linspace(start, stop, num=50, endpoint=True):
-    """``num`` evenly spaced values from ``start`` to ``stop`` (arrays: along a
-    new first axis), differentiable in both ends."""
+    """Evenly spaced values from ``start`` to ``stop``, like ``np.linspace``.
+
+    ``num`` values, differentiable in both ends: ``start + (stop - start) * t``
+    for ``t`` in ``[0, 1]``, the last value (with ``endpoint``) being ``stop``
+    itself, as NumPy's (not ``start + (stop - start)``, which is NaN for
+    infinite ends).
+
+    Parameters
+    ----------
+    start : array_like or Tensor
+        The first value (arrays: one sequence per element, along a new first
+        axis).
+    stop : array_like or Tensor
+        The last value (or the bound with ``endpoint=False``), broadcast with
+        ``start``.
+    num : int, optional
+        The number of values (default 50).
+    endpoint : bool, optional
+        Include ``stop`` (default True).
+
+    Returns
+    -------
+    Tensor
+        Shape ``(num,) + broadcast shape of start and stop``, floating point.
+
+    Notes
+    -----
+    Derivative: by the chain rule through the ops it is built from (sub, mul,
+    add, where): ``gstart = sum(gy * (1 - t))``, ``gstop = sum(gy * t)``.
+
+    Examples
+    --------
+    >>> lo = ag.Tensor(np.array(0.0), requires_grad=True)
+    >>> hi = ag.Tensor(np.array(1.0), requires_grad=True)
+    >>> y = ag.linspace(lo, hi, num=5)
+    >>> y
+    Tensor([0.   0.25 0.5  0.75 1.  ], dtype=float64, op=where)
+    >>> y.sum().backward()
+    >>> lo.grad, hi.grad
+    (array(2.5), array(2.5))
+    """
     shape = np.broadcast_shapes(np.shape(value(start)), np.shape(value(stop)))
     kind = np.result_type(value(start), value(stop), 1.0)
     steps = np.linspace(0.0, 1.0, num, endpoint=endpoint).astype(kind).reshape((num,) + (1,) * len(shape))
@@ -418,6 +1528,34 @@ def linspace(start, stop, num=50, endpoint=True):
 
 
 def broadcast_arrays(*args):
-    """The inputs broadcast to their common shape (a list), like ``np.broadcast_arrays``."""
+    """The inputs broadcast to their common shape, like ``np.broadcast_arrays``.
+
+    Parameters
+    ----------
+    *args : array_like or Tensor
+        The inputs, of broadcastable shapes.
+
+    Returns
+    -------
+    list of Tensor
+        One per input, each of the common shape (recorded ``broadcast_to``).
+
+    Notes
+    -----
+    Derivative: that of ``broadcast_to``: each gradient summed back to its input's
+    shape.
+
+    Examples
+    --------
+    >>> a = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    >>> p, q = ag.broadcast_arrays(a, np.zeros((3, 1)))
+    >>> p
+    Tensor([[1. 2.]
+     [1. 2.]
+     [1. 2.]], dtype=float64, op=broadcast_to)
+    >>> p.sum().backward()
+    >>> a.grad
+    array([3., 3.])
+    """
     shape = np.broadcast_shapes(*[_shape(a) for a in args])
     return [broadcast_to(a, shape=shape) for a in args]
