@@ -101,7 +101,6 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, wanted=(), t
     before ``==`` (which is elementwise for tensors).  ``trace``, a list,
     receives ``(node, upstream_grad, input_index, input_grad)`` for every
     gradient sent (``ag.explain`` reads it)."""
-    Tensor = _registry.Tensor
     if _modes.tracers:  # a backward inside a step ag.compile traces
         _modes.backward_called(outputs, into_grad=not wanted and trace is None)
     for out in outputs:
@@ -110,125 +109,154 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, wanted=(), t
                                "or it was computed under no_grad)")
     if grad_outputs is not None and len(grad_outputs) != len(outputs):
         raise ValueError(f"backward: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
-    F = GRAPH_OPS if create_graph else RAW_OPS
-    grads = {}
-    # Pending nodes: the newest in ``nxt``, the others in a max-heap on creation
-    # number.  Every consumer of a node was created after it, so by the time a node
-    # is taken all of its gradient has arrived.  A node becomes pending with the
-    # first gradient sent to it, so the walk visits only what the outputs depend
-    # on, without recursion; a chain (each node feeding one node) never touches
-    # the heap.
-    heap, leaves = [], []
-    for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
-        g, key = _seed(out, g, create_graph), graph_key(out)
-        if key in grads:
-            grads[key] = grads[key] + g
-            continue
-        grads[key] = g
-        if type(key) is Node:
-            heap.append((-key.seq, key))
-        else:
-            leaves.append(key)
-    heapq.heapify(heap)
-    found, released, nxt = {}, {}, None
-    wanted = {graph_key(t) for t in wanted if type(t) is Tensor}  # (arrays are unhashable, and get no gradient)
-    pop, push, next_node = grads.pop, heapq.heappush, heapq.heappop
-    checker = _modes.ANOMALY.get() if _modes.anomaly_blocks else None
-    slow = create_graph or checker is not None
-    watch = checker is not None or trace is not None
-    hooks_on = _hooks.active
+    walk = _Walk(retain_graph, create_graph, wanted, trace)
+    walk.seed(outputs, grad_outputs)
     with (enable_grad() if create_graph else no_grad()):
+        walk.run()
+    walk.found.update(walk.grads)  # what is left are the leaves' gradients
+    return walk.found, walk.leaves
+
+
+class _Walk:
+    """One backward pass: the gradients pending per node (``grads``), and the nodes
+    waiting for their turn: the newest in ``nxt``, the others in a max-heap on
+    creation number.  Every consumer of a node was created after it, so by the
+    time a node is taken all of its gradient has arrived.  A node becomes pending
+    with the first gradient sent to it, so the walk visits only what the outputs
+    depend on, without recursion; a chain (each node feeding one node) never
+    touches the heap."""
+
+    def __init__(self, retain_graph, create_graph, wanted, trace):
+        Tensor = _registry.Tensor
+        self.retain_graph, self.create_graph, self.trace = retain_graph, create_graph, trace
+        self.F = GRAPH_OPS if create_graph else RAW_OPS
+        self.grads, self.heap, self.leaves, self.found, self.released, self.nxt = {}, [], [], {}, {}, None
+        self.wanted = {graph_key(t) for t in wanted if type(t) is Tensor}  # (arrays get no gradient)
+        self.checker = _modes.ANOMALY.get() if _modes.anomaly_blocks else None
+        self.slow = create_graph or self.checker is not None
+        self.watch = self.checker is not None or trace is not None
+
+    def seed(self, outputs, grad_outputs):
+        grads = self.grads
+        for out, g in zip(outputs, grad_outputs or [None] * len(outputs)):
+            g, key = _seed(out, g, self.create_graph), graph_key(out)
+            if key in grads:
+                grads[key] = grads[key] + g
+                continue
+            grads[key] = g
+            if type(key) is Node:
+                self.heap.append((-key.seq, key))
+            else:
+                self.leaves.append(key)
+        heapq.heapify(self.heap)
+
+    def run(self):
+        heap, pop, next_node = self.heap, self.grads.pop, heapq.heappop
+        hooks_on, wanted, retain = _hooks.active, self.wanted, self.retain_graph
         while True:
+            nxt = self.nxt
             if nxt is not None and (not heap or nxt.seq > -heap[0][0]):
-                node, nxt = nxt, None
+                node, self.nxt = nxt, None
             elif heap:
                 node = next_node(heap)[1]
             else:
-                break
+                return
             g = pop(node)
             if hooks_on:
                 g = _hooks.apply(node, g)
             if wanted and node in wanted:
-                found[node] = g
-            saved = node.saved
-            if type(saved) is not list:
-                raise RuntimeError(freed_message(node))
-            op, params = node.op, node.params
-            if op.wants_needs:
-                needs = []  # a plain loop: half the cost of a list comprehension on 3.11
-                for p in node.inputs:
-                    needs.append(type(p) is Node or (type(p) is Tensor and p._requires_grad))
-                params = {**params, "needs": needs}
-            try:
-                if slow:
-                    input_grads = _slow_vjp(node, g, F, params, create_graph, checker)
-                elif op.save is not None:  # what the forward already computed
-                    input_grads = op.vjp(F, g, node.out, *saved, saved=node.extra, **params)
-                else:
-                    input_grads = op.vjp(F, g, node.out, *saved, **params)
-            except Exception as exc:  # (free in 3.11 until raised) say whose VJP it was
-                exc.add_note(f"(raised in the VJP of op {op.name!r}, output {label(node)}"
-                             + (f", created at {node.where})" if node.where else ")"))
-                raise
-            links = node.inputs
-            if type(input_grads) is tuple:
-                if len(input_grads) != len(links):
-                    raise vjp_result_error(node, input_grads, 0, None)
-            elif len(links) == 1:
-                input_grads = (input_grads,)
-            else:  # a list; or one gradient, the first input's (right when the others are constants: a shape)
-                input_grads = _as_gradients(node, input_grads)
-            gp = None
-            try:
-                for link, gp in zip(links, input_grads):
-                    kind = type(link)
-                    if kind is Node:
-                        if gp is None:
-                            continue
-                        shape = link.shape
-                        dtype = link.dtype
-                    elif kind is Tensor:
-                        if link._version > node.seq:  # the op saw values that have changed since
-                            raise RuntimeError(modified_message(node, _position(links, link)))
-                        if not link._requires_grad:  # a data tensor: no gradient
-                            if not retain_graph:
-                                _release_link(links, link, released)
-                            continue
-                        if gp is None:
-                            continue
-                        data = link._data
-                        shape = data.shape
-                        dtype = data.dtype
-                    else:  # a constant: no gradient
-                        if not retain_graph and kind is not float and kind is not int:
-                            _release_link(links, link, released)
-                        continue
-                    if gp.shape != shape:  # undo NumPy broadcasting, for every op
-                        gp = unbroadcast(F, gp, shape, node, _position(input_grads, gp))
-                    if gp.dtype is not dtype and gp.dtype != dtype:
-                        gp = F.astype(gp, dtype=dtype)
-                    if watch:
-                        _watch(checker, trace, node, g, _position(links, link), gp)
-                    if link in grads:
-                        grads[link] = grads[link] + gp
-                    elif kind is Node:
-                        grads[link] = gp
-                        if nxt is None:
-                            nxt = link
-                        elif link.seq > nxt.seq:
-                            push(heap, (-nxt.seq, nxt))
-                            nxt = link
-                        else:
-                            push(heap, (-link.seq, link))
-                    else:
-                        grads[link] = gp
-                        leaves.append(link)
-            except (ValueError, AttributeError) as exc:
-                raise vjp_result_error(node, input_grads, _position(input_grads, gp), exc) from None
-            if not retain_graph:  # drop what only the VJP needed (constants went above)
+                self.found[node] = g
+            self.send(node, g, self.vjp(node, g))
+            if not retain:  # drop what only the VJP needed (constants went in send)
                 node.saved = node.out = node.extra = None
-    found.update(grads)  # what is left are the leaves' gradients
-    return found, leaves
+
+    def vjp(self, node, g):
+        """The VJP of ``node``'s op at upstream gradient ``g``: one gradient per input."""
+        saved = node.saved
+        if type(saved) is not list:
+            raise RuntimeError(freed_message(node))
+        op, params = node.op, node.params
+        if op.wants_needs:
+            Tensor = _registry.Tensor
+            needs = []  # a plain loop: half the cost of a list comprehension on 3.11
+            for p in node.inputs:
+                needs.append(type(p) is Node or (type(p) is Tensor and p._requires_grad))
+            params = {**params, "needs": needs}
+        try:
+            if self.slow:
+                input_grads = _slow_vjp(node, g, self.F, params, self.create_graph, self.checker)
+            elif op.save is not None:  # what the forward already computed
+                input_grads = op.vjp(self.F, g, node.out, *saved, saved=node.extra, **params)
+            else:
+                input_grads = op.vjp(self.F, g, node.out, *saved, **params)
+        except Exception as exc:  # (free in 3.11 until raised) say whose VJP it was
+            exc.add_note(f"(raised in the VJP of op {op.name!r}, output {label(node)}"
+                         + (f", created at {node.where})" if node.where else ")"))
+            raise
+        links = node.inputs
+        if type(input_grads) is tuple:
+            if len(input_grads) != len(links):
+                raise vjp_result_error(node, input_grads, 0, None)
+            return input_grads
+        if len(links) == 1:
+            return (input_grads,)
+        return _as_gradients(node, input_grads)  # a list; or one gradient, the first input's
+
+    def send(self, node, g, input_grads):
+        """Each input's gradient, reduced to its shape and cast to its dtype, added to
+        what it has (a node becomes pending with its first)."""
+        Tensor, F, grads, links, retain = _registry.Tensor, self.F, self.grads, node.inputs, self.retain_graph
+        gp = None
+        try:
+            for link, gp in zip(links, input_grads):
+                kind = type(link)
+                if kind is Node:
+                    if gp is None:
+                        continue
+                    shape = link.shape
+                    dtype = link.dtype
+                elif kind is Tensor:
+                    if link._version > node.seq:  # the op saw values that have changed since
+                        raise RuntimeError(modified_message(node, _position(links, link)))
+                    if not link._requires_grad:  # a data tensor: no gradient
+                        if not retain:
+                            _release_link(links, link, self.released)
+                        continue
+                    if gp is None:
+                        continue
+                    data = link._data
+                    shape = data.shape
+                    dtype = data.dtype
+                else:  # a constant: no gradient
+                    if not retain and kind is not float and kind is not int:
+                        _release_link(links, link, self.released)
+                    continue
+                if gp.shape != shape:  # undo NumPy broadcasting, for every op
+                    gp = unbroadcast(F, gp, shape, node, _position(input_grads, gp))
+                if gp.dtype is not dtype and gp.dtype != dtype:
+                    gp = F.astype(gp, dtype=dtype)
+                if self.watch:
+                    _watch(self.checker, self.trace, node, g, _position(links, link), gp)
+                if link in grads:
+                    grads[link] = grads[link] + gp
+                elif kind is Node:
+                    grads[link] = gp
+                    self.pend(link)
+                else:
+                    grads[link] = gp
+                    self.leaves.append(link)
+        except (ValueError, AttributeError) as exc:
+            raise vjp_result_error(node, input_grads, _position(input_grads, gp), exc) from None
+
+    def pend(self, node):
+        nxt = self.nxt
+        if nxt is None:
+            self.nxt = node
+        elif node.seq > nxt.seq:
+            heapq.heappush(self.heap, (-nxt.seq, nxt))
+            self.nxt = node
+        else:
+            heapq.heappush(self.heap, (-node.seq, node))
 
 
 def _position(items, item):

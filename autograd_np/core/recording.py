@@ -8,7 +8,7 @@ import inspect
 import numpy as np
 
 from . import modes as _modes
-from . import Tensor
+from .tensor import Tensor
 from .errors import ShapeError, describe
 from .graph import Node, _clock
 from .modes import GRAD_ENABLED as _GRAD_ENABLED
@@ -95,13 +95,7 @@ def _applier(op):
         else:
             grad_on = True
         if params:
-            if len(args) < len(required):  # inputs given by keyword: ag.mul(x, b=2.0)
-                args, params = _inputs_by_position(name, required, args, params)
-            for value in params.values():
-                kind = type(value)
-                if kind is Tensor or (kind is not _ndarray and isinstance(value, _ndarray)):
-                    params = _plain_params(name, params)  # a tensor (clip's bounds): its values, now
-                    break
+            args, params = _arguments(name, required, args, params)
         record = False
         raw = []
         links = []
@@ -113,20 +107,12 @@ def _applier(op):
                     links.append(a._node or a)
                 else:
                     links.append(a)
-            else:
-                if type(a) is not float:
-                    kind = type(a)
-                    if kind is tuple or kind is list:
-                        a = _plain_sequence(a, name)
-                    elif isinstance(a, np.generic):
-                        a = a.item()  # a NumPy scalar must not upcast float32 data
-                    elif kind is not _ndarray and isinstance(a, _ndarray):
-                        # an array subclass (ag.compile's traced argument): the op computes on the
-                        # plain array; the graph links the object fn passed, which names the argument
-                        raw.append(_ndarray.view(a, _ndarray))
-                        links.append(a)
-                        continue
+            elif type(a) is float or type(a) is _ndarray:
                 raw.append(a)
+                links.append(a)
+            else:
+                value, a = _plain_argument(a, name)
+                raw.append(value)
                 links.append(a)
         recording = record and grad_on
         extra = None
@@ -172,6 +158,34 @@ def _applier(op):
 
     apply.__name__ = apply.__qualname__ = name
     return apply
+
+
+def _arguments(name, required, args, params):
+    """(args, params) with the inputs given by keyword (``ag.mul(x, b=2.0)``) moved
+    among the arguments, and tensors given as parameters (clip's bounds) as values."""
+    if len(args) < len(required):
+        args, params = _inputs_by_position(name, required, args, params)
+    for value in params.values():
+        kind = type(value)
+        if kind is Tensor or (kind is not _ndarray and isinstance(value, _ndarray)):
+            return args, _plain_params(name, params)
+    return args, params
+
+
+def _plain_argument(a, name):
+    """(what the forward gets, what the node links) for an argument that is neither a
+    tensor, a float nor an ndarray: a tuple or list (an index) with tensors as values,
+    a NumPy scalar as a Python one (it must not upcast float32 data), an array subclass
+    (ag.compile's traced argument: the op computes on the plain array; the graph links
+    the object fn passed, which names the argument)."""
+    kind = type(a)
+    if kind is tuple or kind is list:
+        a = _plain_sequence(a, name)
+    elif isinstance(a, np.generic):
+        a = a.item()
+    elif kind is not _ndarray and isinstance(a, _ndarray):
+        return _ndarray.view(a, _ndarray), a
+    return a, a
 
 
 def _required_inputs(forward):

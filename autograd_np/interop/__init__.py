@@ -7,9 +7,10 @@ onto the ops.  Importing this package installs the two protocol methods on
 ``Tensor``.  It may import the core and the ops.
 """
 from ..core.tensor import Tensor
-from . import dispatch
+from . import adapters, dispatch
 from .dispatch import FUNCTIONS, UFUNCS, VALUE_FUNCTIONS, VALUE_UFUNCS, array_function, array_ufunc
 
+dispatch.BUILDER[0] = adapters.build  # the tables fill on the first NumPy call on a tensor
 Tensor.__array_ufunc__ = dispatch.array_ufunc
 Tensor.__array_function__ = dispatch.array_function
 

@@ -299,6 +299,9 @@ def guarded(func, adapter, inputs=None, values="", dtype_rule=True):
 
 
 def _build():
-    """Fill the tables (on the first NumPy call on a tensor)."""
-    from . import adapters as numpy_adapters
-    numpy_adapters.build()
+    """Fill the tables (on the first NumPy call on a tensor), with the builder the
+    package handed over (``adapters.build``: it imports this module, not the reverse)."""
+    BUILDER[0]()
+
+
+BUILDER = [None]  # set by autograd_np.interop to adapters.build

@@ -23,6 +23,7 @@ import re
 import numpy as np
 
 from ..core import Tensor, grad
+from .closeness import close as _close
 
 __all__ = ["check_point", "check_torch", "derivatives", "one_sided"]
 
@@ -124,19 +125,6 @@ def _forward_checks(problems, spec, point, y):
             problems.append(f"forward {y!r} differs from NumPy's {want!r}")
     if point.finite and not np.all(np.isfinite(y)):
         problems.append(f"forward {y!r} is not finite (the math is)")
-
-
-def _close(a, b, rtol):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape or not np.array_equal(np.isnan(a), np.isnan(b)):
-        return False
-    same = ~np.isnan(a)
-    a, b = a[same], b[same]
-    if not np.array_equal(a[np.isinf(a)], b[np.isinf(a)]) or np.any(np.isinf(b) & ~np.isinf(a)):
-        return False
-    finite = np.isfinite(a)
-    scale = max(1.0, float(np.max(np.abs(b[finite]), initial=0.0)))
-    return bool(np.all(np.abs(a[finite] - b[finite]) <= rtol * np.abs(b[finite]) + 1e-12 * scale))
 
 
 def check_point(spec, point):

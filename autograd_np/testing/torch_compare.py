@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .sweep import _close
+from .closeness import close as _close
 
 __all__ = ["compare", "as_torch"]
 
