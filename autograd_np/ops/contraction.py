@@ -8,7 +8,7 @@ import numpy as np
 from ..core.recording import defop
 from ._util import value
 from .arithmetic import mul, sub
-from .layout import moveaxis
+from .axes import moveaxis
 from .linalg import matmul
 from .reductions import sum as _sum
 from .shape import getitem, reshape, stack, transpose
@@ -456,7 +456,7 @@ def trace(a, offset=0, axis1=0, axis2=1):
     >>> ag.trace(a, offset=1)
     Tensor(6., dtype=float64, op=sum)
     """
-    from .layout import diagonal
+    from .building import diagonal
     return _sum(diagonal(a, offset=offset, axis1=axis1, axis2=axis2), axis=-1)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..core.errors import ShapeError
 from ..core.recording import defop
 from ._util import value
-from .layout import tril
+from .building import tril
 from .linalg import matmul
 from .matrix import _linalg, _mT, _square, inv
 from .shape import getitem
