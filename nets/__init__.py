@@ -10,27 +10,31 @@ Every gradient comes from the engine's graph: layers are composed of
     history = nets.fit(model, opt, (x, t), (xt, tt), epochs=30, batch_size=32, seed=0)
     model.save("model.npz"); model = nets.load("model.npz")
 
-Modules: ``nets.module`` (Module, Sequential), ``nets.layers``,
-``nets.models``, ``nets.conv_layers``, ``nets.init``, ``nets.optim``, ``nets.datasets``,
-``nets.data`` (DataLoader), ``nets.training`` (fit, evaluate), ``nets.history`` (History),
-``nets.distributed`` (data parallelism under mpirun),
-``nets.callbacks`` (EarlyStopping, schedules, clipping, loggers),
-``nets.metrics``, ``nets.checkpoint``, ``nets.gradient_check``
-(gradient_check, compare_grads), ``nets.cli`` (``python -m nets``).
+Subpackages, each importing only those before it: ``nets.util`` (argument
+checks), ``nets.layers`` (Module, Sequential, the layers, ``nets.init``),
+``nets.debug`` (gradient_check, compare_grads), ``nets.models`` (TwoLayerNet,
+MultiLayerNet, SimpleConvNet), ``nets.io`` (checkpoints, ``nets.datasets``),
+``nets.distributed`` (data parallelism under mpirun), ``nets.training`` (fit,
+evaluate, History, DataLoader, ``nets.optim``, ``nets.callbacks``,
+``nets.metrics``) and ``nets.cli`` (``python -m nets``).  The old module paths
+(``nets.module``, ``nets.checkpoint``, ...) still import (``nets._moved``).
 """
-from . import init, optim, datasets, metrics, callbacks, distributed
-from .module import Module, Sequential, StateDictError, register, from_config, accuracy
-from .layers import Affine, Sigmoid, ReLU, Tanh, Identity, Flatten, SoftmaxWithLoss, Dropout, BatchNorm
+from . import _moved
+from .layers import init
+from .layers import (Module, Sequential, StateDictError, register, from_config, accuracy, Affine, Sigmoid, ReLU,
+                     Tanh, Identity, Flatten, SoftmaxWithLoss, Dropout, BatchNorm, Conv2d, MaxPool2d, AvgPool2d,
+                     BatchNorm2d)
+from .debug import gradient_check, GradientCheckReport, GradientCheckRow, compare_grads, GradComparison
 from .models import TwoLayerNet, MultiLayerNet, SimpleConvNet
-from .conv_layers import Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d
-from .data import DataLoader
-from .checkpoint import CheckpointError, load, load_state, save_checkpoint, load_checkpoint
-from .training import History, fit, evaluate, plot_history
-from .compiled import compile_step
-from .gradient_check import gradient_check, GradientCheckReport, GradientCheckRow, compare_grads, GradComparison
-from .callbacks import (Callback, LambdaCallback, EarlyStopping, StepLR, CosineAnnealing, LearningRateScheduler,
-                        ReduceLROnPlateau, GradientClipping, clip_grad_norm, clip_grad_value, CSVLogger, JSONLogger)
-from .datasets import DatasetError
+from .io import datasets, CheckpointError, load, load_state, save_checkpoint, load_checkpoint, DatasetError
+from . import distributed
+from .training import optim, metrics, callbacks
+from .training import DataLoader, History, fit, evaluate, plot_history, compile_step
+from .training.callbacks import (Callback, LambdaCallback, EarlyStopping, StepLR, CosineAnnealing,
+                                 LearningRateScheduler, ReduceLROnPlateau, GradientClipping, clip_grad_norm,
+                                 clip_grad_value, CSVLogger, JSONLogger)
+
+_moved.install()
 
 __all__ = ["init", "optim", "datasets", "Module", "Sequential", "StateDictError", "register", "from_config",
            "accuracy", "Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout",
@@ -40,3 +44,11 @@ __all__ = ["init", "optim", "datasets", "Module", "Sequential", "StateDictError"
            "GradComparison", "Callback", "LambdaCallback", "EarlyStopping", "StepLR", "CosineAnnealing",
            "LearningRateScheduler", "ReduceLROnPlateau", "GradientClipping", "clip_grad_norm", "clip_grad_value",
            "CSVLogger", "JSONLogger", "distributed", "SimpleConvNet", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d"]
+
+
+def __getattr__(name):
+    """``nets.checkpoint``, ``nets.module``...: the old modules as attributes, as after ``import nets`` before."""
+    if name in _moved.MOVED:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'nets' has no attribute {name!r}")

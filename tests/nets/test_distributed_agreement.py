@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import nets
-from nets import agreement
+from nets.distributed import agreement
 
 from .test_distributed import needs_mpi, ranks
 
@@ -156,7 +156,7 @@ AGREE = textwrap.dedent("""
 # case: (the field named, words the message must hold: both ranks' values where they are short)
 EXPECTED = {
     "lr": ("optimizer.lr", ["rank 0 has 0.01", "rank 1 has 0.02", "before training"]),
-    "optimizer class": ("optimizer.class", ["nets.optim.Adam", "nets.optim.RMSprop"]),
+    "optimizer class": ("optimizer.class", ["nets.training.optim.Adam", "nets.training.optim.RMSprop"]),
     "beta1": ("optimizer.beta1", ["rank 0 has 0.9", "rank 1 has 0.8"]),
     "weight decay": ("optimizer.weight_decay", ["rank 0 has 0.0", "rank 1 has 0.0001"]),
     "momentum": ("optimizer.momentum", ["rank 0 has 0.9", "rank 1 has 0.5"]),
@@ -271,7 +271,7 @@ def test_descriptions_are_the_same_in_every_process():
     count: two processes with other hash seeds describe the same objects alike."""
     code = textwrap.dedent("""
         import sys, nets
-        from nets import agreement
+        from nets.distributed import agreement
         exec("\\n" * int(sys.argv[1]) + "def f(x, k=0.5):\\n    return x in {'a', 'b', 'c', 'd'} and k")
         cb = nets.LambdaCallback(on_epoch_end=f)
         print(agreement.digest(agreement.describe(cb)), agreement.digest(agreement.model_fields(

@@ -1,7 +1,7 @@
 """Argument sweep over the public surface of nets.
 
 Every class exported by nets, nets.optim, nets.callbacks, nets.layers, nets.models,
-nets.conv_layers, nets.data and nets.metrics is found by introspection, and every parameter
+nets.layers.conv, nets.training.data and nets.metrics is found by introspection, and every parameter
 of its constructor (``inspect.signature``), of ``fit``, ``evaluate``, the clipping functions
 and the data-set loaders has an entry in the table below: its valid domain, values outside
 it and values inside it.  For every (parameter, bad value) pair the call must raise a
@@ -18,7 +18,9 @@ import pytest
 
 import autograd_np as ag
 import nets
-from nets import callbacks, conv_layers, data, datasets, layers, metrics, models, optim
+from nets import callbacks, datasets, layers, metrics, models, optim
+from nets.layers import conv as conv_layers
+from nets.training import data
 
 NAN, INF = math.nan, math.inf
 MODULES = (nets, optim, callbacks, layers, models, conv_layers, data, metrics)
@@ -194,7 +196,7 @@ NOT_CONFIGURED = {
     nets.GradientCheckReport: "a result of gradient_check", nets.GradientCheckRow: "a row of gradient_check's result",
     nets.GradComparison: "a result of compare_grads", callbacks.FitRun: "made by fit for its callbacks",
     callbacks.CallbackList: "made by fit from its callbacks argument",
-    models.ParamArrays: "the view model.params returns", models.BookInterface: "a mixin without a constructor",
+    models.ParamArrays: "the view model.params returns", layers.ModulePath: "the tag nets puts on graph nodes", models.BookInterface: "a mixin without a constructor",
 }
 
 
@@ -339,7 +341,7 @@ def test_a_good_argument_is_accepted(fn, name, value):
 
 
 @pytest.mark.parametrize("fn,name,value", cases({f: row for f, row in FUNCTIONS.items()
-                                                 if f.__module__ == "nets.init"}, good=True))
+                                                 if f.__module__ == "nets.layers.init"}, good=True))
 def test_a_good_argument_of_an_initializer_is_accepted(fn, name, value):
     call(fn, name, value)
 

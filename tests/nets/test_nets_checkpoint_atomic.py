@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import nets
-from nets import checkpoint as ckpt
-from nets import checkpoint_atomic
+from nets.io import checkpoint as ckpt
+from nets.io import checkpoint_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,7 @@ KILLED_WRITER = """
 import sys, time
 import numpy as np
 import nets
-from nets import checkpoint_atomic
+from nets.io import checkpoint_atomic
 if sys.argv[2] == "named":
     checkpoint_atomic._O_TMPFILE = None
 real_savez = np.savez

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import nets
-from nets.checkpoint_format import read_archive
+from nets.io.checkpoint_format import read_archive
 from .ckpt_craft import model_members, npy_bytes, patch_central_sizes, write_zip
 
 LOADERS = [nets.load, nets.load_state, nets.load_checkpoint]
@@ -245,5 +245,5 @@ def test_members_outside_the_file_or_overlapping(tmp_path):
 
 def test_archives_declaring_more_than_the_memory_available(tmp_path, monkeypatch):
     path = nets.MultiLayerNet([64, 100, 10]).save(tmp_path / "m.npz")
-    monkeypatch.setattr(nets.checkpoint_format, "available_memory", lambda: 10_000)
+    monkeypatch.setattr(nets.io.checkpoint_format, "available_memory", lambda: 10_000)
     refused(path, r"the members declare \d+ bytes in all, more than the 10000 bytes of memory available")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from nets import checkpoint_atomic
-from nets.checkpoint_format import TEMPORARY
+from nets.io import checkpoint_atomic
+from nets.io.checkpoint_format import TEMPORARY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ import json, os, random, signal, sys, time
 from pathlib import Path
 import numpy as np
 import nets
-from nets import checkpoint as ckpt, checkpoint_atomic
+from nets.io import checkpoint as ckpt, checkpoint_atomic
 
 folder, kills, seed, named = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 if named:

@@ -98,7 +98,7 @@ def test_absurd_layers_are_refused_before_loading_data(capsys, monkeypatch):
 
 
 def test_layers_that_do_not_fit_the_memory(capsys, monkeypatch):
-    monkeypatch.setattr(nets.cli_args, "available_memory", lambda: 100 << 20)
+    monkeypatch.setattr(nets.cli.args, "available_memory", lambda: 100 << 20)
     one_line_error(*run(["graph", "--layers", "784,10000,10"], capsys),
                    "need about 123.9 MiB of memory, but only 100.0 MiB is available")
 
@@ -241,7 +241,7 @@ def test_failures_while_writing_results_are_one_line(capsys, monkeypatch):
 def test_memory_errors_are_one_line(capsys, monkeypatch):
     def no_memory(*args, **kwargs):
         raise MemoryError("Unable to allocate 7.3 GiB for an array")
-    monkeypatch.setattr(nets.cli, "MultiLayerNet", no_memory)
+    monkeypatch.setattr(nets.cli.program, "MultiLayerNet", no_memory)
     code, out, err = run(["graph", "--layers", "4,3,2"], capsys)
     assert code == 1 and err == "nets: error: out of memory: Unable to allocate 7.3 GiB for an array\n"
 

@@ -239,7 +239,7 @@ def test_multilayernet_forward_tags_every_node_with_its_layer():
     for node in engine.graph_nodes([loss]):
         tag = node.module
         if tag is not None:
-            assert isinstance(tag, nets.module.ModulePath)
+            assert isinstance(tag, nets.layers.ModulePath)
             assert tag.chain == ((str(tag), type(getattr(model, tag)).__name__),)
 
 

@@ -166,7 +166,7 @@ def test_fit_uses_tqdm_auto_when_asked(digits, monkeypatch):
 
 
 def test_in_a_notebook_without_widgets_fit_prints_lines(monkeypatch):
-    from nets import training
+    from nets.training import fitting as training
     monkeypatch.setattr(training, "_in_notebook", lambda: True)
     monkeypatch.setattr(training, "_widgets_available", lambda: False)
     assert training._progress_enabled(None) is False

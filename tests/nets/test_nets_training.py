@@ -7,7 +7,7 @@ import pytest
 
 import autograd_np as ag
 import nets
-from nets import checkpoint as ckpt
+from nets.io import checkpoint as ckpt
 
 
 def small_run(digits, epochs, checkpoint=None, resume=False, seed=3, model_seed=None, **model_kw):

@@ -1,0 +1,15 @@
+"""Layers: the ``Module`` base of every layer and model (calling, sub-module discovery,
+state dicts, the compile guard), ``Sequential``, the layers (``Affine``, activations,
+``Dropout``, ``BatchNorm``, convolutions and pooling), the weight initializers
+(``nets.init``) and the architecture registry ``nets.load`` rebuilds models from.  Imports
+``nets.util`` only: what sits above (models, checkpoints, training) registers itself here
+(``Module`` subclasses fill the registry as they are defined) instead of being imported."""
+from . import init
+from .basic import (ACTIVATIONS, Affine, BatchNorm, Dropout, Flatten, Identity, ReLU, Sigmoid, SoftmaxWithLoss,
+                    Tanh, activation, check_batch_norm)
+from .conv import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
+from .module import REGISTRY, Module, ModulePath, Sequential, StateDictError, accuracy, from_config, register
+
+__all__ = ["Module", "Sequential", "StateDictError", "register", "from_config", "REGISTRY", "ModulePath", "accuracy",
+           "Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout", "BatchNorm",
+           "activation", "ACTIVATIONS", "check_batch_norm", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "init"]
