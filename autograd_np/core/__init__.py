@@ -11,12 +11,13 @@ Read it in this order, each module only using those before it:
 3. ``modes.py``: ``no_grad``/``enable_grad``, anomaly mode's switch, and the
    tracers ``ag.compile`` leaves watching.
 4. ``errors.py``: the messages that name an op, a tensor, a module.
-5. ``hooks.py``: gradient hooks.
-6. ``backward.py``: the walk from outputs to leaves (``run_backward``).
-7. ``gradients.py``: ``backward`` into ``.grad``, ``grad`` returned.
-8. ``tensor_methods.py`` and ``tensor.py``: ``Tensor``.
-9. ``recording.py``: ``Op`` and ``defop``, and the function that applies an
-   op to tensors and records a node.
+5. ``tensor_methods.py``: the methods of ``Tensor`` that only call an op.
+6. ``hooks.py``: gradient hooks.
+7. ``backward.py``: the walk from outputs to leaves (``run_backward``).
+8. ``gradients.py``: ``backward`` into ``.grad``, ``grad`` returned.
+9. ``tensor.py``: ``Tensor``.
+10. ``recording.py``: ``Op`` and ``defop``, and the function that applies an
+    op to tensors and records a node.
 
 ``display.py`` renders small HTML tables for notebooks (no dependencies).
 """

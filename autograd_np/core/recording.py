@@ -121,10 +121,8 @@ def _applier(op):
                 data, extra = op.save(*raw, **params)
             else:
                 data = forward(*raw, **params)
-        except ShapeError:
-            raise
         except (ValueError, TypeError, IndexError) as exc:
-            raise ShapeError(f"{name}: cannot apply to {describe(raw)}: {exc}") from None
+            raise _forward_error(name, raw, exc) from None
         if type(data) is not _ndarray:
             data = np.asarray(data)
         out = _new(Tensor)
@@ -158,6 +156,18 @@ def _applier(op):
 
     apply.__name__ = apply.__qualname__ = name
     return apply
+
+
+def _forward_error(name, raw, exc):
+    """The error a failing forward raises, naming the op and its inputs: a ShapeError
+    for values and shapes, a TypeError for a dtype or an argument of the wrong kind."""
+    if isinstance(exc, ShapeError):
+        return exc
+    message = str(exc)
+    if isinstance(exc, TypeError):
+        return TypeError(message if message.startswith(f"{name}:") else
+                         f"{name}: cannot apply to {describe(raw)}: {message}")
+    return ShapeError(f"{name}: cannot apply to {describe(raw)}: {message}")
 
 
 def _arguments(name, required, args, params):

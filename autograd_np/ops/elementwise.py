@@ -224,8 +224,8 @@ def clip(x, lo=None, hi=None):
     return np.clip(x, lo, hi)
 
 
-@clip.defvjp
-def _clip_vjp(F, gy, y, x, lo=None, hi=None):
+@clip.defvjp(needs=True)
+def _clip_vjp(F, gy, y, x, lo=None, hi=None, needs=(True,)):
     xv = value(x)
     inside = np.ones(xv.shape, dtype=bool)
     if lo is not None:
@@ -234,7 +234,17 @@ def _clip_vjp(F, gy, y, x, lo=None, hi=None):
         inside &= xv <= value(hi)
     if lo is not None and hi is not None:
         inside &= np.less(value(lo), value(hi))
-    return F.where(inside, gy, 0.0)
+    gx = F.where(inside, gy, 0.0)
+    if len(needs) == 1:  # the bounds given by keyword: constants
+        return gx
+    # bounds given by position are inputs: each gets the gradient where the output is it (as torch.clamp):
+    # hi where x > hi or lo >= hi (the output is then hi, NumPy's rule), lo where x < lo < hi
+    to_hi = np.zeros(xv.shape, bool) if hi is None else \
+        (xv > value(hi)) | (np.zeros(xv.shape, bool) if lo is None else np.greater_equal(value(lo), value(hi)))
+    to_lo = ~inside & ~to_hi & ~np.isnan(xv) if lo is not None else None
+    glo = F.where(to_lo, gy, 0.0) if lo is not None and needs[1] else None
+    ghi = F.where(to_hi, gy, 0.0) if hi is not None and len(needs) > 2 and needs[2] else None
+    return (gx, glo, ghi)[:len(needs)]
 
 
 @defop("where", "y = where(cond, a, b);  ga = gy where cond,  gb = gy where not cond")
