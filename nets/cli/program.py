@@ -56,9 +56,9 @@ from ..io.datasets import DatasetError
 from ..layers.basic import ACTIVATIONS
 from ..layers.module import StateDictError
 from ..models.networks import MultiLayerNet
-from ..training import optim as _optim
+from ..training import callbacks as cb, optim as _optim
+from ..training.arguments import one_sample_batches
 from ..training.fitting import evaluate, fit, random_modules
-from ..util.validate import one_sample_batches
 from . import architectures as _models
 from .args import (UsageError, check_model_size, integer, layers as _layers, output_file, output_folder,
                        path_text, real, seed as _seed)
@@ -308,7 +308,6 @@ def cmd_train(args) -> int:
 
 def _callbacks(args, epochs, out):
     """The callbacks ``train``'s options ask for, and the EarlyStopping among them (or None)."""
-    from ..training import callbacks as cb
     chosen, stop = [], None
     if args.schedule == "step":
         drops = {e for e in (epochs // 2, (3 * epochs) // 4) if e > 0}

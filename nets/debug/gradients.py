@@ -126,7 +126,7 @@ def gradient_check(model: Module, x, t, eps: float = 1e-6, tol: float = 1e-7, ma
     ``verbose``; returns the ``GradientCheckReport``.
     """
     who = "gradient_check"
-    _v.module(model, "model", who)
+    _v.instance(model, Module, "model", who, "a nets.Module")
     eps = _v.number(eps, "eps", who, low=0.0, high=1.0, low_open=True, high_open=True)
     tol = _v.number(tol, "tol", who, low=0.0)
     max_elements = None if max_elements is None else _v.integer(max_elements, "max_elements", who)

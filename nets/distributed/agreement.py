@@ -34,6 +34,8 @@ import numpy as np
 
 import autograd_np as ag
 
+from ..layers.module import Module
+
 __all__ = ["describe", "array_digest", "data_fields", "model_fields", "run_fields", "state_fields", "digest", "show",
            "message", "locate"]
 
@@ -136,7 +138,6 @@ def describe(obj, depth: int = 0, seen: frozenset = frozenset()):
 
 
 def _describe(obj, depth, seen):
-    from ..layers.module import Module  # (nets.module imports this package's modules)
     if isinstance(obj, np.generic):
         return {"numpy": str(obj.dtype), "value": describe(obj.item())}
     if isinstance(obj, np.ndarray):
@@ -252,7 +253,6 @@ def _layout(pairs) -> list:
 
 def _module_settings(module) -> dict:
     """A module's own attributes, less what is compared elsewhere (sub-modules, parameters, buffers)."""
-    from ..layers.module import Module
     skip = set(vars(module).get("_buffer_names", ())) | set(getattr(module, "_unguarded", ())) | \
         {"_buffer_names", "_path", "training", "criterion"}  # (_unguarded: outputs of the latest call, e.g.
     # dropout's mask; a criterion set on the model is its own field)

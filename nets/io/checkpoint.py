@@ -42,6 +42,7 @@ from .checkpoint_atomic import STALE_AFTER, atomic_write, remove_stale_temporari
 from .checkpoint_format import CheckpointError, open_regular, read_archive
 from .checkpoint_schema import Bad, check_meta, check_training, config_size, fail, parse_json
 from ..layers.module import Module, from_config
+from ..layers.registry import set_model_writer
 
 __all__ = ["CheckpointError", "atomic_write", "remove_stale_temporaries", "save_model", "load", "load_state",
            "save_checkpoint", "load_checkpoint", "FORMAT", "STALE_AFTER"]
@@ -84,6 +85,9 @@ def save_model(model: Module, path):
     arrays["__nets__"] = _json_array(meta)
     _write_npz(path, arrays)
     return path
+
+
+set_model_writer(save_model)  # Module.save writes with it (the layers do not import this module)
 
 
 def _split_arrays(value, arrays, prefix):

@@ -10,8 +10,9 @@ a ``CheckpointError`` naming the file and the field, e.g.
 
     runs/x/checkpoint.npz: field 'dtype': 'int8' is not a floating dtype (float16, float32, float64)
 
-``config_size(config)`` checks an architecture of the ``nets`` layers and
-models (type, range and type of every argument) and returns how many numbers
+``config_size(config)`` checks an architecture against the schemas the ``nets``
+layers and models declare for themselves (``nets.layers.registry``: type, range
+and type of every argument; this module imports no layer or model) and returns how many numbers
 its parameters and buffers hold, so that ``nets.load`` can refuse a config
 that declares more than the file's arrays hold before allocating anything.
 Architectures registered by the user (``@nets.register``) are checked for
@@ -19,38 +20,30 @@ structure only; their constructors get the values as they are.
 """
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
 
+import numpy as np
+
+from ..layers.registry import REGISTRY, SCHEMAS
+from ..util.fields import (MAX_LAYERS, MAX_NAME, Bad, array_of, integer, is_int, is_number, mapping, number,
+                           shown as _shown, text)
 from .checkpoint_format import CheckpointError
 
-__all__ = ["parse_json", "check_meta", "check_training", "config_size", "FLOAT_DTYPES", "MAX_JSON_DEPTH",
-           "MAX_EPOCHS"]
+__all__ = ["parse_json", "check_meta", "check_training", "config_size", "fail", "Bad", "FLOAT_DTYPES",
+           "MAX_JSON_DEPTH", "MAX_EPOCHS", "HISTORY_NAME"]
 
 FORMAT = 1
 FLOAT_DTYPES = ("float16", "float32", "float64")
 MAX_JSON_DEPTH = 64
 MAX_EPOCHS = 10 ** 7          # an epoch count or a history's length
-MAX_UNITS = 2 ** 31 - 1       # one layer's size
-MAX_LAYERS = 10_000
-MAX_NAME = 256                # class names, optimizer hyper-parameter names, module names
 PCG_NAMES = ("PCG64", "PCG64DXSM")
 _HISTORY_FIELDS = ("train_loss", "train_acc", "test_loss", "test_acc", "seconds")  # always there; fit adds more
 HISTORY_NAME = re.compile(r"(?:train|val|test)_[a-z][a-z0-9_]{0,63}\Z|lr\Z|seconds\Z")
 MAX_HISTORY_FIELDS = 256
 MAX_CALLBACK_FIELDS = 100_000
-_INIT_NAMES = ("he", "relu", "xavier", "sigmoid", "tanh")
 _STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-class Bad(Exception):
-    """A field that fails its check: ``Bad(field, problem)``; turned into a CheckpointError."""
-
-    def __init__(self, field, problem):
-        super().__init__(field, problem)
-        self.field, self.problem = field, problem
 
 
 def fail(path, bad: Bad):
@@ -88,79 +81,6 @@ def parse_json(path, member, array):
         raise CheckpointError(f"{path}: corrupt metadata in '{member}': {exc}") from None
 
 
-# --- field checks: each raises Bad(field, problem) -------------------------------------
-
-def _shown(value) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def integer(v, field, lo=0, hi=None):
-    if not is_int(v):
-        raise Bad(field, f"{_shown(v)} is not an integer")
-    if v < lo or (hi is not None and v > hi):
-        raise Bad(field, f"{v} is out of range ({lo} to {hi})" if hi is not None else f"{v} is less than {lo}")
-    return v
-
-
-def number(v, field, lo=None, hi=None, lo_open=False, hi_open=False):
-    """A finite number (int or float, not bool) in the given range."""
-    if not is_number(v):
-        raise Bad(field, f"{_shown(v)} is not a number")
-    if not math.isfinite(v):
-        raise Bad(field, f"{v} is not a finite number")
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise Bad(field, f"{v} must be {'>' if lo_open else '>='} {lo}")
-    if hi is not None and (v > hi or (hi_open and v == hi)):
-        raise Bad(field, f"{v} must be {'<' if hi_open else '<='} {hi}")
-    return v
-
-
-def text(v, field, choices=None, maxlen=MAX_NAME, lower=False):
-    if not isinstance(v, str):
-        raise Bad(field, f"{_shown(v)} is not a string")
-    if len(v) > maxlen:
-        raise Bad(field, f"a string of {len(v)} characters, more than {maxlen}")
-    if choices is not None and (v.lower() if lower else v) not in choices:
-        raise Bad(field, f"{_shown(v)} is not one of {', '.join(choices)}")
-    return v
-
-
-def boolean(v, field):
-    if not isinstance(v, bool):
-        raise Bad(field, f"{_shown(v)} is not true or false")
-    return v
-
-
-def mapping(v, field, required=(), optional=()):
-    if not isinstance(v, dict):
-        raise Bad(field, f"{_shown(v)} is not an object")
-    missing = [k for k in required if k not in v]
-    if missing:
-        raise Bad(f"{field}.{missing[0]}" if field else missing[0], "missing")
-    known = set(required) | set(optional)
-    extra = [k for k in v if k not in known]
-    if extra:
-        raise Bad(f"{field}.{extra[0]}" if field else extra[0], "unexpected field")
-    return v
-
-
-def array_of(v, field, item, maxlen):
-    if not isinstance(v, list):
-        raise Bad(field, f"{_shown(v)} is not a list")
-    if len(v) > maxlen:
-        raise Bad(field, f"a list of {len(v)} items, more than {maxlen}")
-    return [item(x, f"{field}[{i}]") for i, x in enumerate(v)]
-
-
 # --- __nets__ ------------------------------------------------------------------------------
 
 def check_meta(meta):
@@ -177,134 +97,11 @@ def check_meta(meta):
         config_size(meta["config"], "config")
 
 
-def _size(v, field):
-    return integer(v, field, lo=1, hi=MAX_UNITS)
-
-
-def _init(v, field):
-    if isinstance(v, str):
-        return text(v, field, choices=_INIT_NAMES, lower=True)
-    return number(v, field, lo=0)
-
-
-def _activation(v, field):
-    from ..layers.basic import ACTIVATIONS
-    return text(v, field, choices=tuple(ACTIVATIONS), lower=True)
-
-
-def _fraction(v, field):
-    return number(v, field, lo=0.0, hi=1.0, hi_open=True)
-
-
-@functools.lru_cache(maxsize=None)
-def _known_types():
-    from ..layers import basic as layers, module
-    from ..models import networks as models
-    return {
-        "Affine": (layers.Affine, {"in_size": _size, "out_size": _size}, {"init": _init},
-                   lambda c: c["in_size"] * c["out_size"] + c["out_size"]),
-        "BatchNorm": (layers.BatchNorm, {"size": _size},
-                      {"momentum": lambda v, f: number(v, f, lo=0.0, hi=1.0),
-                       "eps": lambda v, f: number(v, f, lo=0.0, lo_open=True)},
-                      lambda c: 4 * c["size"]),
-        "Dropout": (layers.Dropout, {}, {"p": _fraction}, lambda c: 0),
-        **{name: (getattr(layers, name), {}, {}, lambda c: 0)
-           for name in ("Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss")},
-        "TwoLayerNet": (models.TwoLayerNet, {"input_size": _size, "hidden_size": _size, "output_size": _size},
-                        {"weight_init_std": _init, "activation": _activation},
-                        lambda c: (c["input_size"] + 1) * c["hidden_size"] + (c["hidden_size"] + 1) * c["output_size"]),
-        "MultiLayerNet": (models.MultiLayerNet,
-                          {"sizes": lambda v, f: array_of(v, f, _size, MAX_LAYERS)},
-                          {"activation": _activation, "weight_decay": lambda v, f: number(v, f, lo=0.0),
-                           "dropout": _fraction, "batchnorm": boolean, "init": _init},
-                          _mlp_size),
-        "Sequential": (module.Sequential, {"layers": lambda v, f: array_of(v, f, lambda c, g: c, MAX_LAYERS)}, {},
-                       None),
-        **_conv_types(),
-    }
-
-
-def _window(minimum):
-    """A kernel, stride or pad: an int >= ``minimum`` or a list of two."""
-    def check(v, field):
-        if isinstance(v, list):
-            array_of(v, field, lambda x, f: integer(x, f, lo=minimum, hi=MAX_UNITS), 2)
-            if len(v) != 2:
-                raise Bad(field, f"{len(v)} values: need one int or a pair (height, width)")
-            return v
-        return integer(v, field, lo=minimum, hi=MAX_UNITS)
-    return check
-
-
-def _area(v):
-    return v * v if isinstance(v, int) else v[0] * v[1]
-
-
-def _optional_window(v, field):
-    return None if v is None else _window(1)(v, field)
-
-
-def _simple_conv_size(c):
-    channels, height, width = c["input_dim"]
-    conv = c["conv_param"]
-    n, k, pad, stride = conv["filter_num"], conv["filter_size"], conv["pad"], conv["stride"]
-    out_h, out_w = (height + 2 * pad - k) // stride + 1, (width + 2 * pad - k) // stride + 1
-    if out_h < 2 or out_w < 2:
-        raise Bad("conv_param", f"a {k}x{k} filter leaves {out_h}x{out_w} of the {height}x{width} input")
-    pooled = n * (out_h // 2) * (out_w // 2)
-    h, o = c["hidden_size"], c["output_size"]
-    return n * channels * k * k + n + (pooled + 1) * h + (h + 1) * o
-
-
-def _conv_param(v, field):
-    mapping(v, field, required=("filter_num", "filter_size", "pad", "stride"))
-    for key, lo in (("filter_num", 1), ("filter_size", 1), ("pad", 0), ("stride", 1)):
-        integer(v[key], f"{field}.{key}", lo=lo, hi=MAX_UNITS)
-    return v
-
-
-def _conv_types():
-    from ..layers import conv as conv_layers
-    from ..models import networks as models
-    pool_args = {"stride": _optional_window, "pad": _window(0)}
-    return {
-        "Conv2d": (conv_layers.Conv2d, {"in_channels": _size, "out_channels": _size, "kernel_size": _window(1)},
-                   {"stride": _window(1), "pad": _window(0), "init": _init},
-                   lambda c: c["out_channels"] * c["in_channels"] * _area(c["kernel_size"]) + c["out_channels"]),
-        "MaxPool2d": (conv_layers.MaxPool2d, {"kernel_size": _window(1)}, pool_args, lambda c: 0),
-        "AvgPool2d": (conv_layers.AvgPool2d, {"kernel_size": _window(1)}, pool_args, lambda c: 0),
-        "BatchNorm2d": (conv_layers.BatchNorm2d, {"channels": _size},
-                        {"momentum": lambda v, f: number(v, f, lo=0.0, hi=1.0),
-                         "eps": lambda v, f: number(v, f, lo=0.0, lo_open=True)},
-                        lambda c: 4 * c["channels"]),
-        "SimpleConvNet": (models.SimpleConvNet,
-                          {"input_dim": lambda v, f: _exactly(array_of(v, f, _size, 3), f, 3),
-                           "conv_param": _conv_param, "hidden_size": _size, "output_size": _size},
-                          {"weight_init_std": _init}, _simple_conv_size),
-    }
-
-
-def _exactly(v, field, n):
-    if len(v) != n:
-        raise Bad(field, f"{len(v)} values: need {n}")
-    return v
-
-
-def _mlp_size(c):
-    sizes = c["sizes"]
-    if len(sizes) < 2:
-        raise Bad("sizes", f"{len(sizes)} size(s): at least two are needed (inputs and outputs)")
-    total = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    if c.get("batchnorm"):
-        total += 4 * sum(sizes[1:-1])
-    return total
-
-
 def config_size(config, field="config"):
     """Check ``config`` (an architecture made by ``Module.config()``) and return the number of
     parameter and buffer elements it builds; None when it contains a user-registered type
-    (whose arguments cannot be checked here).  Raises ``Bad``."""
-    from ..layers.module import REGISTRY
+    (whose arguments cannot be checked here).  The types and their schemas are the layers' and
+    models' own (``nets.layers.registry``: ``REGISTRY`` and ``SCHEMAS``).  Raises ``Bad``."""
     if not isinstance(config, dict):
         raise Bad(field, f"{_shown(config)} is not an object")
     if "type" not in config:
@@ -315,23 +112,22 @@ def config_size(config, field="config"):
         known = ", ".join(sorted(k for k in REGISTRY if not k.startswith("_")))
         raise Bad(f"{field}.type", f"unknown architecture type {_shown(kind)} (known: {known}; "
                                    "register a custom Module with @nets.register)")
-    spec = _known_types().get(kind)
-    if spec is None or spec[0] is not cls:  # registered by the user: structure only
+    schema = SCHEMAS.get(cls)
+    if schema is None:  # registered by the user: structure only
         return None
-    _, required, optional, size = spec
     args = {k: v for k, v in config.items() if k != "type"}
-    mapping(args, field, required=tuple(required), optional=tuple(optional))
-    for name, check in {**required, **optional}.items():
+    mapping(args, field, required=tuple(schema.required), optional=tuple(schema.optional))
+    for name, check in {**schema.required, **schema.optional}.items():
         if name in args:
             check(args[name], f"{field}.{name}")
-    if kind == "Sequential":
+    if schema.children is not None:  # a container (Sequential): what its children hold
         total = 0
-        for i, layer in enumerate(args["layers"]):
-            n = config_size(layer, f"{field}.layers[{i}]")
+        for i, child in enumerate(args[schema.children]):
+            n = config_size(child, f"{field}.{schema.children}[{i}]")
             total = None if n is None or total is None else total + n
         return total
     try:
-        return size(args)
+        return schema.size(args)
     except Bad as bad:
         raise Bad(f"{field}.{bad.field}", bad.problem) from None
 
@@ -349,7 +145,6 @@ def _pcg_state(v, field):
         raise Bad(f"{field}.state.inc", "must be odd (numpy's PCG64 increments always are)")
     integer(v["has_uint32"], f"{field}.has_uint32", 0, 1)
     integer(v["uinteger"], f"{field}.uinteger", 0, 2 ** 32 - 1)
-    import numpy as np
     try:  # numpy has the last word
         getattr(np.random, v["bit_generator"])().state = v
     except (ValueError, TypeError, KeyError, OverflowError) as exc:

@@ -12,10 +12,16 @@ import numpy as np
 
 import autograd_np as ag
 
-from ..util import validate as _v
+from ..util import fields as _fields, validate as _v
 from . import init as _init
 from .init import WEIGHT_BYTES
 from .module import Module, _targets_like
+from .registry import config_schema
+
+_NOTHING = dict(size=lambda c: 0)  # the schema of a layer without arguments or numbers
+# BatchNorm's and BatchNorm2d's optional config arguments
+BATCH_NORM_CONFIG = {"momentum": lambda v, f: _fields.number(v, f, lo=0.0, hi=1.0),
+                     "eps": lambda v, f: _fields.number(v, f, lo=0.0, lo_open=True)}
 
 __all__ = ["Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout",
            "BatchNorm", "activation"]
@@ -34,6 +40,8 @@ def _as_input(x, dtype):
     return x
 
 
+@config_schema(required={"in_size": _fields.size, "out_size": _fields.size}, optional={"init": _init.config_check},
+               size=lambda c: c["in_size"] * c["out_size"] + c["out_size"])
 class Affine(Module):
     """Fully connected layer ``y = x @ W + b`` (the engine's fused ``ag.affine``).
 
@@ -75,21 +83,25 @@ class _Activation(Module):
         return {"type": type(self).__name__}
 
 
+@config_schema(**_NOTHING)
 class Sigmoid(_Activation):
     """``1 / (1 + exp(-x))`` elementwise."""
     fn = staticmethod(ag.sigmoid)
 
 
+@config_schema(**_NOTHING)
 class ReLU(_Activation):
     """``max(x, 0)`` elementwise."""
     fn = staticmethod(ag.relu)
 
 
+@config_schema(**_NOTHING)
 class Tanh(_Activation):
     """``tanh(x)`` elementwise."""
     fn = staticmethod(ag.tanh)
 
 
+@config_schema(**_NOTHING)
 class Identity(Module):
     """Returns its input."""
 
@@ -100,6 +112,7 @@ class Identity(Module):
         return {"type": "Identity"}
 
 
+@config_schema(**_NOTHING)
 class Flatten(Module):
     """Reshape ``(N, ...)`` to ``(N, features)``, e.g. images (N, 1, 28, 28) to (N, 784)."""
 
@@ -111,6 +124,11 @@ class Flatten(Module):
 
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
+
+
+def activation_config(v, field):
+    """An activation's name in a checkpoint's config (``nets.util.fields``: raises ``Bad``)."""
+    return _fields.text(v, field, choices=tuple(ACTIVATIONS), lower=True)
 
 
 def activation(name: str, who: str = "nets.activation") -> Module:
@@ -126,6 +144,7 @@ def activation(name: str, who: str = "nets.activation") -> Module:
                          f"{', '.join(map(repr, ACTIVATIONS))}") from None
 
 
+@config_schema(**_NOTHING)
 class SoftmaxWithLoss(Module):
     """Softmax followed by cross-entropy, averaged over the batch: ``layer(logits, t)``.
 
@@ -143,6 +162,7 @@ class SoftmaxWithLoss(Module):
         return {"type": "SoftmaxWithLoss"}
 
 
+@config_schema(optional={"p": _fields.fraction}, size=lambda c: 0)
 class Dropout(Module):
     """Inverted dropout: in training, zero each input with probability ``p``
     and scale the survivors by ``1 / (1 - p)``; in eval mode, the identity.
@@ -214,6 +234,7 @@ def check_batch_norm(who, size_name, size, momentum, eps, dtype):
     return size, momentum, eps, dtype
 
 
+@config_schema(required={"size": _fields.size}, optional=BATCH_NORM_CONFIG, size=lambda c: 4 * c["size"])
 class BatchNorm(Module):
     """Batch normalization over the batch axis (``ag.batch_norm``).
 

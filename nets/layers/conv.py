@@ -14,11 +14,15 @@ import numpy as np
 
 import autograd_np as ag
 
-from ..util import validate as _v
+from ..util import fields as _fields, validate as _v
 from . import init as _init
+from .basic import BATCH_NORM_CONFIG, _as_input, check_batch_norm
 from .init import WEIGHT_BYTES
-from .basic import _as_input, check_batch_norm
 from .module import Module
+from .registry import config_schema
+
+_POOL_CONFIG = dict(required={"kernel_size": _fields.window(1)},
+                    optional={"stride": _fields.optional_window, "pad": _fields.window(0)}, size=lambda c: 0)
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d"]
 
@@ -36,6 +40,13 @@ def _window_arg(name, value, what, minimum):
     return int(value) if _is_int(value) else [int(v) for v in pair]
 
 
+def _area(v):
+    return v * v if isinstance(v, int) else v[0] * v[1]
+
+
+@config_schema(required={"in_channels": _fields.size, "out_channels": _fields.size, "kernel_size": _fields.window(1)},
+               optional={"stride": _fields.window(1), "pad": _fields.window(0), "init": _init.config_check},
+               size=lambda c: c["out_channels"] * c["in_channels"] * _area(c["kernel_size"]) + c["out_channels"])
 class Conv2d(Module):
     """2-D convolution ``y = conv2d(x, W, b, stride, pad)`` on NCHW input.
 
@@ -111,6 +122,7 @@ class _Pool(Module):
                 "pad": self.pad}
 
 
+@config_schema(**_POOL_CONFIG)
 class MaxPool2d(_Pool):
     """Max pooling (``ag.max_pool2d``: padding counts as -inf; on ties the first
     maximum of a window gets the gradient, as in PyTorch)."""
@@ -118,6 +130,7 @@ class MaxPool2d(_Pool):
     op = staticmethod(ag.max_pool2d)
 
 
+@config_schema(**_POOL_CONFIG)
 class AvgPool2d(_Pool):
     """Average pooling (``ag.avg_pool2d``: zero padding counts in the average,
     PyTorch's default ``count_include_pad=True``)."""
@@ -125,6 +138,7 @@ class AvgPool2d(_Pool):
     op = staticmethod(ag.avg_pool2d)
 
 
+@config_schema(required={"channels": _fields.size}, optional=BATCH_NORM_CONFIG, size=lambda c: 4 * c["channels"])
 class BatchNorm2d(Module):
     """Batch normalization per channel of NCHW input: the statistics are over the
     batch and both image axes (N, H, W), as PyTorch's ``BatchNorm2d``.

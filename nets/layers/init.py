@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..util import validate as _validate
+from ..util import fields as _fields, validate as _validate
 
 __all__ = ["rng_of", "check_init", "std_for", "normal", "he", "xavier", "zeros", "weights"]
 
@@ -44,6 +44,14 @@ def check_init(init, name="init", who="nets.init.check_init"):
         return init
     return _validate.number(init, name, who, low=0,
                             wanted="'he', 'xavier' or a standard deviation (a finite number >= 0)")
+
+
+def config_check(v, field):
+    """An ``init`` in a checkpoint's config (JSON): one of the names above, or a number >= 0
+    (``nets.util.fields``: raises ``Bad``)."""
+    if isinstance(v, str):
+        return _fields.text(v, field, choices=_HE + _XAVIER, lower=True)
+    return _fields.number(v, field, lo=0)
 
 
 def std_for(init, fan_in: int, name="init", who="nets.init.std_for") -> float:

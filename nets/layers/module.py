@@ -50,34 +50,12 @@ from autograd_np.core import graph as _graph
 from autograd_np.compiler.guards import Same as _Same, key as _key
 from autograd_np.compiler.reach import Key as _Key
 
+from ..util.fields import MAX_LAYERS, array_of
+from .registry import REGISTRY, config_schema, from_config, register, write_model
+
 _Tensor, _Node = ag.Tensor, ag.Node
 
 __all__ = ["Module", "Sequential", "StateDictError", "register", "from_config", "REGISTRY", "ModulePath"]
-
-# Architectures nets.load() can rebuild: class name -> class.  Every Module
-# subclass defined inside the nets package registers itself; user classes can
-# opt in with @nets.register (and a config() method).
-REGISTRY: dict[str, type] = {}
-
-
-def register(cls):
-    """Class decorator: let ``nets.load`` rebuild ``cls`` from its ``config()``.
-
-    ``cls.config()`` must return JSON-able keyword arguments of ``cls(...)``
-    plus ``"type": cls.__name__``."""
-    REGISTRY[cls.__name__] = cls
-    return cls
-
-
-def from_config(config: dict):
-    """Build a module from ``config`` (a dict made by ``Module.config()``)."""
-    config = dict(config)
-    kind = config.pop("type", None)
-    cls = REGISTRY.get(kind)
-    if cls is None:
-        raise ValueError(f"unknown architecture type {kind!r}; known: {', '.join(sorted(REGISTRY))} "
-                         "(register a custom Module with @nets.register)")
-    return cls.from_config(config)
 
 
 class StateDictError(KeyError):
@@ -509,8 +487,7 @@ class Module:
         """Write the architecture and weights to ``path`` (``.npz``), atomically.
 
         ``nets.load(path)`` returns an equal model.  See ``nets.io.checkpoint``."""
-        from ..io.checkpoint import save_model
-        save_model(self, path)
+        write_model(self, path)  # (nets.io.checkpoint's save_model: it registers itself)
         return path
 
     # --- display -----------------------------------------------------------
@@ -529,6 +506,7 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
+@config_schema(required={"layers": lambda v, f: array_of(v, f, lambda c, g: c, MAX_LAYERS)}, children="layers")
 class Sequential(Module):
     """Layers applied one after another: ``Sequential(Affine(64, 32), ReLU(), Affine(32, 10))``.
 

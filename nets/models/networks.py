@@ -18,11 +18,14 @@ import autograd_np as ag
 
 from ..debug.gradients import float64_copy
 from ..layers import init as _init
-from ..layers.basic import Affine, BatchNorm, Dropout, Flatten, activation as _activation
+from ..layers.basic import Affine, BatchNorm, Dropout, Flatten, activation as _activation, activation_config
 from ..layers.conv import Conv2d, MaxPool2d
 from ..layers.init import WEIGHT_BYTES
 from ..layers.module import Module
+from ..layers.registry import config_schema
 from ..util import validate as _v
+from ..util import fields as _fields
+from ..util.fields import Bad
 
 __all__ = ["TwoLayerNet", "MultiLayerNet", "SimpleConvNet", "ParamArrays", "BookInterface"]
 
@@ -108,6 +111,9 @@ class BookInterface:
         return grads
 
 
+@config_schema(required={"input_size": _fields.size, "hidden_size": _fields.size, "output_size": _fields.size},
+               optional={"weight_init_std": _init.config_check, "activation": activation_config},
+               size=lambda c: (c["input_size"] + 1) * c["hidden_size"] + (c["hidden_size"] + 1) * c["output_size"])
 class TwoLayerNet(BookInterface, Module):
     """The seeds' two-layer net: affine -> sigmoid -> affine -> softmax-with-loss.
 
@@ -159,6 +165,21 @@ class TwoLayerNet(BookInterface, Module):
                 "weight_init_std": self.weight_init_std, "activation": self.activation_name}
 
 
+def _mlp_size(c):
+    """The numbers a MultiLayerNet config holds (its schema's size)."""
+    sizes = c["sizes"]
+    if len(sizes) < 2:
+        raise Bad("sizes", f"{len(sizes)} size(s): at least two are needed (inputs and outputs)")
+    total = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if c.get("batchnorm"):
+        total += 4 * sum(sizes[1:-1])
+    return total
+
+
+@config_schema(required={"sizes": lambda v, f: _fields.array_of(v, f, _fields.size, _fields.MAX_LAYERS)},
+               optional={"activation": activation_config, "weight_decay": lambda v, f: _fields.number(v, f, lo=0.0),
+                         "dropout": _fields.fraction, "batchnorm": _fields.boolean, "init": _init.config_check},
+               size=_mlp_size)
 class MultiLayerNet(Module):
     """The seeds' deeper fully connected net, e.g. 784-128-64-10.
 
@@ -256,6 +277,29 @@ def _conv_geometry(input_dim, conv_param):
     return dims, conv, out_h, out_w
 
 
+def _conv_param_config(v, field):
+    _fields.mapping(v, field, required=("filter_num", "filter_size", "pad", "stride"))
+    for key, lo in (("filter_num", 1), ("filter_size", 1), ("pad", 0), ("stride", 1)):
+        _fields.integer(v[key], f"{field}.{key}", lo=lo, hi=_fields.MAX_UNITS)
+    return v
+
+
+def _simple_conv_size(c):
+    """The numbers a SimpleConvNet config holds (its schema's size)."""
+    channels, height, width = c["input_dim"]
+    conv = c["conv_param"]
+    n, k, pad, stride = conv["filter_num"], conv["filter_size"], conv["pad"], conv["stride"]
+    out_h, out_w = (height + 2 * pad - k) // stride + 1, (width + 2 * pad - k) // stride + 1
+    if out_h < 2 or out_w < 2:
+        raise Bad("conv_param", f"a {k}x{k} filter leaves {out_h}x{out_w} of the {height}x{width} input")
+    pooled = n * (out_h // 2) * (out_w // 2)
+    h, o = c["hidden_size"], c["output_size"]
+    return n * channels * k * k + n + (pooled + 1) * h + (h + 1) * o
+
+
+@config_schema(required={"input_dim": lambda v, f: _fields.exactly(_fields.array_of(v, f, _fields.size, 3), f, 3),
+                         "conv_param": _conv_param_config, "hidden_size": _fields.size, "output_size": _fields.size},
+               optional={"weight_init_std": _init.config_check}, size=_simple_conv_size)
 class SimpleConvNet(BookInterface, Module):
     """The book's convolutional net: conv -> ReLU -> 2x2 max-pool -> affine -> ReLU
     -> affine -> softmax-with-loss, on the graph.

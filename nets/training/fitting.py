@@ -39,7 +39,7 @@ from .. import distributed as _distributed
 from ..io.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from ..layers.module import Module, StateDictError
 from ..util import validate as _validate
-from . import metrics as _metrics
+from . import arguments as _arguments, metrics as _metrics
 from .callbacks import CallbackList, FitRun
 from .compiled import compile_step
 from .data import DataLoader
@@ -96,7 +96,7 @@ def evaluate(model: Module, data, t=None, *, batch_size: int = 1000, metrics=Non
     ``(loss, *metrics)``, so a classifier gives ``loss, acc = evaluate(...)``,
     or a dict ``{"loss": ..., "acc": ...}`` with ``return_dict=True``.  The
     model's previous mode is restored."""
-    _validate.module(model, "model", "evaluate")
+    _arguments.model_argument(model, "model", "evaluate")
     x, t = _as_xy(data if t is None else (data, t), "evaluate: data")
     _validate.integer(batch_size, "batch_size", "evaluate")
     _validate.flag(return_dict, "return_dict", "evaluate")
@@ -197,7 +197,7 @@ def _loader(train, x, t, others, batch_size, shuffle, drop_last, seed, world):
         raise ValueError(f"fit: no batch: {len(x)} samples, batch_size={loader.batch_size}, drop_last=True")
     for part, xy in (("train", (x, t)), ("val", others[0]), ("test", others[1])):
         if xy is not None:  # (after the ranks compared the data: they all raise, or none does)
-            _validate.finite_data("fit", part, *xy)
+            _arguments.finite_data("fit", part, *xy)
             if xy[0].shape[1:] != x.shape[1:]:  # found now, not after an epoch of training
                 raise ValueError(f"fit: {part}'s x has rows of shape {xy[0].shape[1:]} but train's have {x.shape[1:]}")
     if world.size > 1:
@@ -361,7 +361,7 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     are the same on every rank, and rank 0 alone prints, shows the bar and
     writes the checkpoint (``resume`` works across rank counts).
     """
-    _validate.fit_arguments(model, optimizer, locals())
+    _arguments.fit_arguments(model, optimizer, locals())
     x_train, t_train = _as_xy(train, "fit: train")
     val_xy = None if val is None else _as_xy(val, "fit: val")
     test_xy = None if test is None else _as_xy(test, "fit: test")
@@ -371,7 +371,7 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     metric_names = [m.name for m in metric_list]
     world = _distributed.world(distributed)
     loader = _loader(train, x_train, t_train, (val_xy, test_xy), batch_size, shuffle, drop_last, seed, world)
-    problem = _validate.one_sample_batches(model, len(x_train), loader.batch_size, loader.drop_last, world.size,
+    problem = _arguments.one_sample_batches(model, len(x_train), loader.batch_size, loader.drop_last, world.size,
                                            loader=isinstance(train, DataLoader))
     if problem:
         raise ValueError(f"fit: {problem}")

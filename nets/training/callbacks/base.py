@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...util import validate as _v
+from ..metrics import METRICS
 
 __all__ = ["FitRun", "Callback", "LambdaCallback", "CallbackList", "EarlyStopping"]
 
@@ -189,7 +190,6 @@ def _mode_for(name, mode, who="mode"):
     _v.choice(mode, "mode", who, ("auto", "min", "max"))
     if mode != "auto":
         return mode
-    from ..metrics import METRICS
     metric = name.split("_", 1)[1] if "_" in name else name
     higher = METRICS[metric].higher_is_better if metric in METRICS else metric.endswith("acc")
     return "max" if higher else "min"
