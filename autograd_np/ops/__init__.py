@@ -41,3 +41,17 @@ __all__ += _conv.__all__
 __all__ += _matrix.__all__
 __all__ += _decompositions.__all__
 __all__ += ["batch_norm", "dropout_mask"]
+
+
+def _wrapper_rules():
+    """A public function that wraps the op of its name (``det`` checks its argument, then
+    applies the op ``det``) shows that op's derivative rule too: from ``defop``, one place."""
+    from ..core.recording import with_derivative
+    from ..core.registry import OPS
+    for name in __all__:
+        fn, op = globals()[name], OPS.get(name)
+        if op is not None and fn is not op.apply and f"Derivative: ``{op.rule}``" not in (fn.__doc__ or ""):
+            fn.__doc__ = with_derivative(fn.__doc__, op.rule)
+
+
+_wrapper_rules()
