@@ -13,7 +13,7 @@ from ._util import value
 from .arithmetic import add, mul, sub
 from .elementwise import where
 from .axes import _along, _shape
-from .shape import astype, broadcast_to, concatenate, getitem, index_add, stack, transpose
+from .shape import astype, broadcast_to, concatenate, copy, getitem, index_add, stack, transpose
 
 
 # --- differences ---------------------------------------------------------------------
@@ -223,7 +223,7 @@ def tril(m, k=0):
            [1., 1., 0.],
            [1., 1., 1.]])
     """
-    return where(np.tri(*_shape(m)[-2:], k=k, dtype=bool), m, 0.0)
+    return where(np.tri(*_shape(m)[-2:], k=k, dtype=bool), m, _zero_like(m))
 
 
 def triu(m, k=0):
@@ -261,10 +261,15 @@ def triu(m, k=0):
            [0., 0., 1.],
            [0., 0., 0.]])
     """
-    return where(~np.tri(*_shape(m)[-2:], k=k - 1, dtype=bool), m, 0.0)
+    return where(~np.tri(*_shape(m)[-2:], k=k - 1, dtype=bool), m, _zero_like(m))
 
 
 # --- building tensors -----------------------------------------------------------------
+
+def _zero_like(m):
+    """A 0 of ``m``'s dtype (a Python 0.0 would turn an integer matrix into float64)."""
+    return np.zeros((), dtype=np.result_type(value(m)))
+
 
 def _holds_tensor(obj):
     return type(obj) is Tensor or (isinstance(obj, (list, tuple)) and any(_holds_tensor(o) for o in obj))
@@ -275,7 +280,7 @@ def array(obj, dtype=None):
 
     The graph-keeping form of ``np.array([t1, t2])`` (which gives values only): a
     stack of stacks. Numbers take the tensors' dtype (float32 stays float32); a
-    tensor is returned as it is (or cast to ``dtype``); nested lists without a
+    tensor is copied (or cast to ``dtype``), as ``np.array`` copies; nested lists without a
     tensor give a constant tensor.
 
     Parameters
@@ -307,8 +312,8 @@ def array(obj, dtype=None):
     >>> ag.array([1, 2], dtype=np.float32)
     Tensor([1. 2.], dtype=float32)
     """
-    if type(obj) is Tensor:
-        return obj if dtype is None else astype(obj, dtype=dtype)
+    if type(obj) is Tensor:  # a new tensor, as np.array copies (recorded: the gradient flows back)
+        return copy(obj) if dtype is None else astype(obj, dtype=dtype)
     if not (isinstance(obj, (list, tuple)) and _holds_tensor(obj)):
         return Tensor(np.array(obj, dtype=dtype))
     items = [array(o) if isinstance(o, (list, tuple)) else o for o in obj]
