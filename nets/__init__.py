@@ -39,11 +39,12 @@ _moved.install()
 __all__ = ["init", "optim", "datasets", "Module", "Sequential", "StateDictError", "register", "from_config",
            "accuracy", "Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout",
            "BatchNorm", "TwoLayerNet", "MultiLayerNet", "DataLoader", "CheckpointError", "load", "load_state",
-           "save_checkpoint", "load_checkpoint", "History", "fit", "compile_step", "evaluate", "plot_history", "gradient_check",
-           "GradientCheckReport", "GradientCheckRow", "DatasetError", "metrics", "callbacks", "compare_grads",
-           "GradComparison", "Callback", "LambdaCallback", "EarlyStopping", "StepLR", "CosineAnnealing",
-           "LearningRateScheduler", "ReduceLROnPlateau", "GradientClipping", "clip_grad_norm", "clip_grad_value",
-           "CSVLogger", "JSONLogger", "distributed", "SimpleConvNet", "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d"]
+           "save_checkpoint", "load_checkpoint", "History", "fit", "compile_step", "evaluate", "plot_history",
+           "gradient_check", "GradientCheckReport", "GradientCheckRow", "DatasetError", "metrics", "callbacks",
+           "compare_grads", "GradComparison", "Callback", "LambdaCallback", "EarlyStopping", "StepLR",
+           "CosineAnnealing", "LearningRateScheduler", "ReduceLROnPlateau", "GradientClipping", "clip_grad_norm",
+           "clip_grad_value", "CSVLogger", "JSONLogger", "distributed", "SimpleConvNet", "Conv2d", "MaxPool2d",
+           "AvgPool2d", "BatchNorm2d"]
 
 
 def __getattr__(name):

@@ -41,7 +41,7 @@ import numpy as np
 from .checkpoint_atomic import STALE_AFTER, atomic_write, remove_stale_temporaries
 from .checkpoint_format import CheckpointError, open_regular, read_archive
 from .checkpoint_schema import Bad, check_meta, check_training, config_size, fail, parse_json
-from ..layers.module import Module, from_config
+from ..layers import Module, from_config
 from ..layers.registry import set_model_writer
 
 __all__ = ["CheckpointError", "atomic_write", "remove_stale_temporaries", "save_model", "load", "load_state",

@@ -8,7 +8,11 @@ from . import init
 from .basic import (ACTIVATIONS, Affine, BatchNorm, Dropout, Flatten, Identity, ReLU, Sigmoid, SoftmaxWithLoss,
                     Tanh, activation, check_batch_norm)
 from .conv import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
-from .module import REGISTRY, Module, ModulePath, Sequential, StateDictError, accuracy, from_config, register
+from .calling import ModulePath, accuracy
+from .module import Module
+from .registry import REGISTRY, from_config, register
+from .sequential import Sequential
+from .state import StateDictError
 
 __all__ = ["Module", "Sequential", "StateDictError", "register", "from_config", "REGISTRY", "ModulePath", "accuracy",
            "Affine", "Sigmoid", "ReLU", "Tanh", "Identity", "Flatten", "SoftmaxWithLoss", "Dropout", "BatchNorm",

@@ -14,8 +14,9 @@ import autograd_np as ag
 
 from ..util import fields as _fields, validate as _v
 from . import init as _init
+from .calling import targets_like
 from .init import WEIGHT_BYTES
-from .module import Module, _targets_like
+from .module import Module
 from .registry import config_schema
 
 _NOTHING = dict(size=lambda c: 0)  # the schema of a layer without arguments or numbers
@@ -156,7 +157,7 @@ class SoftmaxWithLoss(Module):
     is_loss = True
 
     def forward(self, y, t):
-        return ag.softmax_cross_entropy(y, _targets_like(t, y))
+        return ag.softmax_cross_entropy(y, targets_like(t, y))
 
     def config(self):
         return {"type": "SoftmaxWithLoss"}

@@ -346,7 +346,8 @@ class SimpleConvNet(BookInterface, Module):
         return self.affine2(self.relu2(self.affine1(self.flatten(x))))
 
     def extra_repr(self):
-        return f"input_dim={self.input_dim}, {self.conv_param['filter_num']} filters of {self.conv_param['filter_size']}"
+        conv = self.conv_param
+        return f"input_dim={self.input_dim}, {conv['filter_num']} filters of {conv['filter_size']}"
 
     def config(self):
         return {"type": "SimpleConvNet", "input_dim": list(self.input_dim), "conv_param": dict(self.conv_param),

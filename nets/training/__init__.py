@@ -5,7 +5,8 @@ over MPI ranks) and ``nets.util``; never the command line."""
 from . import callbacks, metrics, optim
 from .compiled import compile_step
 from .data import DataLoader
-from .fitting import evaluate, fit, random_modules
+from .evaluation import evaluate
+from .fitting import fit, random_modules
 from .history import History, plot_history
 
 __all__ = ["fit", "evaluate", "History", "plot_history", "random_modules", "compile_step", "DataLoader", "optim",

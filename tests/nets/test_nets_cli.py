@@ -136,7 +136,7 @@ def test_defaults_match_the_demo():
     args = nets.cli.build_parser().parse_args(["train"])
     assert args.dataset == "digits" and args.optimizer == "adam" and args.activation == "relu"
     x = np.zeros((2, 64))
-    assert nets.cli.program._sizes(args, x) == [64, *nets.cli.DEFAULTS["digits"]["hidden"], 10]
+    assert nets.cli.data.layer_sizes(args, x) == [64, *nets.cli.DEFAULTS["digits"]["hidden"], 10]
 
 
 def test_write_graph_with_autograd_np_viz(tmp_path):

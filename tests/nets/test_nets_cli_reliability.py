@@ -241,7 +241,7 @@ def test_failures_while_writing_results_are_one_line(capsys, monkeypatch):
 def test_memory_errors_are_one_line(capsys, monkeypatch):
     def no_memory(*args, **kwargs):
         raise MemoryError("Unable to allocate 7.3 GiB for an array")
-    monkeypatch.setattr(nets.cli.program, "MultiLayerNet", no_memory)
+    monkeypatch.setattr(nets.cli.commands, "MultiLayerNet", no_memory)
     code, out, err = run(["graph", "--layers", "4,3,2"], capsys)
     assert code == 1 and err == "nets: error: out of memory: Unable to allocate 7.3 GiB for an array\n"
 

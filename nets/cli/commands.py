@@ -1,0 +1,103 @@
+"""``python -m nets eval``, ``gradcheck`` and ``graph``: score a saved model, check a network's
+gradients, draw its graph."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+import autograd_np as ag
+
+from ..debug import gradient_check
+from ..io.checkpoint import load as _load_model
+from ..models import MultiLayerNet
+from ..training import evaluate
+from . import architectures as _models
+from .args import UsageError, check_model_size, output_file
+from .data import check_data_args, check_sizes, load_data
+
+__all__ = ["cmd_eval", "cmd_gradcheck", "cmd_graph", "GRAPH_FORMATS"]
+
+
+def _check_model_fits(model, path, dataset, x, classes=10):
+    """The saved model takes this data's features and gives one score per class."""
+    features = int(np.prod(x.shape[1:]))
+    need = _models.input_features(model)
+    if need is not None and need != features:
+        raise UsageError(f"{path} expects {need} features per sample but {dataset} has {features}")
+    was_training = model.training
+    model.eval()
+    try:
+        with ag.no_grad():
+            y = model(_models.shaped_input(model, x[:1]))
+    except (ValueError, TypeError, IndexError) as exc:
+        raise UsageError(f"{path} cannot take {dataset}'s samples ({features} features): {exc}") from None
+    finally:
+        model.train(was_training)
+    shape = np.shape(y.data if isinstance(y, ag.Tensor) else y)
+    if shape != (1, classes):
+        raise UsageError(f"{path} gives outputs of shape {shape[1:]} per sample but {dataset} has {classes} classes")
+
+
+def cmd_eval(args) -> int:
+    check_data_args(args)
+    model = _load_model(args.model)
+    (x, t), (xt, tt) = load_data(args)
+    if args.split == "train":
+        xt, tt = x, t
+    _check_model_fits(model, args.model, args.dataset, xt)
+    loss, acc = evaluate(model, _models.shaped_input(model, xt), tt)
+    print(f"{args.dataset} {args.split}: loss {loss:.4f} accuracy {acc:.4f} ({len(xt)} samples)")
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    check_data_args(args)
+    if args.layers is not None:  # absurd sizes go before anything is loaded
+        check_model_size(args.layers, batch=1, itemsize=8)
+    (x, t), _ = load_data(args)
+    sizes = args.layers or [int(np.prod(x.shape[1:])), 16, 10]
+    check_sizes(sizes, x, t)
+    check_model_size(sizes, batch=min(args.batch, len(x)), itemsize=8)
+    model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
+                          batchnorm=args.batchnorm, rng=args.seed, dtype=np.float64)
+    idx = np.random.default_rng(args.seed).choice(len(x), size=min(args.batch, len(x)), replace=False)
+    print(f"gradient check of {'-'.join(map(str, sizes))} {args.activation} on {len(idx)} {args.dataset} samples "
+          "(float64)")
+    report = gradient_check(model, x[idx], t[idx], tol=args.tol, max_elements=args.max_elements, seed=args.seed)
+    if args.explain:
+        few = idx[:2]
+        print(f"\nbackward, step by step (ag.explain) on {len(few)} samples:")
+        ag.explain(model.loss(ag.Tensor(x[few].reshape(len(few), -1).astype(np.float64), name="x"), t[few]))
+    return 0 if report.ok else 1
+
+
+GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
+
+
+def cmd_graph(args) -> int:
+    out = Path(args.out)
+    if args.out.endswith(("/", os.sep)) or out.name in ("", ".", "..") or out.is_dir():
+        raise UsageError(f"--out {args.out}: a folder; give a picture file such as {out / 'graph.svg'}")
+    fmt = out.suffix.lstrip(".").lower() or "svg"
+    if fmt not in GRAPH_FORMATS:
+        raise UsageError(f"--out {args.out}: unknown picture format {out.suffix!r} "
+                         f"(use {', '.join('.' + f for f in GRAPH_FORMATS)})")
+    if out.suffix:
+        out = out.with_suffix(f".{fmt}")  # graph.SVG -> graph.svg
+    written = out if out.suffix == f".{fmt}" else out.with_name(f"{out.name}.{fmt}")  # as ag.viz.render names it
+    sizes = args.layers
+    check_model_size(sizes, batch=args.batch, copies=3)
+    output_file(written, "--out", also=[written.with_suffix(".dot")])
+    model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
+                          batchnorm=args.batchnorm, rng=args.seed)
+    rng = np.random.default_rng(args.seed)
+    x = ag.Tensor(rng.random((args.batch, sizes[0]), dtype=np.float32), name="x")
+    loss = model.loss(x, rng.integers(0, sizes[-1], args.batch))
+    loss.name = "loss"
+    written = Path(ag.viz.render(loss, path=out, format=fmt, collapse=args.collapse, show_grads=args.show_grads))
+    print(f"wrote {written}: the graph of {'-'.join(map(str, sizes))} {args.activation}"
+          f"{' with batchnorm' if args.batchnorm else ''}{f' and dropout {args.dropout:g}' if args.dropout else ''}"
+          f", one forward pass and loss on a random batch of {args.batch}")
+    return 0
