@@ -25,7 +25,6 @@ identity is never reused by another object while a program is cached).
 from __future__ import annotations
 
 import functools
-import operator
 import types
 
 import numpy as np

@@ -37,15 +37,16 @@ import warnings
 
 import numpy as np
 
-from . import effects
-from .. import core as engine
-from ..core import hooks, modes
-from ..core import Tensor
+from ..core import Tensor, hooks, label, modes
 from ..core.graph import clock, graph_nodes
-from .guards import SourceGuards, UnhashableArgument, argument_keys, key
-from .lowering import CompileError, Program, _freeze, argument_names, describe, detached, lower_and_run, split_result, state_objects
 from ..core.recording import restore, snapshot as snapshot_state, states_equal
-from .tracing import Arguments, TracedArray, Tracer, before_backward, deliver_twin_gradients, restore_leaks, settle, snapshot, unwrap
+from . import effects
+from .guards import SourceGuards, UnhashableArgument, argument_keys, key
+from .lowering import (CompileError, Program, _freeze, argument_names, describe, detached, lower_and_run,
+                       split_result, state_objects)
+from .reasons import HOOK_REASON, computed_in_python, difference, untraceable, what_changed
+from .tracing import (Arguments, Tracer, before_backward, deliver_twin_gradients, restore_leaks, settle, snapshot,
+                      unwrap)
 
 __all__ = ["compile", "Compiled", "CompileError", "CompileWarning"]
 
@@ -203,7 +204,7 @@ class Compiled:
             self._store(signature, _FirstTrace(trace.description) if trace.reason is None else trace.eager)
             return self._strict_check(result, trace.reason)
         result, trace = self._trace(args, kwargs, lower=True)
-        why = trace.reason or _difference(entry.description, trace.description)
+        why = trace.reason or difference(entry.description, trace.description)
         if why is None:
             self._captured_ids.update(trace.program.captured_ids)
             self._store(signature, trace.program)
@@ -234,7 +235,7 @@ class Compiled:
             if hooks.active and hooks.registered(a):
                 return f"a gradient hook is registered on argument {i} (compiled code calls no hooks)"
             if id(a) in self._captured_ids:
-                return (f"argument {i} ({engine.label(a)}) is also a tensor fn reads without receiving it; "
+                return (f"argument {i} ({label(a)}) is also a tensor fn reads without receiving it; "
                         "the compiled code keeps the two uses apart")
         return None
 
@@ -258,7 +259,7 @@ class Compiled:
         self._traced += 1
         previous, self._last_signature = self._last_signature, signature
         if previous is not None:
-            self._changes.update(_what_changed(previous, signature, self._sources))
+            self._changes.update(what_changed(previous, signature, self._sources))
 
     def _past_limit(self, signature):
         if self._limit_reason is None:
@@ -287,7 +288,7 @@ class Compiled:
         state = state_objects(nodes)
         reason = settle(arguments, before, [o for o in state if isinstance(o, np.ndarray)]) or world.changed(state)
         names = argument_names(arguments.leaves)
-        reason = tracer.reason or reason or _untraceable(loss, nodes, start) or _computed_in_python(nodes, names)
+        reason = tracer.reason or reason or untraceable(loss, nodes, start) or computed_in_python(nodes, names)
         returned = _returned(result, arguments)
         cleared = list(tracer.cleared.values())
         before_backward(arguments, tracer.cleared)
@@ -296,7 +297,7 @@ class Compiled:
             if (loss._node or loss) not in tracer.backpropagated:
                 loss.backward()
             deliver_twin_gradients(arguments)
-            hooked = reason is not None and reason.startswith(_HOOK_REASON)
+            hooked = reason is not None and reason.startswith(HOOK_REASON)
             return returned, _Trace(description, reason, hooks_seen=hooks.generation if hooked else None)
         description = _described(loss, extras, names, cleared)
         program = lower_and_run(loss, extras, names, isinstance(result, tuple), cleared)
@@ -326,7 +327,7 @@ class Compiled:
         for t, g in zip(leaves, after_compiled):
             same = (g is None) == (t.grad is None) and (g is None or np.array_equal(g, t.grad, equal_nan=True))
             if not same:
-                raise CompileError(f"compile(check=True): the gradient of {engine.label(t)} differs from eager's")
+                raise CompileError(f"compile(check=True): the gradient of {label(t)} differs from eager's")
         return eager
 
     # --- inspection ---------------------------------------------------------------------
@@ -389,84 +390,3 @@ def eager_step(fn, args, kwargs=None):
     if (loss._node or loss) not in watcher.backpropagated:
         loss.backward()
     return tuple(map(detached, result)) if isinstance(result, tuple) else detached(result)
-
-
-_HOOK_REASON = "a gradient hook"
-
-
-def _untraceable(loss, nodes, start):
-    if loss.node is None or loss._data.size != 1:
-        return "fn's first result is not a scalar computed from tensors that require grad"
-    for node in nodes:
-        if hooks.registered(node) or any(type(p) is Tensor and hooks.registered(p) for p in node.inputs):
-            return f"{_HOOK_REASON} (register_hook, retain_grad) is registered in the graph (op {node.op.name!r})"
-        if node.seq < start:
-            return f"the result depends on a graph made before the call (op {node.op.name!r})"
-        if node.freed:
-            return f"op {node.op.name!r}'s graph was released inside fn"
-    return None
-
-
-def _computed_in_python(nodes, names):
-    """Why an op's input is an array fn computed with NumPy from an argument (a
-    replay would use the traced call's), or None."""
-    for node in nodes:
-        for link in node.inputs:
-            if type(link) is TracedArray and id(link) not in names:
-                return (f"op {node.op.name!r} was given {link._what} by NumPy in Python, which a replay would not "
-                        "compute again; compute it with ops (ag.*), or pass it as an argument")
-    return None
-
-
-def _difference(first, second):
-    """Why two traces of one signature differ (None when they agree)."""
-    a, b = first, second
-    if len(a) != len(b):
-        return f"the second call recorded {len(b)} ops where the first recorded {len(a)} (control flow in fn)"
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return f"the two calls differ at op {i} ({x[0]}): {_why_different(x, y)}"
-    return None
-
-
-def _why_different(x, y):
-    """What most likely made two descriptions of one op differ."""
-    if x[0] == y[0] and len(x) == len(y) and x[1] != y[1]:
-        for i, (p, q) in enumerate(zip(x[1], y[1])):
-            if p != q and p[0] == "same" == q[0]:
-                return (f"its input {i} is a new {type(p[1].obj).__name__} on every call (made in fn from Python "
-                        "values, under no_grad, or by ops on tensors that need no gradient, which are not "
-                        "recorded), which a replay would not make again; pass it as an argument")
-    return "control flow in fn, or values computed in Python"
-
-
-def _what_changed(old, new, sources):
-    """Short names for what differs between two signatures ("argument 0's shape")."""
-    (old_args, old_src, *old_guard), (new_args, new_src, *new_guard) = old, new
-    out = []
-    if len(old_args) != len(new_args):
-        out.append("the number of arguments")
-    for i, (a, b) in enumerate(zip(old_args, new_args)):
-        if a != b:
-            out.append(f"argument {i}'s {_argument_change(a, b)}")
-    if old_src != new_src:
-        labels = sources.labels()
-        changed = [label for label, a, b in zip(labels, old_src[0].value[0], new_src[0].value[0]) if a != b]
-        out.append(changed[0] if changed and changed[0] else "fn's state (a module, a variable or an attribute)")
-    if old_guard != new_guard:
-        out.append("guard()")
-    return out or ["the signature"]
-
-
-def _argument_change(a, b):
-    """What differs between two argument keys: an array's (shape, dtype, alias) or a
-    tensor's ("tensor", shape, dtype, requires_grad, leaf, alias); else a value."""
-    if type(a) is tuple and type(b) is tuple and len(a) == len(b) and len(a) in (3, 6) \
-            and (len(a) == 3 or a[0] == "tensor"):
-        first = 1 if len(a) == 6 else 0
-        if a[first] != b[first]:
-            return "shape"
-        if a[first + 1] != b[first + 1]:
-            return "dtype"
-        return "flags or aliasing"
-    return "value"
