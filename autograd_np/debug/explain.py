@@ -7,13 +7,13 @@ sent to each input.  Running it on the seeds' ``simpleNet`` shows the familiar
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import core as engine
 
-__all__ = ["explain", "ExplainStep", "ExplainSteps"]
+__all__ = ["explain", "backward_steps", "ExplainStep", "ExplainSteps"]
 
 
 @dataclass
@@ -27,6 +27,8 @@ class ExplainStep:
     sent: list  # (input label, gradient shape, gradient norm) per input that receives one
     upstream: np.ndarray | None = None  # with values=True: the gradient arriving from above
     sent_values: list | None = None     # with values=True: the gradient sent to each input, as in ``sent``
+    node: object = field(default=None, repr=False, compare=False)  # the graph node (ag.viz.explore reads it)
+    targets: list = field(default_factory=list, repr=False, compare=False)  # the input link of each ``sent`` row
 
     def __str__(self):
         lines = [f"{self.op}  out {self.output_shape}  upstream grad {self.upstream_shape} "
@@ -102,20 +104,30 @@ def explain(output, grad=None, print_steps=True, values=False):
     """
     trace = []
     engine.run_backward([output], None if grad is None else [grad], retain_graph=True, create_graph=False, trace=trace)
-    steps, by_node = [], {}
-    for node, upstream, index, sent in trace:
-        step = by_node.get(node)
-        if step is None:
-            up = np.asarray(upstream)
-            step = ExplainStep(node.op.name, node.shape, up.shape, float(np.linalg.norm(up)), node.op.rule, [],
-                               np.array(up) if values else None, [] if values else None)
-            by_node[node] = step
-            steps.append(step)
-        g = np.asarray(sent)
-        step.sent.append((_label(node.inputs[index]), g.shape, float(np.linalg.norm(g))))
-        if values:
-            step.sent_values.append(np.array(g))
-    steps = ExplainSteps(steps)
+    steps = backward_steps(trace, values)
     if print_steps:
         print(steps)
     return steps
+
+
+def backward_steps(trace, values=False):
+    """The steps of one backward pass, in the order the engine ran them, from its
+    ``trace`` (the list ``run_backward(..., trace=trace)`` fills): what ``explain``
+    returns.  Each step also keeps its ``node`` and, per ``sent`` row, the input
+    link it went to (``targets``), for ``ag.viz.explore``'s backward slider."""
+    steps, by_node = [], {}
+    with np.errstate(all="ignore"):  # a NaN gradient's norm is NaN, without a warning
+        for node, upstream, index, sent in trace:
+            step = by_node.get(node)
+            if step is None:
+                up = np.asarray(upstream)
+                step = ExplainStep(node.op.name, node.shape, up.shape, float(np.linalg.norm(up)), node.op.rule, [],
+                                   np.array(up) if values else None, [] if values else None, node=node)
+                by_node[node] = step
+                steps.append(step)
+            g = np.asarray(sent)
+            step.sent.append((_label(node.inputs[index]), g.shape, float(np.linalg.norm(g))))
+            step.targets.append(node.inputs[index])
+            if values:
+                step.sent_values.append(np.array(g))
+    return ExplainSteps(steps)

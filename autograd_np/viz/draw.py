@@ -148,12 +148,18 @@ def draw(*tensors, show_shapes=True, show_grads=False, graph_attr=None, modules=
     roots = elements(tensors)
     layout = Layout(tensors, roots, walk(roots), show_shapes=show_shapes, show_grads=show_grads, modules=modules,
                     depth=depth, highlight=highlight, max_fanout=max_fanout)
+    return drawing_of(layout, graph_attr)
+
+
+def drawing_of(layout, graph_attr=None):
+    """The ``Drawing`` of a ``Layout``: its statements, and a caption with its notes
+    (and the colour legend when it shows gradients)."""
     dot = Drawing("autograd", graph_attr={**GRAPH_ATTR, **(graph_attr or {})},
                   node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
     layout.emit(dot)
     notes = layout.notes + ([layout.grad_note] if layout.grad_note else [])
-    if notes or show_grads:
-        dot.attr(label=caption(notes, legend=show_grads), labelloc="b", labeljust="l", fontname="Helvetica")
+    if notes or layout.show_grads:
+        dot.attr(label=caption(notes, legend=layout.show_grads), labelloc="b", labeljust="l", fontname="Helvetica")
     return dot
 
 

@@ -22,7 +22,7 @@ from ..core import Constant, Node, Tensor
 from ..debug.graphcheck import GraphReport
 from .style import CLUSTER_FILLS, CLUSTER_STYLE, CONST_STYLE, MARK_OP_STYLE, NONFINITE_FILL, OP_GRADS_STYLE, OP_STYLE, describe, html_label, module_label, nonfinite, tensor_label, values_of
 
-__all__ = ["Layout", "elements", "walk"]
+__all__ = ["Layout", "elements", "walk", "gradients", "backward_trace", "marks"]
 
 
 def _is_element(link):
@@ -94,13 +94,12 @@ def _owner(name, chains):
     return best
 
 
-def _gradients(outputs, order):
-    """id(tensor) -> gradient for the picture, and a note saying where they came from.
-
-    On an intact graph with scalar outputs the gradients of every tensor are
-    computed here by one extra backward (``retain_graph=True``; ``.grad`` is not
-    touched). A freed graph (after a plain ``backward()``) only has the leaves'
-    ``.grad`` left."""
+def backward_trace(outputs, order):
+    """One extra backward from the scalar ``outputs`` over the intact graph (``order``, its walk):
+    ``(found, trace, None)`` (the leaves' gradients and the engine's trace, see
+    ``run_backward``), or ``(None, None, reason)`` when it cannot be run.  ``.grad`` is
+    not touched, the graph is kept, and anomaly mode is off meanwhile (a picture must
+    not raise on the NaN it is meant to show)."""
     roots = [t for t in outputs if type(t) is Tensor and t.requires_grad]
     nodes = [t for t in order if type(t) is Node]
     reason = None
@@ -113,19 +112,32 @@ def _gradients(outputs, order):
         reason = ("backward() freed the graph; draw before backward() or after "
                   "backward(retain_graph=True) to see every gradient") if freed.saved is None else \
             f"the graph was released ({engine.freed_message(freed, 'draw').split(': ', 1)[1].split('. ')[0]})"
-    if reason is None:
-        trace = []
-        token = modes.ANOMALY.set(None)  # the picture must not raise on the NaN it is meant to show
-        try:
-            with np.errstate(all="ignore"):
-                found, _ = engine.run_backward(roots, None, retain_graph=True, create_graph=False, trace=trace)
-        except Exception as exc:  # noqa: BLE001  (a picture with a note beats no picture)
-            reason = f"computing the gradients failed ({type(exc).__name__}: {exc})"
-        finally:
-            modes.ANOMALY.reset(token)
+    if reason is not None:
+        return None, None, reason
+    trace = []
+    token = modes.ANOMALY.set(None)
+    try:
+        with np.errstate(all="ignore"):
+            found, _ = engine.run_backward(roots, None, retain_graph=True, create_graph=False, trace=trace)
+    except Exception as exc:  # noqa: BLE001  (a picture with a note beats no picture)
+        return None, None, f"computing the gradients failed ({type(exc).__name__}: {exc})"
+    finally:
+        modes.ANOMALY.reset(token)
+    return found, trace, None
+
+
+def gradients(outputs, order):
+    """id(tensor) -> gradient for the picture, a note saying where they came from, and the
+    engine's trace of the backward that computed them (None when only ``.grad`` is shown).
+
+    On an intact graph with scalar outputs the gradients of every tensor are
+    computed here by one extra backward (``backward_trace``). A freed graph
+    (after a plain ``backward()``) only has the leaves' ``.grad`` left."""
+    found, trace, reason = backward_trace(outputs, order)
+    roots = [t for t in outputs if type(t) is Tensor and t.requires_grad]
     if reason is not None:
         grads = {id(t): t.grad for t in order if type(t) is Tensor and t.grad is not None}
-        return grads, f"gradient norms: leaves' .grad only ({reason})"
+        return grads, f"gradient norms: leaves' .grad only ({reason})", None
     grads = {}
     for node, upstream, _, _ in trace:  # the upstream gradient of a node is that node's own gradient
         grads.setdefault(id(node), upstream)
@@ -135,10 +147,10 @@ def _gradients(outputs, order):
     for t in roots:
         grads.setdefault(id(engine.graph_key(t)), np.ones_like(t.data))
     names = ", ".join(t.name or "output" for t in roots)
-    return grads, f"gradient norms of d({names})/d(tensor), computed for this picture"
+    return grads, f"gradient norms of d({names})/d(tensor), computed for this picture", trace
 
 
-def _marks(highlight, order):
+def marks(highlight, order):
     """id(tensor) -> lines of text for the marked nodes, and notes for the picture's label."""
     if highlight is None:
         return {}, []
@@ -253,8 +265,8 @@ class Layout:
         tags = {id(t): _chain(t.module) for t in order if type(t) is Node and t.module is not None}
         self.clustered = bool(tags) and (modules is None or bool(modules))
         self.depth = depth if self.clustered else 0
-        self.grads, self.grad_note = _gradients(tensors, order) if show_grads else ({}, None)
-        self.marks, self.notes = _marks(highlight, order)
+        self.grads, self.grad_note, _ = gradients(tensors, order) if show_grads else ({}, None, None)
+        self.marks, self.notes = marks(highlight, order)
         # id(element) -> the values the caller holds (a released node has none of its own)
         self.outputs = {id(r): t.data if type(t) is Tensor else values_of(r) for r, t in zip(roots, tensors)}
         self.chains = {}  # module path -> chain, for every module seen in a tag
