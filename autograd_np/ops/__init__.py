@@ -15,6 +15,7 @@ from .contraction import cross, dot, einsum, inner, kron, outer, tensordot, trac
 from .layout import append, array, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack, diag, diagonal, diff, dstack, expand_dims, flatten, flip, fliplr, flipud, hsplit, hstack, linspace, moveaxis, pad, partition, ravel, repeat, roll, rot90, sort, split, squeeze, swapaxes, take, take_along_axis, tile, tril, triu, vsplit, vstack
 from .nn import embedding, gelu, layer_norm, leaky_relu, silu, softplus
 from .effects import batch_norm, dropout_mask
+from .factories import arange, full, ones, rand, randn, tensor, zeros
 from . import conv as _conv
 from . import matrix as _matrix
 from .matrix import *
@@ -41,6 +42,7 @@ __all__ += _conv.__all__
 __all__ += _matrix.__all__
 __all__ += _decompositions.__all__
 __all__ += ["batch_norm", "dropout_mask"]
+__all__ += ["tensor", "zeros", "ones", "full", "arange", "randn", "rand"]  # factories: new leaves, PyTorch's names
 
 
 def _wrapper_rules():
