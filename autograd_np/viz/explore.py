@@ -26,15 +26,17 @@ own picture while the drawn elements stay within ``max_drawn``).
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import html
+import json
 import time
 import warnings
 from importlib import resources
 from pathlib import Path
 
 from ..core import Node, Tensor
-from .explore_data import BINS, element_records, script_json, step_records
+from .explore_data import BINS, element_records, rules, script_json, step_records
 from .explore_views import have_dot, main_view, module_views
 from .layout import Layout, elements, walk
 from .style import INSTALL_HINT
@@ -42,7 +44,8 @@ from .style import INSTALL_HINT
 __all__ = ["explore", "Explorer"]
 
 MAX_NODES = 400    # more elements than this: modules start collapsed
-MAX_DRAWN = 2000   # elements drawn inside collapsed modules, at most, or without modules at all
+MAX_DRAWN = 1000   # elements drawn inside collapsed modules, at most, or without modules at all
+MAX_HISTOGRAMS = 2000  # elements whose histograms (and first values) are embedded; the others get statistics
 
 
 def _asset(name):
@@ -80,17 +83,19 @@ class Explorer:
         return f"<Explorer page of {len(self.html.encode('utf-8'))} bytes{where}>"
 
 
-def _check(tensors, collapse, modules, max_nodes, max_drawn, bins):
+def _check(tensors, collapse, modules, max_nodes, max_drawn, max_histograms, bins, compress):
     if not tensors:
         raise TypeError("explore: give the tensors whose graph to show, e.g. explore(loss)")
     for t in tensors:
         if not isinstance(t, (Tensor, Node)):
             raise TypeError(f"explore: expected Tensors (or graph Nodes), got {type(t).__name__}")
-    if collapse not in (None, True, False):
-        raise ValueError(f"explore: collapse must be None (by size), True or False, got {collapse!r}")
+    for name, value in (("collapse", collapse), ("compress", compress)):
+        if not (value is None or value is True or value is False):
+            raise ValueError(f"explore: {name} must be None (by size), True or False, got {value!r}")
     if collapse and modules is False:
         raise ValueError("explore: collapse draws modules as nodes; it cannot be combined with modules=False")
-    for name, value, low in (("max_nodes", max_nodes, 1), ("max_drawn", max_drawn, 0), ("bins", bins, 1)):
+    for name, value, low in (("max_nodes", max_nodes, 1), ("max_drawn", max_drawn, 0),
+                             ("max_histograms", max_histograms, 0), ("bins", bins, 1)):
         if type(value) is not int or not low <= value <= 10 ** 7:
             raise ValueError(f"explore: {name} must be an integer from {low} to 10**7, got {value!r}")
 
@@ -130,26 +135,50 @@ def _pictures(layout, max_drawn):
     return views, notes
 
 
-def _page(title, data, views):
-    script, style = _asset("explore.js"), _asset("explore.css")
+SCRIPTS = ("explore_base.js", "explore_view.js", "explore_panel.js", "explore_main.js")
+COMPRESS_OVER = 1_000_000  # bytes of data and pictures from which a page is gzipped (compress=None)
+
+
+def _script():
+    """The page's one script: the parts, in order, inside one async function."""
+    body = "\n".join(_asset(name) for name in SCRIPTS)
+    return ("(async function () {\n\"use strict\";\n" + body + 'document.body.dataset.ready = "1";\n'
+            '})().catch((err) => { document.body.dataset.ready = "error"; '
+            'document.getElementById("panel").textContent = "could not open the graph: " + err; throw err; });\n')
+
+
+def _payload(data, views, compress):
+    """The data's script element and the pictures' HTML: inline as they are, or (``compress``)
+    both gzipped into one base64 text that the page's script opens."""
+    if not compress:
+        pictures = "".join(f'<div class="view" data-view="{html.escape(key, quote=True)}" hidden>{svg}</div>'
+                           for key, svg in views.items())
+        return f'<script type="application/json" id="graph-data">{script_json(data)}</script>', pictures
+    packed = gzip.compress(json.dumps({"data": data, "svgs": views}, allow_nan=False).encode("utf-8"), 6, mtime=0)
+    return (f'<script type="application/gzip+base64" id="graph-data">{base64.b64encode(packed).decode("ascii")}'
+            "</script>"), ""
+
+
+def _page(title, data, views, compress):
+    script, style = _script(), _asset("explore.css")
     if "</script" in script.lower() or "</style" in style.lower():
         raise RuntimeError("explore: the page's own script or style would end its element")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     policy = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
               "img-src data:; base-uri 'none'; form-action 'none'")
-    pictures = "".join(f'<div class="view" data-view="{html.escape(key, quote=True)}" hidden>{svg}</div>'
-                       for key, svg in views.items())
+    if compress is None:
+        compress = sum(len(svg) for svg in views.values()) + len(script_json(data)) > COMPRESS_OVER
+    payload, pictures = _payload(data, views, compress)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title, quote=False)}</title><style>{style}</style></head>\n<body>"
-            f"{_asset('explore.html')}<div id=\"views\">{pictures}</div>"
-            f'<script type="application/json" id="graph-data">{script_json(data)}</script>\n'
+            f"{_asset('explore.html')}<div id=\"views\">{pictures}</div>{payload}\n"
             f"<script>{script}</script></body></html>\n")
 
 
 def explore(*tensors, path=None, title=None, highlight=None, collapse=None, modules=None, max_nodes=MAX_NODES,
-            max_drawn=MAX_DRAWN, bins=BINS):
+            max_drawn=MAX_DRAWN, max_histograms=MAX_HISTOGRAMS, bins=BINS, compress=None):
     """An explorer page of the graph that computed ``tensors``: an ``Explorer``,
     written to ``path`` too when given (``.html`` added without a suffix).
 
@@ -159,7 +188,12 @@ def explore(*tensors, path=None, title=None, highlight=None, collapse=None, modu
     node (True), never (False) or when the graph has more than ``max_nodes``
     elements (None); a collapsed module's inside is drawn as a picture of its
     own while the elements drawn that way stay within ``max_drawn``.  ``modules``
-    as in ``draw``.  ``bins``: histogram bins per array.  The gradients are
+    as in ``draw``.  ``bins``: histogram bins per array; histograms (and first
+    values) are embedded for ``max_histograms`` elements at most, those drawn
+    first, the others get their statistics only.  ``compress``: gzip the data and
+    pictures into the page (opened by its script, which needs a browser with
+    ``DecompressionStream``: any current one): True, False, or None for pages
+    whose data and pictures exceed ``COMPRESS_OVER`` bytes.  The gradients are
     those ``draw(show_grads=True)`` shows (one extra backward from scalar
     outputs on an intact graph; ``.grad`` is not touched), and the backward
     steps are ``ag.explain``'s::
@@ -170,17 +204,18 @@ def explore(*tensors, path=None, title=None, highlight=None, collapse=None, modu
         >>> page.html.startswith("<!DOCTYPE html>") and "w" in page.html
         True
     """
-    _check(tensors, collapse, modules, max_nodes, max_drawn, bins)
+    _check(tensors, collapse, modules, max_nodes, max_drawn, max_histograms, bins, compress)
     start = time.perf_counter()
     layout = _layout(tensors, highlight, collapse, modules, max_nodes)
-    records, grad_note, trace = element_records(layout, tensors, bins)
+    records, chains, grad_note, trace = element_records(layout, tensors, bins, max_histograms=max_histograms)
     views, notes = _pictures(layout, max_drawn)
     names = ", ".join(t.name or "output" for t in tensors)
     title = f"graph of {names}" if title is None else str(title)
-    data = {"title": title, "elements": records, "steps": step_records(trace, layout),
+    data = {"title": title, "elements": records, "chains": chains, "rules": rules(layout),
+            "steps": step_records(trace, layout),
             "modules": _modules(layout, views), "collapsed": bool(layout.depth),
             "notes": layout.notes + notes, "gradNote": grad_note}
-    page = Explorer(_page(title, data, views), 0.0)
+    page = Explorer(_page(title, data, views, compress), 0.0)
     page.seconds = time.perf_counter() - start
     if path is not None:
         page.save(path)

@@ -19,11 +19,11 @@ from ..debug.explain import backward_steps
 from .layout import gradients
 from .style import NONFINITE_FILL, grad_color, values_of
 
-__all__ = ["summary", "number", "script_json", "element_records", "step_records", "BINS", "FIRST"]
+__all__ = ["summary", "number", "script_json", "element_records", "step_records", "rules", "BINS", "FIRST"]
 
 BINS = 20   # histogram bins of a tensor's values (and of its gradient)
-FIRST = 6   # values embedded as they are (the first ones, flattened)
-DIGITS = 6  # significant digits of every embedded number
+FIRST = 5   # values embedded as they are (the first ones, flattened)
+DIGITS = 5  # significant digits of every embedded number
 
 
 def number(x):
@@ -44,12 +44,13 @@ def _histogram(finite, lo, hi, bins):
     return {"lo": number(lo), "hi": number(hi), "counts": [int(c) for c in counts]}
 
 
-def summary(array, bins=BINS, first=FIRST):
-    """Statistics of an array as embedded: ``size``, ``nan`` and ``inf`` counts, and
+def summary(array, bins=BINS, first=FIRST, detail=True):
+    """Statistics of an array as embedded: ``size``, ``nan`` and ``inf`` counts (left out
+    when zero), and
     over its finite values ``min``, ``max``, ``mean``, ``std`` (population, as
     ``np.std``), a histogram of ``bins`` equal bins from min to max, and the first
-    ``first`` values.  Complex arrays are summarised by their magnitudes
-    (``"of": "|values|"``); None for what has no numbers (None, a non-numeric array)."""
+    ``first`` values (both only with ``detail``).  Complex arrays are summarised by their magnitudes
+    (``"of": "|values|"``, left out for real ones); None for what has no numbers (None, a non-numeric array)."""
     if array is None:
         return None
     a = np.asarray(array)
@@ -62,12 +63,18 @@ def summary(array, bins=BINS, first=FIRST):
     with np.errstate(all="ignore"):
         finite_mask = np.isfinite(a)
         finite = a if finite_mask.all() else a[finite_mask]
-        out = {"of": of, "size": int(a.size), "nan": int(np.isnan(a).sum()), "inf": int(np.isinf(a).sum()),
-               "first": [number(v) for v in a[:first]]}
+        out = {"size": int(a.size)}
+        if detail:
+            out["first"] = [number(v) for v in a[:first]]
+        if of != "values":
+            out["of"] = of
+        if finite.size < a.size:  # the counts are left out when zero
+            out.update(nan=int(np.isnan(a).sum()), inf=int(np.isinf(a).sum()))
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
-            out.update(min=number(lo), max=number(hi), mean=number(finite.mean()), std=number(finite.std()),
-                       hist=_histogram(finite, lo, hi, bins))
+            out.update(min=number(lo), max=number(hi), mean=number(finite.mean()), std=number(finite.std()))
+            if detail:
+                out["hist"] = _histogram(finite, lo, hi, bins)
     return out
 
 
@@ -92,9 +99,12 @@ def _kind(el, outputs):
     return "param" if el.requires_grad else "data"
 
 
-def _module(el, layout):
-    chain = layout.chain_of.get(id(el), ())
-    return [[str(path), kind] for path, kind in chain]
+def _chain_index(el, layout, chains):
+    """The index in ``chains`` (the page's list of module chains) of the element's chain."""
+    chain = tuple((str(path), kind) for path, kind in layout.chain_of.get(id(el), ()))
+    if chain not in chains:
+        chains[chain] = len(chains)
+    return chains[chain]
 
 
 def _where(el):
@@ -103,8 +113,10 @@ def _where(el):
     return None
 
 
-def element_record(number_, el, layout, grads, bins, first):
-    """The embedded record of one graph element (its box ``t<number>`` in the picture)."""
+def element_record(number_, el, layout, grads, chains, bins=BINS, first=FIRST, detail=True):
+    """The embedded record of one graph element (its box ``t<number>`` in the picture).
+    Fields without a value (no name, no op, no gradient...) are left out; without
+    ``detail``, so are the histograms and first values."""
     values = values_of(el)
     if values is None:
         values = layout.outputs.get(id(el))
@@ -112,9 +124,10 @@ def element_record(number_, el, layout, grads, bins, first):
     g = grads.get(id(el))
     record = {"id": f"t{number_}", "name": el.name or None, "op": el.op.name if node else None,
               "kind": _kind(el, layout.outputs), "shape": list(el.shape), "dtype": str(el.dtype),
-              "module": _module(el, layout), "where": _where(el), "rule": el.op.rule if node else None,
-              "values": summary(values, bins, first), "grad": summary(g, bins, first),
+              "chain": _chain_index(el, layout, chains), "where": _where(el),
+              "values": summary(values, bins, first, detail), "grad": summary(g, bins, first, detail),
               "marks": list(layout.marks.get(id(el), [])) or None}
+    record = {k: v for k, v in record.items() if v is not None}
     if g is not None:
         with np.errstate(all="ignore"):
             norm = float(np.linalg.norm(np.asarray(g, dtype=np.float64)))
@@ -128,19 +141,37 @@ def element_record(number_, el, layout, grads, bins, first):
     return record
 
 
-def element_records(layout, tensors, bins=BINS, first=FIRST):
-    """One record per element of ``layout.order`` (the picture's walk), the gradient
-    note, and the engine's backward trace (None when no backward could be run)."""
+def _detailed(layout, budget):
+    """The ids of the elements whose histograms are embedded: at most ``budget``, those
+    drawn in the main picture first (a collapsed module's inside after), in walk order."""
+    drawn = [id(el) for el in layout.order if id(el) not in layout.hidden]
+    inside = [id(el) for el in layout.order if id(el) in layout.hidden]
+    return set((drawn + inside)[:budget])
+
+
+def element_records(layout, tensors, bins=BINS, first=FIRST, max_histograms=None):
+    """One record per element of ``layout.order`` (the picture's walk), the module
+    chains they refer to (a list of ``[[path, kind], ...]``, outermost first), the
+    gradient note, and the engine's backward trace (None when no backward could be run).
+    Histograms and first values go into ``max_histograms`` records at most (None: all)."""
     grads, note, trace = gradients(tensors, layout.order)
     layout.index_of = {id(el): f"t{i}" for i, el in enumerate(layout.order)}
-    records = [element_record(i, el, layout, grads, bins, first) for i, el in enumerate(layout.order)]
-    return records, note, trace
+    chains = {(): 0}
+    detailed = _detailed(layout, len(layout.order) if max_histograms is None else max_histograms)
+    records = [element_record(i, el, layout, grads, chains, bins, first, id(el) in detailed)
+               for i, el in enumerate(layout.order)]
+    return records, [[list(link) for link in chain] for chain in chains], note, trace
+
+
+def rules(layout):
+    """{op name: its derivative rule} for the ops of the graph (each rule once, not per node)."""
+    return {el.op.name: el.op.rule for el in layout.order if type(el) is Node and el.op.rule}
 
 
 def step_records(trace, layout):
     """The backward steps in the engine's order (``backward_steps``, as ``ag.explain``
-    lists them), each with the element it ran for, the norm of the gradient
-    arriving there, what it sent to which element, and the elements whose
+    lists them), each with the element it ran for (``id``), the norm of the gradient
+    arriving there, the norm sent to each input element, and the elements whose
     gradient is complete after it (a node when its step runs, a leaf after the
     last step sending to it)."""
     if trace is None:
@@ -154,8 +185,7 @@ def step_records(trace, layout):
     done = [[layout.index_of[id(step.node)]] for step in steps]
     for key, k in last_send.items():
         done[k].append(layout.index_of[key])
-    return [{"id": layout.index_of.get(id(step.node)), "op": step.op, "norm": number(step.upstream_norm),
-             "sent": [[layout.index_of.get(id(target)), label, number(norm)]
-                      for target, (label, _, norm) in zip(step.targets, step.sent)],
+    return [{"id": layout.index_of[id(step.node)], "norm": number(step.upstream_norm),
+             "sent": [[layout.index_of[id(target)], number(norm)] for target, (_, _, norm) in zip(step.targets, step.sent)],
              "done": done[k]} for k, step in enumerate(steps)]
 

@@ -25,6 +25,8 @@ from .style import CONST_STYLE, EDGE_ATTR, GRAPH_ATTR, MARK_OP_STYLE, NODE_ATTR,
 __all__ = ["svg_of", "clean_svg", "main_view", "module_views", "have_dot"]
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_FONT = re.compile(r' font-family="Helvetica,sans-Serif"')
+_GROUP_ID = re.compile(r'(?<=<g) id="[^"]*"')
 # what Graphviz draws a graph with; anything else (a script, a link, an image) is refused
 _TAGS = {"svg", "g", "title", "polygon", "polyline", "path", "ellipse", "text", "circle", "rect", "line"}
 
@@ -33,10 +35,10 @@ def have_dot():
     return shutil.which("dot") is not None
 
 
-def clean_svg(svg, prefix):
+def clean_svg(svg):
     """Graphviz's SVG as it goes inline in a page: from ``<svg`` on (no XML prolog,
-    doctype or comments), element ids prefixed with ``prefix`` (several pictures share
-    the page).  It holds only what Graphviz draws from our statements, every label
+    doctype or comments), without the groups' ids (several pictures share the page)
+    nor the font of every text (the page's style sets it).  It holds only what Graphviz draws from our statements, every label
     escaped; anything that could run or load (a script, an event attribute, a link)
     means a bug here and raises rather than being embedded."""
     svg = _COMMENT.sub("", svg)
@@ -46,17 +48,18 @@ def clean_svg(svg, prefix):
         bad = [a for a in element.attrib if a.rsplit("}", 1)[-1].lower().startswith("on") or "href" in a.lower()]
         if tag not in _TAGS or bad:
             raise RuntimeError(f"explore: Graphviz's SVG holds <{tag}> {bad or ''}; refusing to embed it")
-    return re.sub(r'(<g id=")', r"\g<1>" + prefix, svg)
+    svg = _FONT.sub("", svg)  # the page's style sets the font once
+    return _GROUP_ID.sub("", svg)  # "node1", "clust1": the same in every picture, and not needed
 
 
-def svg_of(dot, prefix):
+def svg_of(dot):
     """The cleaned SVG of a Graphviz graph (needs Graphviz's ``dot``)."""
-    return clean_svg(graphviz.pipe("dot", "svg", dot.source.encode("utf-8")).decode("utf-8"), prefix)
+    return clean_svg(graphviz.pipe("dot", "svg", dot.source.encode("utf-8")).decode("utf-8"))
 
 
 def main_view(layout):
     """The SVG of the whole graph, as ``draw`` lays it out."""
-    return svg_of(drawing_of(layout), "v0_")
+    return svg_of(drawing_of(layout))
 
 
 def _stub_label(el, layout):
@@ -108,5 +111,5 @@ def module_views(layout, budget):
         spent += size
         dot = Drawing("module", graph_attr=GRAPH_ATTR, node_attr=NODE_ATTR, edge_attr=EDGE_ATTR)
         _module_picture(layout, group).emit(dot, True, layout.kind_fill)
-        views[node_id] = svg_of(dot, f"v{len(views) + 1}_")
+        views[node_id] = svg_of(dot)
     return views, left_out

@@ -87,11 +87,13 @@ def _owner(name, chains):
     """The chain of the module owning a parameter called ``name`` ("fc1.W" -> fc1's), or ()."""
     if not name:
         return ()
-    best = ()
-    for path, chain in chains.items():
-        if name.startswith(path + ".") and len(path) > len(best[-1][0] if best else ""):
-            best = chain
-    return best
+    cut = name.rfind(".")
+    while cut > 0:  # the longest module path followed by a dot (a lookup per dot, not a scan of every module)
+        chain = chains.get(name[:cut])
+        if chain is not None:
+            return chain
+        cut = name.rfind(".", 0, cut)
+    return ()
 
 
 def backward_trace(outputs, order):

@@ -41,6 +41,7 @@ GRAD_SCALE = ((-8.0, "#2f5fb0"), (-5.0, "#7fa8e6"), (-3.0, "#cfe0f7"), (-2.0, "#
 GRAPH_ATTR = {"rankdir": "TB", "ranksep": "0.3", "nodesep": "0.3", "nslimit": "1"}
 NODE_ATTR = {"fontname": "Helvetica", "fontsize": "11", "height": "0.3"}
 EDGE_ATTR = {"arrowsize": "0.6", "color": "#505050"}
+MAX_LISTED = 8  # a collapsed module with more parameters says how many instead of listing them
 INSTALL_HINT = "apt-get install graphviz / brew install graphviz / conda install graphviz"
 
 
@@ -168,6 +169,7 @@ def module_label(group, members, group_of, consumers, outputs, grads, marks, sho
     path, kind = group[-1]
     title = f"{path}: {kind}" if kind else path
     lines, norms, bad, marked = [], [], False, []
+    params = sum(type(t) is not Node for t in members)
     for t in members:
         bad = bad or nonfinite(values_of(t))
         if id(t) in marks:  # say which op inside the module is marked
@@ -178,6 +180,8 @@ def module_label(group, members, group_of, consumers, outputs, grads, marks, sho
             bad = True
         leaves_module = type(t) is Node and (id(t) in outputs or any(group_of.get(id(c)) != group
                                                                        for c in consumers.get(id(t), ())))
+        if type(t) is not Node and params > MAX_LISTED:
+            continue  # summed up in one line below
         if leaves_module or type(t) is not Node:
             if leaves_module:
                 text = "out"
@@ -190,6 +194,9 @@ def module_label(group, members, group_of, consumers, outputs, grads, marks, sho
                     norms.append(l2_norm(g))
             if show_shapes or g is not None or type(t) is not Node:
                 lines.append(", ".join(parts))
+    if params > MAX_LISTED:
+        size = sum(int(np.prod(t.shape)) for t in members if type(t) is not Node)
+        lines.append(f"{params} parameters ({size:,} values), {len(members) - params} ops")
     if bad:
         lines.append("contains NaN/inf")
     style = {**MODULE_STYLE, "fillcolor": kind_fill(kind, path)}

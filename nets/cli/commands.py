@@ -73,30 +73,44 @@ def cmd_gradcheck(args) -> int:
     return 0 if report.ok else 1
 
 
-GRAPH_FORMATS = ("svg", "png", "pdf", "dot")
+GRAPH_FORMATS = ("svg", "png", "pdf", "dot")  # pictures; and .html, the explorer page
+
+
+def _graph_file(args):
+    """(file to write, format) from ``--out`` and ``--html``: the suffix picks the format
+    (``.html``: the explorer page), ``--html`` asks for the page."""
+    text = args.out or ("graph.html" if args.html else "graph.svg")
+    out = Path(text)
+    if text.endswith(("/", os.sep)) or out.name in ("", ".", "..") or out.is_dir():
+        raise UsageError(f"--out {text}: a folder; give a picture file such as {out / 'graph.svg'}")
+    fmt = out.suffix.lstrip(".").lower() or ("html" if args.html else "svg")
+    if fmt not in GRAPH_FORMATS and fmt != "html":
+        raise UsageError(f"--out {text}: unknown picture format {out.suffix!r} "
+                         f"(use {', '.join('.' + f for f in GRAPH_FORMATS)}), or .html for the explorer page")
+    if args.html and fmt != "html":
+        raise UsageError(f"--out {text}: --html writes an HTML page, not a .{fmt} picture; drop --html or name "
+                         f"an .html file")
+    if out.suffix:
+        out = out.with_suffix(f".{fmt}")  # graph.SVG -> graph.svg
+    return (out if out.suffix == f".{fmt}" else out.with_name(f"{out.name}.{fmt}")), fmt  # as ag.viz.render names it
 
 
 def cmd_graph(args) -> int:
-    out = Path(args.out)
-    if args.out.endswith(("/", os.sep)) or out.name in ("", ".", "..") or out.is_dir():
-        raise UsageError(f"--out {args.out}: a folder; give a picture file such as {out / 'graph.svg'}")
-    fmt = out.suffix.lstrip(".").lower() or "svg"
-    if fmt not in GRAPH_FORMATS:
-        raise UsageError(f"--out {args.out}: unknown picture format {out.suffix!r} "
-                         f"(use {', '.join('.' + f for f in GRAPH_FORMATS)})")
-    if out.suffix:
-        out = out.with_suffix(f".{fmt}")  # graph.SVG -> graph.svg
-    written = out if out.suffix == f".{fmt}" else out.with_name(f"{out.name}.{fmt}")  # as ag.viz.render names it
+    written, fmt = _graph_file(args)
     sizes = args.layers
     check_model_size(sizes, batch=args.batch, copies=3)
-    output_file(written, "--out", also=[written.with_suffix(".dot")])
+    output_file(written, "--out", also=[] if fmt == "html" else [written.with_suffix(".dot")])
     model = MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
                           batchnorm=args.batchnorm, rng=args.seed)
     rng = np.random.default_rng(args.seed)
     x = ag.Tensor(rng.random((args.batch, sizes[0]), dtype=np.float32), name="x")
     loss = model.loss(x, rng.integers(0, sizes[-1], args.batch))
     loss.name = "loss"
-    written = Path(ag.viz.render(loss, path=out, format=fmt, collapse=args.collapse, show_grads=args.show_grads))
+    if fmt == "html":
+        ag.viz.explore(loss, path=written, collapse=True if args.collapse else None)
+    else:
+        written = Path(ag.viz.render(loss, path=written, format=fmt, collapse=args.collapse,
+                                     show_grads=args.show_grads))
     print(f"wrote {written}: the graph of {'-'.join(map(str, sizes))} {args.activation}"
           f"{' with batchnorm' if args.batchnorm else ''}{f' and dropout {args.dropout:g}' if args.dropout else ''}"
           f", one forward pass and loss on a random batch of {args.batch}")

@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--batch", type=_positive_int, default=100, help="rows of the random input batch")
     gr.add_argument("--collapse", action="store_true", help="draw each layer as one node")
     gr.add_argument("--show-grads", action="store_true", help="gradient norms of every tensor, coloured")
-    gr.add_argument("--out", default="graph.svg", type=path_text,
-                    help="picture file; its suffix picks the format: .svg (default), .png, .pdf or .dot")
+    gr.add_argument("--html", action="store_true",
+                    help="write the explorer page instead of a picture (ag.viz.explore: one self-contained HTML file "
+                         "with each node's values and gradient and the backward pass step by step); --out then "
+                         "defaults to graph.html")
+    gr.add_argument("--out", default=None, type=path_text,
+                    help="picture file; its suffix picks the format: .svg (default graph.svg), .png, .pdf, .dot, "
+                         "or .html for the explorer page")
     return parser

@@ -16,14 +16,16 @@ from .data import DEFAULTS, check_data_args, check_sizes, layer_sizes, load_data
 
 __all__ = ["cmd_train", "write_graph", "TRAIN_FILES", "EVAL_BATCH"]
 
-TRAIN_FILES = ("model.npz", "checkpoint.npz", "history.json", "log.csv", "curves.png", "graph.svg", "graph.dot")
+TRAIN_FILES = ("model.npz", "checkpoint.npz", "history.json", "log.csv", "curves.png", "graph.svg", "graph.dot",
+               "graph.html")
 EVAL_BATCH = 1000  # fit's and evaluate's batch for the test set
 
 
-def write_graph(model, x, t, path):
+def write_graph(model, x, t, path, page=None):
     """Draw the graph of one forward pass and loss into ``path`` (.svg) with
     ``autograd_np.viz``; returns the file written (``.dot`` text, and one line
-    of advice, if Graphviz's ``dot`` program is missing).  The model is left as
+    of advice, if Graphviz's ``dot`` program is missing).  ``page``: a file to
+    write the explorer page of the same graph into (``ag.viz.explore``).  The model is left as
     it was: the forward pass runs in training mode (so the picture shows its
     dropout and batch statistics), and the running statistics it updates and
     the random draws it makes are put back afterwards."""
@@ -31,10 +33,13 @@ def write_graph(model, x, t, path):
     rngs = [(m, m.rng.bit_generator.state) for m in random_modules(model).values()]
     try:
         loss = model.loss(ag.Tensor(x, name="x"), t)
+        loss.name = "loss"
     finally:
         model.load_state_dict(state)
         for module, rng_state in rngs:
             module.rng.bit_generator.state = rng_state
+    if page is not None:
+        ag.viz.explore(loss, path=Path(page), title=f"{_models.describe(model)}: one forward pass and loss")
     return Path(ag.viz.render(loss, path=Path(path), format="svg"))
 
 
@@ -92,9 +97,9 @@ def cmd_train(args) -> int:
     model.save(out / "model.npz")
     history.to_json(out / "history.json")
     history.plot(out / "curves.png")
-    graph = write_graph(model, x[:4], t[:4], out / "graph.svg")
+    graph = write_graph(model, x[:4], t[:4], out / "graph.svg", page=out / "graph.html")
     written = ", ".join(p.name for p in (out / "model.npz", out / "history.json", out / "log.csv", out / "curves.png",
-                                         graph))
+                                         graph, out / "graph.html"))
     if len(history) and stop is not None and stop.best_epoch and stop.best_epoch != len(history):
         test_loss, test_acc = evaluate(model, (xt, tt))  # the restored weights
         print(f"test accuracy {test_acc:.4f} (loss {test_loss:.4f}) with the weights of epoch {stop.best_epoch} of "
