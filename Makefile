@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-mpi mpi torch notebooks bench bench-mpi graphviz fashion-mnist clean
+.PHONY: demo test test-slow test-mpi mpi torch notebooks bench bench-mpi graphviz chromium fashion-mnist clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,14 @@ graphviz:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 || echo "could not install graphviz; pictures are written as .dot text"; \
 	  else echo "Graphviz's dot is missing: install it (e.g. 'sudo apt-get install graphviz') to render pictures; .dot text is written meanwhile"; fi; }
+
+# Debian's Chromium, for the explorer page's browser tests (tests/autograd_np/test_explore_browser.py, driven by
+# Playwright from the testing extra, which uses this browser and downloads none); without it they skip, saying so.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "could not install chromium; the browser tests will be skipped"; \
+	  else echo "Chromium is missing (sudo apt-get install chromium): the browser tests will be skipped"; fi; }
 
 # Open MPI (from apt when root) and mpi4py (into .venv) for data-parallel training and its tests;
 # when either cannot be installed, the MPI tests skip and say how to install it.
@@ -47,7 +55,7 @@ torch: $(STAMP)
 	@[ -f $(TORCH_STAMP) ] || { $(PY) -m pip install -q torch==2.13.0 >/dev/null 2>&1 && touch $(TORCH_STAMP); } \
 	  || echo "could not install torch==2.13.0: the PyTorch cross-checks will be skipped"
 
-test: $(STAMP) graphviz mpi torch
+test: $(STAMP) graphviz mpi torch chromium
 	$(PY) -m pytest
 
 # The distributed-training tests alone (real ranks: mpirun -n 2 and 3 on this machine); make test runs them too.

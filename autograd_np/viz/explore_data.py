@@ -40,7 +40,11 @@ def number(x):
 def _histogram(finite, lo, hi, bins):
     if lo == hi:  # one value (or all equal): one bin holds them all
         return {"lo": number(lo), "hi": number(hi), "counts": [int(finite.size)]}
-    counts, _ = np.histogram(finite, bins=bins, range=(lo, hi))
+    if np.isfinite(hi - lo) and (hi - lo) / bins > np.finfo(np.float64).tiny:
+        counts, _ = np.histogram(finite, bins=bins, range=(lo, hi))
+    else:  # a range that overflows (-1e308 to 1e308) or bins below the smallest normal number: scaled to [-1, 1]
+        scale = max(abs(lo), abs(hi))
+        counts, _ = np.histogram(finite / scale, bins=bins, range=(lo / scale, hi / scale))
     return {"lo": number(lo), "hi": number(hi), "counts": [int(c) for c in counts]}
 
 
