@@ -33,6 +33,27 @@ def by_name(data, name):
     return record
 
 
+@pytest.fixture
+def hostile_op():
+    """An op whose name and rule are hostile (ops are user data too: ``defop``), for one test."""
+    from autograd_np import core as engine
+    name = HOSTILE.replace(" ", "")
+
+    @ag.defop(name, HOSTILE + ";  gx = gy")
+    def evil(x):
+        return x + 0.0
+
+    @evil.defvjp
+    def _evil_vjp(F, gy, y, x):
+        return gy
+
+    evil.op_name = name
+    yield evil
+    del engine.OPS[name]
+    delattr(engine.RAW_OPS, name)
+    delattr(engine.GRAPH_OPS, name)
+
+
 def small_net(seed=0, hostile=False):
     """x -> tanh(x @ W1 + b1) -> @ W2 -> softmax_cross_entropy, W1 used twice (a weight-decay term)."""
     rng = np.random.default_rng(seed)
@@ -134,6 +155,17 @@ def test_hostile_names_go_into_the_page_as_data_only():
     assert "&lt;/script&gt;&lt;script&gt;" in text  # the picture shows it as text
     title = ag.viz.explore(net["loss"], title=HOSTILE, compress=False).html
     assert "<title>&lt;/script&gt;&lt;script&gt;" in title
+
+
+def test_a_hostile_op_name_and_rule_go_into_the_page_as_data_only(hostile_op):
+    w = ag.Tensor(np.ones(2), requires_grad=True, name="w")
+    y = hostile_op(w)
+    page = ag.viz.explore(ag.sum(y), compress=False).html
+    assert page.count("<script") == 2 and hostile_op.op_name not in page and "<img" not in page
+    data, views = page_data(page)
+    assert data["rules"][hostile_op.op_name] == HOSTILE + ";  gx = gy"
+    assert [e.get("op") for e in data["elements"]][1] == hostile_op.op_name
+    assert "&lt;/script&gt;&lt;script&gt;" in views["main"]
 
 
 def test_the_page_allows_only_its_own_script_and_no_request():

@@ -15,7 +15,7 @@ import pytest
 
 import autograd_np as ag
 
-from .test_explore import HOSTILE, by_name, mlp, page_data, small_net
+from .test_explore import HOSTILE, by_name, hostile_op, mlp, page_data, small_net  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -40,7 +40,7 @@ def browser():
 class Opened:
     """A page opened in the browser, with what it logged, raised, asked and requested."""
 
-    def __init__(self, browser, path):
+    def __init__(self, browser, path, ready=True):
         self.context = browser.new_context(viewport={"width": 1280, "height": 800})
         self.page = self.context.new_page()
         self.url, self.console, self.errors, self.dialogs, self.requests = path.as_uri(), [], [], [], []
@@ -50,8 +50,9 @@ class Opened:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("websocket", lambda w: self.requests.append(w.url))
         self.page.goto(self.url)
-        self.page.wait_for_selector("body[data-ready]")
-        assert self.page.evaluate("document.body.dataset.ready") == "1", self.page.inner_text("#panel")
+        if ready:
+            self.page.wait_for_selector("body[data-ready]")
+            assert self.page.evaluate("document.body.dataset.ready") == "1", self.page.inner_text("#panel")
 
     def stat(self, key):
         return float(self.page.inner_text(f'#panel [data-stat="{key}"]'))
@@ -197,6 +198,44 @@ def test_a_10000_element_page_opens_collapsed(opened):
     view.page.focus("#slider")
     view.page.keyboard.press("End")
     assert f"step {len(data['steps'])}/{len(data['steps'])}" in view.page.inner_text("#step-text")
+
+
+def test_findings_are_marked_and_a_hostile_op_shows_as_text(opened, wrong_square_op, hostile_op):
+    rng = np.random.default_rng(0)
+    W = ag.Tensor(rng.standard_normal((3, 4)), requires_grad=True, name="W")
+    h = ag.tanh(ag.Tensor(rng.standard_normal((2, 3)), name="x") @ W)
+    bad = wrong_square_op(h)
+    bad.name = "bad"
+    evil = hostile_op(bad)
+    loss = ag.mean(ag.exp(evil * 0.1) + h)
+    page = ag.viz.explore(loss, highlight=ag.check_graph(loss))
+    data, _ = page_data(page)
+    view = opened(page)
+    assert view.page.inner_text("#findings") == "1 marked node"
+    view.page.click("#findings")
+    assert view.page.inner_text('#panel [data-field="title"]') == "bad"
+    assert view.page.inner_text("#panel .mark").startswith("check_graph: FAIL")
+    marked = view.page.evaluate(f"[...document.querySelectorAll('{VISIBLE} g.node.marked')].map(g => g.dataset.name)")
+    assert marked == [by_name(data, "bad")["id"]]
+    evil_id = next(e["id"] for e in data["elements"] if e.get("op") == hostile_op.op_name)
+    view.click(evil_id)
+    assert view.page.inner_text('#panel td[data-field="op"]') == hostile_op.op_name
+    assert view.page.text_content('#panel td[data-field="derivative"]') == HOSTILE + ";  gx = gy"
+
+
+def test_the_notebook_iframe_runs_the_page_sandboxed(browser, tmp_path):
+    net = small_net(hostile=True)
+    page = ag.viz.explore(net["loss"])
+    host = tmp_path / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><html><body><h1>a notebook</h1>{page._repr_html_()}</body></html>")
+    view = Opened(browser, host, ready=False)
+    frame = view.page.frame_locator("iframe")
+    frame.locator('body[data-ready="1"]').wait_for()
+    W2 = by_name(page_data(page)[0], "W2")["id"]
+    frame.locator(f'{VISIBLE} g.node[data-name="{W2}"]').click()
+    shown = float(frame.locator('#panel [data-stat="values.mean"]').inner_text())
+    assert_close(shown, net["W2"].data.mean())
+    view.check_clean()
 
 
 def write_docs_picture(path):

@@ -16,7 +16,7 @@ function select(id, center) {
   panel.replaceChildren(...elementPanel(e));
 }
 function row(name, value, cls) {
-  const td = el("td", cls ? { class: cls } : {});
+  const td = el("td", Object.assign({ "data-field": name }, cls ? { class: cls } : {}));
   td.append(value instanceof Node ? value : document.createTextNode(value));
   return el("tr", {}, el("th", {}, name), td);
 }
