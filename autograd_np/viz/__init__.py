@@ -2,7 +2,7 @@
 
 ``draw.py`` is the entry points (``draw``, ``to_dot``, ``render``,
 ``draw_program``); ``layout.py`` walks a graph and places its boxes;
-``style.py`` the colours and labels; ``explore`` writes a self-contained HTML
+``style.py`` the colours and labels; ``gradients.py`` the gradients shown; ``explore`` writes a self-contained HTML
 page to explore a graph (``explore_data.py`` the data it embeds,
 ``explore_views.py`` its pictures, ``assets/`` its script and style).  It may import the core and the
 debugging tools (a failing ``check_graph`` row is drawn in red)."""

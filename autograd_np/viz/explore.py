@@ -165,7 +165,7 @@ def _page(title, data, views, compress):
         raise RuntimeError("explore: the page's own script or style would end its element")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     policy = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
-              "img-src data:; base-uri 'none'; form-action 'none'")
+              "base-uri 'none'; form-action 'none'")
     if compress is None:
         compress = sum(len(svg) for svg in views.values()) + len(script_json(data)) > COMPRESS_OVER
     payload, pictures = _payload(data, views, compress)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core import Constant, Node, Tensor
 from ..debug.explain import backward_steps
-from .layout import gradients
+from .gradients import gradients
 from .style import NONFINITE_FILL, grad_color, values_of
 
 __all__ = ["summary", "number", "script_json", "element_records", "step_records", "rules", "BINS", "FIRST"]
