@@ -10,92 +10,31 @@ lays every window out as a row (the book's layout, ``(N*OH*OW, C*kh*kw)``),
 col2im adds rows back onto the image, and each is the other's VJP, so every
 derivative here can be differentiated again.  Both are vectorized: im2col is
 one copy of a strided view, col2im loops over the kh*kw kernel offsets only.
+
+A plain backward (``saved`` given) runs the fast kernels of ``conv_kernels``:
+the convolution in the channel-major layout, pooling over windows that tile
+the image by strided views.  Under ``create_graph`` (and in ``check_graph``)
+the VJPs are composed of ops, so that they can be differentiated again; the
+window geometry and the general max pooling are in ``conv_windows``.
 """
 import math
-from collections import namedtuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.errors import ShapeError
 from ..core.recording import defop
-from ._util import check_allocation, value
+from . import conv_kernels as kernels
+from ._util import value
+from .conv_windows import book_cols, max_pool_general, pool_window, window
 from .reductions import mean
-from .shape import reshape, transpose
+from .shape import getitem, reshape, transpose
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "im2col", "col2im"]
-
-# The geometry of a sliding window over an NCHW input, every entry a (height, width) pair.
-Window = namedtuple("Window", "kernel stride pad out")
-
-
-def _pair(op, what, v, minimum, shape):
-    """``v`` (an int or a pair of ints) as a pair, each at least ``minimum``
-    (``shape``: the input's, for the message)."""
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v) if isinstance(v, (tuple, list)) else None
-    if pair is None or len(pair) != 2 or not all(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
-                                                 for k in pair):
-        raise ShapeError(f"{op}: {what} must be an int or a pair of ints, got {v!r} (input shape {shape})")
-    if min(pair) < minimum:
-        raise ShapeError(f"{op}: {what} must be at least {minimum}, got {v!r} (input shape {shape})")
-    return int(pair[0]), int(pair[1])
-
-
-def window(op, shape, kernel, stride, pad, itemsize=8):
-    """Check an NCHW ``shape`` against a window; return its ``Window``.
-
-    ShapeError (naming ``op`` and the shapes) for a wrong ndim, a stride below 1,
-    a negative pad or a kernel larger than the padded input; ``AllocationError``
-    (a ShapeError and a MemoryError) when the padded image or the windows laid out
-    as rows (``itemsize`` bytes each) would not fit in memory, before allocating."""
-    shape = tuple(shape)
-    if len(shape) != 4:
-        raise ShapeError(f"{op}: the input must be 4-D (N, C, H, W), got shape {shape}")
-    kernel, stride, pad = (_pair(op, "kernel", kernel, 1, shape), _pair(op, "stride", stride, 1, shape),
-                           _pair(op, "pad", pad, 0, shape))
-    padded = (shape[2] + 2 * pad[0], shape[3] + 2 * pad[1])
-    if kernel[0] > padded[0] or kernel[1] > padded[1]:
-        raise ShapeError(f"{op}: kernel {kernel} is larger than the padded input {padded} "
-                         f"(input shape {shape}, pad {pad})")
-    out = tuple((p - k) // s + 1 for p, k, s in zip(padded, kernel, stride))
-    because = f"kernel {kernel}, stride {stride} and pad {pad} on input shape {shape}"
-    check_allocation(op, "the padded image" if pad != (0, 0) else "the image", shape[:2] + padded, itemsize, because)
-    check_allocation(op, "the windows as rows", (shape[0] * out[0] * out[1], shape[1] * kernel[0] * kernel[1]),
-                     itemsize, because)
-    return Window(kernel, stride, pad, out)
-
-
-def _pool_window(op, shape, kernel, stride, pad):
-    """A pooling window (stride defaults to the kernel); the pad may be at most half the
-    kernel, as PyTorch requires, so that every window holds at least one input element."""
-    win = window(op, shape, kernel, kernel if stride is None else stride, pad)
-    if any(p > k // 2 for p, k in zip(win.pad, win.kernel)):
-        raise ShapeError(f"{op}: pad {win.pad} must be at most half of kernel {win.kernel} (input shape "
-                         f"{tuple(shape)})")
-    return win
-
-
-def _windows(x, win, fill):
-    """A strided view (N, C, OH, OW, kh, kw) of ``x``'s windows, padded with ``fill``."""
-    (ph, pw), (sh, sw) = win.pad, win.stride
-    if ph or pw:
-        n, c, h, w = x.shape
-        padded = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
-        padded[:, :, ph:ph + h, pw:pw + w] = x
-        x = padded
-    return sliding_window_view(x, win.kernel, axis=(2, 3))[:, :, ::sh, ::sw]
-
-
-def _cols(x, win):
-    """The book's im2col rows: (N*OH*OW, C*kh*kw), rows (n, i, j), columns (c, p, q)."""
-    n, c = x.shape[:2]
-    v = _windows(x, win, 0)
-    return v.transpose(0, 2, 3, 1, 4, 5).reshape(n * win.out[0] * win.out[1], c * win.kernel[0] * win.kernel[1])
 
 
 @defop("im2col", "cols[(n, i, j), (c, p, q)] = x_padded[n, c, i*sh + p, j*sw + q];  gx = col2im(gy)")
 def _im2col(x, *, kernel, stride=1, pad=0):
-    return _cols(x, window("im2col", np.shape(x), kernel, stride, pad, np.result_type(x).itemsize))
+    return book_cols(x, window("im2col", np.shape(x), kernel, stride, pad, np.result_type(x).itemsize))
 
 
 @_im2col.defvjp
@@ -243,18 +182,16 @@ def _conv2d(x, W, b, *, stride=1, pad=0):
 
 @_conv2d.defsave
 def _conv2d_saving(x, W, b, *, stride=1, pad=0):
-    """The output, and the im2col rows (the weights' gradient needs them again)."""
-    win = _conv_window(x, W, b, stride, pad)
-    cols = _cols(x, win)
-    y = cols @ W.reshape(W.shape[0], cols.shape[1]).T  # (N*OH*OW, O); (not -1: O may be 0)
-    if b is not None:
-        y += b
-    # contiguous NCHW: the next layer (relu, pooling) runs faster on it than on a transposed view
-    return np.ascontiguousarray(y.reshape(x.shape[0], *win.out, W.shape[0]).transpose(0, 3, 1, 2)), cols
+    """The output, and the im2col columns in the channel-major layout (the weights'
+    gradient needs them again; ``conv_kernels``)."""
+    return kernels.conv_forward(x, W, b, _conv_window(x, W, b, stride, pad))
 
 
 @_conv2d.defvjp(needs=True)
 def _conv2d_vjp(F, gy, y, x, W, b, needs, *, stride=1, pad=0, saved=None):
+    if saved is not None:  # a plain backward: arrays, and the forward's columns
+        return _conv2d_kernel_grads(gy, x, W, b, needs, saved, stride, pad)
+    # create_graph / check_graph: composed of ops, so that it can be differentiated again
     ws, (n, _, oh, ow) = np.shape(value(W)), np.shape(value(gy))
     g = F.reshape(F.transpose(gy, axes=(0, 2, 3, 1)), shape=(n * oh * ow, ws[0]))  # (N*OH*OW, O); no -1: sizes may be 0
     gx = gW = gb = None
@@ -262,11 +199,21 @@ def _conv2d_vjp(F, gy, y, x, W, b, needs, *, stride=1, pad=0, saved=None):
         gx = F.col2im(F.matmul(g, F.reshape(W, shape=(ws[0], math.prod(ws[1:])))), shape=np.shape(value(x)),
                       kernel=ws[2:], stride=stride, pad=pad)
     if needs[1]:
-        cols = saved if saved is not None else F.im2col(x, kernel=ws[2:], stride=stride, pad=pad)
-        gW = F.reshape(F.matmul(F.transpose(g), cols), shape=ws)
+        gW = F.reshape(F.matmul(F.transpose(g), F.im2col(x, kernel=ws[2:], stride=stride, pad=pad)), shape=ws)
     if needs[2] and b is not None:
         gb = F.sum(gy, axis=(0, 2, 3))
     return gx, gW, gb
+
+
+def _conv2d_kernel_grads(gy, x, W, b, needs, cols, stride, pad):
+    """The three gradients with the channel-major kernels: two matmuls and one add per
+    kernel offset (the bias's gradient is a column of the weights' matmul)."""
+    win = window("conv2d", x.shape, W.shape[2:], stride, pad)
+    gx = kernels.conv_input_grad(gy, W, x.shape, win) if needs[0] else None
+    gW = gb = None
+    if needs[1] or (needs[2] and b is not None):
+        gW, gb = kernels.conv_weight_grad(gy, cols, W.shape, b is not None)
+    return gx, gW if needs[1] else None, gb if needs[2] else None
 
 
 def conv2d(x, W, b=None, stride=1, pad=0):
@@ -293,7 +240,9 @@ def conv2d(x, W, b=None, stride=1, pad=0):
     Returns
     -------
     Tensor
-        (N, O, OH, OW), C-contiguous.
+        (N, O, OH, OW): a view of channel-major (O, N, OH, OW) memory, the layout
+        the next layers (batch norm, ReLU, pooling) and this op's backward work
+        fastest in; ``np.ascontiguousarray`` gives NCHW memory.
 
     Notes
     -----
@@ -332,60 +281,42 @@ def conv2d(x, W, b=None, stride=1, pad=0):
 @defop("max_pool2d", "y = max of each window (padding -inf);  gx = gy sent to each window's first maximum  "
                      "(piecewise linear: second derivative 0 away from ties)")
 def _max_pool2d(x, *, kernel, stride=None, pad=0):
-    return _max_pool2d_saving(x, kernel=kernel, stride=stride, pad=pad)[0]
+    win = pool_window("max_pool2d", np.shape(x), kernel, stride, pad)
+    if kernels.non_overlapping(win):
+        return kernels.max_offsets(x, win)
+    return max_pool_general(x, win)[0]
 
 
-def _fill_low(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+# what a max pooling over non-overlapping windows saves: nothing, its gradient finds the
+# maxima again from x and y (a marker, since saved=None means create_graph's path)
+_FROM_X_AND_Y = "from x and y"
 
 
 @_max_pool2d.defsave
 def _max_pool2d_saving(x, *, kernel, stride=None, pad=0):
-    """The output, and the position in each window of its source, by PyTorch's rule:
-    the first maximum among the input's own cells (the padding never wins, even
-    against -inf), or the last NaN."""
-    win = _pool_window("max_pool2d", np.shape(x), kernel, stride, pad)
-    k = win.kernel[0] * win.kernel[1]  # (not -1: there may be no images)
-    flat = _windows(x, win, _fill_low(x.dtype)).reshape(*x.shape[:2], *win.out, k)  # (N, C, OH, OW, kh*kw)
-    first = flat.argmax(axis=-1)  # NumPy's argmax takes the first of equal maxima, as PyTorch's kernel does
-    if win.pad != (0, 0):
-        first = _first_real_maximum(flat, first, _real_cells(x.shape, win))
-    if flat.dtype.kind == "f":
-        first = _last_nan(flat, first)
-    return np.take_along_axis(flat, first[..., None], axis=-1)[..., 0], first
-
-
-def _real_cells(shape, win):
-    """(OH, OW, kh*kw): which window elements are the input's cells, not padding."""
-    return _windows(np.ones((1, 1) + tuple(shape[2:]), dtype=bool), win, False).reshape(
-        *win.out, win.kernel[0] * win.kernel[1])
-
-
-def _first_real_maximum(flat, first, real):
-    """``first`` moved off the padding: a window whose maximum is the padding value
-    (-inf, or the integer minimum) takes its first own cell holding it."""
-    best = np.take_along_axis(flat, first[..., None], axis=-1)
-    return (real & (flat == best)).argmax(axis=-1)
-
-
-def _last_nan(flat, first):
-    """Windows holding NaN: their last NaN (PyTorch's kernel keeps the later of two NaNs)."""
-    nan = np.isnan(flat)
-    if not nan.any():
-        return first
-    last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
-    return np.where(nan.any(axis=-1), last, first)
+    """The output, and what its gradient needs: the position in each window of its
+    source (the general path), or nothing (non-overlapping windows)."""
+    win = pool_window("max_pool2d", np.shape(x), kernel, stride, pad)
+    if kernels.non_overlapping(win):
+        return kernels.max_offsets(x, win), _FROM_X_AND_Y
+    return max_pool_general(x, win)
 
 
 @_max_pool2d.defvjp
 def _max_pool2d_vjp(F, gy, y, x, *, kernel, stride=None, pad=0, saved=None):
     shape = np.shape(value(x))
-    win = _pool_window("max_pool2d", shape, kernel, stride, pad)
-    first = saved if saved is not None else _max_pool2d_saving(value(x), kernel=kernel, stride=stride, pad=pad)[1]
+    win = pool_window("max_pool2d", shape, kernel, stride, pad)
+    if saved is _FROM_X_AND_Y and not (y.dtype.kind == "f" and np.isnan(y).any()):
+        return kernels.max_offsets_grad(gy, y, x, win)
+    if saved is not None:  # a plain backward with the sources saved (or NaN maxima: found again here)
+        first = saved if saved is not _FROM_X_AND_Y else max_pool_general(x, win)[1]
+        return kernels.scatter_to_first(gy, first, shape, win)
+    # create_graph / check_graph: composed of ops, so that it can be differentiated again
+    first = max_pool_general(value(x), win)[1]
     n, c, (oh, ow), k = shape[0], shape[1], win.out, win.kernel[0] * win.kernel[1]
     # a constant of the derivative: which window element each output came from, in im2col's row layout
-    picked = (first.transpose(0, 2, 3, 1)[..., None] == np.arange(k)).astype(np.result_type(value(gy)))
-    rows = F.reshape(F.transpose(gy, axes=(0, 2, 3, 1)), shape=(n, oh, ow, c, 1)) * picked
+    picked = first.transpose(0, 2, 3, 1)[..., None] == np.arange(k)
+    rows = F.where(picked, F.reshape(F.transpose(gy, axes=(0, 2, 3, 1)), shape=(n, oh, ow, c, 1)), 0.0)
     return F.col2im(F.reshape(rows, shape=(n * oh * ow, c * k)), shape=shape, kernel=win.kernel,
                     stride=win.stride, pad=win.pad)
 
@@ -432,7 +363,7 @@ def max_pool2d(x, kernel, stride=None, pad=0):
     array([[[[0., 1.],
              [0., 0.]]]])
     """
-    _pool_window("max_pool2d", np.shape(value(x)), kernel, stride, pad)
+    pool_window("max_pool2d", np.shape(value(x)), kernel, stride, pad)
     return _max_pool2d(x, kernel=kernel, stride=stride, pad=pad)
 
 
@@ -462,8 +393,10 @@ def avg_pool2d(x, kernel, stride=None, pad=0):
     Notes
     -----
     Derivative: by the chain rule through the ops it is built from (the mean of
-    im2col's rows, reshape, transpose): each window sends ``gy / (kh*kw)`` to each of
-    its cells, overlapping windows adding up.
+    im2col's rows, reshape, transpose; when the windows tile the image, stride equal
+    to the kernel and no padding, a reshape of ``x`` and a mean over the window
+    axes): each window sends ``gy / (kh*kw)`` to each of its cells, overlapping
+    windows adding up.
 
     Examples
     --------
@@ -478,8 +411,22 @@ def avg_pool2d(x, kernel, stride=None, pad=0):
            [0.5 , 1.  , 0.5 ],
            [0.25, 0.5 , 0.25]])
     """
-    shape = np.shape(value(x))
-    win = _pool_window("avg_pool2d", shape, kernel, stride, pad)
+    win = pool_window("avg_pool2d", np.shape(value(x)), kernel, stride, pad)
+    return _avg_pool_tiled(x, win) if kernels.non_overlapping(win) else _avg_pool_general(x, win)
+
+
+def _avg_pool_tiled(x, win):
+    """Windows that tile the image: the mean over the window axes of a reshape (a view:
+    no copy of the windows); rows and columns no window reaches are cut off first."""
+    (n, c, h, w), (kh, kw), (oh, ow) = np.shape(value(x)), win.kernel, win.out
+    if (oh * kh, ow * kw) != (h, w):
+        x = getitem(x, (slice(None), slice(None), slice(0, oh * kh), slice(0, ow * kw)))
+    return mean(reshape(x, shape=(n, c, oh, kh, ow, kw)), axis=(3, 5))
+
+
+def _avg_pool_general(x, win):
+    """Any window: the mean of im2col's rows."""
+    n, c = np.shape(value(x))[:2]
     rows = im2col(x, win.kernel, win.stride, win.pad)
-    per_window = reshape(rows, shape=(shape[0], *win.out, shape[1], win.kernel[0] * win.kernel[1]))
+    per_window = reshape(rows, shape=(n, *win.out, c, win.kernel[0] * win.kernel[1]))
     return transpose(mean(per_window, axis=-1), axes=(0, 3, 1, 2))

@@ -154,26 +154,84 @@ def batch_norm(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1
     Tensor([[0.8    2.4231]
      [2.8    8.481 ]], dtype=float64, op=batch_norm)
     """
-    axes, shape = _batch_axes(x), _channel_shape(x)
+    return _batch_norm_saving(x, gamma, beta, running_mean=running_mean, running_var=running_var,
+                              momentum=momentum, eps=eps, training=training)[0]
+
+
+@batch_norm.defsave
+def _batch_norm_saving(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1e-5, training=True):
+    """The output, and (mean, 1 / std) per channel for the gradient: the statistics in
+    training, the running ones in eval.  Each reduction runs over every channel's
+    values in the order memory holds them (``_per_channel``), and the output is
+    ``(x - mean) * (gamma / std) + beta`` written into the centred copy: two
+    full-size arrays in all, not a dozen."""
+    shape, dtype = _channel_shape(x), np.result_type(x, gamma, beta)
     if training and not _values_per_channel(x):  # an empty batch: nothing to learn from, as PyTorch
-        return np.zeros(np.shape(x), np.result_type(x, gamma, beta))
+        channels = np.shape(x)[1]
+        return np.zeros(np.shape(x), dtype), (np.zeros(channels, x.dtype), np.ones(channels, x.dtype))
     if training:
-        mean = np.mean(x, axis=axes, keepdims=True)
-        xc = x - mean
-        var = np.mean(xc * xc, axis=axes, keepdims=True)
+        count = _values_per_channel(x)
+        mean = _per_channel_sum(x) / count
+        xc = x - mean.reshape(shape)
+        var = _per_channel_dot(xc, xc) / count
         running_mean *= momentum
-        running_mean += (1 - momentum) * mean.reshape(-1)
+        running_mean += (1 - momentum) * mean
         running_var *= momentum
-        running_var += (1 - momentum) * var.reshape(-1)
+        running_var += (1 - momentum) * var
     else:
-        xc = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
-        var = running_var.reshape(shape).astype(x.dtype, copy=False)
-    return xc / np.sqrt(var + eps) * np.reshape(gamma, shape) + np.reshape(beta, shape)
+        mean, var = running_mean.astype(x.dtype, copy=False), running_var.astype(x.dtype, copy=False)
+        xc = x - mean.reshape(shape)
+    inv = 1.0 / np.sqrt(var + eps)
+    scale, shift = (gamma * inv).reshape(shape), np.reshape(beta, shape)
+    if xc.dtype == dtype:  # in place: the centred copy becomes the output
+        return np.add(np.multiply(xc, scale, out=xc), shift, out=xc), (mean, inv)
+    return xc * scale + shift, (mean, inv)
+
+
+def _per_channel_sum(a):
+    """The sum of each channel's values (axis 1) of an (N, C, ...) array."""
+    return np.sum(a, axis=_batch_axes(a))
+
+
+def _per_channel_dot(a, b):
+    """sum(a * b) per channel, without the product array: a dot product per channel's
+    run when channel-major memory holds it (a convolution's output), per (n, c) run
+    for NCHW memory, else through the product."""
+    if a.ndim > 2:
+        c = a.shape[1]
+        at, bt = np.moveaxis(a, 1, 0), np.moveaxis(b, 1, 0)
+        if at.flags.c_contiguous and bt.flags.c_contiguous:
+            return np.vecdot(at.reshape(c, -1), bt.reshape(c, -1))
+        if a.flags.c_contiguous and b.flags.c_contiguous:
+            return np.vecdot(a.reshape(a.shape[0], c, -1), b.reshape(b.shape[0], c, -1)).sum(axis=0)
+    return np.sum(a * b, axis=_batch_axes(a))
+
+
+def _batch_norm_kernel_grads(gy, x, gamma, needs, saved, training):
+    """The three gradients from the saved (mean, 1 / std): per-channel sums of gy and of
+    gy * (x - mean), then ``gx = gy * a + (x - mean) * b + c`` with a, b, c per
+    channel (training; eval: ``gx = gy * gamma / std``)."""
+    mean, inv = saved
+    shape, count = _channel_shape(x), max(_values_per_channel(x), 1) if training else 1
+    xc = x - mean.reshape(shape)
+    sum_gy, sum_gy_xc = _per_channel_sum(gy), _per_channel_dot(gy, xc)
+    gx = None
+    if needs[0]:
+        scale = gamma * inv
+        gx = gy * scale.reshape(shape)
+        if training:  # minus the mean of gy and of gy * xn, each times xn's or 1's share
+            np.multiply(xc, (-scale * inv * inv * sum_gy_xc / count).reshape(shape), out=xc)
+            gx += xc
+            gx += (-scale * sum_gy / count).reshape(shape)
+    return gx, (sum_gy_xc * inv if needs[1] else None), (sum_gy if needs[2] else None)
 
 
 @batch_norm.defvjp(needs=True)
 def _batch_norm_vjp(F, gy, y, x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1e-5,
-                    training=True, needs=None):
+                    training=True, needs=None, saved=None):
+    if saved is not None:  # a plain backward: arrays and the forward's statistics
+        return _batch_norm_kernel_grads(gy, x, gamma, needs, saved, training)
+    # create_graph / check_graph (or an empty batch): composed of ops, differentiable again
     axes, shape = _batch_axes(value(x)), _channel_shape(value(x))
     if training:
         xc = x - F.mean(x, axis=axes, keepdims=True)

@@ -146,8 +146,9 @@ class BatchNorm2d(Module):
     ``BatchNorm2d(channels, momentum=0.9, eps=1e-5)``: parameters ``gamma``,
     ``beta`` (channels,), buffers ``running_mean``, ``running_var`` updated as
     ``running = momentum * running + (1 - momentum) * batch`` (``nets.BatchNorm``'s
-    convention) and used in eval mode.  The layer moves the channels last, calls
-    ``ag.batch_norm`` on the (N*H*W, C) rows and moves them back.
+    convention) and used in eval mode.  One ``ag.batch_norm`` on the NCHW input
+    (it reduces over N, H and W in whatever order memory holds them: no copy to
+    rows and back).
     """
 
     def __init__(self, channels: int, momentum: float = 0.9, eps: float = 1e-5, dtype=np.float32):
@@ -164,12 +165,9 @@ class BatchNorm2d(Module):
         shape = np.shape(x)
         if len(shape) != 4 or shape[1] != self.channels:
             raise ValueError(f"BatchNorm2d({self.channels}): input of shape {shape}; need (N, {self.channels}, H, W)")
-        n, c, h, w = shape
-        rows = ag.reshape(ag.transpose(x, axes=(0, 2, 3, 1)), (n * h * w, c))
-        y = ag.batch_norm(rows, self.gamma, self.beta, running_mean=self.running_mean,
-                          running_var=self.running_var, momentum=self.momentum, eps=self.eps,
-                          training=self.training)
-        return ag.transpose(ag.reshape(y, (n, h, w, c)), axes=(0, 3, 1, 2))
+        return ag.batch_norm(x, self.gamma, self.beta, running_mean=self.running_mean,
+                             running_var=self.running_var, momentum=self.momentum, eps=self.eps,
+                             training=self.training)
 
     def extra_repr(self):
         return f"{self.channels}"

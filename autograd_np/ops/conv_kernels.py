@@ -1,0 +1,191 @@
+"""The NumPy kernels behind ``conv2d`` and ``max_pool2d`` (raw arrays, no graph).
+
+Layout.  A convolution computes in the channel-major layout: its im2col columns
+are ``(C*kh*kw [+1], N*OH*OW)`` (rows (c, p, q), then a row of ones that carries
+the bias through the matmul; columns (n, i, j)), so one matmul gives the output
+as ``(O, N, OH, OW)`` memory, handed out as its (N, O, OH, OW) view: no copy to
+NCHW.  Batch norm, ReLU and pooling keep that layout (NumPy's elementwise ops
+and ``empty_like`` follow their input's), every channel's values are one
+contiguous run for batch norm's reductions, and the gradient reaching the
+convolution's backward is already the ``(O, N*OH*OW)`` matrix its matmuls
+need.  Copying windows out of a (C, N, H, W) image moves runs of OW values;
+the book's (N*OH*OW, C*kh*kw) rows moved runs of kw (3 or 5).
+
+Pooling with the stride equal to the kernel and no padding (the common case)
+is the maximum of the kh*kw strided views of the input, one per window offset,
+and its gradient goes back through the same views; every other geometry takes
+the general path in ``conv.py``.  Each kernel here is checked against that
+general path in tests/autograd_np/test_conv_fast.py.
+"""
+import math
+
+import numpy as np
+
+__all__ = ["channel_major", "conv_columns", "conv_forward", "conv_weight_grad", "conv_input_grad",
+           "col2im_channel_major", "non_overlapping", "offset_views", "max_offsets", "max_offsets_grad", "scatter_to_first"]
+
+
+def channel_major(a):
+    """The (C, N, H, W) view of an (N, C, H, W) array (and back: the same transpose)."""
+    return a.transpose(1, 0, 2, 3)
+
+
+def _cut(p, stride, count):
+    """The slice of a padded side that offset ``p`` of ``count`` windows reads."""
+    return slice(p, p + stride * (count - 1) + 1, stride)
+
+
+def _padded(x, pad, dtype):
+    """``x``'s channel-major view, zero-padded (a copy) when ``pad`` is not (0, 0)."""
+    xt = channel_major(x)
+    (ph, pw), (c, n, h, w) = pad, xt.shape
+    if not (ph or pw):
+        return xt
+    xp = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype)
+    xp[:, :, ph:ph + h, pw:pw + w] = xt
+    return xp
+
+
+def conv_columns(x, win, bias, dtype, out=None):
+    """im2col in the channel-major layout: ``(C*kh*kw [+1], N*OH*OW)``, rows (c, p, q)
+    and, when ``bias``, a last row of ones; written into ``out`` when given."""
+    n, c = x.shape[:2]
+    (kh, kw), (sh, sw), pad, (oh, ow) = win
+    k = c * kh * kw
+    cols = np.empty((k + bool(bias), n * oh * ow), dtype) if out is None else out
+    xp, v = _padded(x, pad, dtype), cols[:k].reshape(c, kh, kw, n, oh, ow)
+    for p in range(kh):  # one copy per kernel offset, runs of OW values
+        for q in range(kw):
+            v[:, p, q] = xp[:, :, _cut(p, sh, oh), _cut(q, sw, ow)]
+    if bias:
+        cols[k] = 1
+    return cols
+
+
+def _weights_matrix(W, b, dtype):
+    """``W`` as (O, C*kh*kw), with the bias as one more column."""
+    o, k = W.shape[0], math.prod(W.shape[1:])
+    if b is None:
+        return W.reshape(o, k)
+    if not np.can_cast(b.dtype, dtype, "same_kind"):
+        raise TypeError(f"conv2d: cannot add a bias of dtype {b.dtype} to an output of dtype {dtype}")
+    Wb = np.empty((o, k + 1), dtype)
+    Wb[:, :k] = W.reshape(o, k)
+    Wb[:, k] = b
+    return Wb
+
+
+def conv_forward(x, W, b, win, cols=None, out=None):
+    """(y, cols): the convolution as one matmul over the channel-major columns; ``y``
+    is the (N, O, OH, OW) view of (O, N, OH, OW) memory.  ``cols`` and ``out``:
+    arrays to write into (a compiled step's buffers)."""
+    dtype = np.result_type(x, W)
+    cols = conv_columns(x, win, b is not None, dtype, cols)
+    y = np.matmul(_weights_matrix(W, b, dtype), cols, out=out)
+    return channel_major(y.reshape(W.shape[0], x.shape[0], *win.out)), cols
+
+
+def _gy_matrix(gy):
+    """The output gradient as (O, N*OH*OW): a view when it is channel-major already."""
+    n, o, oh, ow = gy.shape
+    return channel_major(gy).reshape(o, n * oh * ow)
+
+
+def conv_weight_grad(gy, cols, w_shape, bias):
+    """(gW, gb) from the saved columns: one matmul; gb is its bias column."""
+    k = math.prod(w_shape[1:])
+    g = _gy_matrix(gy) @ cols.T
+    return g[:, :k].reshape(w_shape), (g[:, k] if bias else None)
+
+
+def conv_input_grad(gy, W, x_shape, win):
+    """gx: the columns' gradient ``W.T @ gy`` added back onto the image."""
+    o, k = W.shape[0], math.prod(W.shape[1:])
+    return col2im_channel_major(W.reshape(o, k).T @ _gy_matrix(gy), x_shape, win)
+
+
+def col2im_channel_major(gcols, shape, win):
+    """Columns (C*kh*kw, N*OH*OW) added onto a zero (N, C, H, W) image (channel-major
+    memory): one strided add per kernel offset; overlapping windows add up."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = win
+    gx = np.zeros((c, n, h + 2 * ph, w + 2 * pw), gcols.dtype)
+    v = gcols.reshape(c, kh, kw, n, oh, ow)
+    for p in range(kh):
+        for q in range(kw):
+            gx[:, :, _cut(p, sh, oh), _cut(q, sw, ow)] += v[:, p, q]
+    if ph or pw:
+        gx = np.ascontiguousarray(gx[:, :, ph:ph + h, pw:pw + w])
+    return channel_major(gx)
+
+
+# --- pooling with the stride equal to the kernel, no padding -------------------------------------
+
+def non_overlapping(win):
+    """Whether ``win`` tiles the image: the stride is the kernel and there is no padding."""
+    return win.stride == win.kernel and win.pad == (0, 0)
+
+
+def offset_views(a, win):
+    """The kh*kw strided views of ``a`` (N, C, H, W), one per window offset (p, q) in
+    row-major order: view k holds element k of every window (rows and columns no
+    window reaches are left out, as the output sides are floored)."""
+    (kh, kw), (oh, ow) = win.kernel, win.out
+    return [a[:, :, p:p + kh * oh:kh, q:q + kw * ow:kw] for p in range(kh) for q in range(kw)]
+
+
+def max_offsets(x, win, out=None):
+    """Each window's maximum, as the elementwise maximum of the offset views.
+
+    ``np.maximum(a, b)`` returns ``b`` where they are equal (0.0 and -0.0 too), so
+    the running maximum is passed second: a tie keeps the earlier cell's value,
+    as the first maximum of a window is the output.  A NaN propagates, as it is a
+    window's maximum.  The output follows ``x``'s memory layout."""
+    views = offset_views(x, win)
+    if len(views) == 1:  # a 1x1 window: a copy (an op's output never shares an input's memory)
+        if out is None:
+            return np.array(views[0], order="K")
+        np.copyto(out, views[0])
+        return out
+    y = np.maximum(views[1], views[0], out=out)
+    for v in views[2:]:
+        np.maximum(v, y, out=y)
+    return y
+
+
+def max_offsets_grad(gy, y, x, win):
+    """gx of ``max_offsets``: each window's gradient to its first cell equal to the
+    maximum (PyTorch's rule), found from ``x`` and ``y`` (nothing was saved).  ``y``
+    must hold no NaN (the caller takes the general path then).  A non-finite ``gy``
+    is sent with ``where`` (a product would turn ``inf * 0`` into NaN elsewhere)."""
+    gx = np.empty_like(x, dtype=gy.dtype)
+    (kh, kw), (oh, ow) = win.kernel, win.out
+    gx[:, :, oh * kh:] = 0  # rows and columns no window reaches
+    gx[:, :, :, ow * kw:] = 0
+    finite = bool(np.isfinite(gy).all())
+    views, targets, left = offset_views(x, win), offset_views(gx, win), None
+    for k, (v, t) in enumerate(zip(views, targets)):
+        hit = np.equal(v, y)
+        if left is not None:
+            hit &= left  # a tie: an earlier cell already took the gradient
+        if k < len(views) - 1:
+            left = ~hit if left is None else np.greater(left, hit, out=left)  # left and not hit
+        if finite:
+            np.multiply(gy, hit, out=t)
+        else:
+            np.copyto(t, np.where(hit, gy, 0))
+    return gx
+
+
+def scatter_to_first(gy, first, shape, win):
+    """gx of max pooling for any window: ``gy`` sent to the cell ``first`` names in
+    each window (its index in the window, row-major), overlapping windows adding
+    up, the padding cut off: one strided add per kernel offset.  A cell no window
+    picked gets +0.0, also where ``gy`` is inf or NaN (``where``, not a product)."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = win
+    gx = np.zeros((n, c, h + 2 * ph, w + 2 * pw), gy.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            gx[:, :, _cut(p, sh, oh), _cut(q, sw, ow)] += np.where(first == p * kw + q, gy, 0)
+    return gx[:, :, ph:ph + h, pw:pw + w] if ph or pw else gx
