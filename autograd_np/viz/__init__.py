@@ -2,9 +2,10 @@
 
 ``draw.py`` is the entry points (``draw``, ``to_dot``, ``render``,
 ``draw_program``); ``layout.py`` walks a graph and places its boxes;
-``style.py`` the colours and labels; ``gradients.py`` the gradients shown; ``explore`` writes a self-contained HTML
-page to explore a graph (``explore_data.py`` the data it embeds,
-``explore_views.py`` its pictures, ``assets/`` its script and style).  It may import the core and the
+``style.py`` the colours and labels; ``gradients.py`` the gradients shown.
+``explore`` writes a self-contained HTML page to explore a graph
+(``explore_data.py`` the data it embeds, ``explore_views.py`` its pictures,
+``assets/`` its script, style and skeleton).  It may import the core and the
 debugging tools (a failing ``check_graph`` row is drawn in red)."""
 from .draw import draw, draw_program, grad_color, render, to_dot
 from .explore import Explorer, explore
