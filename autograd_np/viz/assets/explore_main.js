@@ -84,9 +84,12 @@ function listView() {
   $("views").append(div);
 }
 
-function fit() {
+function fit() {  // the whole picture, centred, magnified 1.5 times at most (a small graph stays readable)
   if (!current) return;
-  current.vb = Object.assign({}, current.base);
+  const r = current.div.getBoundingClientRect(), b = current.base;
+  const s = Math.min(r.width / b.w, r.height / b.h, 1.5);
+  current.vb = s > 0 ? { x: b.x + (b.w - r.width / s) / 2, y: b.y + (b.h - r.height / s) / 2, w: r.width / s, h: r.height / s }
+    : Object.assign({}, b);
   setBox(current);
 }
 

@@ -106,7 +106,7 @@ function showModule(id) {
   const out = [el("h2", {}, m.path + (m.kind ? ": " + m.kind : "")), el("p", {}, m.members.length + " elements, drawn as one node")];
   if (m.view) {
     const b = el("button", { type: "button", "data-open": id }, "open inside");
-    b.addEventListener("click", () => { show(id); fit(); });
+    b.addEventListener("click", () => show(id));
     out.push(b);
   } else {
     out.push(el("p", { class: "note" }, "its inside is not drawn (the page's budget of drawn elements is spent): its elements are listed below"));

@@ -106,6 +106,7 @@ function show(key) {
   for (const v of views.values()) v.div.hidden = v.key !== key;
   current = views.get(key) || null;
   $("back").hidden = !current || key === "main";
+  fit();
   paint();
   markSearch();
 }
