@@ -62,6 +62,8 @@ class Epochs:
         self.model.train()
         self.world.spread_generators(self.randoms)
         self.cbs.call("on_epoch_begin", epoch, {})
+        if hasattr(self.step, "reset"):  # truncated BPTT (nets.training.bptt): each epoch starts from a zero state
+            self.step.reset()
         lr = float(self.optimizer.lr) if hasattr(self.optimizer, "lr") else math.nan  # as the schedule set it
         names = [m.name for m in self.metric_list]
         total_loss, seen = 0.0, 0
@@ -107,7 +109,9 @@ class Epochs:
                 t0 = time.perf_counter()
                 logs, lr, bar = self.train(epoch, epochs)
                 for part, (x, t) in sets.items():
-                    scores = eval_scores(self.model, x, t, self.metric_list, eval_batch_size, world)
+                    scores = (self.step.scores(part, x, t, self.metric_list, eval_batch_size, world)
+                              if hasattr(self.step, "scores")  # a state carried through a SequenceLoader's rows
+                              else eval_scores(self.model, x, t, self.metric_list, eval_batch_size, world))
                     logs.update({f"{part}_{k}": v for k, v in scores.items()})
                 logs["lr"] = lr
                 logs["seconds"] = world.bcast(time.perf_counter() - t0)  # rank 0's, so the histories agree

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import distributed as _distributed
 from ..layers import Module
-from . import arguments as _arguments, metrics as _metrics, resume as _resume
+from . import arguments as _arguments, bptt as _bptt, metrics as _metrics, resume as _resume
 from .callbacks import CallbackList, FitRun
 from .compiled import compile_step
 from .data import DataLoader
@@ -154,6 +154,11 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     reported losses include the model's ``regularization()`` (e.g. weight
     decay).
 
+    A ``SequenceLoader`` as ``train`` (a token stream in chunks) with a model
+    whose forward takes ``state`` and ``return_state`` is truncated
+    backpropagation through time: the state is carried from batch to batch,
+    detached (``nets.training.bptt``).
+
     ``callbacks``: ``nets.Callback`` objects (``EarlyStopping``,
     ``CosineAnnealing``, ``StepLR``, ``ReduceLROnPlateau``,
     ``GradientClipping``, ``CSVLogger``, ``JSONLogger``, your own), called
@@ -195,7 +200,8 @@ def fit(model: Module, optimizer, train, test=None, *, val=None, epochs: int = 1
     _distributed.check_run(world, model, optimizer, cbs, metric_list, loader, epochs=epochs, batch_size=batch_size,
                            seed=seed, shuffle=shuffle, drop_last=drop_last, resume=bool(resume), start_epoch=start,
                            checkpoint=checkpoint is not None, compile=bool(compile), eval_batch_size=eval_batch_size)
-    step = compile_step(model) if compile else _eager_step(model)
+    step = _bptt.step_for(model, train, {"val": val, "test": test}, world, compile) or (  # truncated BPTT
+        compile_step(model) if compile else _eager_step(model))
     loop = Epochs(run, loader, step, metric_list, cbs, world, randoms,
                   show_bar=world.is_root and _progress_enabled(progress))
     return loop.fit(start, sets, eval_batch_size, checkpoint)
