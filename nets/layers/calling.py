@@ -21,8 +21,8 @@ from autograd_np.core import graph as _graph
 
 _Tensor, _Node = ag.Tensor, ag.Node
 
-__all__ = ["ModulePath", "tagged_call", "release_stale_losses", "track_loss", "child_path", "targets_like",
-           "accuracy"]
+__all__ = ["ModulePath", "tagged_call", "name_error", "WATCHERS", "release_stale_losses", "track_loss", "child_path",
+           "targets_like", "accuracy"]
 
 
 class ModulePath(str):
@@ -88,10 +88,44 @@ def tagged_call(module, path, inputs, kwargs):
         if type(node) is _Node:
             _tag_nodes(node, path, start)
             _tag_calls += 1
+        name_error(exc, module, path, inputs)
         raise
     _tag_nodes(out, path, start, _tag_calls != calls)
     _tag_calls += 1
+    if WATCHERS:
+        WATCHERS[-1](module, out)
     return out
+
+
+WATCHERS = []  # functions (module, output) told of every module call (Module.summary watches a forward)
+
+
+def name_error(exc, module, path, inputs):
+    """Put the layer's path, class and input shapes in front of an error its forward raised:
+    ``fc1 (Affine): input (5, 784): affine: x (5, 784), W (64, 32) ...``.  The innermost
+    module names it (its path runs from the root); the modules around it leave it alone.  An
+    exception whose text does not come from its arguments gets the words as a note."""
+    if getattr(exc, "_nets_layer", None) is not None:
+        return
+    kind = type(module).__name__
+    where = f"{path} ({kind})" if path else kind
+    try:
+        exc._nets_layer = where
+    except AttributeError:  # (an exception without a __dict__)
+        return
+    shapes = [_shape_text(x) for x in inputs]
+    got = f"input {shapes[0]}" if len(shapes) == 1 else f"inputs {', '.join(shapes)}" if shapes else "no input"
+    if type(exc).__str__ is BaseException.__str__ and exc.args and isinstance(exc.args[0], str):
+        exc.args = (f"{where}: {got}: {exc.args[0]}",) + exc.args[1:]
+    else:
+        exc.add_note(f"(raised in {where}, {got})")
+
+
+def _shape_text(x):
+    shape = getattr(x, "shape", None)
+    if isinstance(shape, tuple):
+        return str(shape)
+    return type(x).__name__
 
 
 def release_stale_losses(model):

@@ -35,16 +35,37 @@ outside every box.
 """
 from __future__ import annotations
 
+import functools
 from typing import Iterator
 
 import autograd_np as ag
 
-from .calling import accuracy, child_path, release_stale_losses, tagged_call, targets_like, track_loss
+from . import calling as _calling
+from .calling import accuracy, child_path, name_error, release_stale_losses, tagged_call, targets_like, track_loss
 from .guard import CompileGuard
+from .recorded import ConfigError, rebuild, record, recorded_config
 from .registry import REGISTRY, write_model
 from .state import ModuleState
+from .summary import summarize
 
 __all__ = ["Module"]
+
+
+def _in_nets(cls):
+    return cls.__module__.split(".")[0] == "nets"
+
+
+def _recording(init):
+    """``init`` (a user's module's constructor, its own or inherited), recording the arguments of
+    the outermost call as JSON for the default ``config()`` (``nets.layers.recorded``).  A copy or
+    unpickling does not call it: the original's record comes back with its other attributes."""
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        if "_init_args" not in vars(self) and type(self).config is Module.config:
+            object.__setattr__(self, "_init_args", record(type(self), args, kwargs, Module))
+        init(self, *args, **kwargs)
+    __init__._records = True
+    return __init__
 
 
 class Module(ModuleState, CompileGuard):
@@ -60,11 +81,26 @@ class Module(ModuleState, CompileGuard):
 
     training: bool = True
     _path = ""  # ModulePath from the root, set when attached to a parent module ("" for the root)
+    _unguarded = CompileGuard._unguarded | {"_init_args"}
 
     def __init_subclass__(cls, **kwargs):
+        """Every subclass registers itself by name, so ``nets.load`` can rebuild it: those of nets,
+        and the user's own unless the name is one of nets's (then saving it says to rename it).
+        A user's subclass of a nets architecture that writes no ``config()`` of its own gets the
+        recorded one: the inherited config would describe the nets class, and ``nets.load``
+        would silently rebuild that class instead of the subclass."""
         super().__init_subclass__(**kwargs)
-        if cls.__module__.split(".")[0] == "nets":
+        taken = REGISTRY.get(cls.__name__)
+        ours = _in_nets(cls)
+        if ours or taken is None or not _in_nets(taken):
             REGISTRY[cls.__name__] = cls
+        if not ours:
+            for method in ("config", "from_config"):
+                owner = next(k for k in cls.__mro__ if method in vars(k))
+                if owner is not Module and _in_nets(owner):
+                    setattr(cls, method, vars(Module)[method])
+            if not getattr(cls.__init__, "_records", False):
+                cls.__init__ = _recording(cls.__init__)
 
     def __init__(self):
         self.training = True
@@ -98,10 +134,19 @@ class Module(ModuleState, CompileGuard):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
+        """``forward(*inputs)``; an error raised inside names this module (its path in the model,
+        its class) and the shapes it got: ``fc1 (Affine): input (5, 784): ...``."""
         path = self._path
-        if not path:  # the root model (or a module used on its own): nothing to tag
-            return self.forward(*inputs, **kwargs)
-        return tagged_call(self, path, inputs, kwargs)
+        if path:
+            return tagged_call(self, path, inputs, kwargs)
+        try:  # the root model (or a module used on its own): nothing to tag
+            out = self.forward(*inputs, **kwargs)
+        except Exception as exc:
+            name_error(exc, self, path, inputs)
+            raise
+        if _calling.WATCHERS:
+            _calling.WATCHERS[-1](self, out)
+        return out
 
     def predict(self, x, *, training: bool | None = False, grad: bool = False):
         """The model's output (logits / scores) for ``x``, for inference.
@@ -241,20 +286,39 @@ class Module(ModuleState, CompileGuard):
     def config(self) -> dict:
         """JSON-able description from which ``from_config`` rebuilds this
         architecture (``{"type": ClassName, **kwargs}``).  Layers and models of
-        ``nets`` define it; a custom module that does not cannot be rebuilt
-        by ``nets.load`` (its weights still load with ``load_state_dict``)."""
-        raise NotImplementedError(f"{type(self).__name__} does not define config(); nets.load cannot rebuild it")
+        ``nets`` define it; for any other module it is the arguments its
+        constructor was given, recorded as it was made (``nets.layers.recorded``),
+        or a ``ConfigError`` (a ``NotImplementedError``) saying which argument
+        JSON cannot hold and what to do."""
+        return recorded_config(self)
 
     @classmethod
     def from_config(cls, config: dict):
-        return cls(**config)
+        """The module ``config`` (without its ``"type"``) describes: ``cls(**config)``, the
+        modules given as arguments rebuilt first (see ``config``)."""
+        return rebuild(cls, config)
 
     def save(self, path):
         """Write the architecture and weights to ``path`` (``.npz``), atomically.
 
-        ``nets.load(path)`` returns an equal model.  See ``nets.io.checkpoint``."""
+        ``nets.load(path)`` returns an equal model.  See ``nets.io.checkpoint``.
+        A module ``nets.load`` could not rebuild (``config()`` fails: an argument
+        JSON cannot hold) is refused here, with the reason, before anything is
+        written; its weights save with ``state_dict()`` or ``nets.save_checkpoint``."""
+        try:
+            self.config()
+        except NotImplementedError as exc:
+            raise ConfigError(f"{type(self).__name__}.save({str(path)!r}): {exc}") from None
         write_model(self, path)  # (nets.io.checkpoint's save_model: it registers itself)
         return path
+
+    def summary(self, input_shape, dtype=None):
+        """A table of every layer with its output shape and parameter count, after a
+        forward on an input of ``input_shape`` (the batch axis included, as torchinfo's
+        ``input_size``: ``(1, 64)``; a list of shapes for several inputs).  ``dtype``:
+        the input's (default the parameters'; an integer dtype gives zeros, e.g. token
+        ids).  Prints as text, renders as HTML in a notebook (``nets.layers.summary``)."""
+        return summarize(self, input_shape, dtype)
 
     # --- display -----------------------------------------------------------
     def extra_repr(self) -> str:
