@@ -202,6 +202,17 @@ def _in_notebook() -> bool:
     return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
 
+def _need_matplotlib():
+    """matplotlib is an optional dependency (the ``nets`` extra): without it, say what to install."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ModuleNotFoundError("History.plot / nets.plot_history draws with matplotlib, which is not installed: "
+                                  "pip install matplotlib (or pip install -e '.[nets]'); the numbers are in the "
+                                  "History itself (history.to_json(path), history.train_loss...)",
+                                  name="matplotlib") from None
+
+
 def plot_history(history: History, path=None):
     """Loss, each metric and the learning rate (when it changed) per epoch; train, val and test.
 
@@ -216,6 +227,7 @@ def plot_history(history: History, path=None):
     lr = history["lr"] if "lr" in history else []
     show_lr = len(set(v for v in lr if v == v)) > 1
     panels = ["loss", *metrics] + (["lr"] if show_lr else [])
+    _need_matplotlib()
     if path is None:
         import matplotlib.pyplot as plt
         fig = plt.figure(figsize=(5 * len(panels), 4))

@@ -1,4 +1,4 @@
-"""Optimizers: SGD, Momentum, AdaGrad, RMSprop, Adam (the seeds' update rules).
+"""Optimizers: SGD, Momentum, AdaGrad, RMSprop, Adam (the seeds' update rules) and AdamW.
 
 Each takes the parameters (a list of tensors, or a Module) and updates them
 in place from their ``.grad`` under ``ag.no_grad()``::
@@ -21,9 +21,11 @@ place::
 ``lr`` is a plain attribute: the schedules in ``nets.callbacks`` set it
 between epochs (or batches), and ``state_dict`` saves its current value.
 
-``weight_decay`` (every optimizer) adds ``weight_decay * p`` to each
+``weight_decay`` (every optimizer but AdamW) adds ``weight_decay * p`` to each
 gradient, i.e. an L2 penalty ``0.5 * weight_decay * sum(p ** 2)`` on every
-parameter.  ``p.grad`` is never modified (gradients may alias each other);
+parameter; ``AdamW`` decays the weights themselves instead (PyTorch's
+``torch.optim.AdamW``).  ``Adam`` and ``AdamW`` take PyTorch's ``betas=(0.9, 0.999)``
+as well as ``beta1`` and ``beta2``.  ``p.grad`` is never modified (gradients may alias each other);
 the update writes into ``p.data``.  ``state_dict()`` / ``load_state_dict()``
 save and restore the hyper-parameters, step count and per-parameter state
 (velocities, moments), so training resumes exactly.
@@ -37,37 +39,9 @@ import numpy as np
 import autograd_np as ag
 
 from ..util import validate as _v
+from .optim_params import ArraySlot as _ArraySlot, parameter_list as _parameter_list
 
-__all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "OPTIMIZERS", "create"]
-
-
-def _parameter_list(params, who):
-    """The tensors to optimize, from a Module, an iterable of tensors, or None (the book's
-    ``update(params, grads)``); each must require grad and appear once."""
-    if isinstance(params, (int, float)) and not isinstance(params, bool):
-        raise TypeError(f"{who}: params (the first argument) are the parameters; give the learning rate "
-                        f"by name: {who}(lr={params!r})")
-    if params is None:
-        return []
-    module = hasattr(params, "parameters") and callable(params.parameters)
-    if module:
-        params = params.parameters()
-    if isinstance(params, (str, bytes, Mapping, ag.Tensor)) or not hasattr(params, "__iter__"):
-        raise TypeError(f"{who}: params must be a Module or a list of ag.Tensor with requires_grad=True (or None "
-                        f"for update(params, grads)), got {params!r:.80}")
-    params = list(params)
-    if not params:
-        raise ValueError(f"{who}: params is empty{' (the module has no parameters)' if module else ''}: nothing "
-                         "to optimize (make it without params for the book's update(params, grads))")
-    seen = {}
-    for i, p in enumerate(params):
-        if not isinstance(p, ag.Tensor) or not p.requires_grad:
-            raise TypeError(f"{who}: params[{i}] must be an ag.Tensor with requires_grad=True, got "
-                            f"{type(p).__name__}")
-        if id(p) in seen:  # it would be stepped twice per step
-            raise ValueError(f"{who}: params[{i}] is params[{seen[id(p)]}] again; give each parameter once")
-        seen[id(p)] = i
-    return params
+__all__ = ["Optimizer", "SGD", "Momentum", "AdaGrad", "RMSprop", "Adam", "AdamW", "OPTIMIZERS", "create"]
 
 
 class Optimizer:
@@ -81,6 +55,7 @@ class Optimizer:
 
     slots: tuple = ()
     hyper: tuple = ("lr", "weight_decay")
+    decoupled_decay = False  # True: update_param applies weight_decay itself (AdamW), not added to the gradient
 
     def __init__(self, params=None, lr: float = 0.01, weight_decay: float = 0.0):
         who = type(self).__name__
@@ -103,12 +78,27 @@ class Optimizer:
 
     def zero_grad(self):
         """Forget every parameter's gradient (``p.grad = None``)."""
+        self._check_has_params("zero_grad")
         for p in self.params:
             p.grad = None
 
     def step(self):
         """One update of every parameter that has a gradient."""
+        self._check_has_params("step")
         self._apply([(i, p, p.grad) for i, p in enumerate(self.params)])
+
+    def _check_has_params(self, call):
+        """An optimizer made without parameters (for the book's ``update``) has nothing to step:
+        refused, so a loop of ``zero_grad(); backward(); step()`` does not train nothing silently."""
+        if self.params:
+            return
+        who = type(self).__name__
+        if self._keys is not None:
+            raise RuntimeError(f"{who}.{call}(): this optimizer was made without parameters and is used with the "
+                               f"book's update(params, grads); keep calling update(params, grads)")
+        raise RuntimeError(f"{who}.{call}(): this optimizer has no parameters to update (it was made without "
+                           f"them, for the book's update(params, grads)); give them: {who}(model.parameters(), "
+                           f"lr={self.lr:g})")
 
     def _apply(self, items):
         self.t += 1
@@ -119,7 +109,7 @@ class Optimizer:
                 g = np.asarray(g.data if isinstance(g, ag.Tensor) else g)
                 if g.dtype != p.dtype:
                     g = g.astype(p.dtype)
-                if self.weight_decay:
+                if self.weight_decay and not self.decoupled_decay:
                     g = g + p.dtype.type(self.weight_decay) * p.data  # a new array: p.grad stays as it was
                 self.update_param(i, p, g)
 
@@ -217,48 +207,6 @@ class Optimizer:
         return f"{type(self).__name__}({n} params, {hyper})"
 
 
-class _ArraySlot:
-    """``params[key]`` of a plain dict, seen as a parameter.  An array is updated in place
-    (the caller's array, the book's ``network.params[key]``, is the one that changes); a
-    Python float (the book's ``params['x'] = -7.0``) is replaced by the new float, as the
-    book's ``params[key] -= lr * grads[key]`` does."""
-
-    __slots__ = ("mapping", "key")
-
-    def __init__(self, mapping, key):
-        self.mapping, self.key = mapping, key
-        value = mapping[key]
-        kind = np.asarray(value).dtype.kind if isinstance(value, (np.ndarray, float, np.floating)) else None
-        if kind != "f":
-            raise TypeError(f"update: params[{key!r}] must be a floating-point NumPy array, a float or a tensor, "
-                            f"got {type(value).__name__}"
-                            f"{' of ' + str(value.dtype) if isinstance(value, np.ndarray) else ''}")
-
-    @property
-    def data(self):
-        value = self.mapping[self.key]
-        return value if isinstance(value, np.ndarray) else np.array(value, dtype=np.float64)
-
-    @data.setter
-    def data(self, value):
-        old = self.mapping[self.key]
-        if isinstance(old, np.ndarray):
-            if value is not old:
-                old[...] = value
-        else:
-            self.mapping[self.key] = float(value)
-
-    @property
-    def dtype(self):
-        return self.data.dtype
-
-    @property
-    def shape(self):
-        return np.shape(self.mapping[self.key])
-
-    name = property(lambda self: self.key)
-
-
 class SGD(Optimizer):
     """Stochastic gradient descent: ``p -= lr * g``."""
 
@@ -336,13 +284,30 @@ class Adam(Optimizer):
     hyper = ("lr", "beta1", "beta2", "eps", "weight_decay")
 
     def __init__(self, params=None, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+                 weight_decay: float = 0.0, *, betas=None):
         super().__init__(params, lr, weight_decay)
+        beta1, beta2 = self._betas(betas, beta1, beta2)
         self.beta1 = self._hyper(beta1, "beta1", low=0.0, high=1.0, high_open=True)
         self.beta2 = self._hyper(beta2, "beta2", low=0.0, high=1.0, high_open=True)
         self.eps = self._hyper(eps, "eps", low=0.0)
 
+    def _betas(self, betas, beta1, beta2):
+        """PyTorch's ``betas=(beta1, beta2)``: a pair, given instead of ``beta1`` and ``beta2``."""
+        if betas is None:
+            return beta1, beta2
+        who = type(self).__name__
+        if isinstance(betas, (str, bytes)) or not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{who}: betas must be a pair (beta1, beta2) of numbers in [0, 1), got {betas!r:.60}")
+        if (beta1, beta2) != (0.9, 0.999):
+            raise TypeError(f"{who}: betas={tuple(betas)!r:.60} and beta1={beta1!r:.20}, beta2={beta2!r:.20} given; "
+                            "give one or the other")
+        for name, value in zip(("betas[0]", "betas[1]"), betas):
+            self._hyper(value, name, low=0.0, high=1.0, high_open=True)
+        return betas
+
     def update_param(self, i, p, g):
+        if self.decoupled_decay and self.weight_decay:  # AdamW: the weights decay before the step, as PyTorch's
+            p.data *= p.dtype.type(1 - self.lr * self.weight_decay)
         m, v = self._slot(i, "m", p), self._slot(i, "v", p)
         f = p.dtype.type
         m *= f(self.beta1)
@@ -357,12 +322,28 @@ class Adam(Optimizer):
         p.data -= step
 
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam}
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001}
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter), as ``torch.optim.AdamW``:
+    before each step ``p *= 1 - lr * weight_decay``, then Adam's update from the
+    gradient alone (no L2 term added to it).  ``weight_decay`` defaults to 0.01, as
+    PyTorch's; it decays every parameter given (biases too: pass a list without them
+    to spare them).  A parameter whose gradient is None is skipped, decay included;
+    as in ``Adam``, the bias correction counts the optimizer's steps ``t`` (PyTorch
+    counts each parameter's own, which differs only for one skipped at some step)."""
+
+    decoupled_decay = True
+
+    def __init__(self, params=None, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 weight_decay: float = 0.01, *, betas=None):
+        super().__init__(params, lr, beta1, beta2, eps, weight_decay, betas=betas)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001}
 
 
 def create(name: str, params, lr=None, **kwargs) -> Optimizer:
-    """An optimizer by name ("sgd", "momentum", "adagrad", "rmsprop", "adam"),
+    """An optimizer by name ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"),
     with a sensible default ``lr`` when None."""
     key = name.lower() if isinstance(name, str) else None
     if key not in OPTIMIZERS:
