@@ -98,8 +98,8 @@ def cmd_train(args) -> int:
     history.to_json(out / "history.json")
     history.plot(out / "curves.png")
     graph = write_graph(model, x[:4], t[:4], out / "graph.svg", page=out / "graph.html")
-    written = ", ".join(p.name for p in (out / "model.npz", out / "history.json", out / "log.csv", out / "curves.png",
-                                         graph, out / "graph.html"))
+    written = ", ".join(p.name for p in (out / "model.npz", out / "checkpoint.npz", out / "history.json",
+                                         out / "log.csv", out / "curves.png", graph, out / "graph.html") if p.exists())
     if len(history) and stop is not None and stop.best_epoch and stop.best_epoch != len(history):
         test_loss, test_acc = evaluate(model, (xt, tt))  # the restored weights
         print(f"test accuracy {test_acc:.4f} (loss {test_loss:.4f}) with the weights of epoch {stop.best_epoch} of "

@@ -94,6 +94,9 @@ POOL_PAD = Domain("int in [0, kernel // 2] or a pair", [-1, 1.5, True, NAN, "1",
 SIZES = Domain("list of >= 2 ints >= 1 (allocated)",
                [[64.5, 10], [True, 10], [0, 10], [-1, 10], [NAN, 10], [10], "64,10", 64, [64, "10"], [10 ** 12, 10]],
                [[4, 3], (4, 3, 2), np.array([4, 2])])
+BETAS = Domain("None or a pair of numbers in [0, 1)", [0.9, (0.9,), "ab", (0.9, 1.0), (-0.1, 0.9), (NAN, 0.9),
+                                                       (True, 0.9), (0.9, 0.999, 0.5), ("0.9", 0.9), (0.9, INF)],
+               [None, (0.8, 0.99), [0.5, 0.9], (0.0, 0.0), (np.float32(0.5), 0.9)])
 MASK = Domain("None or a boolean array", [[0.5, 1.0], "abc", 3, [[2, 0]]], [None, [[True, False, True]], [[1, 0, 1]]])
 
 X, T = np.random.default_rng(0).standard_normal((12, 3)).astype(np.float32), np.arange(12) % 2
@@ -186,8 +189,21 @@ CLASSES = {
                          decay_rate=reals(0.0, 1.0, high_open=True), eps=reals(0.0), weight_decay=reals(0.0)),
     optim.Adam: entry({"params": MODEL}, params=PARAMS, lr=reals(0.0, low_open=True),
                       beta1=reals(0.0, 1.0, high_open=True), beta2=reals(0.0, 1.0, high_open=True), eps=reals(0.0),
-                      weight_decay=reals(0.0)),
+                      weight_decay=reals(0.0), betas=BETAS),
 }
+# PyTorch's names (issue 24)
+AXIS = Domain("int in [-64, 63]", [64, -65, 1.5, True, "0", None, NAN, [0]], [-1, 0, 63, -64, np.int64(1)])
+CLASSES.update({
+    nets.Linear: entry({"in_features": 3, "out_features": 2}, in_features=ints(1, True), out_features=ints(1, True),
+                       bias=BOOL, rng=SEED, dtype=DTYPE),
+    nets.LeakyReLU: entry(negative_slope=reals()), nets.SiLU: NO_ARGS, nets.MSELoss: NO_ARGS,
+    nets.GELU: entry(approximate=Domain("none | tanh", ["exact", "Tanh", "", 1, None], ["none", "tanh"])),
+    nets.Softplus: entry(beta=reals(0.0, low_open=True), threshold=reals(0.0, low_open=True)),
+    nets.Softmax: entry(dim=AXIS), nets.LogSoftmax: entry(dim=AXIS),
+    optim.AdamW: entry({"params": MODEL}, params=PARAMS, lr=reals(0.0, low_open=True),
+                       beta1=reals(0.0, 1.0, high_open=True), beta2=reals(0.0, 1.0, high_open=True), eps=reals(0.0),
+                       weight_decay=reals(0.0), betas=BETAS),
+})
 # The keyword a ``**kwargs`` parameter is tried with (its messages name that keyword).
 VAR_KEYWORD = {(nets.LambdaCallback, "hooks"): "on_epoch_end", (nets.History, "lists"): "train_loss"}
 # Public classes that take no configuration from users: results, exceptions, fit's machinery.
@@ -197,6 +213,7 @@ NOT_CONFIGURED = {
     nets.GradComparison: "a result of compare_grads", callbacks.FitRun: "made by fit for its callbacks",
     callbacks.CallbackList: "made by fit from its callbacks argument",
     models.ParamArrays: "the view model.params returns", layers.ModulePath: "the tag nets puts on graph nodes", models.BookInterface: "a mixin without a constructor",
+    nets.ConfigError: "an exception", layers.Summary: "a result of Module.summary", layers.SummaryRow: "a row of a Summary",
 }
 
 
