@@ -6,6 +6,7 @@
     python -m nets eval --model runs/digits/model.npz --dataset digits
     python -m nets gradcheck --layers 64,32,10 --batchnorm --explain
     python -m nets graph --layers 784,128,64,10 --collapse --show-grads --out graph.svg
+    python -m nets text --model lstm --minutes 3                # a character-level language model (nets.cli.text)
 
 ``train`` writes into ``--out`` (default ``runs/<dataset>``): ``model.npz``,
 ``checkpoint.npz`` (after every epoch; ``--resume`` continues from it),
@@ -50,12 +51,13 @@ from ..layers import StateDictError
 from .args import UsageError
 from .commands import cmd_eval, cmd_gradcheck, cmd_graph
 from .parser import build_parser
+from .text import cmd_text
 from .train import cmd_train
 
 __all__ = ["main", "COMMANDS"]
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck, "graph": cmd_graph}
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck, "graph": cmd_graph, "text": cmd_text}
 
 
 def _one_line(text) -> str:
@@ -105,7 +107,7 @@ def _run(argv) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("choose a command: train, eval, gradcheck or graph (see python -m nets --help)")
+            raise UsageError("choose a command: train, eval, gradcheck, graph or text (see python -m nets --help)")
         # NumPy's overflow warnings would add lines to stderr; a diverging fit says so itself
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return COMMANDS[args.command](args)

@@ -139,49 +139,68 @@ def _stream(ids, who, name="ids"):
     return ids
 
 
-def text_loss(model: Module, ids, seq_len: int = 256) -> float:
+def text_loss(model: Module, ids, seq_len: int = 256, batch_size: int = 16) -> float:
     """The mean ``-log p(ids[i + 1] | ids[:i + 1])`` over a token stream, in nats per token (eval
-    mode, no graph).  A model with a state (``CharLSTM``) reads the whole stream in chunks of
-    ``seq_len``, the state carried: every token is predicted from everything before it.  A
-    ``CharTransformer`` reads windows of its ``context``, half overlapping: every token but
-    those of the first window is predicted from at least ``context // 2`` tokens before it."""
+    mode, no graph).  A model with a state (``CharLSTM``) reads the stream as ``batch_size``
+    consecutive pieces side by side, each in chunks of ``seq_len`` with the state carried:
+    every token is predicted from everything before it in its piece.  A ``CharTransformer``
+    reads windows of its ``context``, half overlapping (``batch_size`` windows at a time):
+    every token but those of the first window is predicted from at least ``context // 2``
+    tokens before it."""
     ids = _stream(ids, "text_loss")
     seq_len = _v.integer(seq_len, "seq_len", "text_loss")
-    x_all, t_all = ids[:-1], ids[1:]
-    was_training, total = model.training, 0.0
+    batch_size = _v.integer(batch_size, "batch_size", "text_loss")
+    was_training = model.training
     model.eval()
     try:
         with ag.no_grad():
-            if hasattr(model, "context"):
-                total = _windowed_loss(model, x_all, t_all)
-            else:
-                state = None
-                for lo in range(0, len(x_all), seq_len):
-                    y, state = model(x_all[None, lo:lo + seq_len], state=state, return_state=True)
-                    total += _summed_nll(y, t_all[lo:lo + seq_len])
+            scorer = _windowed_loss if hasattr(model, "context") else _carried_loss
+            total = scorer(model, ids[:-1], ids[1:], seq_len, batch_size)
     finally:
         model.train(was_training)
-    return total / len(t_all)
+    return total / (len(ids) - 1)
 
 
-def _summed_nll(y, targets):
-    logp = ag.log_softmax(y, axis=-1).data[0]
-    return float(-logp[np.arange(len(targets)), targets].sum())
+def _summed_nll(y, targets, first=0):
+    """The summed ``-log p`` of ``targets`` (B, T) under logits ``y`` (B, T', V), from position ``first``."""
+    logp = ag.log_softmax(y, axis=-1).data[:, first:]
+    rows, cols = np.indices(targets[:, first:].shape)
+    return float(-logp[rows, cols, targets[:, first:]].sum())
 
 
-def _windowed_loss(model, x_all, t_all):
-    """Windows of ``context`` tokens every ``context // 2``; each scores the tokens no earlier window did."""
-    c = model.context
-    step, total, done = max(1, c // 2), 0.0, 0
-    lo = 0
-    while done < len(t_all):
-        hi = min(lo + c, len(x_all))
-        y = model(x_all[None, lo:hi])
-        logp = ag.log_softmax(y, axis=-1).data[0]
-        new = np.arange(done - lo, hi - lo)
-        total += float(-logp[new, t_all[lo + new]].sum())
-        done = hi
-        lo = min(lo + step, max(0, len(x_all) - c)) if hi < len(x_all) else hi
+def _carried_loss(model, x_all, t_all, seq_len, batch_size):
+    """Pieces side by side (the rest, shorter than a piece per row, on its own), state carried."""
+    piece = len(x_all) // batch_size
+    parts = [(0, piece, batch_size)] if piece else []
+    if len(x_all) - piece * batch_size:
+        parts.append((piece * batch_size, len(x_all) - piece * batch_size, 1))
+    total = 0.0
+    for start, length, rows in parts:
+        xs = x_all[start:start + length * rows].reshape(rows, length)
+        ts = t_all[start:start + length * rows].reshape(rows, length)
+        state = None
+        for lo in range(0, length, seq_len):
+            y, state = model(xs[:, lo:lo + seq_len], state=state, return_state=True)
+            total += _summed_nll(y, ts[:, lo:lo + seq_len])
+    return total
+
+
+def _windowed_loss(model, x_all, t_all, seq_len, batch_size):
+    """Windows of ``context`` tokens every ``context // 2`` (the last one ending at the end); each
+    scores the tokens no earlier window did."""
+    c = min(model.context, len(x_all))
+    step = max(1, c // 2)
+    starts = list(range(0, len(x_all) - c + 1, step))
+    if starts[-1] != len(x_all) - c:
+        starts.append(len(x_all) - c)
+    firsts = [0] + [prev + c - lo for prev, lo in zip(starts, starts[1:])]  # first position not scored yet
+    total = 0.0
+    for b in range(0, len(starts), batch_size):
+        group = starts[b:b + batch_size]
+        idx = np.asarray(group)[:, None] + np.arange(c)
+        y = model(x_all[idx])
+        for row, first in enumerate(firsts[b:b + batch_size]):
+            total += _summed_nll(y.data[row:row + 1], t_all[idx[row:row + 1]], first)
     return total
 
 

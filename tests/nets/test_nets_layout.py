@@ -188,7 +188,7 @@ def test_import_nets_in_a_fresh_interpreter_uses_no_old_path():
 
 def test_python_m_nets_help():
     out = _python("-m", "nets", "--help")
-    assert out.startswith("usage: python -m nets") and "{train,eval,gradcheck,graph}" in out, out
+    assert out.startswith("usage: python -m nets") and "{train,eval,gradcheck,graph,text}" in out, out
 
 
 # --- the public API and the old paths -----------------------------------------------------------
