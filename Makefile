@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-mpi mpi torch notebooks bench bench-mpi graphviz chromium fashion-mnist clean
+.PHONY: demo test test-slow test-mpi mpi torch notebooks bench bench-mpi graphviz chromium fashion-mnist clean fortunes text-model
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ fashion-mnist:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null; \
 	  else echo "Fashion-MNIST missing: apt-get install dataset-fashion-mnist"; exit 1; fi; }
+
+# Debian's fortune files (English, and fortunes-zh's Tang and Song poems) for the text models; apt when root.
+fortunes:
+	@[ -f /usr/share/games/fortunes/fortunes.dat ] && [ -f /usr/share/games/fortunes/tang300.dat ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq fortunes fortunes-zh) >/dev/null; \
+	  else echo "fortunes missing: apt-get install fortunes fortunes-zh"; exit 1; fi; }
+
+# The README's text-model figures: a character-level LSTM and a small causal transformer, 3 minutes of training
+# each on Debian's fortunes (one BLAS thread: the matrices are small), test loss per character against n-grams.
+text-model: $(STAMP) fortunes
+	OPENBLAS_NUM_THREADS=1 $(PY) -m nets text --model lstm --minutes 3 --out runs/text-lstm
+	OPENBLAS_NUM_THREADS=1 $(PY) -m nets text --model transformer --minutes 3 --out runs/text-transformer
 
 demo: $(STAMP) graphviz
 	$(PY) -m nets train --dataset digits --out runs/demo
