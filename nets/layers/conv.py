@@ -53,16 +53,18 @@ class Conv2d(Module):
     ``Conv2d(in_channels, out_channels, kernel_size, stride=1, pad=0, init="he",
     rng=None, dtype=np.float32)``: ``W`` (out, in, kh, kw) drawn by ``init``
     ("he", "xavier" or a standard deviation) with fan-in ``in * kh * kw``, ``b``
-    zeros.  ``kernel_size``, ``stride`` and ``pad`` are ints or (h, w) pairs.
+    zeros.  ``kernel_size``, ``stride`` and ``pad`` are ints or (h, w) pairs;
+    ``padding=`` (PyTorch's name) may be given instead of ``pad=``.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, pad=0, init="he", rng=None,
-                 dtype=np.float32):
+                 dtype=np.float32, *, padding=None):
         super().__init__()
+        pad, pad_name = _padding_alias("Conv2d", pad, padding, 0)
         self.in_channels = _v.integer(in_channels, "in_channels", "Conv2d")
         self.out_channels = _v.integer(out_channels, "out_channels", "Conv2d")
         self.kernel_size = _window_arg("Conv2d", kernel_size, "kernel_size", 1)
-        self.stride, self.pad = _window_arg("Conv2d", stride, "stride", 1), _window_arg("Conv2d", pad, "pad", 0)
+        self.stride, self.pad = _window_arg("Conv2d", stride, "stride", 1), _window_arg("Conv2d", pad, pad_name, 0)
         self.init = init
         kh, kw = _pair_of(self.kernel_size)
         fan_in = self.in_channels * kh * kw
@@ -79,7 +81,7 @@ class Conv2d(Module):
                          pad=_pair(self.pad))
 
     def extra_repr(self):
-        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}" + _options(self, 1)
 
     def config(self):
         return {"type": "Conv2d", "in_channels": self.in_channels, "out_channels": self.out_channels,
@@ -90,21 +92,40 @@ def _pair(v):
     return tuple(v) if isinstance(v, list) else v
 
 
+def _padding_alias(who, pad, padding, default):
+    """``pad``, or PyTorch's ``padding=`` given instead (both at once is an error, as a keyword
+    given twice is in Python)."""
+    if padding is None:
+        return pad, "pad"
+    if not (isinstance(pad, int) and pad == default):
+        raise TypeError(f"{who}: got both pad={pad!r} and padding={padding!r}; padding is PyTorch's name for pad: "
+                        "give one")
+    return padding, "padding"
+
+
+def _options(layer, stride_default):
+    """``, stride=.., pad=..`` for the values that are not the defaults (the repr shows them)."""
+    return "".join(f", {name}={value}" for name, value, default in (("stride", layer.stride, stride_default),
+                                                                    ("pad", layer.pad, 0)) if value != default)
+
+
 def _pair_of(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
 class _Pool(Module):
-    """Pooling over ``kernel_size`` windows (stride defaults to the kernel, as PyTorch's)."""
+    """Pooling over ``kernel_size`` windows (stride defaults to the kernel, as PyTorch's;
+    ``padding=``, PyTorch's name, may be given instead of ``pad=``)."""
 
     op = None
 
-    def __init__(self, kernel_size, stride=None, pad=0):
+    def __init__(self, kernel_size, stride=None, pad=0, *, padding=None):
         super().__init__()
         name = type(self).__name__
+        pad, pad_name = _padding_alias(name, pad, padding, 0)
         self.kernel_size = _window_arg(name, kernel_size, "kernel_size", 1)
         self.stride = None if stride is None else _window_arg(name, stride, "stride", 1)
-        self.pad = _window_arg(name, pad, "pad", 0)
+        self.pad = _window_arg(name, pad, pad_name, 0)
         # PyTorch's rule (its pooling ops raise it): a window that is mostly padding has no input to pool
         if any(p > k // 2 for p, k in zip(_pair_of(self.pad), _pair_of(self.kernel_size))):
             raise ValueError(f"{name}: pad must be at most half of kernel_size, got pad={pad!r} and "
@@ -115,7 +136,7 @@ class _Pool(Module):
         return type(self).op(x, _pair(self.kernel_size), stride=stride, pad=_pair(self.pad))
 
     def extra_repr(self):
-        return f"kernel_size={self.kernel_size}" + (f", stride={self.stride}" if self.stride is not None else "")
+        return f"kernel_size={self.kernel_size}" + _options(self, None)
 
     def config(self):
         return {"type": type(self).__name__, "kernel_size": self.kernel_size, "stride": self.stride,
