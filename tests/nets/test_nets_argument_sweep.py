@@ -91,6 +91,7 @@ OPT_WINDOW = Domain("None, int >= 1 or a pair", [0, 1.5, True, "2", (2, 0)], [No
 CONV_PAD = Domain("int >= 0 or a pair", [-1, 1.5, True, NAN, "1", None, (1, -1)], [0, 1, (0, 2), 10 ** 6])
 POOL_PAD = Domain("int in [0, kernel // 2] or a pair", [-1, 1.5, True, NAN, "1", None, 2, 10 ** 6, (0, 2)],
                   [0, 1, (1, 0)])
+OPT_POOL_PAD = Domain("None, or " + POOL_PAD.text, [v for v in POOL_PAD.bad if v is not None], [None] + POOL_PAD.good)
 SIZES = Domain("list of >= 2 ints >= 1 (allocated)",
                [[64.5, 10], [True, 10], [0, 10], [-1, 10], [NAN, 10], [10], "64,10", 64, [64, "10"], [10 ** 12, 10]],
                [[4, 3], (4, 3, 2), np.array([4, 2])])
@@ -133,9 +134,11 @@ CLASSES = {
                             eps=reals(0.0, low_open=True), dtype=DTYPE),
     nets.Conv2d: entry({"in_channels": 1, "out_channels": 2, "kernel_size": 3}, in_channels=ints(1, True),
                        out_channels=ints(1, True), kernel_size=CONV_KERNEL, stride=WINDOW, pad=CONV_PAD, init=INIT,
-                       rng=SEED, dtype=DTYPE),
-    nets.MaxPool2d: entry({"kernel_size": 2}, kernel_size=WINDOW, stride=OPT_WINDOW, pad=POOL_PAD),
-    nets.AvgPool2d: entry({"kernel_size": 2}, kernel_size=WINDOW, stride=OPT_WINDOW, pad=POOL_PAD),
+                       rng=SEED, dtype=DTYPE,
+                       padding=Domain("None, int >= 0 or a pair", [-1, 1.5, True, NAN, "1", (1, -1)],
+                                      [None, 0, 1, (0, 2), 10 ** 6])),
+    nets.MaxPool2d: entry({"kernel_size": 2}, kernel_size=WINDOW, stride=OPT_WINDOW, pad=POOL_PAD, padding=OPT_POOL_PAD),
+    nets.AvgPool2d: entry({"kernel_size": 2}, kernel_size=WINDOW, stride=OPT_WINDOW, pad=POOL_PAD, padding=OPT_POOL_PAD),
     nets.TwoLayerNet: entry({"input_size": 3, "hidden_size": 4, "output_size": 2}, input_size=ints(1, True),
                             hidden_size=ints(1, True), output_size=ints(1, True), weight_init_std=INIT,
                             activation=ACTIVATION, rng=SEED, dtype=DTYPE),
@@ -203,6 +206,77 @@ CLASSES.update({
     optim.AdamW: entry({"params": MODEL}, params=PARAMS, lr=reals(0.0, low_open=True),
                        beta1=reals(0.0, 1.0, high_open=True), beta2=reals(0.0, 1.0, high_open=True), eps=reals(0.0),
                        weight_decay=reals(0.0), betas=BETAS),
+})
+# the convolutional and sequence models (issue 24's other parts)
+FRACTION = reals(0.0, 1.0, high_open=True)
+NONLINEARITY = Domain("tanh | relu", ["sigmoid", "Tanh", "", 1, None], ["tanh", "relu"])
+
+
+def divisible(name, by):
+    """An int >= 1 that ``by`` divides (a model width split into heads), allocated."""
+    return Domain(f"int >= 1 divisible by {by} (allocated)", [0, -1, 1.5, True, NAN, "4", None, by + 1, 10 ** 12],
+                  [by, 2 * by, np.int64(3 * by)])
+
+
+def heads(width):
+    return Domain(f"int in [1, {width}] dividing {width}", [0, -1, 1.5, True, "2", None, 3, 2 * width],
+                  [1, 2, width, np.int64(2)])
+
+
+RECURRENT = dict(input_size=ints(1, True), hidden_size=ints(1, True), num_layers=ints(1, True), bias=BOOL,
+                 batch_first=BOOL, dropout=FRACTION, rng=SEED, dtype=DTYPE)
+SMALL_CONVNET = {"input_dim": (1, 8, 8), "channels": (2,), "hidden_size": 4, "output_size": 3}
+CLASSES.update({
+    nets.ConvNet: entry(SMALL_CONVNET,
+                        input_dim=Domain("(channels, height, width) ints >= 1 (allocated)",
+                                         [(1, 8), (1, 8.5, 8), (0, 8, 8), (True, 8, 8), 8, "1,8,8", (1, 1, 1),
+                                          (1, 10 ** 7, 10 ** 7)], [(1, 8, 8), [2, 6, 7]]),
+                        channels=Domain("ints >= 1, one per block (allocated)",
+                                        [[0], [2.5], [True], "2", 2, [NAN], [], [10 ** 12], [2] * 5],
+                                        [(2,), [3, 4], np.array([2])]),
+                        kernel_size=Domain("odd int >= 1", [2, 0, -1, 1.5, True, NAN, "3", None, 10 ** 7],
+                                           [1, 3, 5, np.int64(3)]),
+                        hidden_size=ints(1, True), output_size=ints(1, True), dropout=FRACTION, init=INIT, rng=SEED,
+                        dtype=DTYPE),
+    nets.Embedding: entry({"num_embeddings": 5, "embedding_dim": 3}, num_embeddings=ints(1, True),
+                          embedding_dim=ints(1, True),
+                          padding_idx=Domain("None or int in [-5, 4]", [5, -6, 1.5, True, "0", NAN, [0]],
+                                             [None, 0, 4, -5, np.int64(2)]), rng=SEED, dtype=DTYPE),
+    nets.LayerNorm: entry({"normalized_shape": 4},
+                          normalized_shape=Domain("int or ints >= 1 (allocated)",
+                                                  [0, -1, 1.5, True, "4", None, [4, 0], [10 ** 12], [1] * 65],
+                                                  [4, (2, 3), [4], np.int64(3)]),
+                          eps=reals(0.0, low_open=True), elementwise_affine=BOOL, bias=BOOL, dtype=DTYPE),
+    nets.RNN: entry({"input_size": 3, "hidden_size": 4}, nonlinearity=NONLINEARITY, **RECURRENT),
+    nets.LSTM: entry({"input_size": 3, "hidden_size": 4}, **RECURRENT),
+    nets.GRU: entry({"input_size": 3, "hidden_size": 4}, **RECURRENT),
+    nets.MultiheadAttention: entry({"embed_dim": 4, "num_heads": 2}, embed_dim=divisible("embed_dim", 2),
+                                   num_heads=heads(4), dropout=FRACTION, bias=BOOL, batch_first=BOOL, rng=SEED,
+                                   dtype=DTYPE),
+    nets.TransformerEncoderLayer: entry({"d_model": 4, "nhead": 2, "dim_feedforward": 8},
+                                        d_model=divisible("d_model", 2), nhead=heads(4),
+                                        dim_feedforward=ints(1, True), dropout=FRACTION,
+                                        activation=Domain("relu | gelu", ["tanh", "RELU", "", 1, None],
+                                                          ["relu", "gelu"]),
+                                        layer_norm_eps=reals(0.0, low_open=True), batch_first=BOOL, norm_first=BOOL,
+                                        bias=BOOL, rng=SEED, dtype=DTYPE),
+    models.CharLSTM: entry({"vocab_size": 5, "embedding_dim": 3, "hidden_size": 4}, vocab_size=ints(1, True),
+                           embedding_dim=ints(1, True), hidden_size=ints(1, True), num_layers=ints(1, True),
+                           dropout=FRACTION, rng=SEED, dtype=DTYPE),
+    models.CharTransformer: entry({"vocab_size": 5, "context": 8, "d_model": 4, "nhead": 2, "num_layers": 1,
+                                   "dim_feedforward": 8}, vocab_size=ints(1, True), context=ints(1, True),
+                                  d_model=divisible("d_model", 2), nhead=heads(4), num_layers=ints(1, True),
+                                  dim_feedforward=ints(1, True), dropout=FRACTION, rng=SEED, dtype=DTYPE),
+    nets.SequenceLoader: entry({"tokens": np.arange(5000) % 7},
+                               tokens=Domain("a 1-d array of integer ids >= 0, enough for one chunk per stream",
+                                             [np.ones(5000), "abc", None, np.arange(10), [[1, 2]], 3,
+                                              -(np.arange(5000) % 7)], [np.arange(5000), list(range(3000))]),
+                               batch_size=Domain("int >= 1 (the tokens fill a chunk per stream)",
+                                                 [0, -5, 1.5, 2.0, True, NAN, INF, "3", [3], None, 10 ** 12],
+                                                 [1, 3, np.int64(2)]),
+                               seq_len=Domain("int >= 1 (the tokens fill a chunk per stream)",
+                                              [0, -5, 1.5, 2.0, True, NAN, INF, "3", [3], None, 10 ** 12],
+                                              [1, 16, np.int64(2)])),
 })
 # The keyword a ``**kwargs`` parameter is tried with (its messages name that keyword).
 VAR_KEYWORD = {(nets.LambdaCallback, "hooks"): "on_epoch_end", (nets.History, "lists"): "train_loss"}
