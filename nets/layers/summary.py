@@ -42,10 +42,11 @@ class SummaryRow:
     output_shape: str
     params: int
     calls: int
+    short: str = ""  # the name below the enclosing module's row ("layers.0" under the model)
 
     @property
     def label(self):
-        return self.kind if not self.name else f"{self.name.rsplit('.', 1)[-1]} ({self.kind})"
+        return self.kind if not self.name else f"{self.short or self.name} ({self.kind})"
 
 
 class Summary:
@@ -171,7 +172,7 @@ def summarize(model, input_shape, dtype=None) -> Summary:
 
 
 def _rows(modules, seen):
-    counted, rows = set(), []
+    counted, rows, depths = set(), [], {"": 0}
     for name, module in modules:
         own = 0
         for _, p in module._own_parameters():
@@ -179,6 +180,19 @@ def _rows(modules, seen):
                 counted.add(id(p))
                 own += p.size
         first, calls = seen.get(id(module), (None, 0))
-        rows.append(SummaryRow(name, type(module).__name__, name.count(".") + 1 if name else 0,
-                               _shape_text(first) if calls else "--", int(own), calls))
+        parent = _enclosing(name, depths)
+        depths[name] = depths[parent] + 1 if name else 0
+        rows.append(SummaryRow(name, type(module).__name__, depths[name], _shape_text(first) if calls else "--",
+                               int(own), calls, name[len(parent) + 1:] if parent else name))
     return rows
+
+
+def _enclosing(name, rows):
+    """The longest prefix of ``name`` (cut at dots) that is a row: the module holding it, through
+    a list or a dict attribute ("layers.0" is under the model, not under a row "layers")."""
+    parts = name.split(".")
+    for k in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:k])
+        if prefix in rows:
+            return prefix
+    return ""

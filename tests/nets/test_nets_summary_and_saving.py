@@ -67,6 +67,12 @@ def test_summary_counts_calls_nested_modules_and_tuples():
     assert s.total_params == 12 + 8
 
 
+def test_summary_rows_of_a_list_attribute_sit_under_the_model():
+    s = RecordedNet([3, 4, 2]).summary((1, 3))
+    assert [(r.label, r.depth) for r in s.rows] == [("RecordedNet", 0), ("layers.0 (Linear)", 1),
+                                                    ("layers.1 (Linear)", 1)]
+
+
 def test_summary_counts_a_shared_parameter_once():
     model = CalledTwice()
     model.tied = nets.Linear(3, 3, rng=2)
