@@ -267,6 +267,12 @@ def test_fit_checkpoints_still_save_a_module_that_cannot_be_described(tmp_path):
     nets.fit(model, nets.optim.SGD(model, lr=0.1), (x, t), epochs=1, batch_size=4, verbose=False,
              checkpoint=tmp_path / "c.npz")
     assert nets.load_checkpoint(tmp_path / "c.npz")["config"] is None
+    with pytest.raises(nets.CheckpointError, match="holds no architecture"):
+        nets.load(tmp_path / "c.npz")
+    fresh = ArgHolder(np.ones(1))
+    fresh.fc = nets.Linear(3, 2, rng=1)
+    fresh.load_state_dict(nets.load_state(tmp_path / "c.npz"))  # the weights load into one built by hand
+    np.testing.assert_array_equal(fresh.fc.weight.data, model.fc.weight.data)
 
 
 # --- errors that name the layer ------------------------------------------------------------------
