@@ -76,7 +76,12 @@ class TensorMethods:
     def view(self, *shape):
         """``t.view(2, -1)`` or ``t.view((2, -1))``: PyTorch's name for a reshape (recorded;
         any layout is accepted, as ``reshape``: there is no stride to be incompatible with)."""
-        return GRAPH_OPS.reshape(self, shape=shape[0] if len(shape) == 1 else shape)
+        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        if not shape or not all(isinstance(d, (numbers.Integral, np.integer)) and not isinstance(d, (bool, np.bool_))
+                               for d in dims):
+            raise TypeError(f"Tensor.view: the shape must be integers (one may be -1), as view(2, -1) or "
+                            f"view((2, -1)), got {shape!r:.60}")
+        return GRAPH_OPS.reshape(self, shape=tuple(dims))
 
     def unsqueeze(self, dim):
         """A new axis of size 1 at ``dim`` (``-ndim - 1 <= dim <= ndim``), as ``torch.unsqueeze``."""

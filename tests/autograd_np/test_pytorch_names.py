@@ -29,6 +29,17 @@ def test_view_is_a_recorded_reshape(shape):
     ag.gradcheck(lambda a: ag.sum(ag.sin(a.view(*shape))), [t.data])
 
 
+@pytest.mark.parametrize("shape", [(2.5,), ("a",), (None,), (True, 6), (2, 3.0), (), ((2, None),), (np.float64(6),)])
+def test_view_refuses_a_shape_that_is_not_integers(shape):
+    with pytest.raises(TypeError, match=r"Tensor.view: the shape must be integers"):
+        leaf().view(*shape)
+
+
+def test_view_to_a_scalar():
+    t = ag.Tensor(np.array([2.0]), requires_grad=True)
+    assert t.view(()).shape == () and t.view(1, 1).shape == (1, 1)
+
+
 def test_view_of_a_wrong_size_is_refused_naming_the_sizes():
     with pytest.raises(ValueError, match=r"reshape.*size 6.*\(4, ?2\)"):
         leaf().view(4, 2)
