@@ -13,6 +13,8 @@ from .core.registry import OPS
 from .core import Tensor, backward, grad
 from .core.recording import defop
 from .transforms.functional import value_and_grad
+from . import transforms as func  # ag.func: grad, vjp, jvp, jacrev, jacfwd, jacobian, hessian, hvp, vmap (as torch.func)
+from .transforms import VmapError, hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp, vmap
 from .core.errors import ShapeError
 from .ops import *  # noqa: F401,F403  (the public functions: add, matmul, sigmoid, ...)
 from .ops import __all__ as _op_names
@@ -37,5 +39,6 @@ def __getattr__(name):  # autograd_np.engine (and the other moved modules) as at
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Node", "Constant", "graph_nodes", "OPS", "backward", "defop", "enable_grad", "grad", "is_grad_enabled", "no_grad",
-           "value_and_grad", "ShapeError", "GradcheckError", "gradcheck", "gradgradcheck",
+           "value_and_grad", "func", "jvp", "vjp", "jacrev", "jacfwd", "jacobian", "hessian", "hvp", "vmap",
+           "VmapError", "ShapeError", "GradcheckError", "gradcheck", "gradgradcheck",
            "numerical_gradient", "AnomalyError", "detect_anomaly", "check_graph", "GraphCheckError", "explain", "compile", "CompileError", "CompileWarning", "viz", *_op_names]

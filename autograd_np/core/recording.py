@@ -3,6 +3,7 @@ function that applies an op to tensors and records a ``Node`` when some input
 requires grad and recording is on."""
 from __future__ import annotations
 
+import contextvars
 import inspect
 
 import numpy as np
@@ -19,6 +20,10 @@ __all__ = ["Op", "defop"]
 _new = object.__new__  # a slotted instance without running __init__
 _ndarray = np.ndarray
 _NO_PARAMS = {}  # the params of every node recorded without keyword parameters (never written to)
+# The innermost open vmap level (transforms.levels), which applies the ops called inside it; `interpreting`
+# counts open levels in any thread (each also opens a modes block): while 0, apply reads no context variable.
+INTERPRETER = contextvars.ContextVar("autograd_np_interpreter", default=None)
+interpreting = 0
 
 
 class Op:
@@ -32,6 +37,11 @@ class Op:
     registered with ``defvjp(fn, needs=True)`` also receives ``needs``, one bool
     per input, and may skip (return ``None`` for) gradients nobody needs.
 
+    ``defjvp(fn, rule=...)`` gives it a forward-mode rule, ``fn(F, tangents, y,
+    *inputs, **params)`` returning the tangent of ``y`` (``tangents``: one per
+    input, None for a zero one; None back for a zero tangent).  Without one,
+    forward mode transposes the VJP (``transforms.forward``).
+
     ``defsave(fn)`` gives an op a second forward, used when the call is
     recorded: ``fn(*inputs, **params) -> (y, saved)``.  A plain backward passes
     ``saved=`` to the VJP, so work the forward did (softmax-with-loss: its
@@ -42,11 +52,11 @@ class Op:
     ``defop`` returns and ``ag.sigmoid`` is; calling the Op does the same.
     """
 
-    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs", "save", "apply", "state")
+    __slots__ = ("name", "forward", "vjp", "rule", "wants_needs", "save", "apply", "state", "jvp", "jvp_rule")
 
     def __init__(self, name, forward, rule):
         self.name, self.forward, self.rule, self.wants_needs, self.save = name, forward, rule, False, None
-        self.state = ()
+        self.state, self.jvp, self.jvp_rule = (), None, None
         self.vjp = self._no_vjp
         self.apply = _applier(self)
 
@@ -68,6 +78,12 @@ class Op:
         self.vjp, self.wants_needs = vjp, needs
         return vjp
 
+    def defjvp(self, jvp=None, *, rule=None):
+        if jvp is None:
+            return lambda fn: self.defjvp(fn, rule=rule)
+        self.jvp, self.jvp_rule = jvp, rule or getattr(jvp, "rule", None) or "hand-written"
+        return jvp
+
     def defsave(self, fn):
         self.save = fn
         return fn
@@ -88,7 +104,9 @@ def _applier(op):
     forward, name, required = op.forward, op.name, _required_inputs(op.forward)
 
     def apply(*args, **params):
-        if _modes.blocks:  # some no_grad / enable_grad / detect_anomaly block is open (one global read else)
+        if _modes.blocks:  # some no_grad / enable_grad / detect_anomaly / vmap block is open (one global read else)
+            if interpreting and (level := INTERPRETER.get()) is not None:  # inside vmap: its level batches it
+                return level.run_op(op, args, params)
             if _modes.anomaly_blocks and _modes.ANOMALY.get() is not None:
                 return _modes.ANOMALY.get().run_op(op, args, params)
             grad_on = _GRAD_ENABLED.get()
@@ -299,6 +317,7 @@ def defop(name: str, rule: str, *, state=(), replace=False):
             if op_name == name:
                 setattr(Tensor, operator, apply)
         apply.op, apply.defvjp, apply.defsave, apply.forward, apply.rule = op, op.defvjp, op.defsave, fn, rule
+        apply.defjvp = op.defjvp
         apply.__doc__ = with_derivative(fn.__doc__, rule)
         apply.__module__, apply.__qualname__ = fn.__module__, fn.__qualname__
         apply.__signature__ = inspect.signature(fn)  # help(), editors and the docs see the real parameters

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..core.recording import defop
 from ._util import value
+from ._jvp import diagonal
 
 
 @defop("sigmoid", "y = 1 / (1 + exp(-x));  gx = gy * y * (1 - y)")
@@ -69,6 +70,9 @@ def _sigmoid_vjp(F, gy, y, x):
     return gy * (y - y * y)  # no Python scalar: array-array ufuncs are the fast path
 
 
+diagonal(sigmoid)
+
+
 @defop("relu", "y = max(x, 0);  gx = gy * (x > 0)  (0 at x = 0; NaN passes it, as PyTorch)")
 def relu(x):
     """Rectified linear unit ``max(x, 0)`` elementwise.
@@ -104,6 +108,9 @@ def _relu_vjp(F, gy, y, x):
     return gy * (value(y) != 0)  # x > 0, or x NaN (y = max(NaN, 0) is NaN): it passes its gradient on, as maximum
 
 
+diagonal(relu)
+
+
 @defop("tanh", "y = tanh(x);  gx = gy * (1 - y**2)")
 def tanh(x):
     """Hyperbolic tangent elementwise, like ``np.tanh``.
@@ -133,6 +140,9 @@ def tanh(x):
 @tanh.defvjp
 def _tanh_vjp(F, gy, y, x):
     return gy - gy * y * y  # gy * (1 - y**2) without a Python scalar (NumPy's slower path)
+
+
+diagonal(tanh)
 
 
 def stable_log_softmax(x, axis=-1):
@@ -191,6 +201,11 @@ def _softmax_vjp(F, gy, y, x, axis=-1):
     return y * (gy - F.sum(gy * y, axis=axis, keepdims=True))
 
 
+@softmax.defjvp(rule="ty = y * (tx - sum(tx * y))  (the Jacobian is symmetric: the VJP's formula)")
+def _softmax_jvp(F, tangents, y, x, axis=-1):
+    return _softmax_vjp(F, tangents[0], y, x, axis=axis)
+
+
 @defop("log_softmax", "y = x - logsumexp(x);  gx = gy - exp(y) * sum(gy)")
 def log_softmax(x, axis=-1):
     """Logarithm of the softmax along ``axis``: ``x - logsumexp(x)``, overflow-safe.
@@ -229,3 +244,9 @@ def log_softmax(x, axis=-1):
 @log_softmax.defvjp
 def _log_softmax_vjp(F, gy, y, x, axis=-1):
     return gy - F.exp(y) * F.sum(gy, axis=axis, keepdims=True)
+
+
+@log_softmax.defjvp(rule="ty = tx - sum(exp(y) * tx)")
+def _log_softmax_jvp(F, tangents, y, x, axis=-1):
+    t = tangents[0]
+    return t - F.sum(F.exp(y) * t, axis=axis, keepdims=True)

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..core.recording import defop
 from ._util import value
+from ._jvp import diagonal, total
 
 
 @defop("add", "y = a + b;  ga = gy,  gb = gy")
@@ -45,6 +46,11 @@ def _add_vjp(F, gy, y, a, b):
     return gy, gy
 
 
+@add.defjvp(rule="ty = ta + tb")
+def _add_jvp(F, tangents, y, a, b):
+    return total(*tangents)
+
+
 @defop("sub", "y = a - b;  ga = gy,  gb = -gy")
 def sub(a, b):
     """Subtract elementwise: ``a - b``, like ``np.subtract``.
@@ -82,6 +88,12 @@ def _sub_vjp(F, gy, y, a, b):
     return gy, -gy
 
 
+@sub.defjvp(rule="ty = ta - tb")
+def _sub_jvp(F, tangents, y, a, b):
+    ta, tb = tangents
+    return total(ta, None if tb is None else -tb)
+
+
 @defop("mul", "y = a * b;  ga = gy * b,  gb = gy * a")
 def mul(a, b):
     """Multiply elementwise: ``a * b``, like ``np.multiply``.
@@ -117,6 +129,12 @@ def mul(a, b):
 @mul.defvjp(needs=True)
 def _mul_vjp(F, gy, y, a, b, needs):
     return (gy * b if needs[0] else None), (gy * a if needs[1] else None)
+
+
+@mul.defjvp(rule="ty = ta * b + a * tb")
+def _mul_jvp(F, tangents, y, a, b):
+    ta, tb = tangents
+    return total(None if ta is None else ta * b, None if tb is None else a * tb)
 
 
 @defop("div", "y = a / b;  ga = gy / b,  gb = -gy * y / b")
@@ -158,6 +176,12 @@ def _div_vjp(F, gy, y, a, b, needs):
     return ga, (-ga * y if needs[1] else None)
 
 
+@div.defjvp(rule="ty = (ta - tb * y) / b")
+def _div_jvp(F, tangents, y, a, b):
+    ta, tb = tangents
+    return total(ta, None if tb is None else -(tb * y)) / b
+
+
 @defop("neg", "y = -x;  gx = -gy")
 def neg(x):
     """Negate elementwise: ``-x``, like ``np.negative``.
@@ -189,6 +213,11 @@ def neg(x):
 @neg.defvjp
 def _neg_vjp(F, gy, y, x):
     return -gy
+
+
+@neg.defjvp(rule="ty = -tx")
+def _neg_jvp(F, tangents, y, x):
+    return -tangents[0]
 
 
 @defop("power", "y = a ** b;  ga = gy * b * a ** (b - 1) (0 at a = b = 0),  gb = gy * y * log(a) (0 where a = 0 "
@@ -255,3 +284,6 @@ def _power_vjp(F, gy, y, a, b, needs):
         else:
             gb = gy * y * F.log(a)
     return ga, gb
+
+
+diagonal(power)

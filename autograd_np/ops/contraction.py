@@ -12,6 +12,7 @@ from .axes import moveaxis
 from .linalg import matmul
 from .reductions import sum as _sum
 from .shape import getitem, reshape, stack, transpose
+from ._jvp import total
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -86,6 +87,12 @@ def _einsum_vjp(F, gy, y, *operands, subscripts, needs, optimize=False):
                 result += c
         grads.append(F.einsum(*args, subscripts=",".join(subs) + "->" + result, optimize=optimize))
     return tuple(grads)
+
+
+@_einsum.defjvp(rule="ty = sum over k of einsum(subscripts, *xs with x_k replaced by tx_k)")
+def _einsum_jvp(F, tangents, y, *operands, subscripts, optimize=False):
+    return total(*(None if t is None else F.einsum(*operands[:k], t, *operands[k + 1:], subscripts=subscripts,
+                                                   optimize=optimize) for k, t in enumerate(tangents)))
 
 
 def einsum(subscripts, *operands, optimize=False):

@@ -43,6 +43,15 @@ def _one_triangle(F, m, upper):
     return F.where(keep, both, F.where(_eye_mask(n), m, 0.0))
 
 
+def _from_one_triangle(F, t, upper):
+    """The symmetric matrix a read triangle of ``t`` stands for (the tangent of what the
+    op reads; the transpose of ``_one_triangle``): the strict triangle, its mirror, the diagonal."""
+    n = np.shape(value(t))[-1]
+    keep = np.triu(np.ones((n, n), dtype=bool), 1) if upper else np.tril(np.ones((n, n), dtype=bool), -1)
+    strict = F.where(keep, t, 0.0)
+    return strict + _mT(F, strict) + F.where(_eye_mask(n), t, 0.0)
+
+
 def _uplo(op, UPLO):  # noqa: N803  (NumPy's argument name)
     if UPLO not in ("L", "U"):
         raise ValueError(f"{op}: UPLO must be 'L' or 'U', got {UPLO!r}")
@@ -66,6 +75,18 @@ def _cholesky_vjp(F, gy, y, a, upper=False):
     left = F.solve(_mT(F, lower), phi)  # L^-T Phi
     s = _mT(F, F.solve(_mT(F, lower), _mT(F, left)))  # (L^-T (L^-T Phi)^T)^T = L^-T Phi L^-1
     return _one_triangle(F, s, upper)  # (s + s^T) / 2 is the gradient as a symmetric matrix
+
+
+@_cholesky.defjvp(rule="tL = L Phi(L^-1 tA L^-T) (tA: the read triangle, mirrored; Phi: lower triangle, "
+                       "diagonal halved)")
+def _cholesky_jvp(F, tangents, y, a, upper=False):
+    lower = _mT(F, y) if upper else y
+    n = np.shape(value(y))[-1]
+    half = F.solve(lower, _from_one_triangle(F, tangents[0], upper))  # L^-1 tA
+    inner = F.solve(lower, _mT(F, half))  # L^-1 tA L^-T (tA is symmetric)
+    phi = F.where(np.tril(np.ones((n, n), dtype=bool), -1), inner, F.where(_eye_mask(n), inner * 0.5, 0.0))
+    tl = F.matmul(lower, phi)
+    return _mT(F, tl) if upper else tl
 
 
 def cholesky(a, upper=False):
@@ -152,6 +173,17 @@ def _reciprocal_off_ties(F, gaps, n):
     of inf or NaN everywhere (PyTorch's and HIPS autograd's)."""
     off = ~_eye_mask(n) & (value(gaps) != 0)
     return F.where(off, 1.0 / F.where(off, gaps, 1.0), 0.0)
+
+
+@_eigh.defjvp(rule="M = V^T tA V (tA: the read triangle, mirrored);  tw = diag(M),  tV = V (F * M), "
+                   "F_ij = 1 / (w_j - w_i) off the diagonal, 0 at ties (as the VJP)")
+def _eigh_jvp(F, tangents, y, a, upper=False):
+    n = np.shape(value(a))[-1]
+    w, v = F.getitem(y, index=_EIGENVALUES), F.getitem(y, index=_EIGENVECTORS)
+    m = F.matmul(F.matmul(_mT(F, v), _from_one_triangle(F, tangents[0], upper)), v)
+    tw = F.sum(F.where(_eye_mask(n), m, 0.0), axis=-2, keepdims=True)  # diag(M) as a (..., 1, n) row
+    tv = F.matmul(v, _reciprocal_off_ties(F, w - _mT(F, w), n) * m)
+    return F.concatenate(tw, tv, axis=-2)
 
 
 def _unpack_eigh(packed):
@@ -287,6 +319,26 @@ def _reciprocal_or_zero(F, s):
     return F.where(zero, 0.0, 1.0 / F.where(zero, 1.0, s)) if np.any(zero) else 1.0 / s
 
 
+@_svd.defjvp(rule="P = U^T tA V;  ts = diag(P),  tU = U (F * (P S + S P^T)) + (I - U U^T) tA V S^-1,  "
+                  "tV = V (F * (S P + P^T S)) + (I - V V^T) tA^T U S^-1, F_ij = 1 / (s_j**2 - s_i**2) off the "
+                  "diagonal, 0 at ties, 1/s = 0 at s = 0 (as the VJP)")
+def _svd_jvp(F, tangents, y, a):
+    (m, n), dtype = np.shape(value(a))[-2:], value(a).dtype
+    k = min(m, n)
+    u, s, v = _svd_parts(F, y, m)
+    ta = tangents[0]
+    p = F.matmul(F.matmul(_mT(F, u), ta), v)  # (k, k)
+    ts = F.sum(F.where(_eye_mask(k), p, 0.0), axis=-2, keepdims=True)  # diag(P) as a (..., 1, k) row
+    squares = s * s
+    f = _reciprocal_off_ties(F, squares - _mT(F, squares), k)
+    inv_s = _reciprocal_or_zero(F, s)
+    tu = F.matmul(u, f * (p * s + _mT(F, s) * _mT(F, p))) + \
+        F.matmul(np.eye(m, dtype=dtype) - F.matmul(u, _mT(F, u)), F.matmul(ta, v)) * inv_s
+    tv = F.matmul(v, f * (_mT(F, s) * p + _mT(F, p) * s)) + \
+        F.matmul(np.eye(n, dtype=dtype) - F.matmul(v, _mT(F, v)), F.matmul(_mT(F, ta), u)) * inv_s
+    return F.concatenate(tu, ts, tv, axis=-2)
+
+
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """Singular value decomposition, like ``np.linalg.svd``.
 
@@ -370,6 +422,16 @@ def _pinv_vjp(F, gy, y, a):
     cols = np.eye(n, dtype=dtype) - F.matmul(p, a)  # I - P A, (n, n)
     return (F.neg(F.matmul(F.matmul(pt, gy), pt)) + F.matmul(F.matmul(rows, gt), F.matmul(p, pt))
             + F.matmul(F.matmul(pt, p), F.matmul(gt, cols)))
+
+
+@_pinv.defjvp(rule="tP = -P tA P + P P^T tA^T (I - A P) + (I - P A) tA^T P^T P")
+def _pinv_jvp(F, tangents, y, a):
+    (m, n), dtype = np.shape(value(a))[-2:], value(a).dtype
+    p, pt, tt = y, _mT(F, y), _mT(F, tangents[0])
+    rows = np.eye(m, dtype=dtype) - F.matmul(a, p)  # I - A P
+    cols = np.eye(n, dtype=dtype) - F.matmul(p, a)  # I - P A
+    return (F.neg(F.matmul(F.matmul(p, tangents[0]), p)) + F.matmul(F.matmul(p, pt), F.matmul(tt, rows))
+            + F.matmul(F.matmul(cols, tt), F.matmul(pt, p)))
 
 
 def pinv(a):

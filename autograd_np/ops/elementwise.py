@@ -6,6 +6,7 @@ import numpy as np
 
 from ..core.recording import defop
 from ._util import value
+from ._jvp import diagonal
 
 
 @defop("exp", "y = exp(x);  gx = gy * y")
@@ -37,6 +38,11 @@ def exp(x):
 @exp.defvjp
 def _exp_vjp(F, gy, y, x):
     return gy * y
+
+
+@exp.defjvp(rule="ty = tx * y")
+def _exp_jvp(F, tangents, y, x):
+    return tangents[0] * y
 
 
 @defop("log", "y = log(x);  gx = gy / x")
@@ -72,6 +78,11 @@ def _log_vjp(F, gy, y, x):
     return gy / x
 
 
+@log.defjvp(rule="ty = tx / x")
+def _log_jvp(F, tangents, y, x):
+    return tangents[0] / x
+
+
 @defop("sqrt", "y = sqrt(x);  gx = gy / (2 * y)")
 def sqrt(x):
     """Square root elementwise, like ``np.sqrt``.
@@ -105,6 +116,9 @@ def _sqrt_vjp(F, gy, y, x):
     return gy / (2 * y)
 
 
+diagonal(sqrt)
+
+
 @defop("abs", "y = |x|;  gx = gy * sign(x)")
 def abs(x):
     """Absolute value elementwise, like ``np.abs``.
@@ -136,6 +150,9 @@ def abs(x):
 @abs.defvjp
 def _abs_vjp(F, gy, y, x):
     return gy * np.sign(value(x))
+
+
+diagonal(abs)
 
 
 @defop("maximum", "y = maximum(a, b);  ga = gy where a > b (or a is NaN), gy / 2 where a == b,  gb = the rest")
@@ -186,6 +203,9 @@ def _extreme_vjp(F, gy, a_wins, tie):
 def _maximum_vjp(F, gy, y, a, b):
     av, bv = value(a), value(b)
     return _extreme_vjp(F, gy, (av > bv) | np.isnan(av), av == bv)
+
+
+diagonal(maximum)
 
 
 @defop("clip", "y = clip(x, lo, hi);  gx = gy where lo <= x <= hi (0 where lo >= hi: a constant)")
@@ -247,6 +267,9 @@ def _clip_vjp(F, gy, y, x, lo=None, hi=None, needs=(True,)):
     return (gx, glo, ghi)[:len(needs)]
 
 
+diagonal(clip)
+
+
 @defop("where", "y = where(cond, a, b);  ga = gy where cond,  gb = gy where not cond")
 def where(cond, a, b):
     """Pick ``a`` where ``cond`` holds, else ``b``, like ``np.where``.
@@ -282,6 +305,9 @@ def where(cond, a, b):
 def _where_vjp(F, gy, y, cond, a, b):
     c = value(cond)
     return None, F.where(c, gy, 0.0), F.where(c, 0.0, gy)
+
+
+diagonal(where)
 
 
 # --- more exponentials and logarithms ------------------------------------------
@@ -320,6 +346,9 @@ def _exp2_vjp(F, gy, y, x):
     return gy * y * _LN2
 
 
+diagonal(exp2)
+
+
 @defop("expm1", "y = exp(x) - 1;  gx = gy * (y + 1)  (hand-written: exp(x) - 1 loses digits near 0)")
 def expm1(x):
     """Exponential minus one, ``exp(x) - 1``, elementwise, like ``np.expm1``.
@@ -353,6 +382,9 @@ def expm1(x):
 @expm1.defvjp
 def _expm1_vjp(F, gy, y, x):
     return gy + gy * y
+
+
+diagonal(expm1)
 
 
 @defop("log1p", "y = log(1 + x);  gx = gy / (1 + x)  (hand-written: log(1 + x) loses digits near 0)")
@@ -389,6 +421,9 @@ def _log1p_vjp(F, gy, y, x):
     return gy / (x + 1.0)
 
 
+diagonal(log1p)
+
+
 @defop("log2", "y = log2(x);  gx = gy / (x ln(2))")
 def log2(x):
     """Base-2 logarithm elementwise, like ``np.log2``.
@@ -422,6 +457,9 @@ def _log2_vjp(F, gy, y, x):
     return gy / (x * _LN2)
 
 
+diagonal(log2)
+
+
 @defop("log10", "y = log10(x);  gx = gy / (x ln(10))")
 def log10(x):
     """Base-10 logarithm elementwise, like ``np.log10``.
@@ -453,6 +491,9 @@ def log10(x):
 @log10.defvjp
 def _log10_vjp(F, gy, y, x):
     return gy / (x * _LN10)
+
+
+diagonal(log10)
 
 
 @defop("logaddexp", "y = log(exp(a) + exp(b));  ga = gy * sigmoid(a - b),  gb = gy * sigmoid(b - a)  "
@@ -497,6 +538,9 @@ def _logaddexp_vjp(F, gy, y, a, b, needs):
     return (gy * F.sigmoid(a - b) if needs[0] else None), (gy * F.sigmoid(b - a) if needs[1] else None)
 
 
+diagonal(logaddexp)
+
+
 @defop("logaddexp2", "y = log2(2**a + 2**b);  ga = gy * sigmoid((a - b) ln 2),  gb = gy * sigmoid((b - a) ln 2)")
 def logaddexp2(a, b):
     """Base-2 logarithm of the sum of powers of 2, like ``np.logaddexp2``.
@@ -538,6 +582,9 @@ def _logaddexp2_vjp(F, gy, y, a, b, needs):
         (gy * F.sigmoid((b - a) * _LN2) if needs[1] else None)
 
 
+diagonal(logaddexp2)
+
+
 # --- powers ----------------------------------------------------------------------
 
 @defop("square", "y = x**2;  gx = gy * 2x")
@@ -569,6 +616,9 @@ def square(x):
 @square.defvjp
 def _square_vjp(F, gy, y, x):
     return gy * x * 2.0
+
+
+diagonal(square)
 
 
 @defop("reciprocal", "y = 1 / x;  gx = -gy * y**2")
@@ -605,6 +655,9 @@ def _reciprocal_vjp(F, gy, y, x):
     return -(gy * y * y)
 
 
+diagonal(reciprocal)
+
+
 @defop("cbrt", "y = x**(1/3);  gx = gy / (3 y**2)  (infinite at 0)")
 def cbrt(x):
     """Cube root elementwise, like ``np.cbrt``.
@@ -636,6 +689,9 @@ def cbrt(x):
 @cbrt.defvjp
 def _cbrt_vjp(F, gy, y, x):
     return gy / (y * y * 3.0)
+
+
+diagonal(cbrt)
 
 
 # --- minimum and NaN-ignoring extremes -------------------------------------------
@@ -682,6 +738,9 @@ def _minimum_vjp(F, gy, y, a, b):
     return _extreme_vjp(F, gy, (av < bv) | np.isnan(av), av == bv)
 
 
+diagonal(minimum)
+
+
 @defop("fmax", "y = fmax(a, b);  ga = gy where a >= b (or b is NaN),  gb = gy elsewhere")
 def fmax(a, b):
     """Elementwise maximum ignoring NaN, like ``np.fmax``.
@@ -723,6 +782,9 @@ def _fmax_vjp(F, gy, y, a, b):
     bv = value(b)
     a_wins = (value(a) >= bv) | np.isnan(bv)
     return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
+
+
+diagonal(fmax)
 
 
 @defop("fmin", "y = fmin(a, b);  ga = gy where a <= b (or b is NaN),  gb = gy elsewhere")
@@ -768,6 +830,9 @@ def _fmin_vjp(F, gy, y, a, b):
     return F.where(a_wins, gy, 0.0), F.where(a_wins, 0.0, gy)
 
 
+diagonal(fmin)
+
+
 @defop("nan_to_num", "y = x with NaN and inf replaced;  gx = gy where x is finite, else 0")
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """Replace NaN and infinities with finite numbers, like ``np.nan_to_num``.
@@ -803,6 +868,9 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 @nan_to_num.defvjp
 def _nan_to_num_vjp(F, gy, y, x, nan=0.0, posinf=None, neginf=None):
     return F.where(np.isfinite(value(x)), gy, 0.0)
+
+
+diagonal(nan_to_num)
 
 
 # --- a special function ----------------------------------------------------------
@@ -859,3 +927,6 @@ def erf(x):
 @erf.defvjp
 def _erf_vjp(F, gy, y, x):
     return gy * F.exp(-(x * x)) * _TWO_OVER_SQRT_PI
+
+
+diagonal(erf)

@@ -4,6 +4,7 @@ import numpy as np
 from ..core.recording import defop
 from ..core.errors import ShapeError
 from ._util import value
+from ._jvp import total
 
 
 def _swap_last(F, x):
@@ -88,6 +89,12 @@ def _matmul_vjp(F, gy, y, a, b, needs):
     return ga, gb
 
 
+@matmul.defjvp(rule="ty = ta @ b + a @ tb")
+def _matmul_jvp(F, tangents, y, a, b):
+    ta, tb = tangents
+    return total(None if ta is None else F.matmul(ta, b), None if tb is None else F.matmul(a, tb))
+
+
 @defop("affine", "y = x @ W + b;  gx = gy @ W.T,  gW = x.T @ gy,  gb = sum(gy, rows)")
 def affine(x, W, b):
     """Fused dense layer ``x @ W + b``: one node instead of two.
@@ -144,3 +151,9 @@ def _affine_vjp(F, gy, y, x, W, b, needs):
     if needs[2]:
         gb = gy if vec else gy.sum(axis=0)
     return gx, gW, gb
+
+
+@affine.defjvp(rule="ty = tx @ W + x @ tW + tb")
+def _affine_jvp(F, tangents, y, x, W, b):
+    tx, tw, tb = tangents
+    return total(None if tx is None else F.matmul(tx, W), None if tw is None else F.matmul(x, tw), tb)

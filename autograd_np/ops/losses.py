@@ -7,6 +7,7 @@ from ..core.recording import defop
 from ..core.errors import ShapeError
 from ._util import batch_size, value
 from .activations import stable_log_softmax
+from ._jvp import total
 
 
 # Probability rows (one-hot included) must be >= 0 and sum to 1 within this: loose enough
@@ -192,6 +193,13 @@ def _softmax_cross_entropy_vjp(F, gy, y, x, t, needs, saved=None):
     if needs[1] and not labels:
         gt = -(F.log_softmax(x, axis=-1) if logp is None else logp) * scale
     return gx, gt
+
+
+@softmax_cross_entropy.defjvp(rule="tL = sum(gx * tx) + sum(gt * tt), with gx, gt the VJP at 1 (a scalar output)")
+def _softmax_cross_entropy_jvp(F, tangents, y, x, t):
+    one = np.ones(np.shape(value(y)), np.result_type(value(y)))
+    grads = _softmax_cross_entropy_vjp(F, one, y, x, t, needs=[tg is not None for tg in tangents])
+    return total(*(None if tg is None or g is None else F.sum(g * tg) for g, tg in zip(grads, tangents)))
 
 
 def mean_squared_error(y, t):

@@ -23,6 +23,7 @@ from ._util import value
 from .arithmetic import mul, power
 from .elementwise import abs as _abs, where
 from .reductions import max as _max, min as _min, sum as _sum
+from ._jvp import reduction, total
 
 __all__ = ["inv", "det", "logabsdet", "slogdet", "solve", "norm"]
 
@@ -83,6 +84,11 @@ def _inv_vjp(F, gy, y, a):
     return F.neg(F.matmul(F.matmul(yT, gy), yT))
 
 
+@_inv.defjvp(rule="ty = -y tA y")
+def _inv_jvp(F, tangents, y, a):
+    return F.neg(F.matmul(F.matmul(y, tangents[0]), y))
+
+
 @defop("det", "y = det A;  gA = gy cof(A), the cofactor matrix (y A^-T where A is invertible; from the SVD, "
               "or the minors' determinants under create_graph, where it is singular)")
 def _det(a):
@@ -93,6 +99,9 @@ def _det(a):
 @_det.defvjp
 def _det_vjp(F, gy, y, a):
     return F.mul(_per_matrix(F, gy), _cofactor(F, y, a))
+
+
+reduction(_det, "ty = sum(cof(A) * tA), over each matrix  (the VJP at ones, times tA)", axes=(-2, -1))
 
 
 def _cofactor(F, y, a):
@@ -156,6 +165,9 @@ def _logabsdet_vjp(F, gy, y, a):
     return F.mul(_per_matrix(F, gy), _mT(F, F.inv(a)))
 
 
+reduction(_logabsdet, "ty = sum(A^-T * tA) = trace(A^-1 tA), over each matrix", axes=(-2, -1))
+
+
 def _solve_shapes(a, b):
     """Whether ``b`` is one vector (n,); then ``a`` must be one matrix (a stack of them
     takes ``b[..., None]``: NumPy reads a 1-D ``b`` either way, a gradient cannot)."""
@@ -184,6 +196,12 @@ def _solve_vjp(F, gy, y, a, b, needs):
         n = np.shape(value(y))[0]
         return F.neg(F.mul(F.reshape(gb, (n, 1)), F.reshape(y, (1, n)))), gb
     return F.neg(F.matmul(gb, _mT(F, y))), gb
+
+
+@_solve.defjvp(rule="tx = A^-1 (tb - tA x)")
+def _solve_jvp(F, tangents, y, a, b):
+    ta, tb = tangents
+    return F.solve(a, total(tb, None if ta is None else F.neg(F.matmul(ta, y))))
 
 
 def inv(a):

@@ -10,6 +10,7 @@ from .activations import sigmoid
 from .arithmetic import mul
 from .elementwise import erf
 from .shape import getitem
+from ._jvp import diagonal, total
 
 
 @defop("leaky_relu", "y = x if x > 0 else slope * x;  gx = gy * (1 if x > 0 else slope)  (kink at 0)")
@@ -52,6 +53,9 @@ def _leaky_relu_vjp(F, gy, y, x, negative_slope=0.01):
     return F.where(value(x) > 0, gy, gy * negative_slope)
 
 
+diagonal(leaky_relu)
+
+
 @defop("softplus", "y = log(1 + exp(x));  gx = gy * sigmoid(x)  (hand-written: the composition overflows)")
 def softplus(x):
     """Elementwise ``log(1 + e**x)``, overflow-safe (a smooth relu).
@@ -84,6 +88,9 @@ def softplus(x):
 @softplus.defvjp
 def _softplus_vjp(F, gy, y, x):
     return gy * F.sigmoid(x)
+
+
+diagonal(softplus)
 
 
 _INV_SQRT2, _INV_SQRT_2PI = 1 / math.sqrt(2.0), 1 / math.sqrt(2 * math.pi)
@@ -150,6 +157,9 @@ def _gelu_vjp(F, gy, y, x, approximate="none"):
     return gy * ((F.erf(x * _INV_SQRT2) + 1.0) * 0.5 + x * F.exp(x * x * -0.5) * _INV_SQRT_2PI)
 
 
+diagonal(gelu)
+
+
 def silu(x):
     """Elementwise sigmoid linear unit (swish): ``x * sigmoid(x)``.
 
@@ -208,6 +218,21 @@ def _layer_norm_vjp(F, gy, y, x, weight, bias, needs, axis=-1, eps=1e-5):
     if needs[0]:
         gx = rstd * (g - F.mean(g, axis=axis, keepdims=True) - xhat * F.mean(g * xhat, axis=axis, keepdims=True))
     return gx, (gy * xhat if needs[1] else None), (gy if needs[2] else None)
+
+
+@_layer_norm.defjvp(rule="ty = (td - xhat * mean(td * xhat)) / sqrt(var + eps) * w + xhat * tw + tb, "
+                         "td = tx - mean(tx)")
+def _layer_norm_jvp(F, tangents, y, x, weight, bias, axis=-1, eps=1e-5):
+    tx, tw, tb = tangents
+    d = x - F.mean(x, axis=axis, keepdims=True)
+    rstd = (F.mean(d * d, axis=axis, keepdims=True) + eps) ** -0.5
+    xhat = d * rstd
+    dx = None
+    if tx is not None:
+        td = tx - F.mean(tx, axis=axis, keepdims=True)
+        dx = rstd * (td - xhat * F.mean(td * xhat, axis=axis, keepdims=True))
+        dx = dx if weight is None else dx * weight
+    return total(dx, None if tw is None else xhat * tw, tb)
 
 
 def layer_norm(x, weight=None, bias=None, axis=-1, eps=1e-5):

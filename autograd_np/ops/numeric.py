@@ -8,6 +8,7 @@ import numpy as np
 
 from ..core.recording import defop
 from ._util import value
+from ._jvp import diagonal, zero
 
 
 def _zeros(x):
@@ -223,6 +224,7 @@ def round(x, decimals=0):
 
 for _op in (sign, floor, ceil, trunc, rint, round):
     _op.defvjp(_zero_vjp)
+    _op.defjvp(zero, rule="ty = 0 (piecewise constant)")
 fix = trunc
 
 
@@ -271,6 +273,9 @@ def remainder(a, b):
 @remainder.defvjp(needs=True)
 def _remainder_vjp(F, gy, y, a, b, needs):
     return gy, (-(gy * np.floor_divide(value(a), value(b))) if needs[1] else None)
+
+
+diagonal(remainder)
 
 
 @defop("fmod", "y = fmod(a, b) (the sign of a);  ga = gy,  gb = -gy * trunc(a / b)  "
@@ -322,6 +327,9 @@ def _fmod_vjp(F, gy, y, a, b, needs):
     return gy, -(gy * np.rint((av - value(y)) / bv))  # trunc(a / b), exactly as fmod rounded it
 
 
+diagonal(fmod)
+
+
 @defop("floor_divide", "y = floor(a / b);  ga = 0,  gb = 0  (piecewise constant; jumps where a / b is an integer)")
 def floor_divide(a, b):
     """Floor division ``a // b`` elementwise, like ``np.floor_divide``.
@@ -367,6 +375,9 @@ def floor_divide(a, b):
 @floor_divide.defvjp
 def _floor_divide_vjp(F, gy, y, a, b):
     return _zeros(a), _zeros(b)
+
+
+floor_divide.defjvp(zero, rule="ty = 0 (piecewise constant)")
 
 
 mod = remainder

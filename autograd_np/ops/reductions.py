@@ -8,6 +8,7 @@ from ._util import expand_reduced, normalize_axes, value
 from .layout import sort
 from .elementwise import where
 from .shape import getitem, reshape
+from ._jvp import linear, reduction
 
 
 def _count(shape, axis):
@@ -48,6 +49,9 @@ def sum(x, axis=None, keepdims=False):
 @sum.defvjp
 def _sum_vjp(F, gy, y, x, axis=None, keepdims=False):
     return expand_reduced(F, gy, np.shape(value(x)), axis, keepdims)
+
+
+linear(sum, "ty = sum(tx, axis)")
 
 
 @defop("mean", "y = mean(x, axis);  gx = broadcast(gy) / n")
@@ -91,6 +95,9 @@ def mean(x, axis=None, keepdims=False):
 def _mean_vjp(F, gy, y, x, axis=None, keepdims=False):
     shape = np.shape(value(x))
     return expand_reduced(F, gy / _count(shape, axis), shape, axis, keepdims)
+
+
+linear(mean, "ty = mean(tx, axis)")
 
 
 @defop("max", "y = max(x, axis);  gx = broadcast(gy) where x == y, shared equally by ties (as torch.amax; a NaN "
@@ -140,6 +147,9 @@ def _max_vjp(F, gy, y, x, axis=None, keepdims=False):
     mask = (xv == yv) | (np.isnan(xv) & np.isnan(yv))  # a NaN maximum: its NaN elements share the gradient
     share = mask / mask.sum(axis=axis, keepdims=True)  # a constant of the derivative
     return expand_reduced(F, gy, xv.shape, axis, keepdims) * share.astype(xv.dtype, copy=False)
+
+
+reduction(max, "ty = sum(tx where x == y, shared by ties, over axis)  (the VJP at ones, times tx)")
 
 
 def min(x, axis=None, keepdims=False):
@@ -233,6 +243,9 @@ def _prod_vjp(F, gy, y, x, axis=None, keepdims=False):
     return g * _product_of_others(F, x, normalize_axes(axis, xv.ndim))
 
 
+reduction(prod, "ty = sum(tx * (product of the other elements), over axis)  (the VJP at ones, times tx)")
+
+
 def _divisible(xv, yv):
     """Whether products of the others are ``y / x`` here: no zero, infinite or NaN
     factor, and no product that overflowed or underflowed (1e200 * 1e200 is inf,
@@ -315,6 +328,9 @@ def _var_vjp(F, gy, y, x, axis=None, ddof=0, keepdims=False):
     return expand_reduced(F, gy, shape, axis, keepdims) * centred * scale
 
 
+reduction(var, "ty = sum(tx * 2 (x - mean(x)) / (n - ddof), over axis)")
+
+
 @defop("std", "y = sqrt(var(x, axis, ddof));  gx = broadcast(gy) * (x - mean(x)) / ((n - ddof) y), 0 where y = 0  "
               "(hand-written: sqrt(var) is 0/0 on a constant slice)")
 def std(x, axis=None, ddof=0, keepdims=False):
@@ -372,6 +388,9 @@ def _std_vjp(F, gy, y, x, axis=None, ddof=0, keepdims=False):
     return F.where(flat, 0.0, expand_reduced(F, gy, shape, axis, keepdims) * centred / safe)
 
 
+reduction(std, "ty = sum(tx * (x - mean(x)) / ((n - ddof) y), over axis), 0 where y = 0")
+
+
 @defop("cumsum", "y = cumsum(x, axis);  gx = reversed cumsum of gy along axis")
 def cumsum(x, axis=None):
     """Cumulative sum along ``axis``, like ``np.cumsum``.
@@ -413,6 +432,9 @@ def _cumsum_vjp(F, gy, y, x, axis=None):
     shape = np.shape(value(x))
     g = _reverse_cumsum(F, gy, 0 if axis is None else axis % len(shape))
     return F.reshape(g, shape=shape) if axis is None else g
+
+
+linear(cumsum, "ty = cumsum(tx, axis)")
 
 
 @defop("cumprod", "y = cumprod(x, axis);  gx = reversed cumsum of gy * y, divided by x  "
@@ -481,6 +503,29 @@ def _cumprod_of_others(F, gy, x, ax):
     return F.transpose(F.sum(F.where(later, others * g, 0.0), axis=-1), axes=inverse)
 
 
+@cumprod.defjvp(rule="ty = y * cumsum(tx / x, axis)  (where x has zeros: the products of the other elements)")
+def _cumprod_jvp(F, tangents, y, x, axis=None):
+    shape, t = np.shape(value(x)), tangents[0]
+    if axis is None:  # the flattened array's cumulative product: y is flat already
+        x, t = F.reshape(x, shape=(-1,)), F.reshape(t, shape=(-1,))
+    ax = 0 if axis is None else axis % len(shape)
+    if _divisible(value(x), value(y)):
+        return y * F.cumsum(t / x, axis=ax)
+    return _cumprod_tangent_of_others(F, t, x, ax)
+
+
+def _cumprod_tangent_of_others(F, t, x, ax):
+    """sum_i (prod of x_k, k <= j, k != i) t_i over i <= j, with no division (exact at zeros)."""
+    xv = value(x)
+    order = tuple(i for i in range(xv.ndim) if i != ax) + (ax,)  # the axis last
+    n, lead = xv.shape[ax], tuple(xv.shape[i] for i in order[:-1])
+    rows = F.broadcast_to(F.reshape(F.transpose(x, axes=order), shape=lead + (1, n)), shape=lead + (n, n))
+    others = F.cumprod(F.where(np.eye(n, dtype=bool), 1.0, rows), axis=-1)  # [i, j]: prod of x_k, k <= j, k != i
+    column = F.reshape(F.transpose(t, axes=order), shape=lead + (n, 1))
+    later = np.triu(np.ones((n, n), dtype=bool))  # j >= i
+    return F.transpose(F.sum(F.where(later, others * column, 0.0), axis=-2), axes=tuple(np.argsort(order)))
+
+
 @defop("logsumexp", "y = log(sum(exp(x), axis));  gx = broadcast(gy) * exp(x - y)  "
                     "(hand-written: the composition overflows)")
 def logsumexp(x, axis=None, keepdims=False):
@@ -527,6 +572,9 @@ def logsumexp(x, axis=None, keepdims=False):
 def _logsumexp_vjp(F, gy, y, x, axis=None, keepdims=False):
     shape = np.shape(value(x))
     return expand_reduced(F, gy, shape, axis, keepdims) * F.exp(x - expand_reduced(F, y, shape, axis, keepdims))
+
+
+reduction(logsumexp, "ty = sum(tx * exp(x - y), over axis)")
 
 
 def median(a, axis=None, keepdims=False):

@@ -3,6 +3,7 @@ import numpy as np
 
 from ..core.recording import defop
 from ._util import value
+from ._jvp import linear
 
 
 @defop("reshape", "y = reshape(x, shape);  gx = reshape(gy, x.shape)")
@@ -40,6 +41,9 @@ def _reshape_vjp(F, gy, y, x, shape):
     return F.reshape(gy, shape=np.shape(value(x)))
 
 
+linear(reshape, "ty = reshape(tx, shape)")
+
+
 @defop("transpose", "y = transpose(x, axes);  gx = transpose(gy, inverse(axes))")
 def transpose(x, axes=None):
     """Permute the axes of ``x``, like ``np.transpose``.
@@ -74,6 +78,9 @@ def transpose(x, axes=None):
 @transpose.defvjp
 def _transpose_vjp(F, gy, y, x, axes=None):
     return F.transpose(gy, axes=None if axes is None else tuple(np.argsort(axes)))
+
+
+linear(transpose, "ty = transpose(tx, axes)")
 
 
 def _plain_index(index):
@@ -131,6 +138,9 @@ def _getitem_vjp(F, gy, y, x, *positional, index=None):
     return (g, None) if positional else g
 
 
+linear(getitem, "ty = tx[index]")
+
+
 @defop("index_add", "y = zeros(shape); y[index] += g;  gg = gy[index]")
 def index_add(g, index, shape):
     """A zero array of ``shape`` with ``g`` added at ``index``: the gradient of ``getitem``.
@@ -179,6 +189,9 @@ def _index_add_vjp(F, gy, y, g, index, shape):
     return F.getitem(gy, index=index)
 
 
+linear(index_add, "ty = zeros(shape); ty[index] += tg")
+
+
 @defop("concatenate", "y = concatenate(xs, axis);  gx_i = the slice of gy that came from x_i")
 def _concatenate(*xs, axis=0):
     return np.concatenate(xs, axis=axis)
@@ -194,6 +207,9 @@ def _concatenate_vjp(F, gy, y, *xs, axis=0):
         grads.append(F.getitem(gy, index=index))
         start += n
     return tuple(grads)
+
+
+linear(_concatenate, "ty = concatenate(txs, axis)", all_inputs=True)
 
 
 def concatenate(tensors, axis=0):
@@ -242,6 +258,9 @@ def _stack(*xs, axis=0):
 def _stack_vjp(F, gy, y, *xs, axis=0):
     axis = axis % np.ndim(value(y))
     return tuple(F.getitem(gy, index=(slice(None),) * axis + (i,)) for i in range(len(xs)))
+
+
+linear(_stack, "ty = stack(txs, axis)", all_inputs=True)
 
 
 def stack(tensors, axis=0):
@@ -324,6 +343,9 @@ def _broadcast_to_vjp(F, gy, y, x, shape):
     return F.sum_to(gy, shape=np.shape(value(x)))
 
 
+linear(broadcast_to, "ty = broadcast_to(tx, shape)")
+
+
 @defop("sum_to", "y = sum_to(x, shape);  gx = broadcast_to(gy, x.shape)")
 def sum_to(x, shape):
     """Sum ``x`` down to ``shape``, undoing NumPy broadcasting.
@@ -369,6 +391,9 @@ def sum_to(x, shape):
 @sum_to.defvjp
 def _sum_to_vjp(F, gy, y, x, shape):
     return F.broadcast_to(gy, shape=np.shape(value(x)))
+
+
+linear(sum_to, "ty = sum_to(tx, shape)")
 
 
 @defop("astype", "y = x.astype(dtype);  gx = gy.astype(x.dtype)")
@@ -423,6 +448,9 @@ def _astype_vjp(F, gy, y, x, dtype):
     return F.astype(gy, dtype=np.result_type(value(x)))
 
 
+linear(astype, "ty = tx.astype(dtype)")
+
+
 @defop("copy", "y = a copy of x;  gx = gy")
 def copy(x):
     """A new array with ``x``'s values, like ``np.copy``.
@@ -454,3 +482,6 @@ def copy(x):
 @copy.defvjp
 def _copy_vjp(F, gy, y, x):
     return gy
+
+
+linear(copy, "ty = tx")

@@ -7,6 +7,7 @@ import numpy as np
 from ..core.recording import defop
 from ._util import value
 from .arithmetic import mul
+from ._jvp import diagonal
 
 
 @defop("sin", "y = sin(x);  gx = gy * cos(x)")
@@ -43,6 +44,9 @@ def _sin_vjp(F, gy, y, x):
     return gy * F.cos(x)
 
 
+diagonal(sin)
+
+
 @defop("cos", "y = cos(x);  gx = -gy * sin(x)")
 def cos(x):
     """Elementwise cosine.
@@ -75,6 +79,9 @@ def cos(x):
 @cos.defvjp
 def _cos_vjp(F, gy, y, x):
     return -(gy * F.sin(x))
+
+
+diagonal(cos)
 
 
 @defop("tan", "y = tan(x);  gx = gy * (1 + y**2)")
@@ -113,6 +120,9 @@ def tan(x):
 @tan.defvjp
 def _tan_vjp(F, gy, y, x):
     return gy + gy * y * y
+
+
+diagonal(tan)
 
 
 @defop("arcsin", "y = arcsin(x);  gx = gy / sqrt(1 - x**2)")
@@ -154,6 +164,9 @@ def _arcsin_vjp(F, gy, y, x):
     return gy / F.sqrt(1.0 - x * x)
 
 
+diagonal(arcsin)
+
+
 @defop("arccos", "y = arccos(x);  gx = -gy / sqrt(1 - x**2)")
 def arccos(x):
     """Elementwise inverse cosine.
@@ -193,6 +206,9 @@ def _arccos_vjp(F, gy, y, x):
     return -gy / F.sqrt(1.0 - x * x)
 
 
+diagonal(arccos)
+
+
 @defop("arctan", "y = arctan(x);  gx = gy / (1 + x**2)")
 def arctan(x):
     """Elementwise inverse tangent.
@@ -225,6 +241,9 @@ def arctan(x):
 @arctan.defvjp
 def _arctan_vjp(F, gy, y, x):
     return gy / (x * x + 1.0)
+
+
+diagonal(arctan)
 
 
 @defop("arctan2", "y = arctan2(a, b);  ga = gy * b / (a**2 + b**2),  gb = -gy * a / (a**2 + b**2)  (as (b / r) / r "
@@ -282,6 +301,9 @@ def _arctan2_vjp(F, gy, y, a, b, needs):
     return ga, gb
 
 
+diagonal(arctan2)
+
+
 @defop("hypot", "y = sqrt(a**2 + b**2);  ga = gy * a / y,  gb = gy * b / y  "
                 "(hand-written: the composition overflows; undefined at a = b = 0)")
 def hypot(a, b):
@@ -325,6 +347,9 @@ def _hypot_vjp(F, gy, y, a, b, needs):
     return (g * a if needs[0] else None), (g * b if needs[1] else None)
 
 
+diagonal(hypot)
+
+
 @defop("sinh", "y = sinh(x);  gx = gy * cosh(x)")
 def sinh(x):
     """Elementwise hyperbolic sine.
@@ -357,6 +382,9 @@ def sinh(x):
 @sinh.defvjp
 def _sinh_vjp(F, gy, y, x):
     return gy * F.cosh(x)
+
+
+diagonal(sinh)
 
 
 @defop("cosh", "y = cosh(x);  gx = gy * sinh(x)")
@@ -393,6 +421,9 @@ def _cosh_vjp(F, gy, y, x):
     return gy * F.sinh(x)
 
 
+diagonal(cosh)
+
+
 @defop("arcsinh", "y = arcsinh(x);  gx = gy / sqrt(x**2 + 1)")
 def arcsinh(x):
     """Elementwise inverse hyperbolic sine.
@@ -425,6 +456,9 @@ def arcsinh(x):
 @arcsinh.defvjp
 def _arcsinh_vjp(F, gy, y, x):
     return gy / F.sqrt(x * x + 1.0)
+
+
+diagonal(arcsinh)
 
 
 @defop("arccosh", "y = arccosh(x);  gx = gy / sqrt(x**2 - 1)")
@@ -465,6 +499,9 @@ def _arccosh_vjp(F, gy, y, x):
     return gy / F.sqrt(x * x - 1.0)
 
 
+diagonal(arccosh)
+
+
 @defop("arctanh", "y = arctanh(x);  gx = gy / (1 - x**2)")
 def arctanh(x):
     """Elementwise inverse hyperbolic tangent.
@@ -498,6 +535,9 @@ def arctanh(x):
 @arctanh.defvjp
 def _arctanh_vjp(F, gy, y, x):
     return gy / (1.0 - x * x)
+
+
+diagonal(arctanh)
 
 
 def deg2rad(x):

@@ -1,26 +1,128 @@
-"""The functional form of differentiation: ``value_and_grad``."""
+"""The functional transforms: ``vjp``, ``jvp``, ``grad``, ``value_and_grad``.
+
+Each takes a function of arrays or tensors (in tuples, lists and dicts) and
+returns derivatives of the same kinds; each records the function once
+(``linearize``) and goes through that graph backward or forward.  They nest
+(``grad(grad(f))``, ``jvp(grad(f), ...)``) and run inside ``vmap``.  Results are
+arrays when the caller passed arrays only, tensors when a tensor was passed or
+a result is part of a graph (an enclosing transform differentiates it).
+"""
 from __future__ import annotations
 
-from ..core import Tensor, grad
+import numpy as np
 
-__all__ = ["value_and_grad"]
+from ..core.errors import ShapeError
+from .arguments import Differentiated, arrays_only, check_like, describe, give
+from .linearize import linearize
+from .pytrees import flatten, path_name, unflatten
+
+__all__ = ["vjp", "jvp", "grad", "value_and_grad", "linearized"]
 
 
-def value_and_grad(fn, argnums=0):
-    """``value_and_grad(fn)(*args) -> (value, gradient(s))``, the functional form.
+def linearized(f, args, argnums, has_aux, who):
+    """(the ``Differentiated`` arguments, their linearization) of ``f(*args)``."""
+    if not callable(f):
+        raise TypeError(f"{who}: f must be a function, got {describe(f)}")
+    diff = Differentiated(args, argnums, who)
+    return diff, linearize(f, diff.args, diff.nums, diff.leaves, diff.rebuild, has_aux, who)
 
-    ``argnums`` (int or tuple) picks the arguments to differentiate; they may be
-    arrays or tensors.  Gradients are returned as arrays.
-    """
-    many = isinstance(argnums, (tuple, list))
-    nums = tuple(argnums) if many else (argnums,)
+
+def _output_names(lin):
+    return [path_name(lin.tree, j, "output") for j in range(len(lin.outputs))]
+
+
+def vjp(f, *primals, has_aux=False):
+    """``(out, vjp_fn)``: ``f(*primals)`` and the function mapping a cotangent of ``out``
+    (same structure, shapes and dtypes) to the cotangents of the primals (a tuple,
+    one per primal).  ``vjp_fn`` may be called many times (and under vmap: a
+    Jacobian's rows in one pass).  ``has_aux=True``: f returns ``(out, aux)`` and
+    vjp returns ``(out, vjp_fn, aux)``."""
+    if not primals:
+        raise TypeError("vjp: no primals given; call vjp(f, x, ...)")
+    diff, lin = linearized(f, primals, tuple(range(len(primals))), has_aux, "vjp")
+    arrays = arrays_only(primals)
+    out = unflatten(lin.tree, [give(v, arrays) for v in lin.values()])
+
+    def vjp_fn(cotangent):
+        flat, tree = flatten(cotangent)
+        if tree != lin.tree:
+            raise ShapeError(f"vjp: the cotangent's structure ({_said(cotangent)}) differs from f's output's "
+                             f"({_said(out)})")
+        cts = check_like(flat, lin.outputs, _output_names(lin), "vjp", "cotangent")
+        grads = lin.pull(cts)
+        return tuple(diff.shape([give(g, arrays and arrays_only(cotangent)) for g in grads]))
+
+    return (out, vjp_fn, lin.aux) if has_aux else (out, vjp_fn)
+
+
+def _said(tree):
+    if type(tree) in (tuple, list, dict):
+        return f"a {type(tree).__name__} of {len(tree)}"
+    return describe(tree)
+
+
+def jvp(f, primals, tangents, has_aux=False):
+    """``(out, tangent_out)``: ``f(*primals)`` and its derivative along ``tangents``
+    (a tuple like ``primals``: the same structures, shapes and dtypes), by forward
+    mode: one pass through the recorded graph with each op's JVP rule."""
+    for what, value in (("primals", primals), ("tangents", tangents)):
+        if type(value) not in (tuple, list):
+            raise TypeError(f"jvp: {what} must be a tuple (one entry per argument of f), got {describe(value)}; "
+                            f"write jvp(f, (x,), (t,))")
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    diff, lin = linearized(f, primals, tuple(range(len(primals))), has_aux, "jvp")
+    flat, tree = flatten(tangents)
+    if tree != flatten(primals)[1]:
+        raise ShapeError("jvp: the tangents' structure differs from the primals' (give one tangent per array, in "
+                         "the same tuples, lists and dicts)")
+    ts = check_like(flat, diff.leaves, diff.names, "jvp", "tangent")
+    arrays = arrays_only(primals) and arrays_only(tangents)
+    out = unflatten(lin.tree, [give(v, arrays) for v in lin.values()])
+    tangent_out = unflatten(lin.tree, [give(t, arrays) for t in lin.push(ts)])
+    return (out, tangent_out, lin.aux) if has_aux else (out, tangent_out)
+
+
+def _scalar(lin, who):
+    """The one output of a function grad differentiates, checked: a real floating-point scalar."""
+    if len(lin.outputs) != 1:
+        raise TypeError(f"{who}: f must return one scalar tensor, got {len(lin.outputs)} outputs (use vjp or "
+                        "jacrev for several)")
+    out = lin.outputs[0]
+    if out.dtype.kind != "f" or out.size != 1:
+        raise TypeError(f"{who}: f must return a real floating-point scalar (one element), got {describe(out)} "
+                        "(use jacrev or vjp for a non-scalar output)")
+    return out
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """``value_and_grad(f)(*args) -> (value, gradient)``: ``f``'s scalar value and its
+    gradient with respect to ``args[argnums]`` (an int: that argument's structure;
+    a tuple: a tuple of them).  ``has_aux=True``: f returns ``(value, aux)`` and the
+    result is ``((value, aux), gradient)``."""
+    return _value_and_grad(f, argnums, has_aux, "value_and_grad")
+
+
+def grad(f, argnums=0, has_aux=False):
+    """``grad(f)(*args)``: the gradient of ``f``'s scalar value with respect to
+    ``args[argnums]`` (``ag.grad(outputs, inputs)``, the engine's form, stays as it
+    is).  ``has_aux=True``: f returns ``(value, aux)``; the result is ``(gradient, aux)``."""
+    both = _value_and_grad(f, argnums, has_aux, "grad")
 
     def wrapped(*args):
-        args = list(args)
-        for i in nums:
-            args[i] = Tensor(args[i].data if isinstance(args[i], Tensor) else args[i], requires_grad=True)
-        value = fn(*args)
-        gs = [g.data for g in grad(value, [args[i] for i in nums])]
-        return value.data, (tuple(gs) if many else gs[0])
+        value, grads = both(*args)
+        return (grads, value[1]) if has_aux else grads
+    return wrapped
 
+
+def _value_and_grad(f, argnums, has_aux, who):
+    def wrapped(*args):
+        diff, lin = linearized(f, args, argnums, has_aux, who)
+        out = _scalar(lin, who)
+        grads = lin.pull([np.ones(out.shape, out.dtype)], retain=False)
+        arrays = arrays_only(args)
+        value = give(lin.values()[0], arrays)
+        grads = diff.shape([give(g, arrays) for g in grads])
+        return ((value, lin.aux) if has_aux else value), grads
     return wrapped

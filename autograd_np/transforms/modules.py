@@ -1,0 +1,61 @@
+"""``functional_call``: a model (a ``nets`` module, or any object with
+``named_parameters()``) run with the parameters given, as ``torch.func``'s: the
+bridge from a model that holds its parameters to the transforms, which take
+them as arguments (``vmap(grad(loss), in_axes=(None, 0, 0))(params, x, t)``:
+per-example gradients)."""
+from __future__ import annotations
+
+__all__ = ["functional_call"]
+
+
+def functional_call(module, params, *args, **kwargs):
+    """``module(*args, **kwargs)`` with its parameters replaced, during the call, by
+    ``params``: a dict from the names ``module.named_parameters()`` gives (``"fc1.W"``)
+    to arrays or tensors.  Parameters not in ``params`` keep their own tensors; the
+    module is left as it was, even when the call raises."""
+    if not hasattr(module, "named_parameters"):
+        raise TypeError(f"functional_call: {type(module).__name__} has no named_parameters(); pass a nets module")
+    if not isinstance(params, dict):
+        raise TypeError(f"functional_call: params must be a dict of parameter name -> array or tensor, got "
+                        f"{type(params).__name__}")
+    known = dict(module.named_parameters())
+    unknown = [k for k in params if k not in known]
+    if unknown:
+        raise KeyError(f"functional_call: {type(module).__name__} has no parameter {unknown[0]!r} (it has "
+                       f"{', '.join(sorted(known)) or 'none'})")
+    swapped = []
+    try:
+        for name, value in params.items():
+            owner, key = _owner(module, name)
+            swapped.append((owner, key, _get(owner, key)))
+            _set(owner, key, value)
+        return module(*args, **kwargs)
+    finally:
+        for owner, key, old in reversed(swapped):
+            _set(owner, key, old)
+
+
+def _owner(root, name):
+    """(the object holding parameter ``name`` ("blocks.0.W"), the last key)."""
+    *path, last = name.split(".")
+    obj = root
+    for part in path:
+        obj = _get(obj, part)
+    return obj, last
+
+
+def _get(obj, key):
+    if isinstance(obj, (list, tuple)):
+        return obj[int(key)]
+    if isinstance(obj, dict):
+        return obj[key] if key in obj else obj[int(key)]
+    return getattr(obj, key)
+
+
+def _set(obj, key, value):
+    if isinstance(obj, list):
+        obj[int(key)] = value
+    elif isinstance(obj, dict):
+        obj[key if key in obj else int(key)] = value
+    else:
+        object.__setattr__(obj, key, value)  # (not the module's __setattr__: it would rename the tensor)
