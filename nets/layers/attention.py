@@ -205,7 +205,7 @@ _ACTIVATIONS = {"relu": ag.relu, "gelu": ag.gelu}
 
 def _encoder_size(c):
     d, f, b = c["d_model"], c.get("dim_feedforward", 2048), c.get("bias", True)
-    return 4 * d * (d + b) + 2 * d * f + f * b + d * b + 4 * d
+    return 4 * d * (d + b) + 2 * d * f + f * b + d * b + 2 * d * (1 + b)  # attention, feed-forward, norms
 
 
 @config_schema(required={"d_model": _fields.size, "nhead": _fields.size},
@@ -240,6 +240,9 @@ class TransformerEncoderLayer(Module):
         bias, rng = _v.flag(bias, "bias", who), _init.rng_of(rng, "rng", who)
         if d_model % nhead:
             raise ValueError(f"{who}: d_model={d_model} must be divisible by nhead={nhead}")
+        _v.allocation(who, f"d_model={d_model} and dim_feedforward={dim_feedforward}",
+                      _encoder_size({"d_model": d_model, "dim_feedforward": dim_feedforward}), WEIGHT_BYTES)
+        dtype = _v.float_dtype(dtype, "dtype", who)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=p, bias=bias, batch_first=True, rng=rng,
                                             dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, rng=rng, dtype=dtype)

@@ -22,6 +22,7 @@ import autograd_np as ag
 from ..layers import init as _init
 from ..layers.attention import TransformerEncoderLayer, _encoder_size
 from ..layers.embedding import Embedding, LayerNorm, token_ids
+from ..layers.init import WEIGHT_BYTES
 from ..layers.linear import Linear
 from ..layers.module import Module
 from ..layers.recurrent import LSTM, _layer_sizes
@@ -64,11 +65,17 @@ class CharLSTM(Module):
     def __init__(self, vocab_size: int, embedding_dim: int = 64, hidden_size: int = 256, num_layers: int = 1,
                  dropout: float = 0.0, rng=None, dtype=np.float32):
         super().__init__()
-        who = "CharLSTM"
+        who = "CharLSTM"  # every argument checked here, so that a message names CharLSTM's argument
         self.vocab_size = _v.integer(vocab_size, "vocab_size", who)
-        rng = _init.rng_of(rng, "rng", who)
-        self.embedding = Embedding(self.vocab_size, embedding_dim, rng=rng, dtype=dtype)
-        self.lstm = LSTM(self.embedding.embedding_dim, hidden_size, num_layers, dropout=dropout, rng=rng, dtype=dtype)
+        sizes = {"vocab_size": self.vocab_size, **{name: _v.integer(value, name, who) for name, value in (
+            ("embedding_dim", embedding_dim), ("hidden_size", hidden_size))},
+            "num_layers": _v.integer(num_layers, "num_layers", who, high=_fields.MAX_LAYERS)}
+        dropout = _v.number(dropout, "dropout", who, low=0.0, high=1.0, high_open=True)
+        rng, dtype = _init.rng_of(rng, "rng", who), _v.float_dtype(dtype, "dtype", who)
+        _v.allocation(who, ", ".join(f"{k}={v}" for k, v in sizes.items()), _lstm_size(sizes), WEIGHT_BYTES)
+        self.embedding = Embedding(self.vocab_size, sizes["embedding_dim"], rng=rng, dtype=dtype)
+        self.lstm = LSTM(sizes["embedding_dim"], sizes["hidden_size"], sizes["num_layers"], dropout=dropout, rng=rng,
+                         dtype=dtype)
         self.head = Linear(self.lstm.hidden_size, self.vocab_size, rng=rng, dtype=dtype)
 
     def forward(self, x, state=None, return_state=False):
@@ -100,11 +107,20 @@ class CharTransformer(Module):
     def __init__(self, vocab_size: int, context: int = 64, d_model: int = 64, nhead: int = 4, num_layers: int = 2,
                  dim_feedforward: int = 256, dropout: float = 0.0, rng=None, dtype=np.float32):
         super().__init__()
-        who = "CharTransformer"
+        who = "CharTransformer"  # every argument checked here, so that a message names CharTransformer's argument
         self.vocab_size = _v.integer(vocab_size, "vocab_size", who)
         self.context = _v.integer(context, "context", who, high=_fields.MAX_UNITS)
+        d_model, dim_feedforward = _v.integer(d_model, "d_model", who), _v.integer(dim_feedforward,
+                                                                                    "dim_feedforward", who)
+        nhead = _v.integer(nhead, "nhead", who, high=d_model)
         num_layers = _v.integer(num_layers, "num_layers", who, high=_fields.MAX_LAYERS)
-        rng = _init.rng_of(rng, "rng", who)
+        dropout = _v.number(dropout, "dropout", who, low=0.0, high=1.0, high_open=True)
+        rng, dtype = _init.rng_of(rng, "rng", who), _v.float_dtype(dtype, "dtype", who)
+        if d_model % nhead:
+            raise ValueError(f"{who}: d_model={d_model} must be divisible by nhead={nhead}")
+        sizes = {"vocab_size": self.vocab_size, "context": self.context, "d_model": d_model,
+                 "dim_feedforward": dim_feedforward, "num_layers": num_layers}
+        _v.allocation(who, ", ".join(f"{k}={v}" for k, v in sizes.items()), _transformer_size(sizes), WEIGHT_BYTES)
         self.token = Embedding(self.vocab_size, d_model, rng=rng, dtype=dtype)
         self.position = Embedding(self.context, d_model, rng=rng, dtype=dtype)
         for emb in (self.token, self.position):  # N(0, 0.02) as GPT-2's, not PyTorch's N(0, 1): a stable start
