@@ -76,7 +76,7 @@ test-mpi: $(STAMP) mpi
 	$(PY) -m pytest tests/nets/test_distributed.py
 
 # The checks too slow for the default suite (seconds to minutes each); CI runs them after `make test`.
-test-slow: $(STAMP) graphviz torch fashion-mnist
+test-slow: $(STAMP) graphviz torch fashion-mnist chromium
 	$(PY) -m pytest -m slow
 
 # Execute every notebook of examples/notebooks/ in a fresh kernel and write it as HTML into
