@@ -11,6 +11,14 @@ form cannot change a result, only save an allocation.
 
 A buffer never leaves the step: results are copied out, and a gradient that
 is a buffer (or a view of one) is copied before it becomes a leaf's ``.grad``.
+
+Ops with a large kernel (``conv2d``, ``max_pool2d``, ``batch_norm``) offer a
+buffered form of their own: the attribute ``buffered`` of the op's saving
+forward builds, from a recorded node's inputs and parameters, an object whose
+``forward`` and ``vjp`` run the op's kernels with arrays allocated once for
+that geometry (im2col columns, padded images, pooling masks; the geometry is
+checked once, not on every replay).  ``kernel_forward`` and ``kernel_vjp``
+use it when its results on the traced call equal the op's bitwise.
 """
 from __future__ import annotations
 
@@ -18,7 +26,7 @@ import numpy as np
 
 from ..core.registry import OPS, RAW_OPS
 
-__all__ = ["forward_into", "vjp_into"]
+__all__ = ["forward_into", "vjp_into", "kernel_forward", "kernel_vjp"]
 
 _UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide", "neg": "negative",
            "exp": "exp", "log": "log", "sqrt": "sqrt", "tanh": "tanh"}
@@ -153,8 +161,66 @@ def vjp_into(code, node, ins, g, gy, result, needs):
     lines = []
     for form, w, gp in zip(forms, wanted, result):
         if w and "{mask}" in form:
-            names["mask"] = code.buffer(np.empty(np.shape(node.saved[0]), bool))
+            names["mask"] = code.buffer(np.empty_like(np.asarray(node.saved[0]), dtype=bool))
         if w and "{out}" in form:
             names["out"] = code.buffer(gp)
         lines.append(_fill(form, ins, **names) if w else None)
     return lines
+
+
+# --- ops with a buffered form of their own (conv2d, max_pool2d, batch_norm) ----------------------
+
+def _same_values(a, b):
+    """Bitwise equal results: arrays (NaN equal), tuples item by item, anything else by ==."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return a is not None and b is not None and _same(a, b)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same_values(x, y) for x, y in zip(a, b))
+    return a is b or (type(a) is type(b) and a == b)
+
+
+def _kernel(code, node):
+    """The buffered form of ``node``'s op (made once per node), or None."""
+    if node in code.kernels:
+        return code.kernels[node]
+    op, kernel = node.op, None
+    factory = getattr(op.save, "buffered", None)
+    if factory is not None and OPS.get(op.name) is op:
+        try:
+            kernel = factory(node.saved, node.params)
+        except (TypeError, ValueError):
+            kernel = None
+    code.kernels[node] = kernel
+    if kernel is not None:
+        code.buffers.extend(kernel.buffers)  # their ids are copied, never handed out
+    return kernel
+
+
+def kernel_forward(code, node, ins):
+    """A call computing ``node``'s output and what it saves with its op's buffered form,
+    or None (then the op is called).  Checked on the traced call's inputs first."""
+    kernel = _kernel(code, node)
+    if kernel is None or not hasattr(kernel, "forward"):
+        return None
+    y, extra = kernel.forward(*node.saved)
+    if not (_same(y, node.out) and _same_values(extra, node.extra)):
+        code.kernels[node] = None
+        return None
+    return f"{code.constant(kernel.forward, node.op.name + '_buffered')}({', '.join(ins)})"
+
+
+def kernel_vjp(code, node, ins, g, gy, result, needs, saved):
+    """A call computing ``node``'s input gradients (a tuple, one per input) with its op's
+    buffered form, or None.  ``result``: the op's own VJP on the traced call, which the
+    form must equal bitwise; ``saved``: the name of what the forward saved."""
+    kernel = _kernel(code, node)
+    if kernel is None or (node.op.wants_needs and needs is None):
+        return None
+    wanted = (list(needs),) if node.op.wants_needs else ()  # (max_pool2d's VJP takes no needs)
+    got = kernel.vjp(gy, node.out, *node.saved, node.extra, *wanted)
+    got = got if isinstance(got, tuple) else (got,)
+    if len(got) != len(result) or not all((a is None) == (b is None) and (a is None or _same(a, b))
+                                          for a, b in zip(got, result)):
+        return None
+    call = f"{code.constant(kernel.vjp, node.op.name + '_buffered_vjp')}({g}, {code.node_name(node)}, "
+    return call + f"{', '.join(ins)}, {saved}{''.join(', ' + code.constant(w) for w in wanted)})"

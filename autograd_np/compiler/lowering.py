@@ -208,11 +208,14 @@ class _Code:
         self.buffers = []    # arrays the step writes into on every call (never handed out)
         self.accumulators = {}  # gradient name -> the buffer its contributions add up in
         self.node_names = {}
+        self.kernels = {}    # node -> its op's buffered form (inline.kernel_forward), or None
 
     def buffer(self, like):
-        """The name of a new buffer shaped and typed as ``like``."""
+        """The name of a new buffer shaped and typed as ``like``, in its memory layout (a
+        convolution's channel-major output stays so: reductions over it then sum in the
+        order eager's do, and give the same bits)."""
         like = np.asarray(like)
-        self.buffers.append(np.empty(like.shape, like.dtype))
+        self.buffers.append(np.empty_like(like, order="K"))
         return self.constant(self.buffers[-1], f"B{len(self.buffers) - 1}")
 
     def node_name(self, node):
@@ -322,6 +325,11 @@ def _forward_lines(code, nodes, names):
     code.node_names = names
     for n in nodes:
         ins = [code.expr(v, names) for v in n.inputs]
+        kernel = inline.kernel_forward(code, n, ins) if n.op.save is not None else None
+        if kernel is not None:
+            code.lines.append(f"    {names[n]}, e{names[n][1:]} = {kernel}  # {n.op.name} -> {n.shape} {n.dtype}, "
+                              "buffered")
+            continue
         buffered = inline.forward_into(code, n, ins)
         if buffered is not None:
             code.lines.append(f"    {names[n]} = {buffered}  # {n.op.name} -> {n.shape} {n.dtype}, buffered")
@@ -359,10 +367,15 @@ def _backward_lines(code, loss, nodes, names):
         if len(result) != len(n.inputs):
             raise engine.vjp_result_error(n, result, 0, None)
         ins = [code.expr(v, names) for v in n.inputs]
-        buffered = inline.vjp_into(code, n, ins, gname[n], g, result, params.get("needs"))
+        kernel = inline.kernel_vjp(code, n, ins, gname[n], g, result, params.get("needs"), f"e{k}") \
+            if op.save is not None else None
+        buffered = inline.vjp_into(code, n, ins, gname[n], g, result, params.get("needs")) if kernel is None else None
         call = (f"{code.constant(op.vjp, op.name + '_vjp')}(RAW, {gname[n]}, {names[n]}, "
                 f"{', '.join(ins)}{code.kwargs(n.params)}{extra})")
-        if buffered is not None:
+        if kernel is not None:
+            targets = [f"t{k}_{i}" if gp is not None else "_" for i, gp in enumerate(result)]
+            code.lines.append(f"    {', '.join(targets)}, = {kernel}  # d {op.name}, buffered")
+        elif buffered is not None:
             wanted = [(f"t{k}_{i}", expr) for i, expr in enumerate(buffered) if expr is not None]
             code.lines.append(f"    {', '.join(t for t, _ in wanted)} = {', '.join(e for _, e in wanted)}"
                               f"  # d {op.name}, buffered")

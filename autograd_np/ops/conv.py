@@ -24,6 +24,7 @@ import numpy as np
 from ..core.errors import ShapeError
 from ..core.recording import defop
 from . import conv_kernels as kernels
+from .conv_buffered import conv_buffers, max_pool_buffers
 from ._util import value
 from .conv_windows import book_cols, max_pool_general, pool_window, window
 from .reductions import mean
@@ -205,6 +206,9 @@ def _conv2d_vjp(F, gy, y, x, W, b, needs, *, stride=1, pad=0, saved=None):
     return gx, gW, gb
 
 
+_conv2d_saving.buffered = conv_buffers  # a compiled step's form with buffers (conv_buffered.py)
+
+
 def _conv2d_kernel_grads(gy, x, W, b, needs, cols, stride, pad):
     """The three gradients with the channel-major kernels: two matmuls and one add per
     kernel offset (the bias's gradient is a column of the weights' matmul)."""
@@ -319,6 +323,9 @@ def _max_pool2d_vjp(F, gy, y, x, *, kernel, stride=None, pad=0, saved=None):
     rows = F.where(picked, F.reshape(F.transpose(gy, axes=(0, 2, 3, 1)), shape=(n, oh, ow, c, 1)), 0.0)
     return F.col2im(F.reshape(rows, shape=(n * oh * ow, c * k)), shape=shape, kernel=win.kernel,
                     stride=win.stride, pad=win.pad)
+
+
+_max_pool2d_saving.buffered = max_pool_buffers(_FROM_X_AND_Y, _max_pool2d_vjp)
 
 
 def max_pool2d(x, kernel, stride=None, pad=0):

@@ -35,25 +35,27 @@ def _cut(p, stride, count):
     return slice(p, p + stride * (count - 1) + 1, stride)
 
 
-def _padded(x, pad, dtype):
-    """``x``'s channel-major view, zero-padded (a copy) when ``pad`` is not (0, 0)."""
+def _padded(x, pad, dtype, out=None):
+    """``x``'s channel-major view, zero-padded (a copy) when ``pad`` is not (0, 0);
+    ``out``: a zero-bordered array to write the interior of (the border stays 0)."""
     xt = channel_major(x)
     (ph, pw), (c, n, h, w) = pad, xt.shape
     if not (ph or pw):
         return xt
-    xp = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype)
+    xp = np.zeros((c, n, h + 2 * ph, w + 2 * pw), dtype) if out is None else out
     xp[:, :, ph:ph + h, pw:pw + w] = xt
     return xp
 
 
-def conv_columns(x, win, bias, dtype, out=None):
+def conv_columns(x, win, bias, dtype, out=None, padded=None):
     """im2col in the channel-major layout: ``(C*kh*kw [+1], N*OH*OW)``, rows (c, p, q)
-    and, when ``bias``, a last row of ones; written into ``out`` when given."""
+    and, when ``bias``, a last row of ones; written into ``out`` when given (and the
+    padded image into ``padded``, zero-bordered)."""
     n, c = x.shape[:2]
     (kh, kw), (sh, sw), pad, (oh, ow) = win
     k = c * kh * kw
     cols = np.empty((k + bool(bias), n * oh * ow), dtype) if out is None else out
-    xp, v = _padded(x, pad, dtype), cols[:k].reshape(c, kh, kw, n, oh, ow)
+    xp, v = _padded(x, pad, dtype, padded), cols[:k].reshape(c, kh, kw, n, oh, ow)
     for p in range(kh):  # one copy per kernel offset, runs of OW values
         for q in range(kw):
             v[:, p, q] = xp[:, :, _cut(p, sh, oh), _cut(q, sw, ow)]
@@ -75,12 +77,12 @@ def _weights_matrix(W, b, dtype):
     return Wb
 
 
-def conv_forward(x, W, b, win, cols=None, out=None):
+def conv_forward(x, W, b, win, cols=None, out=None, padded=None):
     """(y, cols): the convolution as one matmul over the channel-major columns; ``y``
-    is the (N, O, OH, OW) view of (O, N, OH, OW) memory.  ``cols`` and ``out``:
-    arrays to write into (a compiled step's buffers)."""
+    is the (N, O, OH, OW) view of (O, N, OH, OW) memory.  ``cols``, ``out`` and
+    ``padded``: arrays to write into (a compiled step's buffers)."""
     dtype = np.result_type(x, W)
-    cols = conv_columns(x, win, b is not None, dtype, cols)
+    cols = conv_columns(x, win, b is not None, dtype, cols, padded)
     y = np.matmul(_weights_matrix(W, b, dtype), cols, out=out)
     return channel_major(y.reshape(W.shape[0], x.shape[0], *win.out)), cols
 
@@ -98,24 +100,34 @@ def conv_weight_grad(gy, cols, w_shape, bias):
     return g[:, :k].reshape(w_shape), (g[:, k] if bias else None)
 
 
-def conv_input_grad(gy, W, x_shape, win):
-    """gx: the columns' gradient ``W.T @ gy`` added back onto the image."""
+def conv_input_grad(gy, W, x_shape, win, buffers=None):
+    """gx: the columns' gradient ``W.T @ gy`` added back onto the image.  ``buffers``:
+    (columns, padded image, image) arrays to write into, or None."""
     o, k = W.shape[0], math.prod(W.shape[1:])
-    return col2im_channel_major(W.reshape(o, k).T @ _gy_matrix(gy), x_shape, win)
+    gcols, padded, image = buffers or (None, None, None)
+    gcols = np.matmul(W.reshape(o, k).T, _gy_matrix(gy), out=gcols)
+    return col2im_channel_major(gcols, x_shape, win, padded, image)
 
 
-def col2im_channel_major(gcols, shape, win):
+def col2im_channel_major(gcols, shape, win, padded=None, image=None):
     """Columns (C*kh*kw, N*OH*OW) added onto a zero (N, C, H, W) image (channel-major
-    memory): one strided add per kernel offset; overlapping windows add up."""
+    memory): one strided add per kernel offset; overlapping windows add up.
+    ``padded`` and ``image``: (C, N, H + 2 ph, W + 2 pw) and (C, N, H, W) arrays to
+    write into, or None."""
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = win
-    gx = np.zeros((c, n, h + 2 * ph, w + 2 * pw), gcols.dtype)
+    if padded is None:
+        gx = np.zeros((c, n, h + 2 * ph, w + 2 * pw), gcols.dtype)
+    else:
+        gx = padded
+        gx.fill(0)
     v = gcols.reshape(c, kh, kw, n, oh, ow)
     for p in range(kh):
         for q in range(kw):
             gx[:, :, _cut(p, sh, oh), _cut(q, sw, ow)] += v[:, p, q]
     if ph or pw:
-        gx = np.ascontiguousarray(gx[:, :, ph:ph + h, pw:pw + w])
+        inner = gx[:, :, ph:ph + h, pw:pw + w]
+        gx = np.ascontiguousarray(inner) if image is None else np.copyto(image, inner) or image
     return channel_major(gx)
 
 
@@ -153,23 +165,26 @@ def max_offsets(x, win, out=None):
     return y
 
 
-def max_offsets_grad(gy, y, x, win):
+def max_offsets_grad(gy, y, x, win, buffers=None):
     """gx of ``max_offsets``: each window's gradient to its first cell equal to the
     maximum (PyTorch's rule), found from ``x`` and ``y`` (nothing was saved).  ``y``
     must hold no NaN (the caller takes the general path then).  A non-finite ``gy``
-    is sent with ``where`` (a product would turn ``inf * 0`` into NaN elsewhere)."""
-    gx = np.empty_like(x, dtype=gy.dtype)
+    is sent with ``where`` (a product would turn ``inf * 0`` into NaN elsewhere).
+    ``buffers``: (gx, hit, left) arrays to write into (x's and y's shapes), or None."""
+    gx, hit, left = buffers or (np.empty_like(x, dtype=gy.dtype), np.empty(y.shape, bool), np.empty(y.shape, bool))
     (kh, kw), (oh, ow) = win.kernel, win.out
     gx[:, :, oh * kh:] = 0  # rows and columns no window reaches
     gx[:, :, :, ow * kw:] = 0
     finite = bool(np.isfinite(gy).all())
-    views, targets, left = offset_views(x, win), offset_views(gx, win), None
+    views, targets = offset_views(x, win), offset_views(gx, win)
     for k, (v, t) in enumerate(zip(views, targets)):
-        hit = np.equal(v, y)
-        if left is not None:
+        np.equal(v, y, out=hit)
+        if k:
             hit &= left  # a tie: an earlier cell already took the gradient
-        if k < len(views) - 1:
-            left = ~hit if left is None else np.greater(left, hit, out=left)  # left and not hit
+        if k == 0:
+            np.logical_not(hit, out=left)
+        elif k < len(views) - 1:
+            np.greater(left, hit, out=left)  # left and not hit
         if finite:
             np.multiply(gy, hit, out=t)
         else:

@@ -207,23 +207,50 @@ def _per_channel_dot(a, b):
     return np.sum(a * b, axis=_batch_axes(a))
 
 
-def _batch_norm_kernel_grads(gy, x, gamma, needs, saved, training):
+def _batch_norm_kernel_grads(gy, x, gamma, needs, saved, training, buffers=None):
     """The three gradients from the saved (mean, 1 / std): per-channel sums of gy and of
     gy * (x - mean), then ``gx = gy * a + (x - mean) * b + c`` with a, b, c per
-    channel (training; eval: ``gx = gy * gamma / std``)."""
+    channel (training; eval: ``gx = gy * gamma / std``).  ``buffers``: (x - mean, gx)
+    arrays to write into (a compiled step's), or None."""
     mean, inv = saved
     shape, count = _channel_shape(x), max(_values_per_channel(x), 1) if training else 1
-    xc = x - mean.reshape(shape)
+    xc_out, gx_out = buffers or (None, None)
+    xc = np.subtract(x, mean.reshape(shape), out=xc_out)
     sum_gy, sum_gy_xc = _per_channel_sum(gy), _per_channel_dot(gy, xc)
     gx = None
     if needs[0]:
         scale = gamma * inv
-        gx = gy * scale.reshape(shape)
+        gx = np.multiply(gy, scale.reshape(shape), out=gx_out)
         if training:  # minus the mean of gy and of gy * xn, each times xn's or 1's share
             np.multiply(xc, (-scale * inv * inv * sum_gy_xc / count).reshape(shape), out=xc)
             gx += xc
             gx += (-scale * sum_gy / count).reshape(shape)
     return gx, (sum_gy_xc * inv if needs[1] else None), (sum_gy if needs[2] else None)
+
+
+class _BatchNormBuffers:
+    """batch_norm's VJP for one shape with its two full-size arrays allocated once (a
+    compiled step's; the forward runs as the op's own): ``vjp(gy, y, x, gamma, beta,
+    saved, needs)``."""
+
+    def __init__(self, x, gamma, beta, training):
+        dtype = np.result_type(x, gamma, beta)
+        self.training = training
+        self.buffers = [np.empty_like(x), np.empty_like(x, dtype=dtype)]  # x - mean (x's dtype), gx
+
+    def vjp(self, gy, y, x, gamma, beta, saved, needs):
+        buffers = self.buffers if gy.dtype == self.buffers[1].dtype and gy.shape == x.shape else None
+        return _batch_norm_kernel_grads(gy, x, gamma, needs, saved, self.training, buffers)
+
+
+def _batch_norm_buffers(inputs, params):
+    x, gamma, beta = inputs
+    if not all(isinstance(a, np.ndarray) for a in inputs) or x.dtype.kind != "f" or x.size == 0:
+        return None
+    return _BatchNormBuffers(x, gamma, beta, params.get("training", True))
+
+
+_batch_norm_saving.buffered = _batch_norm_buffers
 
 
 @batch_norm.defvjp(needs=True)
