@@ -14,7 +14,10 @@ __all__ = ["ndim", "lift", "broadcast_batch", "shift_axis", "shift_axes", "arg",
 
 def ndim(v, batched=False):
     """One example's number of axes of an argument (``v`` batched: one axis fewer)."""
-    n = v.ndim if isinstance(v, (Tensor, np.ndarray)) else np.ndim(v)
+    if isinstance(v, (Tensor, np.ndarray)):
+        n = v.ndim
+    else:  # a number or a nested list; anything else (a dtype, None) has no axes
+        n = np.ndim(v) if isinstance(v, (int, float, complex, np.generic, list)) else 0
     return n - 1 if batched else n
 
 
