@@ -39,6 +39,8 @@ SHOWS = {
     "07_graphs_and_debugging.ipynb": ["1 failing", "0 failing", "sqrt (backward): floating-point error",
                                       "[True, True]", "<svg"],
     "08_training_with_callbacks.ipynb": ["| lr ", "test accuracy", "same weights: True", ">= 0.95 after epoch"],
+    "09_text_model.ipynb": ["corpus: ", "bigram:  ", "SequenceLoader(", "test loss per character on",
+                            "causal transformer", "--- sample of the LSTM:"],
 }
 
 
