@@ -95,14 +95,29 @@ def _col2im(values, batched, params, size):
 
 
 def _conv2d(values, batched, params, size):
-    """Images batched alone: the batch joins N; batched weights or bias: one call per example."""
+    """Images batched alone: the batch joins N.  Batched weights (per-example gradients:
+    each example its own copy): im2col of every image at once, then a batched matmul."""
     if not any(batched[1:]):
         return _images_first("conv2d")(values, batched, params, size)
-    calls = []
-    for i in range(size):
-        args = [F.getitem(v, i) if flag else v for v, flag in zip(values, batched)]
-        calls.append(F.conv2d(*args, **params))
-    return F.stack(*calls, axis=0)
+    if not hasattr(F, "im2col"):  # (one call per example)
+        calls = [F.conv2d(*[F.getitem(v, i) if flag else v for v, flag in zip(values, batched)], **params)
+                 for i in range(size)]
+        return F.stack(*calls, axis=0)
+    (x, w, b), (bx, bw, bb) = values, batched
+    x = x if bx else broadcast_batch(x, size)
+    w = w if bw else broadcast_batch(w, size)
+    (n, _, h, width), (out, _, kh, kw) = x.shape[1:], w.shape[1:]
+    stride, pad = params.get("stride", 1), params.get("pad", 0)
+    cols = F.im2col(F.reshape(x, shape=(-1,) + tuple(x.shape[2:])), kernel=(kh, kw), stride=stride, pad=pad)
+    rows = cols.shape[0] // (size * n)  # OH * OW windows per image
+    y = F.matmul(F.reshape(cols, shape=(size, n * rows, -1)), F.transpose(F.reshape(w, shape=(size, out, -1)),
+                                                                             axes=(0, 2, 1)))
+    if b is not None:
+        y = F.add(y, F.reshape(b, shape=(size, 1, out)) if bb else b)
+    sh, sw = (stride, stride) if isinstance(stride, (int, np.integer)) else stride
+    ph, pw = (pad, pad) if isinstance(pad, (int, np.integer)) else pad
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
+    return F.transpose(F.reshape(y, shape=(size, n, oh, ow, out)), axes=(0, 1, 4, 2, 3))
 
 
 RULES.update(softmax_cross_entropy=_softmax_cross_entropy, layer_norm=_layer_norm, batch_norm=_batch_norm,

@@ -124,12 +124,8 @@ class Direct:
 
     def push(self, tangents):
         """The output tangents (one per output; zeros where none reaches) of entry tangents."""
-        seeds = {graph_key(e): t for e, t in zip(self.entries, tangents) if t is not None}
-        mode = "raw"
-        if self.outside or any(requires_grad_deep(t) for t in seeds.values()):
-            mode = "graph"
-        elif any(type(t) is Tensor for t in seeds.values()):
-            mode = "batched"  # a vmap level's tangents: ops that record, so that the level batches them
+        mode = _mode(tangents, self.outside)
+        seeds = {graph_key(e): _plain(t, mode) for e, t in zip(self.entries, tangents) if t is not None}
         found = push(self.nodes, seeds, mode) if seeds else {}
         return [_or_zeros(found.get(graph_key(o)), o) for o in self.outputs]
 
@@ -139,10 +135,27 @@ class Direct:
         if not pairs:
             return [_or_zeros(None, e) for e in self.entries]
         outs, cts = zip(*pairs)
-        create = self.outside or any(type(c) is Tensor for c in cts)
+        mode = _mode(cts, self.outside)
+        cts, create = [_plain(c, mode) for c in cts], mode != "raw"
         with confined(self.nodes, self.start):
             found = backward_from(list(outs), list(cts), self.entries, create, retain or create)
         return [_or_zeros(found.get(graph_key(e)), e) for e in self.entries]
+
+
+def _mode(vectors, outside):
+    """How tangents or cotangents go through a graph: "graph" (the results differentiable
+    again: the graph reaches outside, or a vector requires grad), "batched" (a vmap level's
+    vectors: through the recording ops, which the level batches), or "raw" (arrays)."""
+    if outside or any(requires_grad_deep(v) for v in vectors):
+        return "graph"
+    if any(batched_level(v) is not None for v in vectors):
+        return "batched"
+    return "raw"
+
+
+def _plain(v, mode):
+    """A plain tensor's array in raw mode (the walk then runs on arrays)."""
+    return v._data if mode == "raw" and type(v) is Tensor else v
 
 
 def _or_zeros(t, like):
