@@ -118,6 +118,8 @@ def give(x, arrays):
         if arrays and not x._requires_grad and current() is None and isinstance(x._data, np.ndarray):
             return x._data
         return x
+    if isinstance(x, np.generic):  # (NumPy's arithmetic on 0-d arrays gives scalars)
+        x = np.asarray(x)
     if isinstance(x, np.ndarray) and not arrays:
         return Tensor(x)
     return x

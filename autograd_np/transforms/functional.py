@@ -14,7 +14,7 @@ import numpy as np
 from ..core.errors import ShapeError
 from .arguments import Differentiated, arrays_only, check_like, describe, give
 from .linearize import linearize
-from .pytrees import flatten, path_name, unflatten
+from .pytrees import flatten, path_name, tree_map, unflatten
 
 __all__ = ["vjp", "jvp", "grad", "value_and_grad", "linearized"]
 
@@ -52,7 +52,11 @@ def vjp(f, *primals, has_aux=False):
         grads = lin.pull(cts)
         return tuple(diff.shape([give(g, arrays and arrays_only(cotangent)) for g in grads]))
 
-    return (out, vjp_fn, lin.aux) if has_aux else (out, vjp_fn)
+    return (out, vjp_fn, _aux(lin, arrays)) if has_aux else (out, vjp_fn)
+
+
+def _aux(lin, arrays):
+    return tree_map(lambda v: give(v, arrays), lin.aux_values())
 
 
 def _said(tree):
@@ -81,7 +85,7 @@ def jvp(f, primals, tangents, has_aux=False):
     arrays = arrays_only(primals) and arrays_only(tangents)
     out = unflatten(lin.tree, [give(v, arrays) for v in lin.values()])
     tangent_out = unflatten(lin.tree, [give(t, arrays) for t in lin.push(ts)])
-    return (out, tangent_out, lin.aux) if has_aux else (out, tangent_out)
+    return (out, tangent_out, _aux(lin, arrays)) if has_aux else (out, tangent_out)
 
 
 def _scalar(lin, who):
@@ -124,5 +128,5 @@ def _value_and_grad(f, argnums, has_aux, who):
         arrays = arrays_only(args)
         value = give(lin.values()[0], arrays)
         grads = diff.shape([give(g, arrays) for g in grads])
-        return ((value, lin.aux) if has_aux else value), grads
+        return ((value, _aux(lin, arrays)) if has_aux else value), grads
     return wrapped

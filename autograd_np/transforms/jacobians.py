@@ -15,7 +15,7 @@ import numpy as np
 from ..core.registry import GRAPH_OPS
 from ..ops import stack
 from .arguments import arrays_only, give
-from .functional import grad, jvp, linearized
+from .functional import _aux, grad, jvp, linearized
 from .levels import VmapError
 from .pytrees import path_name, unflatten
 from .vmap import vmap
@@ -75,7 +75,7 @@ def _jacobian(f, argnums, has_aux, who, reverse):
         arrays = arrays_only(args)
         per_output = [diff.shape([give(b, arrays) for b in row]) for row in blocks]
         result = unflatten(lin.tree, per_output)
-        return (result, lin.aux) if has_aux else result
+        return (result, _aux(lin, arrays)) if has_aux else result
     return wrapped
 
 

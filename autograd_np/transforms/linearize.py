@@ -22,7 +22,7 @@ from ..core import Node, Tensor, clock, graph_key
 from ..core.registry import GRAPH_OPS
 from .forward import graph_between, push
 from .levels import VmapError, at, batched_level, current
-from .pytrees import flatten, unflatten
+from .pytrees import flatten, tree_map, unflatten
 from .reverse import backward_from, confined
 
 __all__ = ["linearize", "Direct", "Lowered", "as_leaf_tensor", "requires_grad_deep"]
@@ -122,6 +122,10 @@ class Direct:
         """The outputs for the caller: part of the graph when it reaches outside, else cut from it."""
         return self.outputs if self.outside else [Tensor(o._data) for o in self.outputs]
 
+    def aux_values(self):
+        """``has_aux``'s aux, as the outputs."""
+        return self.aux if self.outside else tree_map(detached, self.aux)
+
     def push(self, tangents):
         """The output tangents (one per output; zeros where none reaches) of entry tangents."""
         mode = _mode(tangents, self.outside)
@@ -139,7 +143,8 @@ class Direct:
         cts, create = [_plain(c, mode) for c in cts], mode != "raw"
         with confined(self.nodes, self.start):
             found = backward_from(list(outs), list(cts), self.entries, create, retain or create)
-        return [_or_zeros(found.get(graph_key(e)), e) for e in self.entries]
+        grads = [_or_zeros(found.get(graph_key(e)), e) for e in self.entries]
+        return grads if mode != "batched" else [detached(g) for g in grads]  # (recorded only to be batched)
 
 
 def _mode(vectors, outside):
@@ -151,6 +156,14 @@ def _mode(vectors, outside):
     if any(batched_level(v) is not None for v in vectors):
         return "batched"
     return "raw"
+
+
+def detached(x):
+    """``x`` cut from the graph, at every vmap level down to the bottom."""
+    level = batched_level(x)
+    if level is not None:
+        return level.stand_in(detached(x._data.shadow))
+    return Tensor(x._data) if type(x) is Tensor and x._requires_grad else x
 
 
 def _plain(v, mode):
@@ -194,6 +207,9 @@ class Lowered:
 
     def values(self):
         return self.outputs
+
+    def aux_values(self):
+        return self.aux
 
     def _check(self, who):
         if current() is not self.level:
