@@ -35,7 +35,6 @@ outside every box.
 """
 from __future__ import annotations
 
-import functools
 from typing import Iterator
 
 import autograd_np as ag
@@ -43,7 +42,7 @@ import autograd_np as ag
 from . import calling as _calling
 from .calling import accuracy, child_path, name_error, release_stale_losses, tagged_call, targets_like, track_loss
 from .guard import CompileGuard
-from .recorded import ConfigError, rebuild, record, recorded_config
+from .recorded import ConfigError, Recorded, rebuild, recorded_config
 from .registry import REGISTRY, write_model
 from .state import ModuleState
 from .summary import summarize
@@ -55,28 +54,16 @@ def _in_nets(cls):
     return cls.__module__.split(".")[0] == "nets"
 
 
-def _recording(init):
-    """``init`` (a user's module's constructor, its own or inherited), recording the arguments of
-    the outermost call as JSON for the default ``config()`` (``nets.layers.recorded``).  A copy or
-    unpickling does not call it: the original's record comes back with its other attributes."""
-    @functools.wraps(init)
-    def __init__(self, *args, **kwargs):
-        if "_init_args" not in vars(self) and type(self).config is Module.config:
-            object.__setattr__(self, "_init_args", record(type(self), args, kwargs, Module))
-        init(self, *args, **kwargs)
-    __init__._records = True
-    return __init__
-
-
-class Module(ModuleState, CompileGuard):
+class Module(ModuleState, CompileGuard, Recorded):
     """Base class of layers and models.
 
     Subclasses define ``forward(self, *inputs)``; calling the module calls it.
     ``training`` is True after ``train()`` (the default) and False after
     ``eval()``; layers such as Dropout and BatchNorm read it.  The state dict
     (``state_dict``, ``load_state_dict``, buffers, ``astype``) comes from
-    ``ModuleState`` (``nets.layers.state``) and ``__compile_guard__`` from
-    ``CompileGuard`` (``nets.layers.guard``).
+    ``ModuleState`` (``nets.layers.state``), ``__compile_guard__`` from
+    ``CompileGuard`` (``nets.layers.guard``) and the record of the constructor's
+    arguments (the default ``config()``) from ``Recorded`` (``nets.layers.recorded``).
     """
 
     training: bool = True
@@ -99,8 +86,6 @@ class Module(ModuleState, CompileGuard):
                 owner = next(k for k in cls.__mro__ if method in vars(k))
                 if owner is not Module and _in_nets(owner):
                     setattr(cls, method, vars(Module)[method])
-            if not getattr(cls.__init__, "_records", False):
-                cls.__init__ = _recording(cls.__init__)
 
     def __init__(self):
         self.training = True
@@ -334,3 +319,7 @@ class Module(ModuleState, CompileGuard):
             sub = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {sub}")
         return "\n".join(lines) + "\n)"
+
+
+
+Recorded.module = Module  # (nets.layers.recorded cannot import this file)

@@ -1,8 +1,10 @@
 """The default ``config()`` of a module: its constructor's arguments, recorded as it was made.
 
-The constructor of every ``Module`` subclass outside nets records the arguments a
-module is made with as JSON (``record``, called by ``nets.layers.module``: a
-snapshot, so a list changed afterwards does not change it), ``recorded_config``
+``Recorded.__new__`` (a base of ``Module``) records the arguments a module without a
+``config()`` of its own is made with as JSON (``record``: a snapshot, so a list
+changed afterwards does not change it; ``__new__`` sees the constructor's arguments
+whatever ``__init__`` is, a dataclass's too, and a copy or unpickling, which calls it
+without them, then restores the original's record with its other attributes), ``recorded_config``
 gives them as the ``config`` a checkpoint stores, and ``rebuild`` makes an equal
 module from it, so that any ``Module`` subclass saves and loads without a
 ``config()`` of its own::
@@ -36,7 +38,7 @@ import numpy as np
 
 from .registry import REGISTRY, from_config
 
-__all__ = ["ConfigError", "record", "recorded_config", "rebuild", "MODULE_KEY", "ARGS_KEY"]
+__all__ = ["ConfigError", "Recorded", "record", "recorded_config", "rebuild", "MODULE_KEY", "ARGS_KEY"]
 
 MODULE_KEY = "__module_config__"  # {MODULE_KEY: config}: a module given as an argument
 ARGS_KEY = "*args"                # the values of a ``*args`` parameter, in order
@@ -44,6 +46,21 @@ ARGS_KEY = "*args"                # the values of a ``*args`` parameter, in orde
 
 class ConfigError(NotImplementedError):
     """``config()`` cannot describe this module as JSON (so ``nets.load`` could not rebuild it)."""
+
+
+class Recorded:
+    """The base of ``Module`` that records the constructor's arguments (after ``Module`` in the
+    method order, so that ``inspect.signature`` of a module class still shows its ``__init__``).
+    ``module`` is ``Module`` itself, set by ``nets.layers.module`` (which imports this file)."""
+
+    module = None
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        base = Recorded.module
+        if base is not None and cls.config is base.config:  # the default config(): the recorded one
+            object.__setattr__(self, "_init_args", record(cls, args, kwargs, base))
+        return self
 
 
 _ADVICE = ("give it JSON-able arguments (numbers, strings, lists, dicts, dtypes, modules), or define config() "

@@ -196,6 +196,35 @@ def test_a_subclass_of_a_nets_model_loads_as_itself(tmp_path):
     assert [type(layer) for layer in back] == [nets.Linear, nets.ReLU]
 
 
+def test_a_dataclass_module_saves_and_loads(tmp_path):
+    import dataclasses
+
+    @dataclasses.dataclass(eq=False)
+    class DataclassNet(nets.Module):
+        size: int = 3
+        act: str = "tanh"
+
+        def __post_init__(self):
+            super().__init__()
+            self.fc = nets.Linear(self.size, 2, rng=0)
+
+        def forward(self, x):
+            return nets.layers.activation(self.act)(self.fc(x))
+    model = DataclassNet(4)
+    assert model.config() == {"type": "DataclassNet", "size": 4}
+    roundtrip(model, tmp_path, np.ones((1, 4), np.float32))
+
+
+def test_a_module_class_shows_its_constructors_signature():
+    import inspect
+
+    class Plain(nets.Module):
+        def forward(self, x):
+            return x
+    assert str(inspect.signature(nets.Module)) == str(inspect.signature(Plain)) == "()"
+    assert str(inspect.signature(RecordedNet)).startswith("(sizes, act='relu', *extra")
+
+
 def test_the_record_is_a_snapshot_and_survives_copies():
     sizes = [3, 2]
     model = RecordedNet(sizes)

@@ -117,7 +117,8 @@ def test_linear_draws_pytorchs_initialization():
 
 def test_a_pytorch_state_dict_loads_into_the_same_architecture():
     torch = pytest.importorskip("torch")
-    ref = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.GELU(), torch.nn.Linear(4, 2, bias=False))
+    ref = torch.nn.Sequential(torch.nn.Linear(6, 4, dtype=torch.float32), torch.nn.GELU(),
+                              torch.nn.Linear(4, 2, bias=False, dtype=torch.float32))
     model = nets.Sequential(nets.Linear(6, 4), nets.GELU(), nets.Linear(4, 2, bias=False))
     model.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((3, 6)).astype(np.float32)
