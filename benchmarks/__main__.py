@@ -14,13 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from . import blas, contenders, end_to_end, graph, memory, mlp, report
+from . import blas, cnn, contenders, end_to_end, graph, memory, mlp, report
 from .harness import OthersLoad, Plan, machine_info, wait_for_quiet
 
-WORKLOADS = ["mlp", "graph", "blas", "memory", "e2e"]
+WORKLOADS = ["mlp", "graph", "blas", "memory", "cnn", "e2e"]
 PLANS = {  # (warm-up, rounds, steps per round)
-    "full": {"mlp": Plan(10, 30, 5), "graph": Plan(20, 30, 20), "blas": Plan(5, 20, 10), "rss_steps": 1000},
-    "quick": {"mlp": Plan(1, 2, 1), "graph": Plan(1, 2, 2), "blas": Plan(1, 2, 1), "rss_steps": 30},
+    "full": {"mlp": Plan(10, 30, 5), "graph": Plan(20, 30, 20), "blas": Plan(5, 20, 10), "rss_steps": 1000,
+             "cnn": Plan(3, 12, 3)},
+    "quick": {"mlp": Plan(1, 2, 1), "graph": Plan(1, 2, 2), "blas": Plan(1, 2, 1), "rss_steps": 30,
+              "cnn": Plan(1, 2, 1)},
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 README = RESULTS.parents[1] / "README.md"  # embeds results/latest.md
@@ -69,6 +71,7 @@ def main(argv=None):
         "graph": lambda: graph.run(available, plan["graph"], log),
         "blas": lambda: blas.run(plan["blas"], res.get("mlp"), log),
         "memory": lambda: memory.run(available, plan["rss_steps"], log),
+        "cnn": lambda: cnn.run(available, plan["cnn"], log),
         "e2e": lambda: end_to_end.run(available, args.quick, log),
     }
     for w in chosen:

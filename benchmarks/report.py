@@ -1,6 +1,7 @@
 """The tables (printed, and as Markdown for the README) and the targets."""
 from __future__ import annotations
 
+from . import cnn_report
 from .harness import fmt_time
 from .specs import MLPS
 
@@ -182,6 +183,8 @@ def targets(res):
         check(f"4: {key}: one step's peak memory <= 1.3x hand-written NumPy", p and p.get("ratio_to_numpy"), 1.3,
               lambda v, p=p, key=key: f"{v:.2f}x ({_fmt_bytes(p['peak_bytes'])} vs "
                                       f"{_fmt_bytes(res['memory']['peak'][key]['numpy']['peak_bytes'])})")
+    if "cnn" in res:
+        cnn_report.targets(res, check, out)
     e2e = res.get("e2e", {})
     a, t = _get(e2e, "contenders", "autograd_np"), _get(e2e, "contenders", "torch")
     why = e2e.get("skipped") or ("a --quick smoke run" if e2e.get("quick") else "not run (--e2e)")
@@ -247,6 +250,14 @@ def render(res, md=False):
     if mt:
         parts.append("4: memory over training steps (fresh process each)")
         parts.append(fn(*mt))
+    ct = cnn_report.table(res)
+    if ct:
+        parts.append("6: convolutional nets, float32, batch 100: median time of one training step (6a, 6b) and of "
+                     "one op's forward + backward (the rest), contenders interleaved, as a ratio to PyTorch eager")
+        parts.append(fn(*ct))
+        skipped = {f"{k} {n}": why for k, e in res["cnn"]["nets"].items() for n, why in e.get("skipped", {}).items()}
+        if skipped:
+            parts.append("6 skipped: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     e2e = res.get("e2e", {})
     for name, c in e2e.get("contenders", {}).items():
         parts.append(f"5: {name}: {c['implementation']}")

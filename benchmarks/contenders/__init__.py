@@ -6,11 +6,13 @@ installed) and implements what its workloads need:
   backward, SGD update: the timed unit), ``gradients(batch) -> (loss, [grads])``
   and ``weights()`` (both for the consistency check, never timed);
 * ``make_chain(ops, x0) -> run`` where ``run()`` does the op chain's forward and
-  backward and returns the gradient of its sum with respect to ``x0``.
+  backward and returns the gradient of its sum with respect to ``x0``;
+* ``CNN(spec, params)`` (workload 6, ``cnn_specs``), with the methods of ``MLP``.
 """
 from importlib import import_module
 
-ORDER = ["ag_np", "ag_compiled", "ag_baseline", "nets_", "reference", "reference_lean", "torch_eager", "hips", "mygrad_", "blas_floor"]
+ORDER = ["ag_np", "ag_compiled", "ag_baseline", "nets_", "reference", "reference_lean", "torch_eager", "torch_compiled",
+         "hips", "mygrad_", "blas_floor"]
 PEER_PACKAGES = {"torch": "torch==2.13.0", "autograd": "autograd", "mygrad": "mygrad"}
 
 

@@ -8,7 +8,7 @@ LABEL = "autograd_np, ag.compile"
 
 def setup():
     import autograd_np
-    MLP.ag = autograd_np
+    MLP.ag = CNN.ag = autograd_np
     return f"autograd_np {autograd_np.__version__} (ag.compile)"
 
 
@@ -35,6 +35,17 @@ class MLP(ag_np.MLP):
         for p in self.params:
             p.grad = None
         return float(loss.data), grads
+
+
+class CNN(ag_np.CNN):
+    """Workload 6: the same loss, ``ag.compile``d; the same SGD update."""
+    ag = None
+
+    def __init__(self, spec, params):
+        super().__init__(spec, params)
+        self.compiled = self.ag.compile(self.loss)
+
+    step, gradients = MLP.step, MLP.gradients
 
 
 def make_chain(ops, x0):

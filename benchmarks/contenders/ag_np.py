@@ -1,6 +1,8 @@
 """autograd_np, used as its README shows: ops on tensors, ``backward``, an SGD
 update under ``no_grad``."""
 
+import numpy as np
+
 from . import apply_chain
 
 NAME = "autograd_np"
@@ -9,7 +11,7 @@ LABEL = "autograd_np"
 
 def setup():
     import autograd_np
-    MLP.ag = autograd_np
+    MLP.ag = CNN.ag = autograd_np
     return f"autograd_np {autograd_np.__version__}"
 
 
@@ -53,6 +55,33 @@ class MLP:
 
     def weights(self):
         return [p.data for p in self.params]
+
+
+class CNN:
+    """Workload 6: the nets of ``cnn_specs`` with the ops (conv2d, batch_norm, relu,
+    max_pool2d, affine), ``backward`` and an SGD update under ``no_grad``."""
+    ag = None
+
+    def __init__(self, spec, params):
+        self.spec, self.lr = spec, spec.lr
+        self.params = [self.ag.Tensor(p.copy(), requires_grad=True) for p in params]
+        self.stats = [(np.zeros(c.out, np.float32), np.ones(c.out, np.float32)) for c in spec.convs]
+
+    def prepare(self, x, t):
+        return x, t
+
+    def loss(self, x, t):
+        ag, it = self.ag, iter(self.params)
+        h = x
+        for conv, (mean, var) in zip(self.spec.convs, self.stats):
+            h = ag.conv2d(h, next(it), next(it), pad=conv.pad)
+            if conv.bn:
+                h = ag.batch_norm(h, next(it), next(it), running_mean=mean, running_var=var)
+            h = ag.max_pool2d(ag.relu(h), 2)
+        h = ag.relu(ag.affine(ag.reshape(h, (x.shape[0], -1)), next(it), next(it)))
+        return ag.softmax_cross_entropy(ag.affine(h, next(it), next(it)), t)
+
+    step, gradients, weights = MLP.step, MLP.gradients, MLP.weights
 
 
 def make_chain(ops, x0, ag=None):

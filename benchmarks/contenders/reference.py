@@ -176,6 +176,31 @@ class MLP:
         return list(self.net.params.values())
 
 
+class CNN:
+    """Workload 6: the book's convolutional layers (``benchmarks/book_cnn.py``), its
+    ``gradient``, then the same SGD update."""
+
+    def __init__(self, spec, params):
+        from ..book_cnn import ConvNet
+        self.lr, self.params = spec.lr, [p.copy() for p in params]
+        self.net = ConvNet(spec, self.params)  # the layers hold these very arrays
+
+    def prepare(self, x, t):
+        return x, t
+
+    def gradients(self, batch):
+        loss, grads = self.net.gradient(*batch)
+        return float(loss), grads
+
+    def step(self, batch):
+        _, grads = self.net.gradient(*batch)
+        for p, g in zip(self.params, grads):
+            p -= self.lr * g
+
+    def weights(self):
+        return self.params
+
+
 # --- workload 2: the plain-NumPy floor ---------------------------------------
 # The fewest NumPy calls per op, fixed whatever the engine does: sigmoid as
 # (1 + tanh(x/2)) / 2 in place (three calls; 1 / (1 + exp(-x)) takes four),

@@ -59,6 +59,33 @@ class MLP:
         return [p.detach().numpy() for p in self.params]
 
 
+class CNN:
+    """Workload 6 with torch.nn.functional (conv2d, batch_norm, relu, max_pool2d, addmm,
+    cross_entropy), ``backward`` and an SGD update under ``no_grad``."""
+
+    def __init__(self, spec, params):
+        self.spec, self.lr = spec, spec.lr
+        self.params = [torch.tensor(p, requires_grad=True) for p in params]
+        self.stats = [(torch.zeros(c.out), torch.ones(c.out)) for c in spec.convs]
+
+    def prepare(self, x, t):
+        return torch.from_numpy(x), torch.from_numpy(t)
+
+    def loss(self, x, t):
+        F, it = torch.nn.functional, iter(self.params)
+        h = x
+        for conv, (mean, var) in zip(self.spec.convs, self.stats):
+            h = F.conv2d(h, next(it), next(it), padding=conv.pad)
+            if conv.bn:
+                h = F.batch_norm(h, mean, var, next(it), next(it), training=True, momentum=0.1, eps=1e-5)
+            h = F.max_pool2d(F.relu(h), 2)
+        W1, b1, W2, b2 = it
+        h = F.relu(torch.addmm(b1, h.flatten(1), W1))
+        return F.cross_entropy(torch.addmm(b2, h, W2), t)
+
+    step, gradients, weights = MLP.step, MLP.gradients, MLP.weights
+
+
 def make_chain(ops, x0):
     fns = {"sigmoid": torch.sigmoid, "tanh": torch.tanh}
     x = torch.tensor(x0, requires_grad=True)
