@@ -107,8 +107,7 @@ def name_error(exc, module, path, inputs):
     exception whose text does not come from its arguments gets the words as a note."""
     if getattr(exc, "_nets_layer", None) is not None:
         return
-    kind = type(module).__name__
-    where = f"{path} ({kind})" if path else kind
+    where = f"{path} ({type(module).__name__})"
     try:
         exc._nets_layer = where
     except AttributeError:  # (an exception without a __dict__)

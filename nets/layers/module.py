@@ -40,7 +40,7 @@ from typing import Iterator
 import autograd_np as ag
 
 from . import calling as _calling
-from .calling import accuracy, child_path, name_error, release_stale_losses, tagged_call, targets_like, track_loss
+from .calling import accuracy, child_path, release_stale_losses, tagged_call, targets_like, track_loss
 from .guard import CompileGuard
 from .recorded import ConfigError, Recorded, rebuild, recorded_config
 from .registry import REGISTRY, write_model
@@ -119,16 +119,13 @@ class Module(ModuleState, CompileGuard, Recorded):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
-        """``forward(*inputs)``; an error raised inside names this module (its path in the model,
-        its class) and the shapes it got: ``fc1 (Affine): input (5, 784): ...``."""
+        """``forward(*inputs)``.  In a sub-module, an error raised inside names the module (its
+        path in the model, its class) and the shapes it got: ``fc1 (Affine): input (5, 784):
+        ...`` (the model itself has no path: its own errors are left as raised)."""
         path = self._path
         if path:
             return tagged_call(self, path, inputs, kwargs)
-        try:  # the root model (or a module used on its own): nothing to tag
-            out = self.forward(*inputs, **kwargs)
-        except Exception as exc:
-            name_error(exc, self, path, inputs)
-            raise
+        out = self.forward(*inputs, **kwargs)  # the root model (or a module used on its own): nothing to tag
         if _calling.WATCHERS:
             _calling.WATCHERS[-1](self, out)
         return out
