@@ -68,7 +68,7 @@ class MaxPoolBuffers:
         self.marker, self.general_vjp, self.kernel = marker, general_vjp, (kernel, stride, pad)
         sample = kernels.offset_views(x, win)[0]
         self.out = np.empty_like(sample)
-        self.grad = (np.empty_like(x), np.empty(sample.shape, bool), np.empty(sample.shape, bool))
+        self.grad = (np.empty_like(x), np.empty_like(self.out, dtype=bool), np.empty_like(self.out, dtype=bool))
         self.buffers = [self.out, self.grad[0]]
 
     def forward(self, x):

@@ -171,7 +171,8 @@ def max_offsets_grad(gy, y, x, win, buffers=None):
     must hold no NaN (the caller takes the general path then).  A non-finite ``gy``
     is sent with ``where`` (a product would turn ``inf * 0`` into NaN elsewhere).
     ``buffers``: (gx, hit, left) arrays to write into (x's and y's shapes), or None."""
-    gx, hit, left = buffers or (np.empty_like(x, dtype=gy.dtype), np.empty(y.shape, bool), np.empty(y.shape, bool))
+    gx, hit, left = buffers or (np.empty_like(x, dtype=gy.dtype), np.empty_like(y, dtype=bool),
+                                np.empty_like(y, dtype=bool))  # (y's memory layout: the loops run contiguous)
     (kh, kw), (oh, ow) = win.kernel, win.out
     gx[:, :, oh * kh:] = 0  # rows and columns no window reaches
     gx[:, :, :, ow * kw:] = 0
