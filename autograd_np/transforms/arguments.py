@@ -17,10 +17,12 @@ __all__ = ["Differentiated", "check_like", "give", "arrays_only", "describe"]
 def describe(x):
     """``a float64 array of shape (3,)``: for messages."""
     if type(x) is Tensor:
-        return f"a {x.dtype} tensor of shape {x.shape}"
-    if isinstance(x, np.ndarray):
-        return f"a {x.dtype} array of shape {x.shape}"
-    return f"a {type(x).__name__}"
+        what = f"{x.dtype} tensor of shape {x.shape}"
+    elif isinstance(x, np.ndarray):
+        what = f"{x.dtype} array of shape {x.shape}"
+    else:
+        what = "None" if x is None else type(x).__name__
+    return what if x is None else ("an " if what[0] in "aeiou" else "a ") + what
 
 
 def _argnums(argnums, count, who):
@@ -51,6 +53,9 @@ class Differentiated:
         self.trees, self.leaves, self.names = [], [], []
         for i in self.nums:
             flat, tree = flatten(self.args[i])
+            if not flat:
+                raise TypeError(f"{who}: argument {i} is {describe(self.args[i])}, with no array to differentiate; "
+                                "differentiate with respect to arrays, tensors or floats (argnums)")
             self.trees.append(tree)
             for k, leaf in enumerate(flat):
                 name = path_name(tree, k, f"argument {i}")

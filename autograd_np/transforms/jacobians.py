@@ -48,7 +48,7 @@ def jacobian(f, argnums=0, has_aux=False):
 def hessian(f, argnums=0):
     """The Hessian of a scalar ``f``: ``jacfwd(jacrev(f))``, forward over reverse.
     For an argument of shape ``I``, shape ``I + I``."""
-    return jacfwd(jacrev(f, argnums), argnums)
+    return _jacobian(jacrev(f, argnums), argnums, False, "hessian", reverse=False)
 
 
 def hvp(f, primals, tangents):

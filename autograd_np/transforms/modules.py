@@ -5,16 +5,22 @@ them as arguments (``vmap(grad(loss), in_axes=(None, 0, 0))(params, x, t)``:
 per-example gradients)."""
 from __future__ import annotations
 
+from ..core import Tensor
+
 __all__ = ["functional_call"]
 
 
 def functional_call(module, params, *args, **kwargs):
     """``module(*args, **kwargs)`` with its parameters replaced, during the call, by
     ``params``: a dict from the names ``module.named_parameters()`` gives (``"fc1.W"``)
-    to arrays or tensors.  Parameters not in ``params`` keep their own tensors; the
-    module is left as it was, even when the call raises."""
+    to arrays or tensors.  ``module`` may also be a method of a module
+    (``model.loss``): that method is called.  Parameters not in ``params`` keep their
+    own tensors; the module is left as it was, even when the call raises."""
+    call = module
+    module = getattr(module, "__self__", module)  # a bound method: its module's parameters
     if not hasattr(module, "named_parameters"):
-        raise TypeError(f"functional_call: {type(module).__name__} has no named_parameters(); pass a nets module")
+        raise TypeError(f"functional_call: {type(module).__name__} has no named_parameters(); pass a nets module "
+                        "or one of its methods")
     if not isinstance(params, dict):
         raise TypeError(f"functional_call: params must be a dict of parameter name -> array or tensor, got "
                         f"{type(params).__name__}")
@@ -23,16 +29,30 @@ def functional_call(module, params, *args, **kwargs):
     if unknown:
         raise KeyError(f"functional_call: {type(module).__name__} has no parameter {unknown[0]!r} (it has "
                        f"{', '.join(sorted(known)) or 'none'})")
+    owners = _owners(module)
     swapped = []
     try:
         for name, value in params.items():
-            owner, key = _owner(module, name)
+            owner, key = owners.get(name) or _owner(module, name)
             swapped.append((owner, key, _get(owner, key)))
             _set(owner, key, value)
-        return module(*args, **kwargs)
+        return call(*args, **kwargs)
     finally:
         for owner, key, old in reversed(swapped):
             _set(owner, key, old)
+
+
+def _owners(module):
+    """{parameter name: (the module holding it, its attribute)} for modules that list their
+    sub-modules (``named_modules``, as nets' do, Sequential's positions included)."""
+    if not hasattr(module, "named_modules"):
+        return {}
+    found = {}
+    for prefix, sub in module.named_modules():
+        for key, value in vars(sub).items():
+            if isinstance(value, Tensor) and value.requires_grad:
+                found[f"{prefix}.{key}" if prefix else key] = (sub, key)
+    return found
 
 
 def _owner(root, name):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Tree", "flatten", "unflatten", "leaves", "tree_map", "broadcast_prefix", "path_name"]
+__all__ = ["Tree", "flatten", "unflatten", "leaves", "tree_map", "broadcast_prefix", "path_name", "argument_name"]
 
 _CONTAINERS = (tuple, list, dict)
 
@@ -100,9 +100,18 @@ def _kind(value):
 
 
 def path_name(structure, index, root="argument"):
-    """A readable name of leaf ``index`` of ``structure``: ``root['w'][0]`` (``root`` for a lone leaf)."""
+    """A readable name of leaf ``index`` of ``structure``: ``root 1['w']`` below a tuple or
+    list, ``root['w']`` below a dict, ``root`` for a lone leaf."""
     found, _ = _path(structure, index, "")
+    if found and structure.kind in (tuple, list):
+        position, _, rest = found[1:].partition("]")
+        return f"{root} {position}{rest}"
     return root + (found or "")
+
+
+def argument_name(args_structure, index):
+    """The name of leaf ``index`` of a call's positional arguments: ``argument 1['w']``."""
+    return path_name(args_structure, index, "argument")
 
 
 def _path(structure, index, prefix):

@@ -10,7 +10,7 @@ from ..core.registry import GRAPH_OPS
 from . import batching, batching_linalg, batching_nn  # noqa: F401  (they register the batching rules)
 from .arguments import arrays_only, describe, give
 from .levels import VmapError, at, current, open_level
-from .pytrees import broadcast_prefix, flatten, path_name, unflatten
+from .pytrees import argument_name, broadcast_prefix, flatten, path_name, unflatten
 
 __all__ = ["vmap"]
 
@@ -46,7 +46,7 @@ def vmap(f, in_axes=0, out_axes=0):
             raise TypeError("vmap: pass f's arguments by position (in_axes names them by position)")
         flat, tree = flatten(args)
         axes = broadcast_prefix(tuple(in_axes) if type(in_axes) is list else in_axes, args, "vmap: in_axes")
-        names = [path_name(tree, k, "argument") for k in range(len(flat))]
+        names = [argument_name(tree, k) for k in range(len(flat))]
         size = _batch_size(flat, axes, names)
         parent = current()
         with open_level(size) as level:
@@ -70,10 +70,10 @@ def _axis(x, axis, name, what):
     """``axis`` of leaf ``x`` as a non-negative int, checked."""
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise VmapError(f"vmap: {what} for {name} must be an int or None, got {axis!r}")
-    ndim = np.ndim(x) if not isinstance(x, Tensor) else x.ndim
     if not isinstance(x, (np.ndarray, Tensor)):
         raise VmapError(f"vmap: {what} says {name} is batched along axis {axis}, but it is {describe(x)}, which has "
                         "no axes; give it None")
+    ndim = x.ndim
     if not -ndim <= axis < ndim:
         raise VmapError(f"vmap: {what} says {name} is batched along axis {axis}, but it is {describe(x)}, which "
                         f"has {ndim} axes")
@@ -81,8 +81,11 @@ def _axis(x, axis, name, what):
 
 
 def _batch_size(flat, axes, names):
-    sizes = [(name, x.shape[_axis(x, a, name, "in_axes")], a, x) for x, a, name in zip(flat, axes, names)
-             if a is not None]
+    sizes = []
+    for x, a, name in zip(flat, axes, names):
+        if a is not None:
+            axis = _axis(x, a, name, "in_axes")
+            sizes.append((name, x.shape[axis], a, x))
     if not sizes:
         raise VmapError("vmap: in_axes batch no argument (every entry is None): there is nothing to map over")
     if len({n for _, n, _, _ in sizes}) > 1:

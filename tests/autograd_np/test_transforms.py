@@ -3,7 +3,6 @@ gradients, Jacobians, Hessians and Hessian-vector products against loops of the
 engine's ag.grad, vmap against a Python loop, nesting, pytrees, argnums, has_aux,
 and the kinds of the results (arrays for arrays, tensors for tensors)."""
 import numpy as np
-import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd_np as ag
