@@ -24,8 +24,10 @@ from .layers import init
 from .layers import (Module, Sequential, StateDictError, register, from_config, accuracy, Affine, Sigmoid, ReLU,
                      Tanh, Identity, Flatten, SoftmaxWithLoss, Dropout, BatchNorm, Conv2d, MaxPool2d, AvgPool2d,
                      BatchNorm2d)
+from .layers import (Linear, LeakyReLU, GELU, SiLU, Softplus, Softmax, LogSoftmax, CrossEntropyLoss, MSELoss,
+                     ConfigError)
 from .debug import gradient_check, GradientCheckReport, GradientCheckRow, compare_grads, GradComparison
-from .models import TwoLayerNet, MultiLayerNet, SimpleConvNet
+from .models import TwoLayerNet, MultiLayerNet, SimpleConvNet, ConvNet
 from .io import datasets, CheckpointError, load, load_state, save_checkpoint, load_checkpoint, DatasetError
 from . import distributed
 from .training import optim, metrics, callbacks
@@ -33,6 +35,9 @@ from .training import DataLoader, History, fit, evaluate, plot_history, compile_
 from .training.callbacks import (Callback, LambdaCallback, EarlyStopping, StepLR, CosineAnnealing,
                                  LearningRateScheduler, ReduceLROnPlateau, GradientClipping, clip_grad_norm,
                                  clip_grad_value, CSVLogger, JSONLogger)
+from .layers import Embedding, LayerNorm, RNN, LSTM, GRU, MultiheadAttention, TransformerEncoderLayer
+from .training import SequenceLoader
+from .io import text
 
 _moved.install()
 
@@ -45,6 +50,10 @@ __all__ = ["init", "optim", "datasets", "Module", "Sequential", "StateDictError"
            "CosineAnnealing", "LearningRateScheduler", "ReduceLROnPlateau", "GradientClipping", "clip_grad_norm",
            "clip_grad_value", "CSVLogger", "JSONLogger", "distributed", "SimpleConvNet", "Conv2d", "MaxPool2d",
            "AvgPool2d", "BatchNorm2d"]
+__all__ += ["Linear", "LeakyReLU", "GELU", "SiLU", "Softplus", "Softmax", "LogSoftmax", "CrossEntropyLoss", "MSELoss",
+            "ConfigError"]  # PyTorch's names (issue 24)
+__all__ += ["Embedding", "LayerNorm", "RNN", "LSTM", "GRU", "MultiheadAttention", "TransformerEncoderLayer",
+            "SequenceLoader", "text"]  # sequence models and text (issue 24)
 
 
 def __getattr__(name):

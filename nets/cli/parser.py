@@ -9,6 +9,7 @@ from ..layers import ACTIVATIONS
 from ..training import optim as _optim
 from . import architectures as _models
 from .args import UsageError, integer, layers as _layers, path_text, real, seed as _seed
+from .text import add_text_parser
 
 __all__ = ["build_parser", "SCHEDULES"]
 
@@ -58,14 +59,16 @@ def _add_model_args(p, layers_default=None):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m nets", description="Train and check fully connected networks (autograd_np).")
-    sub = parser.add_subparsers(dest="command", metavar="{train,eval,gradcheck,graph}")
+    sub = parser.add_subparsers(dest="command", metavar="{train,eval,gradcheck,graph,text}")
 
     tr = sub.add_parser("train", help="train a MultiLayerNet (or the book's SimpleConvNet) and write model, history, "
                                       "curves and graph")
     _add_data_args(tr)
     _add_model_args(tr)
     tr.add_argument("--model", choices=_models.ARCHITECTURES, default="mlp",
-                    help="mlp: MultiLayerNet of --layers (default); cnn: the book's SimpleConvNet on the images")
+                    help="mlp: MultiLayerNet of --layers (default); cnn: the book's SimpleConvNet on the images; "
+                         "convnet: ConvNet, two blocks of conv 3x3 (32, 64), batch norm, ReLU, max-pool, then 128 "
+                         "hidden units (--dropout before the last affine)")
     tr.add_argument("--optimizer", default="adam", choices=sorted(_optim.OPTIMIZERS))
     tr.add_argument("--lr", type=_positive_float, default=None,
                     help="learning rate (default per optimizer; adam 0.001)")
@@ -114,4 +117,5 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--out", default=None, type=path_text,
                     help="picture file; its suffix picks the format: .svg (default graph.svg), .png, .pdf, .dot, "
                          "or .html for the explorer page")
+    add_text_parser(sub)  # the character-level language model (nets.cli.text)
     return parser

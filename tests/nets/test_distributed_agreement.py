@@ -33,7 +33,7 @@ AGREE = textwrap.dedent("""
     big_x, big_t = np.concatenate([x] * 2), np.concatenate([t] * 2)  # 2,874 rows: a 1,000-row sample skips odd ones
     x, t, xt, tt = x[:256], t[:256], xt[:64], tt[:64]
 
-    class Net(nets.Module):  # a custom module: no config(), so its layers' settings are compared
+    class Net(nets.Module):  # a custom module: its recorded constructor arguments are its config
         def __init__(self, p=0.2, momentum=0.9, frozen=0.0, double=False):
             super().__init__()
             self.fc, self.bn, self.drop = Affine(64, 10, rng=0), BatchNorm(10, momentum=momentum), Dropout(p, rng=0)
@@ -174,10 +174,11 @@ EXPECTED = {
     "hidden size": ("model.config", ["(sizes[1])", "rank 0 has 16", "rank 1 has 32"]),
     "dropout": ("model.config", ["(dropout)", "rank 0 has 0.1", "rank 1 has 0.2"]),
     "dtype": ("model.parameters", ["float32", "float64"]),
-    "custom dropout": ("model.modules[drop]", ["(settings.p)", "rank 0 has 0.2", "rank 1 has 0.3"]),
-    "custom batch norm": ("model.modules[bn]", ["(settings.momentum)", "rank 0 has 0.9", "rank 1 has 0.8"]),
-    "custom attribute": ("model.modules[<root>]", ["(settings.double)", "rank 0 has false", "rank 1 has true"]),
-    "frozen tensor": ("model.modules[<root>]", ["(settings.offset.tensor"]),
+    # the custom Net records its constructor's arguments (its config): they differ first
+    "custom dropout": ("model.config", ["(p)", "rank 0 has 0.2", "rank 1 has 0.3"]),
+    "custom batch norm": ("model.config", ["(momentum)", "rank 0 has 0.9", "rank 1 has 0.8"]),
+    "custom attribute": ("model.config", ["(double)", "rank 0 has false", "rank 1 has true"]),
+    "frozen tensor": ("model.config", ["(frozen)", "rank 0 has 0.0", "rank 1 has 1.0"]),
     "batch size": ("fit.batch_size", ["rank 0 has 32", "rank 1 has 64"]),
     "shuffle": ("fit.shuffle", ["rank 0 has false", "rank 1 has true"]),
     "drop last": ("fit.drop_last", ["rank 0 has false", "rank 1 has true"]),

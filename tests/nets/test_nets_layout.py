@@ -254,7 +254,8 @@ OLD_MODULES = {
 
 
 def test_the_public_api_is_unchanged():
-    assert nets.__all__ == PUBLIC_API
+    """Nothing of the API before the layout is gone or renamed (new names come after it)."""
+    assert nets.__all__[:len(PUBLIC_API)] == PUBLIC_API
     for name in PUBLIC_API:
         assert getattr(nets, name) is not None, name
     for name in MODULE_ATTRIBUTES:
