@@ -161,10 +161,13 @@ def batch_norm(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1
 @batch_norm.defsave
 def _batch_norm_saving(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1e-5, training=True):
     """The output, and (mean, 1 / std) per channel for the gradient: the statistics in
-    training, the running ones in eval.  Each reduction runs over every channel's
+    training, the running ones in eval (rows (N, C): ``_batch_norm_rows``).  Each
+    reduction runs over every channel's
     values in the order memory holds them (``_per_channel``), and the output is
     ``(x - mean) * (gamma / std) + beta`` written into the centred copy: two
     full-size arrays in all, not a dozen."""
+    if np.ndim(x) == 2:
+        return _batch_norm_rows(x, gamma, beta, running_mean, running_var, momentum, eps, training), _ROWS
     shape, dtype = _channel_shape(x), np.result_type(x, gamma, beta)
     if training and not _values_per_channel(x):  # an empty batch: nothing to learn from, as PyTorch
         channels = np.shape(x)[1]
@@ -186,6 +189,31 @@ def _batch_norm_saving(x, gamma, beta, *, running_mean, running_var, momentum=0.
     if xc.dtype == dtype:  # in place: the centred copy becomes the output
         return np.add(np.multiply(xc, scale, out=xc), shift, out=xc), (mean, inv)
     return xc * scale + shift, (mean, inv)
+
+
+# what batch norm over (N, C) rows saves: nothing; its gradient is composed of ops (a marker, since
+# saved=None means create_graph's path)
+_ROWS = "rows"
+
+
+def _batch_norm_rows(x, gamma, beta, running_mean, running_var, momentum, eps, training):
+    """(N, C) rows, an MLP's batch norm (small next to a convolution's): the arithmetic it
+    always had, so that an MLP trains to the same numbers as before the kernels for images."""
+    shape = _channel_shape(x)
+    if training and not _values_per_channel(x):
+        return np.zeros(np.shape(x), np.result_type(x, gamma, beta))
+    if training:
+        mean = np.mean(x, axis=0, keepdims=True)
+        xc = x - mean
+        var = np.mean(xc * xc, axis=0, keepdims=True)
+        running_mean *= momentum
+        running_mean += (1 - momentum) * mean.reshape(-1)
+        running_var *= momentum
+        running_var += (1 - momentum) * var.reshape(-1)
+    else:
+        xc = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
+        var = running_var.reshape(shape).astype(x.dtype, copy=False)
+    return xc / np.sqrt(var + eps) * np.reshape(gamma, shape) + np.reshape(beta, shape)
 
 
 def _per_channel_sum(a):
@@ -245,7 +273,7 @@ class _BatchNormBuffers:
 
 def _batch_norm_buffers(inputs, params):
     x, gamma, beta = inputs
-    if not all(isinstance(a, np.ndarray) for a in inputs) or x.dtype.kind != "f" or x.size == 0:
+    if not all(isinstance(a, np.ndarray) for a in inputs) or x.dtype.kind != "f" or x.size == 0 or x.ndim == 2:
         return None
     return _BatchNormBuffers(x, gamma, beta, params.get("training", True))
 
@@ -256,7 +284,7 @@ _batch_norm_saving.buffered = _batch_norm_buffers
 @batch_norm.defvjp(needs=True)
 def _batch_norm_vjp(F, gy, y, x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1e-5,
                     training=True, needs=None, saved=None):
-    if saved is not None:  # a plain backward: arrays and the forward's statistics
+    if saved is not None and saved is not _ROWS:  # a plain backward: arrays and the forward's statistics
         return _batch_norm_kernel_grads(gy, x, gamma, needs, saved, training)
     # create_graph / check_graph (or an empty batch): composed of ops, differentiable again
     axes, shape = _batch_axes(value(x)), _channel_shape(value(x))

@@ -76,7 +76,15 @@ def test_only_tiled_float_pooling_is_buffered():
     assert make([np.zeros((1, 1, 4, 4), int)], {"kernel": 2}) is None
 
 
-@pytest.mark.parametrize("shape", [(4, 3, 5, 5), (6, 4)])
+def test_batch_norm_over_rows_has_no_buffered_form():
+    """(N, C) rows keep the arithmetic batch norm always had (an MLP's numbers do not move)."""
+    make = OPS["batch_norm"].save.buffered
+    args = {"running_mean": np.zeros(4), "running_var": np.ones(4)}
+    assert make([np.ones((6, 4)), np.ones(4), np.zeros(4)], args) is None
+    assert make([np.ones((6, 4, 2)), np.ones(4), np.zeros(4)], args) is not None
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 5), (6, 4, 3)])
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_batch_norm_buffered_vjp_is_the_op_bitwise(shape, training, dtype):

@@ -210,6 +210,22 @@ def test_batch_norm_saved_statistics_give_the_composed_gradients(shape, layout, 
     np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_over_rows_keeps_its_old_arithmetic_bitwise(training):
+    """An MLP's (N, C) batch norm: x - mean, divided by the std, times gamma, plus beta, as before
+    the kernels for images (so a trained MLP's numbers do not move)."""
+    x = (RNG.standard_normal((16, 5)) * 3 + 1).astype(np.float32)
+    gamma, beta = (RNG.random(5) + 0.5).astype(np.float32), RNG.standard_normal(5).astype(np.float32)
+    mean, var = RNG.standard_normal(5).astype(np.float32), (RNG.random(5) + 0.5).astype(np.float32)
+    y = ag.batch_norm(x, gamma, beta, running_mean=mean.copy(), running_var=var.copy(), training=training).data
+    if training:
+        xc = x - x.mean(axis=0, keepdims=True)
+        want = xc / np.sqrt((xc * xc).mean(axis=0, keepdims=True) + 1e-5) * gamma + beta
+    else:
+        want = (x - mean) / np.sqrt(var + 1e-5) * gamma + beta
+    assert y.tobytes() == want.astype(np.float32).tobytes()
+
+
 def test_batch_norm_gradient_skips_what_is_not_needed_and_updates_running_statistics_once():
     x = ag.Tensor(RNG.standard_normal((4, 3, 2, 2)), requires_grad=True)
     gamma, beta = ag.Tensor(np.ones(3)), ag.Tensor(np.zeros(3), requires_grad=True)
