@@ -16,7 +16,7 @@ from .. import core as engine, ops
 from .cases import Case, OpSpec, binary, fixed_kwargs, gapped_pair, reduction, unary
 from .strategies import arrays, broadcastable_shapes, distinct_arrays, shapes
 
-__all__ = ["Case", "OpSpec", "OP_SPECS", "COMPOSITE_SPECS", "ops_markdown"]
+__all__ = ["Case", "OpSpec", "OP_SPECS", "COMPOSITE_SPECS", "ops_markdown", "jvp_rule", "FALLBACK_JVP"]
 
 
 @st.composite
@@ -233,21 +233,31 @@ FAMILIES = ["arithmetic", "elementwise", "numeric", "trig", "activations", "nn",
             "matrix", "decompositions", "contraction", "shape", "layout", "losses", "conv", "effects"]
 
 
+FALLBACK_JVP = "fallback: transposed VJP"  # an op without a JVP rule: forward mode transposes its VJP
+
+
+def jvp_rule(op) -> str:
+    """An op's forward-mode rule as the table shows it."""
+    return f"`{op.jvp_rule}`" if op.jvp is not None else FALLBACK_JVP
+
+
 def ops_markdown() -> str:
     """The op table as Markdown (the README embeds it; a test keeps them equal):
-    every op and composite, grouped by family module."""
+    every op and composite, grouped by family module, with its derivative (VJP)
+    and its forward-mode rule (JVP)."""
     rows = []
     for name, spec in OP_SPECS.items():
         op = engine.OPS[name]
-        rows.append((op.forward.__module__.rsplit(".", 1)[-1], f"`{op.rule}`", name, spec))
+        rows.append((op.forward.__module__.rsplit(".", 1)[-1], f"`{op.rule}`", jvp_rule(op), name, spec))
     for name, spec in COMPOSITE_SPECS.items():
         module = spec.family or (getattr(spec.fn, "__module__", "") or "").rsplit(".", 1)[-1]
         rows.append((module, f"composite: `{spec.composed}`" if spec.composed
-                     else "composed from the ops above", name, spec))
+                     else "composed from the ops above", "its ops' JVPs", name, spec))
     rank = {family: i for i, family in enumerate(FAMILIES)}
     rows.sort(key=lambda r: rank.get(r[0], len(FAMILIES)))
-    lines = ["| op | module | derivative | inputs drawn by the tests |", "|---|---|---|---|"]
-    lines += [f"| `{name}` | {module} | {rule} | {spec.inputs} |" for module, rule, name, spec in rows]
+    lines = ["| op | module | derivative (VJP) | forward mode (JVP) | inputs drawn by the tests |",
+             "|---|---|---|---|---|"]
+    lines += [f"| `{name}` | {module} | {rule} | {jvp} | {spec.inputs} |" for module, rule, jvp, name, spec in rows]
     return "\n".join(lines)
 
 

@@ -24,7 +24,7 @@ def linearized(f, args, argnums, has_aux, who):
     if not callable(f):
         raise TypeError(f"{who}: f must be a function, got {describe(f)}")
     diff = Differentiated(args, argnums, who)
-    return diff, linearize(f, diff.args, diff.nums, diff.leaves, diff.rebuild, has_aux, who)
+    return diff, linearize(f, diff.args, diff.leaves, diff.rebuild, has_aux, who, diff.names)
 
 
 def _output_names(lin):

@@ -28,15 +28,17 @@ from .reverse import backward_from, confined
 __all__ = ["linearize", "Direct", "Lowered", "as_leaf_tensor", "requires_grad_deep"]
 
 
-def linearize(f, args, argnums, leaves, rebuild, has_aux, who):
+def linearize(f, args, leaves, rebuild, has_aux, who, names=None):
     """Record ``f(*rebuild(entries))`` with an entry for each of ``leaves`` (the
-    differentiated leaves of ``args``); a ``Direct`` or ``Lowered`` linearization."""
+    differentiated leaves of ``args``, called ``names`` in pictures and explain);
+    a ``Direct`` or ``Lowered`` linearization."""
     level = current()
+    names = names or [None] * len(leaves)
     if level is None or not any(batched_level(x) is not None for x in flatten(args)[0]):
-        lin = _record(f, leaves, rebuild, has_aux, who, level)
+        lin = _record(f, leaves, rebuild, has_aux, who, names)
         if lin is not None:
             return lin
-    return _lowered(f, leaves, rebuild, has_aux, who, level)
+    return _lowered(f, leaves, rebuild, has_aux, who, level, names)
 
 
 def _levels_now():
@@ -47,12 +49,12 @@ def _levels_now():
     return out
 
 
-def _record(f, leaves, rebuild, has_aux, who, level):
+def _record(f, leaves, rebuild, has_aux, who, names):
     """A ``Direct`` linearization, or None when ``f`` turned out to touch batched values
     (a tensor of an enclosing vmap it closes over): then it must be lowered."""
     counts = _levels_now()
     start = clock()
-    entries = [_entry(x) for x in leaves]
+    entries = [_entry(x, name) for x, name in zip(leaves, names)]
     result = f(*rebuild(entries))
     if any(lv.count != n for lv, n in counts):
         return None
@@ -64,11 +66,11 @@ def _record(f, leaves, rebuild, has_aux, who, level):
     return Direct(entries, outputs, tree, aux, nodes, start, outside)
 
 
-def _entry(x):
-    """A differentiable variable holding ``x``'s values."""
+def _entry(x, name):
+    """A differentiable variable holding ``x``'s values (named as the argument it is)."""
     if type(x) is Tensor:
-        return GRAPH_OPS.copy(x) if x._requires_grad else Tensor(x._data, requires_grad=True)
-    return Tensor(np.asarray(x), requires_grad=True)
+        return GRAPH_OPS.copy(x) if x._requires_grad else Tensor(x._data, requires_grad=True, name=name)
+    return Tensor(np.asarray(x), requires_grad=True, name=name)
 
 
 def _reaches_outside(nodes, start, entries):
@@ -175,7 +177,7 @@ def _or_zeros(t, like):
     return np.zeros(like.shape, like.dtype) if t is None else t
 
 
-def _lowered(f, leaves, rebuild, has_aux, who, level):
+def _lowered(f, leaves, rebuild, has_aux, who, level, names):
     """Linearize ``f`` inside ``level`` by linearizing, one level down, the function of
     whole batches that ``f`` computes there."""
     batches = [level.materialize(x) for x in leaves]
@@ -190,7 +192,7 @@ def _lowered(f, leaves, rebuild, has_aux, who, level):
         return unflatten(state["tree"], [level.materialize(as_leaf_tensor(o, who, i)) for i, o in enumerate(flat)])
 
     with at(level.parent):
-        inner = linearize(batched_f, tuple(batches), None, batches, lambda e: e, False, who)
+        inner = linearize(batched_f, tuple(batches), batches, lambda e: e, False, who, names)
     return Lowered(inner, level, state["tree"], state["aux"])
 
 

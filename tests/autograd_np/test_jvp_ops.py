@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import autograd_np as ag
 from autograd_np.testing import COMPOSITE_SPECS, OP_SPECS, arrays
+from autograd_np.testing.op_specs import FALLBACK_JVP, jvp_rule, ops_markdown
 
 ALL_SPECS = {**OP_SPECS, **COMPOSITE_SPECS}
 # The ops whose forward mode transposes their VJP (no rule of their own): the op table says so too.
@@ -49,8 +50,11 @@ def _leaves(x):
 def test_every_op_has_a_jvp_rule_or_is_a_documented_fallback():
     without = {name for name, op in ag.OPS.items() if op.jvp is None}
     assert without <= FALLBACK | (set(ag.OPS) - set(OP_SPECS)), f"ops without a JVP rule: {without - FALLBACK}"
+    table = ops_markdown()
     for name, op in ag.OPS.items():
         assert op.jvp is None or op.jvp_rule, f"{name}: a JVP rule needs its one-line statement (defjvp(rule=...))"
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{name}` |"))
+        assert f"| {jvp_rule(op)} |" in row and ((FALLBACK_JVP in row) == (op.jvp is None)), row
 
 
 @pytest.mark.parametrize("name", sorted(ALL_SPECS))
