@@ -16,9 +16,11 @@ per example, and the graph is recorded at the level below, where values exist.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
-from ..core import Node, Tensor, clock, graph_key
+from ..core import Node, Tensor, clock, enable_grad, graph_key, is_grad_enabled
 from ..core.registry import GRAPH_OPS
 from .forward import graph_between, push
 from .levels import VmapError, at, batched_level, current
@@ -53,23 +55,30 @@ def _record(f, leaves, rebuild, has_aux, who, names):
     """A ``Direct`` linearization, or None when ``f`` turned out to touch batched values
     (a tensor of an enclosing vmap it closes over): then it must be lowered."""
     counts = _levels_now()
+    connect = is_grad_enabled()  # under no_grad the results stay out of any graph (as torch.func's)
     start = clock()
-    entries = [_entry(x, name) for x, name in zip(leaves, names)]
-    result = f(*rebuild(entries))
+    with (contextlib.nullcontext() if connect else enable_grad()):  # f records whatever the caller's mode
+        # (only then a block: an open block puts every op on apply's slower branch); a no_grad inside f holds
+        entries = [_entry(x, name, connect) for x, name in zip(leaves, names)]
+        result = f(*rebuild(entries))
     if any(lv.count != n for lv, n in counts):
         return None
     out, aux = _split_aux(result, has_aux, who)
     flat, tree = flatten(out)
     outputs = [as_leaf_tensor(o, who, i) for i, o in enumerate(flat)]
     nodes = graph_between(outputs, start)
-    outside = any(type(x) is Tensor and x._requires_grad for x in leaves) or _reaches_outside(nodes, start, entries)
+    outside = connect and (any(type(x) is Tensor and x._requires_grad for x in leaves)
+                           or _reaches_outside(nodes, start, entries))
     return Direct(entries, outputs, tree, aux, nodes, start, outside)
 
 
-def _entry(x, name):
-    """A differentiable variable holding ``x``'s values (named as the argument it is)."""
+def _entry(x, name, connect=True):
+    """A differentiable variable holding ``x``'s values (named as the argument it is);
+    linked to ``x``'s graph (a ``copy`` node) when ``x`` requires grad and ``connect``."""
     if type(x) is Tensor:
-        return GRAPH_OPS.copy(x) if x._requires_grad else Tensor(x._data, requires_grad=True, name=name)
+        if x._requires_grad and connect:
+            return GRAPH_OPS.copy(x)
+        return Tensor(x._data, requires_grad=True, name=name)
     return Tensor(np.asarray(x), requires_grad=True, name=name)
 
 
@@ -132,7 +141,8 @@ class Direct:
         """The output tangents (one per output; zeros where none reaches) of entry tangents."""
         mode = _mode(tangents, self.outside)
         seeds = {graph_key(e): _plain(t, mode) for e, t in zip(self.entries, tangents) if t is not None}
-        found = push(self.nodes, seeds, mode) if seeds else {}
+        with (contextlib.nullcontext() if is_grad_enabled() else enable_grad()):  # (graph mode records)
+            found = push(self.nodes, seeds, mode) if seeds else {}
         return [_or_zeros(found.get(graph_key(o)), o) for o in self.outputs]
 
     def pull(self, cotangents, retain=True):

@@ -189,3 +189,35 @@ def test_the_jacobian_of_an_op_without_a_batching_rule_falls_back_to_a_loop():
     j = ag.jacrev(lambda m: ag.eigh(m)[0])(a)
     rows = [func.grad(lambda m, i=i: ag.eigh(m)[0][i])(a) for i in range(2)]
     np.testing.assert_allclose(j, np.stack(rows))
+
+
+def test_transforms_under_no_grad_differentiate_and_give_results_outside_any_graph():
+    # as torch.func: the caller's no_grad does not switch the transform off (it would give zeros), a no_grad
+    # inside f does (a constant there), and the results are not part of any graph
+    w = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with ag.no_grad():
+        np.testing.assert_allclose(func.grad(lambda v: ag.sum(v * v))(np.array([1.0, 2.0])), [2.0, 4.0])
+        np.testing.assert_allclose(ag.jvp(lambda v: v * v, (np.array([1.0, 2.0]),), (np.ones(2),))[1], [2.0, 4.0])
+        np.testing.assert_allclose(ag.hessian(lambda v: ag.sum(v ** 3))(np.array([1.0, 2.0])), np.diag([6.0, 12.0]))
+        g = func.grad(lambda v: ag.sum(v ** 3))(w)
+        assert not g.requires_grad
+        np.testing.assert_allclose(g.data, [3.0, 12.0])
+    inner = func.grad(lambda v: ag.sum(v * ag.no_grad()(lambda u: u * 3.0)(v)))(np.array([1.0]))
+    np.testing.assert_allclose(inner, [3.0])
+
+
+def test_explain_and_pictures_work_on_graphs_recorded_inside_grad_and_jvp():
+    seen = {}
+
+    def f(x, w):
+        loss = ag.sum(ag.tanh(x @ w["a"]))
+        seen["steps"] = ag.explain(loss)
+        seen["dot"] = ag.viz.to_dot(loss)
+        return loss
+
+    func.grad(f, argnums=(0, 1))(np.ones(2), {"a": np.ones((2, 2))})
+    assert [s.op for s in seen["steps"]] == ["sum", "tanh", "matmul"]
+    assert [label for label, _, _ in seen["steps"][-1].sent] == ["argument 0", "argument 1['a']"]
+    assert "argument 1[&#x27;a&#x27;]" in seen["dot"] or "argument 1['a']" in seen["dot"]
+    ag.jvp(lambda v: seen.update(jvp=ag.viz.to_dot(ag.sin(v) * v)) or ag.sin(v), (np.ones(2),), (np.ones(2),))
+    assert "sin" in seen["jvp"] and "mul" in seen["jvp"]
