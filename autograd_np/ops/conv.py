@@ -26,9 +26,9 @@ from ..core.recording import defop
 from . import conv_kernels as kernels
 from .conv_buffered import conv_buffers, max_pool_buffers
 from ._util import value
-from .conv_windows import book_cols, max_pool_general, pool_window, window
+from .conv_windows import avg_pool_tiled, book_cols, conv_window, max_pool_general, pool_window, window
 from .reductions import mean
-from .shape import getitem, reshape, transpose
+from .shape import reshape, transpose
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "im2col", "col2im"]
 
@@ -161,20 +161,6 @@ def col2im(cols, shape, kernel, stride=1, pad=0):
     return _col2im(cols, shape=tuple(int(s) for s in shape), kernel=kernel, stride=stride, pad=pad)
 
 
-def _conv_window(x, W, b, stride, pad):
-    """Check a convolution's shapes; return its ``Window``."""
-    xs, ws = np.shape(x), np.shape(W)
-    if len(ws) != 4:
-        raise ShapeError(f"conv2d: the weights must be 4-D (O, C, kh, kw), got shape {ws}")
-    win = window("conv2d", xs, ws[2:], stride, pad)
-    if xs[1] != ws[1]:
-        raise ShapeError(f"conv2d: the input has {xs[1]} channels (shape {xs}) but the weights expect {ws[1]} "
-                         f"(shape {ws})")
-    if b is not None and np.shape(b) != (ws[0],):
-        raise ShapeError(f"conv2d: the bias must have shape ({ws[0]},) for weights {ws}, got {np.shape(b)}")
-    return win
-
-
 @defop("conv2d", "y = im2col(x) @ W.reshape(O, -1).T + b, as (N, O, OH, OW);  gx = col2im(gy @ W),  "
                  "gW = gy.T @ im2col(x),  gb = sum(gy over N, OH, OW)  (hand-written: one node, im2col kept)")
 def _conv2d(x, W, b, *, stride=1, pad=0):
@@ -185,7 +171,7 @@ def _conv2d(x, W, b, *, stride=1, pad=0):
 def _conv2d_saving(x, W, b, *, stride=1, pad=0):
     """The output, and the im2col columns in the channel-major layout (the weights'
     gradient needs them again; ``conv_kernels``)."""
-    return kernels.conv_forward(x, W, b, _conv_window(x, W, b, stride, pad))
+    return kernels.conv_forward(x, W, b, conv_window(x, W, b, stride, pad))
 
 
 @_conv2d.defvjp(needs=True)
@@ -278,7 +264,7 @@ def conv2d(x, W, b=None, stride=1, pad=0):
     >>> ag.conv2d(x, W, pad=1).shape
     (1, 1, 4, 4)
     """
-    _conv_window(value(x), value(W), None if b is None else value(b), stride, pad)  # errors before recording
+    conv_window(value(x), value(W), None if b is None else value(b), stride, pad)  # errors before recording
     return _conv2d(x, W, b, stride=stride, pad=pad)
 
 
@@ -419,19 +405,10 @@ def avg_pool2d(x, kernel, stride=None, pad=0):
            [0.25, 0.5 , 0.25]])
     """
     win = pool_window("avg_pool2d", np.shape(value(x)), kernel, stride, pad)
-    return _avg_pool_tiled(x, win) if kernels.non_overlapping(win) else _avg_pool_general(x, win)
+    return avg_pool_tiled(x, win) if kernels.non_overlapping(win) else avg_pool_general(x, win)
 
 
-def _avg_pool_tiled(x, win):
-    """Windows that tile the image: the mean over the window axes of a reshape (a view:
-    no copy of the windows); rows and columns no window reaches are cut off first."""
-    (n, c, h, w), (kh, kw), (oh, ow) = np.shape(value(x)), win.kernel, win.out
-    if (oh * kh, ow * kw) != (h, w):
-        x = getitem(x, (slice(None), slice(None), slice(0, oh * kh), slice(0, ow * kw)))
-    return mean(reshape(x, shape=(n, c, oh, kh, ow, kw)), axis=(3, 5))
-
-
-def _avg_pool_general(x, win):
+def avg_pool_general(x, win):
     """Any window: the mean of im2col's rows."""
     n, c = np.shape(value(x))[:2]
     rows = im2col(x, win.kernel, win.stride, win.pad)

@@ -125,9 +125,13 @@ def col2im_channel_major(gcols, shape, win, padded=None, image=None):
     for p in range(kh):
         for q in range(kw):
             gx[:, :, _cut(p, sh, oh), _cut(q, sw, ow)] += v[:, p, q]
-    if ph or pw:
+    if ph or pw:  # the padding's share is cut off, into compact memory
         inner = gx[:, :, ph:ph + h, pw:pw + w]
-        gx = np.ascontiguousarray(inner) if image is None else np.copyto(image, inner) or image
+        if image is None:
+            gx = np.ascontiguousarray(inner)
+        else:
+            np.copyto(image, inner)
+            gx = image
     return channel_major(gx)
 
 

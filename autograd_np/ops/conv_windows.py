@@ -1,15 +1,19 @@
-"""Window geometry for the convolution and pooling ops (``conv.py``), and the
-general max pooling: every window copied out of a strided view and ``argmax``
-(any kernel, stride and padding; ``conv_kernels`` has the fast paths)."""
+"""Window geometry for the convolution and pooling ops (``conv.py``), the general
+max pooling (every window copied out of a strided view and ``argmax``: any
+kernel, stride and padding; ``conv_kernels`` has the fast paths) and average
+pooling, composed of ops."""
 from collections import namedtuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..core.errors import ShapeError
-from ._util import check_allocation
+from ._util import check_allocation, value
+from .reductions import mean
+from .shape import getitem, reshape
 
-__all__ = ["Window", "window", "pool_window", "windows", "book_cols", "max_pool_general"]
+__all__ = ["Window", "window", "pool_window", "conv_window", "windows", "book_cols", "max_pool_general",
+           "avg_pool_tiled"]
 
 # The geometry of a sliding window over an NCHW input, every entry a (height, width) pair.
 Window = namedtuple("Window", "kernel stride pad out")
@@ -117,3 +121,24 @@ def _last_nan(flat, first):
     return np.where(nan.any(axis=-1), last, first)
 
 
+def conv_window(x, W, b, stride, pad):
+    """Check a convolution's shapes; return its ``Window``."""
+    xs, ws = np.shape(x), np.shape(W)
+    if len(ws) != 4:
+        raise ShapeError(f"conv2d: the weights must be 4-D (O, C, kh, kw), got shape {ws}")
+    win = window("conv2d", xs, ws[2:], stride, pad)
+    if xs[1] != ws[1]:
+        raise ShapeError(f"conv2d: the input has {xs[1]} channels (shape {xs}) but the weights expect {ws[1]} "
+                         f"(shape {ws})")
+    if b is not None and np.shape(b) != (ws[0],):
+        raise ShapeError(f"conv2d: the bias must have shape ({ws[0]},) for weights {ws}, got {np.shape(b)}")
+    return win
+
+
+def avg_pool_tiled(x, win):
+    """Windows that tile the image: the mean over the window axes of a reshape (a view:
+    no copy of the windows); rows and columns no window reaches are cut off first."""
+    (n, c, h, w), (kh, kw), (oh, ow) = np.shape(value(x)), win.kernel, win.out
+    if (oh * kh, ow * kw) != (h, w):
+        x = getitem(x, (slice(None), slice(None), slice(0, oh * kh), slice(0, ow * kw)))
+    return mean(reshape(x, shape=(n, c, oh, kh, ow, kw)), axis=(3, 5))

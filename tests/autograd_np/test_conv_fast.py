@@ -164,12 +164,13 @@ def test_pool_geometries_that_do_not_tile_take_the_general_path(shape, kernel, s
 @pytest.mark.parametrize("shape,kernel", TILED)
 @pytest.mark.parametrize("layout", ["nchw", "channel-major", "strided"])
 def test_tiled_avg_pool_equals_the_general_path(shape, kernel, layout):
-    from autograd_np.ops.conv import _avg_pool_general, _avg_pool_tiled
+    from autograd_np.ops.conv import avg_pool_general
+    from autograd_np.ops.conv_windows import avg_pool_tiled
     x = _layouts(RNG.standard_normal(shape))[layout]
     win = conv_windows.pool_window("avg_pool2d", shape, kernel, None, 0)
     gy = RNG.standard_normal((shape[0], shape[1], *win.out))
     results = []
-    for fn in (_avg_pool_tiled, _avg_pool_general):
+    for fn in (avg_pool_tiled, avg_pool_general):
         t = ag.Tensor(x, requires_grad=True)
         y = fn(t, win)
         ag.sum(y * gy).backward()
