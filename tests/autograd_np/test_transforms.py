@@ -221,3 +221,14 @@ def test_explain_and_pictures_work_on_graphs_recorded_inside_grad_and_jvp():
     assert "argument 1[&#x27;a&#x27;]" in seen["dot"] or "argument 1['a']" in seen["dot"]
     ag.jvp(lambda v: seen.update(jvp=ag.viz.to_dot(ag.sin(v) * v)) or ag.sin(v), (np.ones(2),), (np.ones(2),))
     assert "sin" in seen["jvp"] and "mul" in seen["jvp"]
+
+
+def test_hessians_jacobians_and_hvps_inside_vmap_equal_a_loop():
+    f = lambda v: ag.sum(ag.sin(v) * v ** 2)  # noqa: E731
+    g = lambda v: ag.tanh(v) * v[0]  # noqa: E731
+    xs = np.random.default_rng(0).standard_normal((3, 4))
+    hessians = np.stack([ag.hessian(f)(x) for x in xs])
+    np.testing.assert_allclose(ag.vmap(ag.hessian(f))(xs), hessians, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ag.vmap(ag.jacfwd(g))(xs), np.stack([ag.jacfwd(g)(x) for x in xs]), rtol=1e-12)
+    np.testing.assert_allclose(ag.vmap(lambda x, v: ag.hvp(f, (x,), (v,))[0])(xs, xs[::-1]),
+                               np.einsum("bij,bj->bi", hessians, xs[::-1]), rtol=1e-12, atol=1e-14)
