@@ -7,6 +7,8 @@
     >>> x.grad
     array([2., 4., 6.])
 """
+import sys as _sys
+
 from .core.modes import enable_grad, is_grad_enabled, no_grad
 from .core.graph import Constant, Node, graph_nodes
 from .core.registry import OPS
@@ -14,6 +16,7 @@ from .core import Tensor, backward, grad
 from .core.recording import defop
 from .transforms.functional import value_and_grad
 from . import transforms as func  # ag.func: grad, vjp, jvp, jacrev, jacfwd, jacobian, hessian, hvp, vmap (as torch.func)
+_sys.modules.setdefault(__name__ + ".func", func)  # `from autograd_np.func import vmap` works too
 from .transforms import VmapError, hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp, vmap
 from .core.errors import ShapeError
 from .ops import *  # noqa: F401,F403  (the public functions: add, matmul, sigmoid, ...)

@@ -32,11 +32,31 @@ def _output_names(lin):
 
 
 def vjp(f, *primals, has_aux=False):
-    """``(out, vjp_fn)``: ``f(*primals)`` and the function mapping a cotangent of ``out``
-    (same structure, shapes and dtypes) to the cotangents of the primals (a tuple,
-    one per primal).  ``vjp_fn`` may be called many times (and under vmap: a
-    Jacobian's rows in one pass).  ``has_aux=True``: f returns ``(out, aux)`` and
-    vjp returns ``(out, vjp_fn, aux)``."""
+    """Evaluate ``f`` and return its vector-Jacobian product function (reverse mode).
+
+    Parameters
+    ----------
+    f : callable
+        A function of arrays or tensors (in tuples, lists, dicts) returning them.
+    *primals
+        The arguments to evaluate ``f`` at; each is differentiated.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; ``aux`` is returned as it is, not differentiated.
+
+    Returns
+    -------
+    tuple
+        ``(out, vjp_fn)`` (``(out, vjp_fn, aux)`` with ``has_aux``): ``vjp_fn(cotangent)``,
+        with a cotangent like ``out`` (same structure, shapes and dtypes), returns one
+        cotangent per primal, as a tuple.  It may be called many times, and under
+        ``vmap`` (a Jacobian's rows in one pass).
+
+    Examples
+    --------
+    >>> out, pull = ag.vjp(lambda x: x * x, np.array([1.0, 2.0]))
+    >>> pull(np.array([1.0, 10.0]))
+    (array([ 2., 40.]),)
+    """
     if not primals:
         raise TypeError("vjp: no primals given; call vjp(f, x, ...)")
     diff, lin = linearized(f, primals, tuple(range(len(primals))), has_aux, "vjp")
@@ -66,9 +86,31 @@ def _said(tree):
 
 
 def jvp(f, primals, tangents, has_aux=False):
-    """``(out, tangent_out)``: ``f(*primals)`` and its derivative along ``tangents``
-    (a tuple like ``primals``: the same structures, shapes and dtypes), by forward
-    mode: one pass through the recorded graph with each op's JVP rule."""
+    """Evaluate ``f`` and its derivative along ``tangents`` (forward mode).
+
+    Parameters
+    ----------
+    f : callable
+        A function of arrays or tensors (in tuples, lists, dicts) returning them.
+    primals : tuple
+        The arguments to evaluate ``f`` at, one entry per positional argument.
+    tangents : tuple
+        One tangent per primal: the same structures, shapes and dtypes.
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; ``aux`` is returned as it is.
+
+    Returns
+    -------
+    tuple
+        ``(out, tangent_out)`` (``(out, tangent_out, aux)`` with ``has_aux``):
+        ``f(*primals)`` and ``J @ tangents``, by one pass through the recorded graph
+        with each op's JVP rule.
+
+    Examples
+    --------
+    >>> ag.jvp(lambda x: x * x, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    (array([1., 4.]), array([2., 0.]))
+    """
     for what, value in (("primals", primals), ("tangents", tangents)):
         if type(value) not in (tuple, list):
             raise TypeError(f"jvp: {what} must be a tuple (one entry per argument of f), got {describe(value)}; "
@@ -101,17 +143,58 @@ def _scalar(lin, who):
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
-    """``value_and_grad(f)(*args) -> (value, gradient)``: ``f``'s scalar value and its
-    gradient with respect to ``args[argnums]`` (an int: that argument's structure;
-    a tuple: a tuple of them).  ``has_aux=True``: f returns ``(value, aux)`` and the
-    result is ``((value, aux), gradient)``."""
+    """Turn a scalar function into one giving its value and gradient.
+
+    Parameters
+    ----------
+    f : callable
+        A function returning a real floating-point scalar (one element).
+    argnums : int or tuple of int, optional
+        The positional arguments to differentiate (default 0; negative counts from the end).
+    has_aux : bool, optional
+        ``f`` returns ``(value, aux)``.
+
+    Returns
+    -------
+    callable
+        ``value_and_grad(f)(*args) -> (value, gradient)`` (``((value, aux), gradient)``
+        with ``has_aux``): the gradient has the structure of ``args[argnums]`` (a
+        tuple of them for a tuple ``argnums``).
+
+    Examples
+    --------
+    >>> ag.value_and_grad(lambda x: ag.sum(x ** 3))(np.array([1.0, 2.0]))
+    (array(9.), array([ 3., 12.]))
+    """
     return _value_and_grad(f, argnums, has_aux, "value_and_grad")
 
 
 def grad(f, argnums=0, has_aux=False):
-    """``grad(f)(*args)``: the gradient of ``f``'s scalar value with respect to
-    ``args[argnums]`` (``ag.grad(outputs, inputs)``, the engine's form, stays as it
-    is).  ``has_aux=True``: f returns ``(value, aux)``; the result is ``(gradient, aux)``."""
+    """Turn a scalar function into its gradient (the functional form; ``ag.grad(outputs,
+    inputs)``, the engine's, stays as it is).
+
+    Parameters
+    ----------
+    f : callable
+        A function returning a real floating-point scalar (one element).
+    argnums : int or tuple of int, optional
+        The positional arguments to differentiate (default 0; negative counts from the end).
+    has_aux : bool, optional
+        ``f`` returns ``(value, aux)``; the result is then ``(gradient, aux)``.
+
+    Returns
+    -------
+    callable
+        ``grad(f)(*args)``: the gradient with respect to ``args[argnums]``, in its
+        structure (a tuple of them for a tuple ``argnums``).
+
+    Examples
+    --------
+    >>> ag.func.grad(lambda x: ag.sum(x ** 3))(np.array([1.0, 2.0]))
+    array([ 3., 12.])
+    >>> ag.func.grad(ag.func.grad(lambda x: x ** 3))(2.0)
+    array(12.)
+    """
     both = _value_and_grad(f, argnums, has_aux, "grad")
 
     def wrapped(*args):

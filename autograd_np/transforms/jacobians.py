@@ -26,35 +26,144 @@ LOOP_BELOW = 8  # fewer rows than this: a loop (measured: below about 8, vmap's 
 
 
 def jacrev(f, argnums=0, has_aux=False):
-    """The Jacobian of ``f`` with respect to ``args[argnums]`` by reverse mode: one VJP
-    per output element (all in one batched pass where the ops allow).  Best when f
-    has fewer outputs than inputs (a loss: a gradient)."""
+    """The Jacobian of ``f`` by reverse mode: one VJP per output element.
+
+    All of them go through the graph recorded once, in one batched pass (vmap)
+    from 8 of them on when every op batches, else one by one.  Best when ``f`` has
+    fewer outputs than inputs.
+
+    Parameters
+    ----------
+    f : callable
+        A function of arrays or tensors returning real floating-point ones.
+    argnums : int or tuple of int, optional
+        The positional arguments to differentiate (default 0).
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+
+    Returns
+    -------
+    callable
+        ``jacrev(f)(*args)``: for an output of shape ``O`` and an argument of shape
+        ``I``, an array of shape ``O + I``; in the output's structure, each leaf
+        holding the arguments' structure.
+
+    Examples
+    --------
+    >>> ag.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
     return _jacobian(f, argnums, has_aux, "jacrev", reverse=True)
 
 
 def jacfwd(f, argnums=0, has_aux=False):
-    """The Jacobian of ``f`` with respect to ``args[argnums]`` by forward mode: one JVP
-    per input element (all in one batched pass where the ops allow).  Best when f
-    has more outputs than inputs."""
+    """The Jacobian of ``f`` by forward mode: one JVP per input element.
+
+    All of them go through the graph recorded once, in one batched pass (vmap)
+    from 8 of them on when every op batches, else one by one.  Best when ``f`` has
+    more outputs than inputs.
+
+    Parameters
+    ----------
+    f : callable
+        A function of arrays or tensors returning real floating-point ones.
+    argnums : int or tuple of int, optional
+        The positional arguments to differentiate (default 0).
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+
+    Returns
+    -------
+    callable
+        ``jacfwd(f)(*args)``: for an output of shape ``O`` and an argument of shape
+        ``I``, an array of shape ``O + I``; in the output's structure, each leaf
+        holding the arguments' structure.
+
+    Examples
+    --------
+    >>> ag.jacfwd(lambda x: x * x)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
     return _jacobian(f, argnums, has_aux, "jacfwd", reverse=False)
 
 
 def jacobian(f, argnums=0, has_aux=False):
-    """The Jacobian of ``f``, by reverse mode when f has at most as many output
-    elements as input elements, by forward mode otherwise: min(n, m) passes."""
+    """The Jacobian of ``f`` by the cheaper mode: ``jacrev`` when ``f`` has at most as
+    many output elements as input elements, ``jacfwd`` otherwise (min(n, m) passes).
+
+    Parameters
+    ----------
+    f : callable
+        A function of arrays or tensors returning real floating-point ones.
+    argnums : int or tuple of int, optional
+        The positional arguments to differentiate (default 0).
+    has_aux : bool, optional
+        ``f`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+
+    Returns
+    -------
+    callable
+        ``jacobian(f)(*args)``, laid out as ``jacrev``'s.
+
+    Examples
+    --------
+    >>> ag.jacobian(lambda x: ag.stack([ag.sum(x), ag.prod(x)]))(np.array([2.0, 3.0]))
+    array([[1., 1.],
+           [3., 2.]])
+    """
     return _jacobian(f, argnums, has_aux, "jacobian", reverse=None)
 
 
 def hessian(f, argnums=0):
     """The Hessian of a scalar ``f``: ``jacfwd(jacrev(f))``, forward over reverse.
-    For an argument of shape ``I``, shape ``I + I``."""
+
+    Parameters
+    ----------
+    f : callable
+        A function returning a real floating-point scalar.
+    argnums : int or tuple of int, optional
+        The positional arguments to differentiate (default 0).
+
+    Returns
+    -------
+    callable
+        ``hessian(f)(*args)``: for an argument of shape ``I``, shape ``I + I``.
+
+    Examples
+    --------
+    >>> ag.hessian(lambda x: ag.sum(x ** 3))(np.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
     return _jacobian(jacrev(f, argnums), argnums, False, "hessian", reverse=False)
 
 
 def hvp(f, primals, tangents):
-    """The Hessian of a scalar ``f`` at ``primals`` times ``tangents`` (a tuple like
-    ``primals``), by forward over reverse: about the cost of two gradients, with no
-    Hessian formed.  Returns a tuple like ``primals``."""
+    """The Hessian of a scalar ``f`` at ``primals`` times ``tangents``, forward over
+    reverse (``jvp(grad(f), primals, tangents)``): about two gradients' cost, and no
+    Hessian formed.
+
+    Parameters
+    ----------
+    f : callable
+        A function returning a real floating-point scalar.
+    primals : tuple
+        Its arguments, one entry per positional argument (all differentiated).
+    tangents : tuple
+        The vector, like ``primals``.
+
+    Returns
+    -------
+    tuple
+        ``H @ tangents``, like ``primals``.
+
+    Examples
+    --------
+    >>> ag.hvp(lambda x: ag.sum(x ** 3), (np.array([1.0, 2.0]),), (np.array([1.0, 1.0]),))
+    (array([ 6., 12.]),)
+    """
     if type(primals) not in (tuple, list):
         raise TypeError(f"hvp: primals must be a tuple (one entry per argument of f), got {type(primals).__name__}; "
                         "write hvp(f, (x,), (v,))")

@@ -11,11 +11,40 @@ __all__ = ["functional_call"]
 
 
 def functional_call(module, params, *args, **kwargs):
-    """``module(*args, **kwargs)`` with its parameters replaced, during the call, by
-    ``params``: a dict from the names ``module.named_parameters()`` gives (``"fc1.W"``)
-    to arrays or tensors.  ``module`` may also be a method of a module
-    (``model.loss``): that method is called.  Parameters not in ``params`` keep their
-    own tensors; the module is left as it was, even when the call raises."""
+    """Call a model with the parameters given instead of its own (as ``torch.func``'s).
+
+    Parameters
+    ----------
+    module : nets module or bound method
+        The model (or one of its methods, ``model.loss``: then that method is called).
+    params : dict
+        Parameter name, as ``module.named_parameters()`` gives it (``"fc1.W"``, ``"0.W"``),
+        to an array or tensor.  Parameters not in it keep their own tensors.
+    *args
+        The call's positional arguments.
+    **kwargs
+        Its keyword arguments.
+
+    Returns
+    -------
+    object
+        What the call returns.  The module is left as it was, even when the call raises.
+
+    Examples
+    --------
+    >>> class Scale:
+    ...     def __init__(self):
+    ...         self.w = ag.Tensor(np.array(2.0), requires_grad=True)
+    ...     def named_parameters(self):
+    ...         return [("w", self.w)]
+    ...     def __call__(self, x):
+    ...         return self.w * x
+    >>> model = Scale()
+    >>> ag.func.functional_call(model, {"w": ag.Tensor(5.0)}, 3.0)
+    Tensor(15., dtype=float64)
+    >>> model.w
+    Tensor(2., dtype=float64, requires_grad=True)
+    """
     call = module
     module = getattr(module, "__self__", module)  # a bound method: its module's parameters
     if not hasattr(module, "named_parameters"):

@@ -37,6 +37,13 @@ def vmap(f, in_axes=0, out_axes=0):
         ``vmap(f)(*args)``: ``f``'s outputs with the batch axis at ``out_axes``.
         Arrays for array arguments, tensors when a tensor was passed (then
         differentiable, as a Python loop would be).
+
+    Examples
+    --------
+    >>> ag.vmap(lambda row: ag.sum(row * row))(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([ 5., 25.])
+    >>> ag.vmap(lambda x, w: x @ w, in_axes=(0, None))(np.ones((3, 2)), np.eye(2)).shape
+    (3, 2)
     """
     if not callable(f):
         raise TypeError(f"vmap: f must be a function, got {describe(f)}")

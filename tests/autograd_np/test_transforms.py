@@ -3,6 +3,7 @@ gradients, Jacobians, Hessians and Hessian-vector products against loops of the
 engine's ag.grad, vmap against a Python loop, nesting, pytrees, argnums, has_aux,
 and the kinds of the results (arrays for arrays, tensors for tensors)."""
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import autograd_np as ag
@@ -232,3 +233,14 @@ def test_hessians_jacobians_and_hvps_inside_vmap_equal_a_loop():
     np.testing.assert_allclose(ag.vmap(ag.jacfwd(g))(xs), np.stack([ag.jacfwd(g)(x) for x in xs]), rtol=1e-12)
     np.testing.assert_allclose(ag.vmap(lambda x, v: ag.hvp(f, (x,), (v,))[0])(xs, xs[::-1]),
                                np.einsum("bij,bj->bi", hessians, xs[::-1]), rtol=1e-12, atol=1e-14)
+
+
+def test_the_namespace_and_the_engines_grad():
+    import autograd_np.func as by_path
+    from autograd_np.func import vmap as imported
+    assert by_path is ag.func and imported is ag.vmap and ag.jacobian is func.jacobian
+    x = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (g,) = ag.grad(ag.sum(x * x), [x])  # the engine's form is unchanged
+    np.testing.assert_allclose(g.data, [2.0, 4.0])
+    with pytest.raises(TypeError):
+        ag.grad(lambda v: v)  # (the functional one is ag.func.grad)

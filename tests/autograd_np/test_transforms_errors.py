@@ -180,3 +180,19 @@ def test_backward_explain_pictures_and_escaped_tensors_inside_vmap():
     with pytest.raises(ag.VmapError, match="vjp: this function was linearized inside a vmap and must be called "
                                            "inside that same vmap"):
         pulls[0](1.0)
+
+
+@pytest.mark.parametrize("name", [n for n in func.__all__ if not isinstance(getattr(func, n), type)])
+def test_each_transform_has_a_numpy_style_docstring_whose_examples_run(name):
+    import doctest
+    import inspect
+    fn = getattr(func, name)
+    doc = inspect.getdoc(fn)
+    for section in ("Parameters\n----------\n", "Returns\n-------\n", "Examples\n--------\n"):
+        assert section in doc, f"ag.func.{name}: no {section.split()[0]} section"
+    documented = doc.split("Parameters\n----------\n", 1)[1].split("\n\n", 1)[0]
+    for p in inspect.signature(fn).parameters.values():
+        assert re.search(rf"^\**{re.escape(p.name)}\b", documented, re.M), f"ag.func.{name}: {p.name} undocumented"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in doctest.DocTestFinder(recurse=False).find(fn, name, globs={"np": np, "ag": ag}):
+        assert test.examples and not runner.run(test).failed, f"ag.func.{name}: an example fails"
