@@ -20,11 +20,11 @@ def _images(batches, spec):
     return [(np.ascontiguousarray(x.reshape(len(x), *spec.image)), t) for x, t in batches]
 
 
-def _rel(a, b):
-    """The largest difference relative to the largest value (at least 1e-4: a convolution's
-    bias before batch norm has a gradient of 0 up to rounding)."""
+def _rel(a, b, floor=1e-30):
+    """The largest difference relative to the largest value, or to ``floor`` when that is
+    larger (a convolution's bias before batch norm has a gradient of 0 up to rounding)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-4))
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), floor))
 
 
 def consistency(models, reference, batches, tol=3e-2):
@@ -44,9 +44,11 @@ def consistency(models, reference, batches, tol=3e-2):
         m = fresh()
         for b in prepared:
             m.step(b)
+        floor = 1e-2 * max(float(np.max(np.abs(r))) for r in ref_grads)  # 1% of the largest gradient
         entry = {"loss_rel_diff": abs(loss - ref_loss) / abs(ref_loss),
-                 "grad_rel_diff": max(_rel(g, r) for g, r in zip(grads, ref_grads)),
-                 "weights_rel_diff": max(_rel(w, r) for w, r in zip(m.weights(), ref.weights()))}
+                 "grad_rel_diff": max(_rel(g, r, floor) for g, r in zip(grads, ref_grads)),
+                 "weights_rel_diff": max(_rel(w, r, 1e-2 * max(float(np.max(np.abs(v))) for v in ref.weights()))
+                                         for w, r in zip(m.weights(), ref.weights()))}
         entry["ok"] = all(v < tol for v in entry.values())
         report[name] = entry
     return report
