@@ -86,7 +86,7 @@ def squeeze(a, axis=None):
     >>> ag.squeeze(a).shape, ag.squeeze(a, axis=0).shape
     ((3,), (3, 1))
     """
-    return reshape(a, shape=np.squeeze(np.asarray(value(a)), axis).shape)
+    return reshape(a, shape=np.squeeze(np.empty(_shape(a), bool), axis).shape)  # (the shape alone: vmap batches it)
 
 
 def expand_dims(a, axis):
@@ -117,7 +117,7 @@ def expand_dims(a, axis):
     >>> ag.expand_dims(a, (0, 2)).shape
     (1, 2, 1)
     """
-    return reshape(a, shape=np.expand_dims(np.asarray(value(a)), axis).shape)
+    return reshape(a, shape=np.expand_dims(np.empty(_shape(a), bool), axis).shape)
 
 
 def _atleast(arys, shape_of):

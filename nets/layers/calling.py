@@ -165,7 +165,9 @@ def child_path(parent, key, child):
 
 def targets_like(t, y):
     """One-hot float targets in the logits' dtype; labels unchanged."""
-    tv = t.data if isinstance(t, ag.Tensor) else np.asarray(t)
+    if isinstance(t, ag.Tensor):  # (its dtype only: no value read, and vmap can batch the cast)
+        return ag.astype(t, dtype=y.dtype) if t.dtype.kind == "f" and t.dtype != y.dtype else t
+    tv = np.asanyarray(t)
     if tv.dtype.kind == "f" and tv.dtype != y.dtype:
         return tv.astype(y.dtype)
     return t
