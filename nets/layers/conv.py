@@ -128,7 +128,7 @@ class _Pool(Module):
         self.pad = _window_arg(name, pad, pad_name, 0)
         # PyTorch's rule (its pooling ops raise it): a window that is mostly padding has no input to pool
         if any(p > k // 2 for p, k in zip(_pair_of(self.pad), _pair_of(self.kernel_size))):
-            raise ValueError(f"{name}: pad must be at most half of kernel_size, got pad={pad!r} and "
+            raise ValueError(f"{name}: {pad_name} must be at most half of kernel_size, got {pad_name}={pad!r} and "
                              f"kernel_size={kernel_size!r}")
 
     def forward(self, x):

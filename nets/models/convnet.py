@@ -93,11 +93,12 @@ class ConvNet(Module):
         rng, dtype = _init.rng_of(rng, "rng", who), _v.float_dtype(dtype, "dtype", who)
         h, w = _sides_after(self.input_dim, len(self.channels))
         if h < 1 or w < 1:
-            raise ValueError(f"{who}: {len(self.channels)} blocks of 2x2 pooling halve the "
-                             f"{self.input_dim[1]}x{self.input_dim[2]} input to nothing; use fewer channels entries")
+            raise ValueError(f"{who}: input_dim {self.input_dim} is too small for {len(self.channels)} blocks of 2x2 "
+                             f"pooling (they halve its {self.input_dim[1]}x{self.input_dim[2]} images to nothing); "
+                             "use larger images or fewer channels entries")
         flat = self.channels[-1] * h * w
-        _v.allocation(who, f"input_dim={self.input_dim}, channels={self.channels} and hidden_size={hidden_size}",
-                      _convnet_size(self.config()), WEIGHT_BYTES)
+        _v.allocation(who, f"input_dim={self.input_dim}, channels={self.channels}, hidden_size={hidden_size} and "
+                      f"output_size={output_size}", _convnet_size(self.config()), WEIGHT_BYTES)
         self._build(rng, dtype, flat)
 
     def _build(self, rng, dtype, flat):

@@ -70,7 +70,7 @@ def test_convnet_saves_and_loads_and_its_config_is_checked(tmp_path):
     ({"channels": (3, 0)}, ValueError, "channels"),
     ({"channels": (3.5,)}, ValueError, "channels"),
     ({"channels": (1,) * 9, "input_dim": (1, 512, 512)}, ValueError, "at most 8"),
-    ({"channels": (2, 2, 2, 2)}, ValueError, "halve the 8x8 input to nothing"),
+    ({"channels": (2, 2, 2, 2)}, ValueError, r"input_dim \(1, 8, 8\) is too small for 4 blocks"),
     ({"kernel_size": 4}, ValueError, "kernel_size must be odd"),
     ({"kernel_size": 0}, ValueError, "kernel_size must be an integer >= 1"),
     ({"kernel_size": True}, TypeError, "kernel_size must be an integer"),
