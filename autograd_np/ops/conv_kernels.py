@@ -18,11 +18,46 @@ the general path in ``conv.py``.  Each kernel here is checked against that
 general path in tests/autograd_np/test_conv_fast.py.
 """
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["channel_major", "conv_columns", "conv_forward", "conv_weight_grad", "conv_input_grad",
+__all__ = ["by_channels", "channel_major", "conv_columns", "conv_forward", "conv_weight_grad", "conv_input_grad",
            "col2im_channel_major", "non_overlapping", "offset_views", "max_offsets", "max_offsets_grad", "scatter_to_first"]
+
+
+# Two cores: NumPy's copies and elementwise loops run on one while the matmuls use every one.
+# by_channels splits a loop's channels between the calling thread and one more (NumPy releases
+# the GIL inside them); every element is computed by the same calls either way, so the results
+# are the same bits (tests/autograd_np/test_conv_fast.py compares them).
+PARALLEL_MIN = 1 << 19  # elements below which one thread is faster than handing half over
+_EXECUTOR = {}  # pid -> the helper thread's executor (a forked child makes its own)
+
+
+def _usable_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def by_channels(fn, channels, size):
+    """``fn(lo, hi)`` over the channels ``[0, channels)``: two halves, the second on a helper
+    thread, when ``size`` (elements the loop touches) is at least ``PARALLEL_MIN`` and two
+    cores are usable; else one call."""
+    if size < PARALLEL_MIN or channels < 2 or _usable_cores() < 2:
+        fn(0, channels)
+        return
+    pool = _EXECUTOR.get(os.getpid())
+    if pool is None:
+        pool = _EXECUTOR.setdefault(os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="autograd_np"))
+    mid = channels // 2
+    other = pool.submit(fn, mid, channels)
+    try:
+        fn(0, mid)
+    finally:
+        other.result()  # (its exception, if any, is raised here)
 
 
 def channel_major(a):
@@ -56,9 +91,12 @@ def conv_columns(x, win, bias, dtype, out=None, padded=None):
     k = c * kh * kw
     cols = np.empty((k + bool(bias), n * oh * ow), dtype) if out is None else out
     xp, v = _padded(x, pad, dtype, padded), cols[:k].reshape(c, kh, kw, n, oh, ow)
-    for p in range(kh):  # one copy per kernel offset, runs of OW values
-        for q in range(kw):
-            v[:, p, q] = xp[:, :, _cut(p, sh, oh), _cut(q, sw, ow)]
+
+    def copy(lo, hi):  # one copy per kernel offset, runs of OW values
+        for p in range(kh):
+            for q in range(kw):
+                v[lo:hi, p, q] = xp[lo:hi, :, _cut(p, sh, oh), _cut(q, sw, ow)]
+    by_channels(copy, c, v.size)
     if bias:
         cols[k] = 1
     return cols
@@ -116,23 +154,19 @@ def col2im_channel_major(gcols, shape, win, padded=None, image=None):
     write into, or None."""
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = win
-    if padded is None:
-        gx = np.zeros((c, n, h + 2 * ph, w + 2 * pw), gcols.dtype)
-    else:
-        gx = padded
-        gx.fill(0)
+    gx = np.empty((c, n, h + 2 * ph, w + 2 * pw), gcols.dtype) if padded is None else padded
+    out = gx if not (ph or pw) else np.empty((c, n, h, w), gcols.dtype) if image is None else image
     v = gcols.reshape(c, kh, kw, n, oh, ow)
-    for p in range(kh):
-        for q in range(kw):
-            gx[:, :, _cut(p, sh, oh), _cut(q, sw, ow)] += v[:, p, q]
-    if ph or pw:  # the padding's share is cut off, into compact memory
-        inner = gx[:, :, ph:ph + h, pw:pw + w]
-        if image is None:
-            gx = np.ascontiguousarray(inner)
-        else:
-            np.copyto(image, inner)
-            gx = image
-    return channel_major(gx)
+
+    def add(lo, hi):
+        gx[lo:hi] = 0
+        for p in range(kh):
+            for q in range(kw):
+                gx[lo:hi, :, _cut(p, sh, oh), _cut(q, sw, ow)] += v[lo:hi, p, q]
+        if out is not gx:  # the padding's share is cut off, into compact memory
+            out[lo:hi] = gx[lo:hi, :, ph:ph + h, pw:pw + w]
+    by_channels(add, c, v.size)
+    return channel_major(out)
 
 
 # --- pooling with the stride equal to the kernel, no padding -------------------------------------
@@ -158,14 +192,17 @@ def max_offsets(x, win, out=None):
     as the first maximum of a window is the output.  A NaN propagates, as it is a
     window's maximum.  The output follows ``x``'s memory layout."""
     views = offset_views(x, win)
-    if len(views) == 1:  # a 1x1 window: a copy (an op's output never shares an input's memory)
-        if out is None:
-            return np.array(views[0], order="K")
-        np.copyto(out, views[0])
-        return out
-    y = np.maximum(views[1], views[0], out=out)
-    for v in views[2:]:
-        np.maximum(v, y, out=y)
+    y = np.empty_like(views[0]) if out is None else out
+
+    def maximum(lo, hi):
+        part = [v[:, lo:hi] for v in views]
+        if len(part) == 1:  # a 1x1 window: a copy (an op's output never shares an input's memory)
+            y[:, lo:hi] = part[0]
+            return
+        np.maximum(part[1], part[0], out=y[:, lo:hi])
+        for v in part[2:]:
+            np.maximum(v, y[:, lo:hi], out=y[:, lo:hi])
+    by_channels(maximum, y.shape[1], x.size)
     return y
 
 
@@ -182,18 +219,22 @@ def max_offsets_grad(gy, y, x, win, buffers=None):
     gx[:, :, :, ow * kw:] = 0
     finite = bool(np.isfinite(gy).all())
     views, targets = offset_views(x, win), offset_views(gx, win)
-    for k, (v, t) in enumerate(zip(views, targets)):
-        np.equal(v, y, out=hit)
-        if k:
-            hit &= left  # a tie: an earlier cell already took the gradient
-        if k == 0:
-            np.logical_not(hit, out=left)
-        elif k < len(views) - 1:
-            np.greater(left, hit, out=left)  # left and not hit
-        if finite:
-            np.multiply(gy, hit, out=t)
-        else:
-            np.copyto(t, np.where(hit, gy, 0))
+
+    def send(lo, hi):
+        now, done, g, m = hit[:, lo:hi], left[:, lo:hi], gy[:, lo:hi], y[:, lo:hi]
+        for k, (v, t) in enumerate(zip(views, targets)):
+            np.equal(v[:, lo:hi], m, out=now)
+            if k:
+                now &= done  # a tie: an earlier cell already took the gradient
+            if k == 0:
+                np.logical_not(now, out=done)
+            elif k < len(views) - 1:
+                np.greater(done, now, out=done)  # left and not hit
+            if finite:
+                np.multiply(g, now, out=t[:, lo:hi])
+            else:
+                np.copyto(t[:, lo:hi], np.where(now, g, 0))
+    by_channels(send, y.shape[1], x.size)
     return gx
 
 

@@ -313,3 +313,41 @@ def test_the_sweep_covers_every_kernel_path():
     assert any(floors) and not all(floors)  # odd sizes (rows no window reaches) and exact tilings
     strides = {str(g[2]) for g in CONV_GEOMETRIES}
     assert len(strides) > 2 and any(g[3] != 0 for g in CONV_GEOMETRIES)
+
+
+# --- two threads: the same bits ------------------------------------------------------------------
+
+def _run_net_piece(x, W):
+    """conv2d, tiled max pooling and their gradients: the loops by_channels splits."""
+    xt, Wt = ag.Tensor(x, requires_grad=True), ag.Tensor(W, requires_grad=True)
+    y = ag.max_pool2d(ag.relu(ag.conv2d(xt, Wt, pad=1)), 2)
+    ag.sum(y * np.linspace(-1, 1, y.size).reshape(y.shape)).backward()
+    return [y.data, xt.grad, Wt.grad]
+
+
+@pytest.mark.parametrize("channels", [1, 2, 5])
+def test_the_kernels_on_two_threads_give_the_same_bits(monkeypatch, channels):
+    x, W = RNG.standard_normal((3, channels, 9, 8)), RNG.standard_normal((4, channels, 3, 3))
+    monkeypatch.setattr(conv_kernels, "PARALLEL_MIN", 1 << 62)
+    one = _run_net_piece(x, W)
+    monkeypatch.setattr(conv_kernels, "PARALLEL_MIN", 0)  # every loop split, whatever its size
+    monkeypatch.setattr(conv_kernels, "_usable_cores", lambda: 2)
+    calls = []
+    original = conv_kernels.by_channels
+    monkeypatch.setattr(conv_kernels, "by_channels", lambda fn, c, size: calls.append(c) or original(fn, c, size))
+    two = _run_net_piece(x, W)
+    assert len(calls) >= 4  # im2col, col2im, pooling and its gradient
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(one, two))
+
+
+def test_an_error_on_the_helper_thread_is_raised_in_the_caller(monkeypatch):
+    monkeypatch.setattr(conv_kernels, "_usable_cores", lambda: 2)
+    seen = []
+
+    def work(lo, hi):
+        seen.append((lo, hi))
+        if lo:
+            raise ValueError(f"channels {lo}-{hi}")
+    with pytest.raises(ValueError, match="channels 2-4"):
+        conv_kernels.by_channels(work, 4, 1 << 30)
+    assert sorted(seen) == [(0, 2), (2, 4)]
