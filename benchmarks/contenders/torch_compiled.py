@@ -21,4 +21,6 @@ class CNN(torch_eager.CNN):
     def __init__(self, spec, params):
         import torch
         super().__init__(spec, params)
-        self.loss = torch.compile(self.loss)
+        # static shapes: both nets share the code of CNN.loss, and the second one compiled with
+        # dynamic shapes fails in Inductor ("Cannot convert expression to float", torch 2.13)
+        self.loss = torch.compile(self.loss, dynamic=False)
