@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-mpi mpi torch notebooks bench bench-mpi graphviz chromium fashion-mnist clean fortunes text-model
+.PHONY: demo test test-slow test-mpi mpi torch notebooks docs bench bench-mpi graphviz chromium fashion-mnist clean fortunes text-model
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,17 @@ test-slow: $(STAMP) graphviz torch fashion-mnist chromium
 # build/notebooks/, to read without Jupyter (Fashion-MNIST is used when installed: make fashion-mnist).
 notebooks: $(STAMP) graphviz
 	$(PY) examples/notebooks/render.py --out build/notebooks
+
+# The documentation site, docs/ -> build/docs/index.html (Sphinx, the PyData theme, MyST pages, the API reference
+# generated from the docstrings, the notebooks executed during the build: about a few minutes), warnings as errors.
+# The docs extra installs in its own stamp.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP) graphviz
+	$(PY) -m sphinx -W --keep-going -b html docs build/docs
 
 # The peers are optional extras: torch pinned to the CPU build on disk (any other spec
 # downloads gigabytes), HIPS autograd and MyGrad from the index.
