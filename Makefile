@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# the docs extra (make docs; make test-slow builds the site too)
+DOCS_STAMP := $(VENV)/.docs-installed
 
 .PHONY: demo test test-slow test-mpi mpi torch notebooks docs bench bench-mpi graphviz chromium fashion-mnist clean fortunes text-model
 
@@ -76,7 +78,8 @@ test-mpi: $(STAMP) mpi
 	$(PY) -m pytest tests/nets/test_distributed.py
 
 # The checks too slow for the default suite (seconds to minutes each); CI runs them after `make test`.
-test-slow: $(STAMP) graphviz torch fashion-mnist chromium
+# (With the docs extra: tests/docs/test_site.py builds the site and checks its links.)
+test-slow: $(STAMP) graphviz torch fashion-mnist chromium $(DOCS_STAMP)
 	$(PY) -m pytest -m slow
 
 # Execute every notebook of examples/notebooks/ in a fresh kernel and write it as HTML into
@@ -87,7 +90,6 @@ notebooks: $(STAMP) graphviz
 # The documentation site, docs/ -> build/docs/index.html (Sphinx, the PyData theme, MyST pages, the API reference
 # generated from the docstrings, the notebooks executed during the build: about a few minutes), warnings as errors.
 # The docs extra installs in its own stamp.
-DOCS_STAMP := $(VENV)/.docs-installed
 $(DOCS_STAMP): $(STAMP)
 	$(PY) -m pip install -q -e '.[docs]'
 	touch $(DOCS_STAMP)

@@ -1,0 +1,244 @@
+"""The documentation site (docs/, built by ``make docs`` into build/docs/).
+
+Fast checks, without a build: every public name of the documented namespaces has a docstring (a
+constant: a ``#:`` doc comment) and a place in the generated reference (docs/_ext/apigen.py writes it
+from ``__all__``), and the reference's index lists every namespace.
+
+The slow checks build the whole site as ``make docs`` does (warnings are errors, the notebooks are
+executed), into a temporary folder, then read it: no warning, every internal link (``href``/``src`` and
+its ``#anchor``) resolves, no page shows a path of this machine, the API pages show the real signatures,
+the op table lists every registered op, each notebook is rendered with its outputs.
+"""
+import importlib.util
+import inspect
+import re
+import subprocess
+import sys
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+INSTALL = "make docs (or: .venv/bin/python -m pip install -e '.[docs]')"
+DOC_TOOLS = ("sphinx", "pydata_sphinx_theme", "myst_parser", "myst_nb", "numpydoc", "sphinx_copybutton")
+MACHINE_PATHS = ("/work/", "/tmp/", "/home/", "/root/")
+
+
+def _load_extension(name):
+    spec = importlib.util.spec_from_file_location(f"docs_ext_{name}", DOCS / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+apigen = _load_extension("apigen")
+PLAN = apigen.plan()
+ENTRIES = [e for entries in PLAN.values() for e in entries]
+
+
+# --- the reference's source: complete, without a build ----------------------------------------------------
+
+def test_the_reference_index_lists_every_namespace_in_order():
+    index = (DOCS / "api" / "index.md").read_text(encoding="utf-8")
+    assert re.findall(r"^generated/(\S+)$", index, flags=re.M) == apigen.NAMESPACES
+
+
+@pytest.mark.parametrize("namespace", apigen.NAMESPACES)
+def test_every_public_name_has_a_docstring(namespace):
+    missing = [e.name for e in PLAN[namespace] if e.own or e.kind == "module"
+               if not apigen.docstring(e).strip()]
+    assert not missing, f"{namespace}: public names without a docstring (a constant: a '#:' comment): {missing}"
+
+
+def test_every_module_in_an_all_list_is_a_documented_namespace():
+    orphans = [e.full for e in ENTRIES if e.kind == "module" and e.page not in apigen.NAMESPACES]
+    assert not orphans, f"modules exported by a namespace but documented by none (apigen.NAMESPACES): {orphans}"
+
+
+def test_every_public_name_appears_in_the_generated_reference(tmp_path):
+    written = apigen.write(tmp_path, PLAN)
+    assert {p.stem for p in tmp_path.glob("*.rst")} == set(written)
+    for e in ENTRIES:
+        listing = written[e.namespace]
+        if e.kind == "module":
+            assert f":doc:`{e.page}` ({e.name})" in listing, e.full
+            continue
+        assert re.search(rf"^   ~?{re.escape(e.name if e.own else e.page)}$", listing, flags=re.M), \
+            f"{e.full} is not in the table of {e.namespace}'s page"
+        page = written[apigen.page_file(e.page)]
+        target = e if e.own else next(o for o in ENTRIES if o.own and o.page == e.page)
+        assert f".. currentmodule:: {target.namespace}\n" in page, e.full
+        assert re.search(rf"^\.\. auto(class|exception|function|data):: {re.escape(target.name)}$", page,
+                         flags=re.M), f"{e.full}: no autodoc directive on its page"
+
+
+def test_a_name_exported_twice_has_one_page():
+    pages = [e.page for e in ENTRIES if e.own]
+    assert len(pages) == len(set(pages))
+    # nets.layers.Affine is nets.Affine: documented once, under nets, the first namespace exporting it
+    affine = next(e for e in PLAN["nets.layers"] if e.name == "Affine")
+    assert affine.page == "nets.Affine" and not affine.own
+
+
+def test_a_name_that_differs_only_by_case_gets_its_own_file(tmp_path):
+    written = apigen.write(tmp_path, PLAN)
+    stems = [s.lower() for s in written]
+    assert len(stems) == len(set(stems)), "two generated files differ only by case"
+    if "Tensor" in apigen.resolve("autograd_np").__all__ and "tensor" in apigen.resolve("autograd_np").__all__:
+        assert "autograd_np.Tensor-uppercase" in written and "autograd_np.tensor" in written
+
+
+def test_every_documented_function_has_a_real_signature():
+    bare = []
+    for e in ENTRIES:
+        if e.own and e.kind == "function":
+            kinds = [p.kind for p in inspect.signature(e.obj).parameters.values()]
+            if kinds == [inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD]:
+                bare.append(e.full)
+    assert not bare, f"functions whose signature is (*args, **kwargs): {bare}"
+
+
+def test_constant_docs_are_read_as_sphinx_reads_them():
+    source = ('#: the first\n#: and more\nA = 1\nB = 2  #: trailing\nC = 3\n"""after C"""\n'
+              'D = 4  # a plain comment\n#: typed\nE: int = 5\n')
+    assert apigen.attribute_docs(source) == {"A": "the first and more", "B": "trailing", "C": "after C",
+                                             "E": "typed"}
+
+
+# --- the built site ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    missing = [m for m in DOC_TOOLS if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed: {INSTALL}")
+    out = tmp_path_factory.mktemp("site")
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
+                           "-d", str(out / "doctrees"), str(DOCS), str(out / "html")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    return proc, out / "html"
+
+
+def _built(site):
+    proc, html = site
+    assert proc.returncode == 0, f"the build failed:\n{proc.stderr[-6000:]}"
+    return html
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("href", "src"):
+            if attrs.get(key):
+                self.links.append(attrs[key])
+        for key in ("id", "name"):
+            if attrs.get(key):
+                self.ids.add(attrs[key])
+
+
+def _parse(path, cache={}):
+    if path not in cache:
+        parser = _Links()
+        parser.feed(path.read_text(encoding="utf-8"))
+        cache[path] = parser
+    return cache[path]
+
+
+def _broken(page, link, html):
+    """Why ``link`` on ``page`` does not resolve (None when it does); links leaving the site are not ours."""
+    parts = urlsplit(link)
+    if parts.scheme or parts.netloc or link.startswith("#") and len(link) == 1:
+        return None
+    target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file() or html.resolve() not in target.parents:
+        return f"{link}: no file {target.relative_to(html.resolve()) if html.resolve() in target.parents else target}"
+    if parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in _parse(target).ids:
+        return f"{link}: no anchor #{parts.fragment} in {target.name}"
+    return None
+
+
+@pytest.mark.slow
+def test_the_site_builds_without_a_warning(site):
+    proc, _ = site
+    warnings = [line for line in proc.stderr.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert proc.returncode == 0 and not warnings, "\n".join(warnings[:40]) or proc.stderr[-6000:]
+
+
+@pytest.mark.slow
+def test_every_internal_link_resolves(site):
+    html = _built(site)
+    pages = sorted(html.rglob("*.html"))
+    assert len(pages) > len(ENTRIES) // 2  # the reference's pages are there
+    broken = [f"{page.relative_to(html)}: {why}" for page in pages for link in _parse(page).links
+              if (why := _broken(page, link, html))]
+    assert not broken, f"{len(broken)} broken links:\n" + "\n".join(broken[:30])
+
+
+@pytest.mark.slow
+def test_no_page_shows_a_path_of_this_machine(site):
+    html = _built(site)
+    found = [f"{page.relative_to(html)}: {path}" for page in html.rglob("*.html")
+             for path in MACHINE_PATHS if path in page.read_text(encoding="utf-8")]
+    assert not found, "\n".join(found[:30])
+
+
+def _text(page: Path) -> str:
+    return re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_the_api_pages_show_the_real_signatures(site):
+    html = _built(site) / "api" / "generated"
+    wrong = []
+    for e in ENTRIES:
+        if e.own and e.kind in ("function", "class", "exception"):
+            try:
+                params = list(inspect.signature(e.obj).parameters)
+            except (TypeError, ValueError):  # a class without a Python signature
+                continue
+            shown = _text(html / f"{apigen.page_file(e.page)}.html")
+            wrong += [f"{e.full}: {p}" for p in params if p not in shown]
+    assert not wrong, f"parameters missing from their API page: {wrong[:30]}"
+    sum_page = _text(html / "autograd_np.sum.html")
+    assert re.search(r"autograd_np\.sum\(x, axis=None, keepdims=False\)", sum_page), "the page of ag.sum"
+    assert "in_channels" in _text(html / "nets.Conv2d.html")
+
+
+@pytest.mark.slow
+def test_the_op_table_lists_every_registered_op(site):
+    import autograd_np as ag
+    from autograd_np.testing import COMPOSITE_SPECS, OP_SPECS
+
+    page = (_built(site) / "api" / "ops.html").read_text(encoding="utf-8")
+    cells = set(re.findall(r"<code[^>]*><span class=\"pre\">([^<]+)</span></code>", page)) | \
+        set(re.findall(r"<code[^>]*>([^<]+)</code>", page))
+    missing = [name for name in [*OP_SPECS, *COMPOSITE_SPECS] if name not in cells]
+    assert not missing, f"ops missing from the op table: {missing}"
+    assert set(ag.OPS) <= set(OP_SPECS) | set(COMPOSITE_SPECS)
+    assert 'href="generated/autograd_np.sum.html' in page  # a public op links to its API page
+
+
+@pytest.mark.slow
+def test_every_notebook_is_rendered_with_its_outputs(site):
+    from tests.test_notebooks import SHOWS  # what each notebook must show, run as the docs build runs it
+
+    html = _built(site) / "notebooks"
+    notebooks = sorted((ROOT / "examples" / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert [nb.name for nb in notebooks] == sorted(SHOWS)
+    for nb in notebooks:
+        page = (html / f"{nb.stem}.html").read_text(encoding="utf-8")
+        assert "cell_output" in page, f"{nb.name}: no output on its page"
+        text = unescape(_text(html / f"{nb.stem}.html"))
+        assert "This page was executed when the site was built" in text
+        missing = [s for s in SHOWS[nb.name] if not s.startswith("<") and s not in text]
+        assert not missing, f"{nb.name}: its page does not show {missing}"
