@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers.basic import Affine
-from ..models.convnet import ConvNet
+from ..models.convnet import MAX_BLOCKS as MAX_CONVNET_BLOCKS, ConvNet
 from ..models.networks import MultiLayerNet, SimpleConvNet
 from .args import UsageError
 
@@ -31,6 +31,9 @@ _WHAT = {"cnn": "the book's SimpleConvNet: conv, ReLU, 2x2 max-pool, affine, ReL
 def check_cnn_args(args):
     """The options that shape an MLP make no sense for the CNNs: said before anything is loaded
     (``--dropout`` is ConvNet's, before its last affine)."""
+    if getattr(args, "channels", None) is not None and args.model != "convnet":
+        raise UsageError(f"--channels: only --model convnet has blocks of filters (--model {args.model} does not); "
+                         "drop it or use --model convnet")
     if args.model not in _WHAT:
         return
     given = [name for name, on in (("--layers", args.layers is not None), ("--batchnorm", args.batchnorm),
@@ -64,9 +67,13 @@ def build(args, x, sizes):
                              output_size=10, weight_init_std="he", rng=args.seed)
     if args.model == "convnet":
         dim = _square_images(int(np.prod(x.shape[1:])))
-        channels = CONVNET["channels"] if dim[1] >= 16 else CONVNET["channels"][:1]
-        return ConvNet(input_dim=dim, channels=channels, hidden_size=CONVNET["hidden_size"], output_size=10,
-                       dropout=args.dropout, rng=args.seed)
+        channels = (tuple(args.channels) if getattr(args, "channels", None) is not None
+                    else CONVNET["channels"] if dim[1] >= 16 else CONVNET["channels"][:1])
+        try:
+            return ConvNet(input_dim=dim, channels=channels, hidden_size=CONVNET["hidden_size"], output_size=10,
+                           dropout=args.dropout, rng=args.seed)
+        except ValueError as exc:  # --channels too many blocks (or too large) for these images
+            raise UsageError(f"--channels {','.join(map(str, channels))}: {exc}") from exc
     return MultiLayerNet(sizes, activation=args.activation, weight_decay=args.weight_decay, dropout=args.dropout,
                          batchnorm=args.batchnorm, rng=args.seed)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..util.memory import available_memory
 
-__all__ = ["UsageError", "layers", "integer", "real", "seed", "path_text", "check_model_size", "output_folder",
+__all__ = ["UsageError", "layers", "size_list", "integer", "real", "seed", "path_text", "check_model_size", "output_folder",
            "output_file", "available_memory", "MAX_SEED", "MAX_PARAMETERS", "MAX_LAYERS"]
 
 MAX_SEED = 2 ** 32 - 1          # numpy's legacy np.random.seed range; Generators accept it too
@@ -39,26 +39,33 @@ def shown(text: str, limit: int = 40) -> str:
     return r if len(r) <= limit else r[:limit - 4] + "...'"
 
 
-def layers(text: str) -> list[int]:
-    """``--layers 64,128,10``: at least two positive sizes, ASCII digits, no empty items."""
-    items = text.split(",")
-    if not text.strip():
-        raise _bad("--layers is empty: give comma-separated sizes like 64,128,10")
-    sizes = []
-    for i, item in enumerate(items, 1):
-        item = item.strip()
-        if not item:
-            raise _bad(f"--layers {shown(text)} has an empty size (item {i}): "
-                       "give comma-separated sizes like 64,128,10")
-        if not _SIZE.match(item):
-            raise _bad(f"--layers must be comma-separated integers like 64,128,10, got {shown(text)} "
-                       f"(item {i}: {shown(item, 20)})")
-        sizes.append(int(item))
-    if len(sizes) < 2 or min(sizes) <= 0:
-        raise _bad(f"--layers needs at least two positive sizes (input,...,classes), got {shown(text)}")
-    if len(sizes) > MAX_LAYERS:
-        raise _bad(f"--layers has {len(sizes)} sizes, more than {MAX_LAYERS}")
-    return sizes
+def size_list(option: str, at_least: int, example: str, most: int):
+    """An argparse type: comma-separated positive sizes (ASCII digits, no empty items), at
+    least ``at_least`` and at most ``most`` of them; errors name ``option`` and show ``example``."""
+    def parse(text: str) -> list[int]:
+        if not text.strip():
+            raise _bad(f"{option} is empty: give comma-separated sizes like {example}")
+        sizes = []
+        for i, item in enumerate(text.split(","), 1):
+            item = item.strip()
+            if not item:
+                raise _bad(f"{option} {shown(text)} has an empty size (item {i}): "
+                           f"give comma-separated sizes like {example}")
+            if not _SIZE.match(item):
+                raise _bad(f"{option} must be comma-separated integers like {example}, got {shown(text)} "
+                           f"(item {i}: {shown(item, 20)})")
+            sizes.append(int(item))
+        if len(sizes) < at_least or min(sizes) <= 0:
+            wanted = "at least two positive sizes (input,...,classes)" if at_least == 2 else "positive sizes"
+            raise _bad(f"{option} needs {wanted}, got {shown(text)}")
+        if len(sizes) > most:
+            raise _bad(f"{option} has {len(sizes)} sizes, more than {most}")
+        return sizes
+    return parse
+
+
+layers = size_list("--layers", 2, "64,128,10", MAX_LAYERS)
+layers.__doc__ = """``--layers 64,128,10``: at least two positive sizes, ASCII digits, no empty items."""
 
 
 def integer(lo: int, hi: int, wanted: str):

@@ -8,7 +8,7 @@ from ..io import datasets as _datasets
 from ..layers import ACTIVATIONS
 from ..training import optim as _optim
 from . import architectures as _models
-from .args import UsageError, integer, layers as _layers, path_text, real, seed as _seed
+from .args import UsageError, integer, layers as _layers, path_text, real, seed as _seed, size_list
 from .text import add_text_parser
 
 __all__ = ["build_parser", "SCHEDULES"]
@@ -35,6 +35,7 @@ _many = integer(1, 2 ** 62, "a positive integer")
 _fraction = real(lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
 _nonneg_float = real(lambda v: v >= 0, "a finite number >= 0")
 _positive_float = real(lambda v: v > 0, "a finite number > 0")
+_channels = size_list("--channels", 1, "32,64", _models.MAX_CONVNET_BLOCKS)
 
 
 def _add_data_args(p, required=False):
@@ -69,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="mlp: MultiLayerNet of --layers (default); cnn: the book's SimpleConvNet on the images; "
                          "convnet: ConvNet, two blocks of conv 3x3 (32, 64), batch norm, ReLU, max-pool, then 128 "
                          "hidden units (--dropout before the last affine)")
+    tr.add_argument("--channels", type=_channels, default=None,
+                    help="--model convnet: filters of each block, e.g. 32,64,128 (default 32,64; 32 on images "
+                         "under 16 pixels)")
     tr.add_argument("--optimizer", default="adam", choices=sorted(_optim.OPTIMIZERS))
     tr.add_argument("--lr", type=_positive_float, default=None,
                     help="learning rate (default per optimizer; adam 0.001)")

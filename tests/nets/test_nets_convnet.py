@@ -111,6 +111,39 @@ def test_the_command_line_refuses_mlp_options_with_the_convnet(tmp_path, capsys,
     assert f"{named}: not used with --model convnet (ConvNet" in capsys.readouterr().err
 
 
+def test_channels_sets_the_convnets_blocks_from_the_command_line(tmp_path, capsys):
+    """--channels 4,6 on 8x8 digits: two blocks (the default on images this small is one)."""
+    assert main(["train", "--model", "convnet", "--channels", "4,6", "--dataset", "digits", "--epochs", "1",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    assert "training ConvNet conv 4x3x3 bn relu pool 2x2, conv 6x3x3 bn relu pool 2x2, 128, 10" in \
+        capsys.readouterr().out
+    assert nets.load(tmp_path / "model.npz").channels == (4, 6)
+
+
+@pytest.mark.parametrize("value,says", [("", "--channels is empty"), ("32,,64", "empty size (item 2)"),
+                                        ("32,x", "comma-separated integers like 32,64"), ("0", "positive sizes"),
+                                        ("-3", "comma-separated integers"), ("3.5", "comma-separated integers"),
+                                        (",".join(["2"] * 9), "9 sizes, more than 8"),
+                                        ("1" + "0" * 13, "comma-separated integers")])
+def test_channels_refuses_what_is_not_a_list_of_block_sizes(tmp_path, capsys, value, says):
+    assert main(["train", "--model", "convnet", "--channels", value, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--channels" in err and says in err
+
+
+def test_channels_that_halve_the_image_to_nothing_are_refused_naming_channels(tmp_path, capsys):
+    assert main(["train", "--model", "convnet", "--channels", "2,2,2,2", "--dataset", "digits", "--out",
+                 str(tmp_path), "--quiet"]) != 0
+    assert "channels" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_channels_is_refused_with_the_other_models(tmp_path, capsys, model):
+    assert main(["train", "--model", model, "--channels", "8", "--out", str(tmp_path)]) == 2
+    assert f"--channels: only --model convnet has blocks of filters (--model {model} does not)" in \
+        capsys.readouterr().err
+
+
 # --- PyTorch's padding= and the repr (issue 24) --------------------------------------------------
 
 @pytest.mark.parametrize("layer,kwargs", [(nets.Conv2d, {"in_channels": 2, "out_channels": 3, "kernel_size": 3}),

@@ -11,6 +11,7 @@ Embedding and LayerNorm.
   the numbers the layer holds.
 """
 import itertools
+import sys
 
 import numpy as np
 import pytest
@@ -20,6 +21,18 @@ import nets
 from nets.io.checkpoint_schema import config_size
 
 RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _torch_default_dtype_restored():
+    """The cross-checks run PyTorch in float64 (_torch sets its default dtype); later test files
+    must find PyTorch's own default again, whatever a test here did."""
+    torch = sys.modules.get("torch")
+    before = torch.get_default_dtype() if torch is not None else None
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_default_dtype(before if before is not None else torch.float32)
 
 
 def _torch():
