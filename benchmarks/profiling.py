@@ -5,6 +5,7 @@
     python -m benchmarks.profiling 1a --contender numpy --sort tottime --top 30
     python -m benchmarks.profiling 1a --decompose      # graph vs kernels vs reference, interleaved
     python -m benchmarks.profiling 2 --decompose       # the same per op of the chain, forward apart
+    python -m benchmarks.profiling 6b --steps 30       # a convolutional net's step (workload 6)
 
 ``--decompose`` times, interleaved, (1) the autograd_np step, (2) the same
 NumPy work done by calling the engine's registered forwards and VJPs directly
@@ -28,6 +29,8 @@ from .data import training_batches
 from .harness import Plan, fmt_time, interleave
 from .specs import CHAIN_OPS, MLPS, chain_input, init_params
 
+CNN_KEYS = ("6a", "6b")
+
 
 def _step_fn(contender, workload):
     mods, skipped = C.load({contender})
@@ -37,9 +40,22 @@ def _step_fn(contender, workload):
     if workload == "2":
         run = mod.make_chain(CHAIN_OPS, chain_input())
         return lambda i: run()
+    if workload in CNN_KEYS:
+        return _cnn_step_fn(mod, workload)
     net = next(n for n in MLPS if n.key == workload)
     model = mod.MLP(net, init_params(net.sizes, net.init))
     batches = [model.prepare(x, t) for x, t in training_batches(net.batch, 20)[0]]
+    return lambda i: model.step(batches[i % len(batches)])
+
+
+def _cnn_step_fn(mod, workload):
+    from .cnn import _images
+    from .cnn_specs import CNNS, init_cnn_params
+    if not hasattr(mod, "CNN"):
+        raise SystemExit(f"{mod.NAME} has no convolutional step (workload 6)")
+    spec = next(s for s in CNNS if s.key == workload)
+    model = mod.CNN(spec, init_cnn_params(spec))
+    batches = [model.prepare(x, t) for x, t in _images(training_batches(spec.batch, 6, seed=1)[0], spec)]
     return lambda i: model.step(batches[i % len(batches)])
 
 
@@ -145,7 +161,7 @@ def decompose(workload, plan):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("workload", choices=[n.key for n in MLPS] + ["2"])
+    p.add_argument("workload", choices=[n.key for n in MLPS] + ["2", *CNN_KEYS])
     p.add_argument("--contender", default="autograd_np")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--sort", default="tottime", choices=["tottime", "cumulative", "ncalls"])
@@ -153,6 +169,8 @@ def main(argv=None):
     p.add_argument("--decompose", action="store_true", help="graph overhead vs kernels vs reference")
     a = p.parse_args(argv)
     if a.decompose:
+        if a.workload in CNN_KEYS:
+            raise SystemExit("--decompose: MLP workloads and the op chain only")
         return decompose(a.workload, Plan(10, 40, 5))
     step = _step_fn(a.contender, a.workload)
     for i in range(20):
