@@ -1,4 +1,4 @@
-"""The tables (printed, and as Markdown for the README) and the targets."""
+"""The tables (printed, and as Markdown for results/latest.md), the targets, and the README's headline of them."""
 from __future__ import annotations
 
 from . import cnn_report
@@ -272,17 +272,51 @@ def render(res, md=False):
 
 
 README_START, README_END = "<!-- benchmarks/results/latest.md: start -->", "<!-- benchmarks/results/latest.md: end -->"
+PERFORMANCE_PAGE = "docs/guides/performance.md"  # the site's page that includes the whole of latest.md
+STATUSES = ("PASS", "MISS", "SKIP", "INFO")
+
+
+def _headline_parts(md: str) -> dict:
+    """The paragraphs of ``latest.md`` the README's headline is made of, by what
+    each starts with; a ``ValueError`` names those missing."""
+    paragraphs = [p.strip() for p in md.strip().split("\n\n") if p.strip()]
+    is_part = {"machine": lambda p: not p.startswith(("#", "|", "Cells:")), "legend": lambda p: p.startswith("Cells:"),
+               "table": lambda p: p.startswith("| contender |"), "targets": lambda p: p.startswith("| target | status |")}
+    found = {part: next((p for p in paragraphs if test(p)), None) for part, test in is_part.items()}
+    missing = [part for part, p in found.items() if p is None]
+    if missing:
+        raise ValueError(f"benchmarks/results/latest.md has no {', '.join(missing)} paragraph: "
+                         f"the README's benchmark headline is made of them")
+    return found
+
+
+def target_counts(targets_table: str) -> dict:
+    """How many rows of the Markdown target table have each status."""
+    statuses = [row.split("|")[2].strip() for row in targets_table.splitlines()[2:]]
+    unknown = sorted(set(statuses) - set(STATUSES))
+    if unknown:
+        raise ValueError(f"the target table has rows of unknown status {unknown}")
+    return {s: statuses.count(s) for s in STATUSES}
 
 
 def readme_block(md: str) -> str:
-    """``latest.md`` as the README shows it: under the README's own "Benchmarks"
-    heading, so its headings go one level down."""
-    return "\n".join("#" + line if line.startswith("## ") else line for line in md.strip().splitlines())
+    """The README's benchmark headline, made from ``latest.md``: the machine and
+    command of the run, the first table (each contender's ratio to the
+    hand-written NumPy step per workload) with its legend, and how many targets
+    passed. The whole file is on the site's Performance page (an include)."""
+    parts = _headline_parts(md)
+    counts = target_counts(parts["targets"])
+    tally = ", ".join(f"{counts[s]} {s}" for s in ("PASS", "MISS", "SKIP") if counts[s])
+    return "\n\n".join([
+        f"The last full run: {parts['machine']}", parts["legend"], parts["table"],
+        f"Targets: {tally} ({counts['INFO']} more rows are for information). Every target, and the memory, "
+        f"FLOP-bound and convolution tables: [Performance]({PERFORMANCE_PAGE})."])
 
 
 def embed_in_readme(md: str, readme) -> bool:
-    """Replace the README's block between the markers with ``md``; False if the
-    README has no such block (nothing is written then)."""
+    """Replace the README's block between the markers with the headline of
+    ``md`` (``readme_block``); False if the README has no such block (nothing
+    is written then)."""
     text = readme.read_text(encoding="utf-8")
     if README_START not in text or README_END not in text:
         return False
