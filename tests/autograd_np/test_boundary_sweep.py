@@ -131,13 +131,14 @@ def test_the_torch_comparison_flags_a_different_convention():
     assert check_torch(_spec(ag.maximum), _at(1.0, 1.0), torch.maximum) == []
 
 
-def test_the_readme_states_the_sweeps_counts():
+def test_the_reliability_guide_states_the_sweeps_counts():
     from pathlib import Path
-    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    guide = Path(__file__).parents[2] / "docs" / "guides" / "reliability.md"
+    text = " ".join(guide.read_text(encoding="utf-8").split())
     points = [(name, p) for name, spec in ALL_SPECS.items() for p in spec.boundary]
-    assert f"{len(ALL_SPECS)} entries lists its boundary points (`OpSpec.boundary`, {len(points):,} in all)" in readme
+    assert f"{len(ALL_SPECS)} entries lists its boundary points (`OpSpec.boundary`, {len(points):,} in all)" in text
     pytest.importorskip("torch")
     from autograd_np.testing.torch_refs import TORCH
     compared = sum(1 for name, p in points if not p.torch and not p.raises and callable(TORCH[name]))
     differ = sum(1 for _, p in points if p.torch)
-    assert f"PyTorch's ({compared:,} points; {differ} differ on purpose" in readme
+    assert f"PyTorch's ({compared:,} points; {differ} differ on purpose" in text

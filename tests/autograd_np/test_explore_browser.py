@@ -5,7 +5,7 @@ Chromium first (`make chromium`, as root with apt); elsewhere these tests skip w
 Every page is opened from disk and checked for console errors, page errors, dialogs and
 requests (none but the page's own file).  A screenshot of the small net's page is saved as
 build/explorer.png; `python -m tests.autograd_np.test_explore_browser docs/explorer.png`
-writes the README's picture the same way."""
+writes the pictures guide's picture (docs/guides/pictures.md) the same way."""
 import shutil
 import sys
 from pathlib import Path
@@ -239,7 +239,7 @@ def test_the_notebook_iframe_runs_the_page_sandboxed(browser, tmp_path):
 
 
 def write_docs_picture(path):
-    """The README's picture: the demo-sized net's page, a node clicked, backward half-way."""
+    """The pictures guide's picture: the demo-sized net's page, a node clicked, backward half-way."""
     nets = pytest.importorskip("nets")
     model = nets.MultiLayerNet([64, 32, 16, 10], rng=0)
     rng = np.random.default_rng(0)

@@ -1,6 +1,6 @@
 """The explorer page's bounds (make test-slow): the demo net's page and a 10,000-element graph's
 page (collapsed by module) stay within their sizes.  Run with -s to print the sizes and
-times that README's pictures section quotes:
+times that the pictures guide (docs/guides/pictures.md) quotes:
 
     .venv/bin/python -m pytest -m slow -s tests/autograd_np/test_explore_sizes.py
 

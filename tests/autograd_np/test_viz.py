@@ -690,7 +690,7 @@ def test_dot_snapshots_of_a_small_multilayernet():
 
 
 def test_the_docs_pictures_script_draws_every_picture(tmp_path):
-    """examples/draw_graphs.py regenerates docs/*.svg; the README shows docs/two_layer_graph.svg."""
+    """examples/draw_graphs.py regenerates docs/*.svg; the README and the site show docs/two_layer_graph.svg."""
     import importlib.util
     root = Path(__file__).resolve().parents[2]
     spec = importlib.util.spec_from_file_location("draw_graphs", root / "examples" / "draw_graphs.py")

@@ -1,8 +1,8 @@
-"""PyTorch habits that work in nets (issue 24): the newcomer's script from the README runs
-as written, and its model class runs unchanged under PyTorch too, giving the same outputs
-and gradients from the same weights; ``Linear``, the activation and loss layers and
-``AdamW`` are compared with PyTorch's in float64 (those comparisons need torch); an
-optimizer with nothing to update refuses to step."""
+"""PyTorch habits that work in nets (issue 24): the newcomer's script of the PyTorch guide
+(docs/guides/pytorch-habits.md) runs as written, and its model class runs unchanged under
+PyTorch too, giving the same outputs and gradients from the same weights; ``Linear``, the
+activation and loss layers and ``AdamW`` are compared with PyTorch's in float64 (those
+comparisons need torch); an optimizer with nothing to update refuses to step."""
 import re
 from pathlib import Path
 
@@ -13,21 +13,21 @@ import autograd_np as ag
 import nets
 from nets import optim
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "pytorch-habits.md"
 MARK = "# a newcomer's PyTorch-style script"
 
 
 def newcomer_script():
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
     found = [b for b in blocks if b.startswith(MARK)]
-    assert len(found) == 1, "the README holds the newcomer's script once"
+    assert len(found) == 1, f"{GUIDE.name} holds the newcomer's script once"
     return found[0]
 
 
 def test_the_newcomers_script_runs_as_written(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "newcomer"}
-    exec(compile(newcomer_script(), "README newcomer script", "exec"), namespace)
+    exec(compile(newcomer_script(), "pytorch-habits.md newcomer script", "exec"), namespace)
     out = capsys.readouterr().out
     assert "Net summary: input (1, 1, 8, 8) float32" in out and "fc1 (Linear)" in out
     accuracy = float(re.search(r"test accuracy ([0-9.]+)", out).group(1))
