@@ -19,8 +19,15 @@ Pictures (the same seed always gives the same drawing):
   the caption.
 * ``fused_vs_composed``: softmax-with-loss as one fused op beside the same
   math composed of primitive ops, from the same logits.
+
+The pictures are drawn from the repository's root folder, wherever the script is
+run from: a picture shows a file path relative to the current folder (the
+anomaly's creation line says ``examples/draw_graphs.py:<line>``), never the
+machine's folders.
 """
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -113,21 +120,38 @@ def pictures():
     return out
 
 
+@contextlib.contextmanager
+def in_folder(folder):
+    """Run the block with ``folder`` as the current directory (contextlib.chdir from Python 3.11)."""
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs"), help="folder for the pictures (default docs/)")
     parser.add_argument("--format", default="svg", choices=("svg", "png", "pdf"))
     parser.add_argument("--keep-dot", action="store_true", help="keep the .dot text next to each picture")
     args = parser.parse_args(argv)
-    for name, (tensors, options) in pictures().items():
-        tensors = tensors if isinstance(tensors, tuple) else (tensors,)
-        path = ag.viz.render(*tensors, path=Path(args.out) / f"{name}.{args.format}", keep_dot=args.keep_dot,
-                             **options)
-        if path.suffix == ".dot":  # Graphviz is missing: render warned and kept the text
-            print(f"wrote {path} (no picture: Graphviz's dot is missing)")
-            continue
-        print(f"wrote {path}")
+    out = Path(args.out).resolve()  # before moving to the root: --out is relative to where the script was run
+    with in_folder(ROOT):  # paths in the pictures are shown relative to the root: the same text from anywhere
+        for name, (tensors, options) in pictures().items():
+            write(name, tensors, options, out, args.format, args.keep_dot)
     return 0
+
+
+def write(name, tensors, options, out, format, keep_dot):
+    """Render one picture into ``out`` and say what was written."""
+    tensors = tensors if isinstance(tensors, tuple) else (tensors,)
+    path = ag.viz.render(*tensors, path=out / f"{name}.{format}", keep_dot=keep_dot, **options)
+    if path.suffix == ".dot":  # Graphviz is missing: render warned and kept the text
+        print(f"wrote {path} (no picture: Graphviz's dot is missing)")
+    else:
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

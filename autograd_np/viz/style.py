@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import html
 import math
+import re
+import textwrap
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 
 from ..core import Node, Tensor
 
 __all__ = ["grad_color", "html_label", "describe", "l2_norm", "nonfinite", "values_of", "caption", "fill",
-           "tensor_label", "module_label", "is_dark", "grad_legend"]
+           "tensor_label", "module_label", "is_dark", "grad_legend", "shown_paths", "caption_lines"]
 
 PARAM_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#cfe2ff", "color": "#1c5aa6"}
 DATA_STYLE = {"shape": "box", "style": "filled", "fillcolor": "#e9e9e9", "color": "#808080"}
@@ -43,6 +46,19 @@ NODE_ATTR = {"fontname": "Helvetica", "fontsize": "11", "height": "0.3"}
 EDGE_ATTR = {"arrowsize": "0.6", "color": "#505050"}
 MAX_LISTED = 8  # a collapsed module with more parameters says how many instead of listing them
 INSTALL_HINT = "apt-get install graphviz / brew install graphviz / conda install graphviz"
+# A caption line longer than this is wrapped, and each line's cell reserves CHAR_EM of
+# its font size per character: Graphviz sizes a label from its own Helvetica metrics
+# (about 0.48 em a character), and a viewer without Helvetica or Liberation Sans draws
+# it in its sans-serif (DejaVu Sans, Verdana: up to about 0.58 em), so one long line (an
+# anomaly's source line) ran past the picture's right edge.
+CAPTION_WIDTH = 72
+CAPTION_POINTS = 10
+CHAR_EM = 0.58
+# An absolute path in a message (POSIX /a/b..., Windows C:\a\b...), not preceded by a
+# word character (so "x/y" and "1 / (2 x)" are left alone); it ends at white space, a
+# quote, a bracket or the ":line" that follows a file name.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~/\\])(?:/[^\s:/\\'\"()<>,]+){2,}"
+                            r"|(?<![\w.])[A-Za-z]:\\(?:[^\s:\\'\"()<>,]+\\)*[^\s:\\'\"()<>,]+")
 
 
 def values_of(el):
@@ -119,9 +135,44 @@ def grad_legend():
             '<TD BORDER="0"><FONT POINT-SIZE="9">gradient L2 norm:</FONT></TD>' + cells + "</TR></TABLE>")
 
 
+def _shown_path(path, cwd):
+    """``path`` relative to ``cwd`` when it lies inside it (not the file system's root),
+    else its file name alone."""
+    windows = not path.startswith("/")
+    p = PureWindowsPath(path) if windows else Path(path)
+    if not windows and cwd.parent != cwd:
+        try:
+            return p.relative_to(cwd).as_posix()
+        except ValueError:
+            pass
+    return p.name
+
+
+def shown_paths(text, cwd=None):
+    """``text`` with each absolute path shortened for a picture: relative to ``cwd``
+    (default: the current directory) when inside it, else the file name alone.  A
+    picture is shared (a page, a report, the docs), so it says which file and line
+    without the machine's folders (a user's name, a temporary folder)."""
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    return _ABSOLUTE_PATH.sub(lambda m: _shown_path(m.group(0), cwd), text)
+
+
+def caption_lines(note, width=CAPTION_WIDTH):
+    """One note of a caption as lines of at most ``width`` characters: paths shortened
+    (``shown_paths``), long lines wrapped at spaces, continuations indented under the
+    note's own indentation."""
+    note = shown_paths(note)
+    if len(note) <= width:
+        return [note]
+    indent = note[:len(note) - len(note.lstrip())]
+    return textwrap.wrap(note, width, subsequent_indent=indent + "    ", break_on_hyphens=False) or [note]
+
+
 def caption(notes, legend):
-    rows = [f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="10">{html.escape(n, quote=False)}</FONT></TD></TR>'
-            for n in notes]
+    lines = [line for n in notes for line in caption_lines(n)]
+    width = math.ceil(max(map(len, lines), default=0) * CAPTION_POINTS * CHAR_EM)
+    rows = [f'<TR><TD ALIGN="LEFT" WIDTH="{width}"><FONT POINT-SIZE="{CAPTION_POINTS}">'
+            f'{html.escape(line, quote=False)}</FONT></TD></TR>' for line in lines]
     if legend:
         rows.append(f'<TR><TD ALIGN="LEFT">{grad_legend()}</TD></TR>')
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
