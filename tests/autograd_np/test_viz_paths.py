@@ -111,6 +111,17 @@ def test_the_anomaly_caption_names_the_file_from_the_repository_root(pictures):
     assert any(line.startswith("AnomalyError: sqrt (backward)") for line in lines)
 
 
+@needs_dot
+@pytest.mark.parametrize("name", ["two_layer_graph", "mlp_modules", "mlp_collapsed", "mlp_grads",
+                                  "deep_sigmoid_grads", "mlp_highlight", "anomaly_highlight", "fused_vs_composed"])
+def test_the_committed_pictures_say_what_the_script_draws_today(pictures, name):
+    """docs/<name>.svg is current: the same texts, in the same order, as a fresh drawing
+    (positions are left out: another Graphviz version may place the boxes otherwise).
+    After changing the pictures' code: python examples/draw_graphs.py."""
+    committed = (ROOT / "docs" / f"{name}.svg").read_text(encoding="utf-8")
+    assert [t[3] for t in texts(committed)] == [t[3] for t in texts(pictures[name])]
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "docs").glob("*.svg")), ids=lambda p: p.name)
 def test_the_committed_pictures_hold_no_machine_path_and_fit(path):
     svg = path.read_text(encoding="utf-8")
