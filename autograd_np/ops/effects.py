@@ -9,6 +9,7 @@ import numpy as np
 from ..core.errors import ShapeError
 from ..core.recording import defop
 from ._util import value
+from .norm_kernels import bn_forward, bn_grads
 
 __all__ = ["dropout_mask", "batch_norm"]
 
@@ -161,34 +162,37 @@ def batch_norm(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1
 @batch_norm.defsave
 def _batch_norm_saving(x, gamma, beta, *, running_mean, running_var, momentum=0.9, eps=1e-5, training=True):
     """The output, and (mean, 1 / std) per channel for the gradient: the statistics in
-    training, the running ones in eval (rows (N, C): ``_batch_norm_rows``).  Each
-    reduction runs over every channel's
-    values in the order memory holds them (``_per_channel``), and the output is
-    ``(x - mean) * (gamma / std) + beta`` written into the centred copy: two
-    full-size arrays in all, not a dozen."""
+    training, the running ones in eval (rows (N, C): ``_batch_norm_rows``; images:
+    ``norm_kernels.bn_forward``, a group of channels at a time in cache)."""
     if np.ndim(x) == 2:
         return _batch_norm_rows(x, gamma, beta, running_mean, running_var, momentum, eps, training), _ROWS
-    shape, dtype = _channel_shape(x), np.result_type(x, gamma, beta)
-    if training and not _values_per_channel(x):  # an empty batch: nothing to learn from, as PyTorch
+    x, dtype = _float_images(x), np.result_type(x, gamma, beta)
+    if training and not _values_per_channel(x) or x.size == 0:  # empty: nothing to learn from, as PyTorch
         channels = np.shape(x)[1]
         return np.zeros(np.shape(x), dtype), (np.zeros(channels, x.dtype), np.ones(channels, x.dtype))
+    stats = None if training else (running_mean.astype(x.dtype, copy=False), running_var.astype(x.dtype, copy=False))
+    y, mean, var, inv = bn_forward(x, _per_channel(gamma, "gamma", x), _per_channel(beta, "beta", x), eps, stats)
     if training:
-        count = _values_per_channel(x)
-        mean = _per_channel_sum(x) / count
-        xc = x - mean.reshape(shape)
-        var = _per_channel_dot(xc, xc) / count
         running_mean *= momentum
         running_mean += (1 - momentum) * mean
         running_var *= momentum
         running_var += (1 - momentum) * var
-    else:
-        mean, var = running_mean.astype(x.dtype, copy=False), running_var.astype(x.dtype, copy=False)
-        xc = x - mean.reshape(shape)
-    inv = 1.0 / np.sqrt(var + eps)
-    scale, shift = (gamma * inv).reshape(shape), np.reshape(beta, shape)
-    if xc.dtype == dtype:  # in place: the centred copy becomes the output
-        return np.add(np.multiply(xc, scale, out=xc), shift, out=xc), (mean, inv)
-    return xc * scale + shift, (mean, inv)
+    return y, (mean, inv)
+
+
+def _per_channel(p, name, x):
+    """``gamma`` or ``beta`` as a (C,) array: one value per channel, or one for all."""
+    p, c = np.asarray(p), x.shape[1]
+    if p.shape not in ((), (1,), (c,)):
+        raise ShapeError(f"batch_norm: {name} must have shape ({c},), one value per channel of the input "
+                         f"{x.shape}, got shape {p.shape}")
+    return np.broadcast_to(p, (c,))
+
+
+def _float_images(x):
+    """``x`` as a float array (integers: float64, as their mean would be)."""
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.result_type(x.dtype, np.float64))
 
 
 # what batch norm over (N, C) rows saves: nothing; its gradient is composed of ops (a marker, since
@@ -216,59 +220,30 @@ def _batch_norm_rows(x, gamma, beta, running_mean, running_var, momentum, eps, t
     return xc / np.sqrt(var + eps) * np.reshape(gamma, shape) + np.reshape(beta, shape)
 
 
-def _per_channel_sum(a):
-    """The sum of each channel's values (axis 1) of an (N, C, ...) array."""
-    return np.sum(a, axis=_batch_axes(a))
-
-
-def _per_channel_dot(a, b):
-    """sum(a * b) per channel, without the product array: a dot product per channel's
-    run when channel-major memory holds it (a convolution's output), per (n, c) run
-    for NCHW memory, else through the product."""
-    if a.ndim > 2:
-        c = a.shape[1]
-        at, bt = np.moveaxis(a, 1, 0), np.moveaxis(b, 1, 0)
-        if at.flags.c_contiguous and bt.flags.c_contiguous:
-            return np.vecdot(at.reshape(c, -1), bt.reshape(c, -1))
-        if a.flags.c_contiguous and b.flags.c_contiguous:
-            return np.vecdot(a.reshape(a.shape[0], c, -1), b.reshape(b.shape[0], c, -1)).sum(axis=0)
-    return np.sum(a * b, axis=_batch_axes(a))
-
-
-def _batch_norm_kernel_grads(gy, x, gamma, needs, saved, training, buffers=None):
-    """The three gradients from the saved (mean, 1 / std): per-channel sums of gy and of
-    gy * (x - mean), then ``gx = gy * a + (x - mean) * b + c`` with a, b, c per
-    channel (training; eval: ``gx = gy * gamma / std``).  ``buffers``: (x - mean, gx)
-    arrays to write into (a compiled step's), or None."""
+def _batch_norm_kernel_grads(gy, x, gamma, needs, saved, training, out=None):
+    """The three gradients from the saved (mean, 1 / std) (``norm_kernels.bn_grads``);
+    ``out``: an array to write gx into (a compiled step's), or None."""
     mean, inv = saved
-    shape, count = _channel_shape(x), max(_values_per_channel(x), 1) if training else 1
-    xc_out, gx_out = buffers or (None, None)
-    xc = np.subtract(x, mean.reshape(shape), out=xc_out)
-    sum_gy, sum_gy_xc = _per_channel_sum(gy), _per_channel_dot(gy, xc)
-    gx = None
-    if needs[0]:
-        scale = gamma * inv
-        gx = np.multiply(gy, scale.reshape(shape), out=gx_out)
-        if training:  # minus the mean of gy and of gy * xn, each times xn's or 1's share
-            np.multiply(xc, (-scale * inv * inv * sum_gy_xc / count).reshape(shape), out=xc)
-            gx += xc
-            gx += (-scale * sum_gy / count).reshape(shape)
-    return gx, (sum_gy_xc * inv if needs[1] else None), (sum_gy if needs[2] else None)
+    x, gy = _float_images(x), np.asarray(gy)
+    if x.size == 0:
+        gx = np.zeros(x.shape, np.result_type(gy, gamma, inv)) if needs[0] else None
+        zeros = np.zeros(np.shape(gamma), np.result_type(gy, x))
+        return gx, (zeros if needs[1] else None), (zeros.copy() if needs[2] else None)
+    return bn_grads(gy, x, _per_channel(gamma, "gamma", x), mean, inv, needs, training, out)
 
 
 class _BatchNormBuffers:
-    """batch_norm's VJP for one shape with its two full-size arrays allocated once (a
-    compiled step's; the forward runs as the op's own): ``vjp(gy, y, x, gamma, beta,
-    saved, needs)``."""
+    """batch_norm's VJP for one shape with gx's array allocated once (a compiled step's;
+    the forward runs as the op's own): ``vjp(gy, y, x, gamma, beta, saved, needs)``."""
 
     def __init__(self, x, gamma, beta, training):
-        dtype = np.result_type(x, gamma, beta)
         self.training = training
-        self.buffers = [np.empty_like(x), np.empty_like(x, dtype=dtype)]  # x - mean (x's dtype), gx
+        self.buffers = [np.empty_like(x, dtype=np.result_type(x, gamma, beta))]  # gx
 
     def vjp(self, gy, y, x, gamma, beta, saved, needs):
-        buffers = self.buffers if gy.dtype == self.buffers[1].dtype and gy.shape == x.shape else None
-        return _batch_norm_kernel_grads(gy, x, gamma, needs, saved, self.training, buffers)
+        gx = self.buffers[0]
+        fits = gy.dtype == gx.dtype and gy.shape == x.shape and gy.strides == gx.strides
+        return _batch_norm_kernel_grads(gy, x, gamma, needs, saved, self.training, gx if fits else None)
 
 
 def _batch_norm_buffers(inputs, params):
