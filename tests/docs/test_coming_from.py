@@ -24,11 +24,11 @@ import nets
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES_DIR = ROOT / "docs" / "coming-from"
-PAGES = ["pytorch.md", "hips-autograd.md", "dezero.md", "the-book.md"]
+PAGES = ["index.md", "pytorch.md", "hips-autograd.md", "dezero.md", "the-book.md"]
 OURS = "This project"
 ROOTS = {"ag": ag, "nets": nets, "Tensor": ag.Tensor, "Module": nets.Module}
 # the mapped rows each page holds today (a row with at least one name resolved): the least it may keep
-MIN_ROWS = {"pytorch.md": 60, "hips-autograd.md": 19, "dezero.md": 53, "the-book.md": 36}
+MIN_ROWS = {"index.md": 11, "pytorch.md": 60, "hips-autograd.md": 19, "dezero.md": 53, "the-book.md": 36}
 SPAN = re.compile(r"`([^`]+)`")
 NAME = re.compile(r"^(?P<path>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?:\((?P<args>[^()]*)\))?$")
 KEYWORD = re.compile(r"(?:^|,)\s*([A-Za-z_]\w*)=")
@@ -156,7 +156,7 @@ def test_tables_are_read_cell_by_cell():
     assert tables(text) == [(["A", "This project", "C"], [["`x`", "`ag.sum`, `ag.mean`", "d"]])]
 
 
-@pytest.mark.parametrize("page", ["index.md", *PAGES])
+@pytest.mark.parametrize("page", PAGES)
 def test_relative_links_lead_to_pages(page):
     """Links to other pages of the site (../guides/engine.md) point at files that exist."""
     text = (PAGES_DIR / page).read_text(encoding="utf-8")
