@@ -1,7 +1,7 @@
 """nets: layers, models, optimizers, data and training built on autograd_np.
 
 Every gradient comes from the engine's graph: layers are composed of
-``autograd_np`` ops and have no hand-written backward.
+``autograd_np`` ops and have no hand-written backward. ::
 
     import nets
     (x, t), (xt, tt) = nets.datasets.load_digits()

@@ -136,4 +136,6 @@ def _in_mode(mode, gen):
 
 
 def is_grad_enabled() -> bool:
+    """Whether ops record the graph here: False inside ``no_grad()``, True inside ``enable_grad()``
+    and outside both (as ``torch.is_grad_enabled``)."""
     return GRAD_ENABLED.get()

@@ -58,16 +58,22 @@ class Point:
 
 
 def unary(domain="real", min_dims=0):
+    """A hypothesis strategy of ``Case``s with one array of ``domain`` (see ``DOMAINS``), of at
+    least ``min_dims`` dimensions: the inputs of an elementwise op."""
     return shapes(min_dims=min_dims).flatmap(lambda s: arrays(s, domain=domain)).map(lambda x: Case((x,)))
 
 
 def binary(domain_a="real", domain_b="real"):
+    """A hypothesis strategy of ``Case``s with two arrays of broadcastable shapes, from ``domain_a``
+    and ``domain_b``, both differentiated."""
     pair = broadcastable_shapes().flatmap(
         lambda s: st.tuples(arrays(s[0], domain=domain_a), arrays(s[1], domain=domain_b)))
     return pair.map(lambda ab: Case(ab, wrt=(0, 1)))
 
 
 def reduction(values=lambda s: arrays(s)):
+    """A hypothesis strategy of ``Case``s for a reduction: an array drawn by ``values(shape)``, with
+    ``axis`` (None, one axis or a tuple) and ``keepdims`` drawn too."""
     def case(s):
         return st.tuples(values(s), axes_for(len(s)), st.booleans()).map(
             lambda t: Case((t[0],), {"axis": t[1], "keepdims": t[2]}))

@@ -149,6 +149,7 @@ def index_add_cases(draw):
     return Case((g,), {"index": index, "shape": x.shape})
 
 
+#: Every op registered with ``defop``, by name: how the tests draw its inputs (``OpSpec``).
 OP_SPECS: dict[str, OpSpec] = {
     "add": OpSpec(ops.add, binary(), "two arrays of broadcastable shapes", numpy=np.add),
     "sub": OpSpec(ops.sub, binary(), "two arrays of broadcastable shapes", numpy=np.subtract),

@@ -164,7 +164,7 @@ def drawing_of(layout, graph_attr=None):
 
 
 def to_dot(*tensors, **options):
-    """The DOT source of ``draw(*tensors, **options)``. The text is deterministic, so it can be snapshot-tested::
+    """The DOT source of ``draw(*tensors, **options)``. The text is deterministic, so it can be snapshot-tested:
 
         >>> import numpy as np, autograd_np as ag
         >>> x = ag.Tensor(np.ones(2), requires_grad=True, name="x")

@@ -16,15 +16,21 @@ from ..core import Node, Tensor
 __all__ = ["grad_color", "html_label", "describe", "l2_norm", "nonfinite", "values_of", "caption", "fill",
            "tensor_label", "module_label", "is_dark", "grad_legend", "shown_paths", "caption_lines"]
 
+#: Graphviz attributes of a parameter's box (a leaf that requires grad).
 PARAM_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "#cfe2ff", "color": "#1c5aa6"}
+#: Graphviz attributes of a data box (a leaf that does not require grad: an input).
 DATA_STYLE = {"shape": "box", "style": "filled", "fillcolor": "#e9e9e9", "color": "#808080"}
+#: Graphviz attributes of an intermediate tensor's box.
 TENSOR_STYLE = {"shape": "box", "style": "rounded", "color": "#606060"}
+#: Graphviz attributes of an output's box (a tensor given to draw).
 OUTPUT_STYLE = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#ffd8a8", "color": "#d9480f",
                 "penwidth": "2"}
+#: Graphviz attributes of an op's ellipse.
 OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#fff3bf", "color": "#a08000", "fontsize": "10"}
 # With show_grads the ops step back (white) so that the colours belong to the tensors.
 OP_GRADS_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#ffffff", "color": "#909090",
                   "fontsize": "10"}
+#: Graphviz attributes of a constant input's dashed box (an array or a number given to an op).
 CONST_STYLE = {"shape": "box", "style": "dashed", "color": "#909090", "fontsize": "9"}
 # A module drawn as one node (collapse=True); its fill is the module kind's cluster tint.
 MODULE_STYLE = {"shape": "box", "style": "rounded,filled,bold", "color": "#495057", "penwidth": "1.5"}

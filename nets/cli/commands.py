@@ -41,6 +41,8 @@ def _check_model_fits(model, path, dataset, x, classes=10):
 
 
 def cmd_eval(args) -> int:
+    """``python -m nets eval``: a saved model's loss and accuracy on a data set's split; returns the
+    exit status."""
     check_data_args(args)
     model = _load_model(args.model)
     (x, t), (xt, tt) = load_data(args)
@@ -53,6 +55,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_gradcheck(args) -> int:
+    """``python -m nets gradcheck``: the engine's gradients of a network against numerical ones, on
+    a few samples of a data set; returns the exit status."""
     check_data_args(args)
     if args.layers is not None:  # absurd sizes go before anything is loaded
         check_model_size(args.layers, batch=1, itemsize=8)
@@ -96,6 +100,8 @@ def _graph_file(args):
 
 
 def cmd_graph(args) -> int:
+    """``python -m nets graph``: draw the graph of one forward pass and loss of a network (SVG, or
+    an interactive page with ``--explore``); returns the exit status."""
     written, fmt = _graph_file(args)
     sizes = args.layers
     check_model_size(sizes, batch=args.batch, copies=3)

@@ -59,6 +59,8 @@ def _add_model_args(p, layers_default=None):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m nets``, with its subcommands (train, eval, gradcheck,
+    graph, text)."""
     parser = _Parser(prog="python -m nets", description="Train and check fully connected networks (autograd_np).")
     sub = parser.add_subparsers(dest="command", metavar="{train,eval,gradcheck,graph,text}")
 

@@ -57,6 +57,7 @@ from .train import cmd_train
 __all__ = ["main", "COMMANDS"]
 
 
+#: The subcommands of ``python -m nets``, by name: the function that runs each.
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "gradcheck": cmd_gradcheck, "graph": cmd_graph, "text": cmd_text}
 
 

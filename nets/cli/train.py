@@ -44,6 +44,8 @@ def write_graph(model, x, t, path, page=None):
 
 
 def cmd_train(args) -> int:
+    """``python -m nets train``: train a model on a data set and write the model, its history and its
+    curves into ``--out``; returns the exit status."""
     d = DEFAULTS.get(args.dataset, DEFAULTS["mnist"])
     epochs = args.epochs or d["epochs"]
     batch_size = args.batch_size or d["batch_size"]

@@ -51,8 +51,10 @@ __all__ = ["World", "world", "in_mpi_environment", "active", "RanksDisagree", "R
 
 _ENV_SIZE = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE")
 TIMEOUT_ENV = "NETS_MPI_TIMEOUT"  # seconds a rank may wait in one collective; 0 turns the watchdog off
+#: Seconds a rank waits in one collective when ``NETS_MPI_TIMEOUT`` is not set.
 DEFAULT_TIMEOUT = 1800.0
 _CHUNK = 1 << 30  # bytes per Bcast of a checkpoint
+#: What to install for data-parallel training (the messages say it).
 INSTALL = ("apt-get install openmpi-bin libopenmpi-dev; pip install mpi4py (or pip install -e '.[mpi]')")
 _ACTIVE = None  # the World of this process once world() has joined MPI
 

@@ -28,12 +28,12 @@ __all__ = ["DatasetError", "read_idx", "load_mnist", "load_fashion_mnist", "load
            "find_fashion_mnist", "mnist_folders", "fashion_mnist_folders", "FASHION_MNIST_DIR", "MNIST_DIR",
            "DATA_HOME", "MNIST_ENV", "FASHION_MNIST_ENV", "DATASETS", "to_one_hot", "MAX_IDX_BYTES"]
 
-FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
-MNIST_DIR = "/usr/share/datasets/mnist"
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # the system folder (Debian's dataset-fashion-mnist)
+MNIST_DIR = "/usr/share/datasets/mnist"  # the system folder of MNIST
 DATA_HOME = "~/.nets"            # the default folder: ~/.nets/mnist, ~/.nets/fashion-mnist
 MNIST_ENV = "NETS_MNIST_DIR"     # an environment variable naming the MNIST folder
-FASHION_MNIST_ENV = "NETS_FASHION_MNIST_DIR"
-DATASETS = ("digits", "mnist", "fashion-mnist")
+FASHION_MNIST_ENV = "NETS_FASHION_MNIST_DIR"  # an environment variable naming the Fashion-MNIST folder
+DATASETS = ("digits", "mnist", "fashion-mnist")  # the names nets.datasets.load and the command line take
 
 _FILES = {
     "train_images": "train-images-idx3-ubyte",

@@ -30,9 +30,10 @@ from .idx import DatasetError
 __all__ = ["FORTUNES_DIR", "CORPORA", "MAX_FILE_BYTES", "find_fortunes", "fortune_files", "read_fortune_file",
            "load_fortunes", "split_entries", "join_entries", "CharVocab"]
 
-FORTUNES_DIR = "/usr/share/games/fortunes"
+FORTUNES_DIR = "/usr/share/games/fortunes"  # where Debian's fortunes packages put the files
 ZH_FILES = ("tang300", "song100")            # the poems of fortunes-zh
 OTHER_ZH = ("chinese",)                     # fortunes-zh's modern sayings: in neither corpus
+#: The corpora ``load_fortunes`` reads, each with the command that installs it.
 CORPORA = {"fortunes": "apt-get install fortunes", "fortunes-zh": "apt-get install fortunes-zh"}
 MAX_FILE_BYTES = 64 * 2 ** 20                # a fortune file is kilobytes; the largest Debian ships is 2 MB
 SEPARATOR = "%\n"                            # between two entries, as in the files

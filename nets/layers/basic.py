@@ -124,6 +124,7 @@ class Flatten(Module):
         return {"type": "Flatten"}
 
 
+#: The activation layers by the names ``activation=`` takes.
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 
 

@@ -98,5 +98,6 @@ def weights(shape, init="he", rng=None, dtype=np.float32, who="nets.init.weights
 
 
 def zeros(shape, dtype=np.float32) -> np.ndarray:
+    """An array of zeros of ``shape`` (a bias's initial value), of a float ``dtype``."""
     shape = _shape(shape, "nets.init.zeros", low=0)
     return np.zeros(shape, dtype=_validate.float_dtype(dtype, "dtype", "nets.init.zeros"))

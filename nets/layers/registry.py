@@ -19,6 +19,7 @@ from typing import Callable
 __all__ = ["REGISTRY", "register", "from_config", "SCHEMAS", "ConfigSchema", "config_schema", "set_model_writer",
            "write_model"]
 
+#: The layer classes by their config ``type`` (``register`` adds one): what ``from_config`` builds.
 REGISTRY: dict[str, type] = {}
 
 

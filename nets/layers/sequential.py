@@ -14,7 +14,7 @@ class Sequential(Module):
 
     A trailing loss layer (``SoftmaxWithLoss``) is the criterion: ``forward``
     stops before it and ``loss(x, t)`` applies it.  Parameters are named by
-    position: ``"0.W"``, ``"0.b"``, ``"2.W"``...
+    position: ``"0.W"``, ``"0.b"``, ``"2.W"``... ::
 
         model = nets.Sequential(nets.Affine(64, 32), nets.ReLU(), nets.Affine(32, 10),
                                 nets.SoftmaxWithLoss())

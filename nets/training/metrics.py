@@ -89,6 +89,7 @@ class Metric:
         return f"Metric({self.name!r})"
 
 
+#: The metrics by the names ``fit(metrics=...)`` takes.
 METRICS = {
     "acc": Metric("acc", accuracy, higher_is_better=True),
     "mse": Metric("mse", mean_squared_error),

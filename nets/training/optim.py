@@ -273,7 +273,9 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with bias correction (step count ``t`` from 1)::
+    """Adam with bias correction (step count ``t`` from 1).
+
+    The update of each parameter ``p`` from its gradient ``g``::
 
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
@@ -338,6 +340,7 @@ class AdamW(Adam):
         super().__init__(params, lr, beta1, beta2, eps, weight_decay, betas=betas)
 
 
+#: The optimizers by the names ``create`` and the command line (``--optimizer adam``) take.
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 0.001, "adam": 0.001, "adamw": 0.001}
 

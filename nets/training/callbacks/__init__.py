@@ -1,4 +1,4 @@
-"""Callbacks for ``fit``, in Keras's convention: an object with hook methods.
+"""Callbacks for ``fit``, in Keras's convention: an object with hook methods. ::
 
     stop = nets.EarlyStopping(patience=3)                      # monitors val_loss (or test_loss)
     history = nets.fit(model, opt, (x, t), val=(xv, tv), epochs=30,
