@@ -18,11 +18,13 @@ sys.path.insert(0, str(ROOT))  # the packages documented, also when they are not
 
 # The notebooks' kernels inherit this environment (set before any of them starts, and before NumPy loads
 # here): the short run of the test suite (tests/test_notebooks.py) -- one BLAS thread each, the 8x8 digits
-# instead of Fashion-MNIST and no MNIST (relative folders that do not exist, so nothing names a path of
-# this machine).  _ext/notebooks.py says so on each page it concerns.
+# instead of Fashion-MNIST, no MNIST -- and notebook 9 on the Zen of Python instead of Debian's fortunes
+# (its minute and a half of training would double the build).  The data folders named do not exist
+# (relative names: no page shows a path of this machine).  _ext/notebooks.py says so on each page.
 os.environ.update({"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                    "NETS_FASHION_MNIST_DIR": "no-fashion-mnist-in-the-docs-build",
-                   "NETS_MNIST_DIR": "no-mnist-in-the-docs-build"})
+                   "NETS_MNIST_DIR": "no-mnist-in-the-docs-build",
+                   "NETS_FORTUNES_DIR": "no-fortunes-in-the-docs-build"})
 os.environ.pop("MPLBACKEND", None)  # the kernel's own inline backend draws the figures
 
 import autograd_np  # noqa: E402  (after the environment above)

@@ -141,29 +141,57 @@ def canonical_names(planned) -> dict[int, str]:
 # --- the text of constants ---------------------------------------------------------------------------
 
 def attribute_docs(source: str) -> dict[str, str]:
-    """``{name: text}`` for the module-level assignments of ``source`` that carry a ``#:`` comment
-    (on the lines before, or at the end of the line) or a string literal on the next statement."""
+    """``{name: text}`` for the module-level assignments of ``source`` that carry a text: a string
+    literal as the next statement, else ``#:`` comment lines right before it (Sphinx's conventions),
+    else a comment at the end of its first line, else plain comment lines right before it."""
     lines, tree, docs = source.splitlines(), ast.parse(source), {}
     for i, node in enumerate(tree.body):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
             if isinstance(node, ast.AnnAssign) else []
         names = [t.id for t in targets if isinstance(t, ast.Name)]
+        after = tree.body[i + 1] if i + 1 < len(tree.body) else None
         if not names:
             continue
-        after = tree.body[i + 1] if i + 1 < len(tree.body) else None
         if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
             text = inspect.cleandoc(after.value.value)
         else:
-            before, j = [], node.lineno - 2
-            while j >= 0 and lines[j].strip().startswith("#:"):
-                before.insert(0, lines[j].strip()[2:].strip())
-                j -= 1
-            trailing = re.search(r"#:\s?(.*)$", lines[node.lineno - 1])
-            text = " ".join(before) if before else trailing.group(1).strip() if trailing else ""
-        for name in names:
-            if text:
-                docs[name] = text
+            text = _comment_doc(lines, node.lineno - 1)
+        docs.update({name: text for name in names if text})
     return docs
+
+
+def _comment_doc(lines: list[str], first: int) -> str:
+    """The comment text of the assignment starting at line index ``first`` (see ``attribute_docs``)."""
+    above, j = [], first - 1
+    while j >= 0 and lines[j].lstrip().startswith("#"):
+        above.insert(0, lines[j].strip())
+        j -= 1
+    marked = [line[2:].strip() for line in above if line.startswith("#:")]
+    trailing = re.search(r"#(:?)\s*(.*)$", lines[first][_code_end(lines[first]):])
+    if marked:
+        return " ".join(marked)
+    if trailing:
+        text = trailing.group(2).strip()
+        return text if trailing.group(1) else _escaped(text)
+    return _escaped(" ".join(line.lstrip("#").strip() for line in above))
+
+
+def _escaped(text: str) -> str:
+    """A plain comment as reST that shows it as written (``|grad|`` is no substitution)."""
+    return re.sub(r"([\\|*`_])", r"\\\1", text)
+
+
+def _code_end(line: str) -> int:
+    """Where the comment of ``line`` starts (a ``#`` outside any string), or its length."""
+    quote = None
+    for k, char in enumerate(line):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return k
+    return len(line)
 
 
 def data_doc(obj, name: str) -> str:
@@ -229,22 +257,39 @@ def namespace_page(ns: str, entries: list[Entry]) -> str:
     """The reST of a namespace's page: its docstring, then its names in tables by group."""
     module = resolve(ns)
     lines = _title(ns) + [f".. py:module:: {ns}", "", inspect.cleandoc(module.__doc__ or ""), ""]
-    groups: dict[str, list[Entry]] = {}  # in the order of their first name in __all__, submodules first
-    for e in sorted(entries, key=lambda e: e.kind != "module"):
+    groups: dict[str, list[Entry]] = {}  # in the order of their first name in __all__; submodules first,
+    for e in sorted(entries, key=lambda e: (e.kind != "module", e.kind == "data")):  # constants last
         groups.setdefault(group_of(e), []).append(e)
     for group in groups:
         if len(groups) > 1 or group == SUBMODULES:
             lines += _title(group, "-")
         if group == SUBMODULES:
-            lines += [f"* :doc:`{e.page}` ({e.name})" if e.page else f"* ``{e.full}`` (not documented)"
+            lines += [f"* :doc:`{e.page}`: {summary(e.obj)}" if e.page else f"* ``{e.full}`` (not documented)"
                       for e in groups[group]] + [""]
             continue
-        lines += [".. autosummary::", ""]
-        lines += [f"   {e.name}" if e.own else f"   ~{e.page}" for e in groups[group]] + [""]
+        listed = [e for e in groups[group] if e.own or _same_name(e)]
+        if listed:
+            lines += [".. autosummary::", ""] + [f"   {e.name}" if e.own else f"   ~{e.page}" for e in listed] + [""]
+        renamed = [e for e in groups[group] if e not in listed]
+        if renamed:
+            lines += ["Other names of the same objects: " + ", ".join(
+                f"``{e.name}`` (:py:obj:`{e.page}`)" for e in renamed) + ".", ""]
     own = [e.page for e in entries if e.own]
     if own:
         lines += [".. toctree::", "   :hidden:", ""] + [f"   {page_file(p)}" for p in own] + [""]
     return "\n".join(lines)
+
+
+def _same_name(entry: Entry) -> bool:
+    """Whether an entry documented elsewhere has the same name there, in another namespace (a table
+    row shows the page's last name; autosummary refuses its own namespace's names in full)."""
+    namespace, _, name = entry.page.rpartition(".")
+    return name == entry.name and namespace != entry.namespace
+
+
+def summary(obj) -> str:
+    """The first paragraph of ``obj``'s docstring, on one line."""
+    return " ".join(inspect.cleandoc(obj.__doc__ or "").split("\n\n")[0].split())
 
 
 def page_file(page: str) -> str:
@@ -304,6 +349,53 @@ def _data_docstring(app, what, name, obj, options, lines):
     """A constant's text is its doc comment, never the docstring of its type (``dict``'s)."""
     if what in ("data", "attribute") and name in _STATE.get("data", {}):
         lines[:] = _STATE["data"][name].splitlines()
+    keep_literal_block(lines)
+
+
+def keep_literal_block(lines: list[str]) -> None:
+    """numpydoc dedents the text between the summary and the first section as a whole: when that text
+    is one indented literal block (``Summary::`` then the block), the block would lose its indentation.
+    An empty comment (``..``, invisible) after the block keeps it."""
+    if "" not in lines:
+        return
+    start = lines.index("")
+    end = next((i for i in range(start + 1, len(lines) - 1)
+                if lines[i].strip() and set(lines[i + 1].strip()) == {"-"}), len(lines))
+    text = [i for i in range(start + 1, end) if lines[i].strip()]
+    if text and all(lines[i][:1].isspace() for i in text):
+        lines[text[-1] + 1:text[-1] + 1] = ["", ".."]
+
+
+def source_defaults(func) -> dict[str, str]:
+    """``{parameter: its default as written}`` of the function ``func`` (``np.float32``, not its repr)."""
+    try:
+        source = inspect.cleandoc("\n" + inspect.getsource(func))
+        node = ast.parse(source).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return {}
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return {}
+    args = node.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return {a.arg: ast.get_source_segment(source, d) for a, d in pairs}
+
+
+def _class_signature(app, what, name, obj, options, signature, return_annotation):
+    """A class's signature is its ``__init__``'s when autodoc found only a pass-through ``__new__``
+    (``nets.layers.recorded.Recorded.__new__(cls, *args, **kwargs)`` records a module's arguments)."""
+    if what not in ("class", "exception") or signature != "(*args, **kwargs)" or "__init__" not in dir(obj):
+        return None
+    from sphinx.util.inspect import DefaultValue, signature as signature_of, stringify_signature
+    try:
+        sig = signature_of(obj.__init__, bound_method=True)
+    except (TypeError, ValueError):
+        return None
+    written = source_defaults(obj.__init__)
+    params = [p.replace(default=DefaultValue(written[p.name])) if p.name in written else p
+              for p in sig.parameters.values()]
+    return stringify_signature(sig.replace(parameters=params), show_return_annotation=False), return_annotation
 
 
 def _lookup(target: str):
@@ -332,6 +424,7 @@ def setup(app):
     app.connect("builder-inited", _builder_inited)
     app.connect("autodoc-process-docstring", _data_docstring, priority=100)  # before numpydoc reads it
     app.connect("missing-reference", _missing_reference)
+    app.connect("autodoc-process-signature", _class_signature)
     from optable import OpTable
     app.add_directive("op-table", OpTable)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -21,16 +21,17 @@ def build_note(nb: dict, name: str) -> str:
     code = "\n".join("".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == "code")
     ran = ["in a fresh kernel with one BLAS thread"]
     if "load_fashion_mnist" in code:
-        ran.append("on the 8x8 digits that ship with scikit-learn instead of Fashion-MNIST "
-                   "(the short run of the test suite: the numbers below are the digits')")
+        ran.append("on the 8x8 digits that ship with scikit-learn instead of Fashion-MNIST (as the test "
+                   "suite runs it: the numbers below are the digits')")
     if "load_fortunes" in code:
-        ran.append("on Debian's fortunes when the machine building the site has them (`make fortunes`), "
-                   "else on the Zen of Python")
+        ran.append("on the Zen of Python instead of Debian's fortunes (the build names a fortune folder that "
+                   "does not exist, hence the message below): a few hundred characters, enough to run every "
+                   "step, too few to learn much")
     return (":::{note}\n"
-            f"This page was executed when the site was built (`make docs`), {', '.join(ran)}. "
-            f"The notebook itself is `examples/notebooks/{name}`: open it in Jupyter, or run "
-            "`make notebooks` for every notebook as HTML pages, on Fashion-MNIST when installed "
-            "(`make fashion-mnist`).\n:::")
+            f"This page was executed when the site was built (`make docs`), {', '.join(ran)}: a short "
+            f"run, to keep the build to a few minutes. The notebook itself is `examples/notebooks/{name}`: open it in Jupyter, "
+            "or run `make notebooks` for every notebook as HTML pages, on Fashion-MNIST and Debian's "
+            "fortunes when installed (`make fashion-mnist fortunes`).\n:::")
 
 
 def page_for(path: Path) -> str:

@@ -15,13 +15,14 @@ from sphinx.util.docutils import SphinxDirective
 HEADER = ("op", "derivative (VJP)", "forward mode (JVP)", "inputs drawn by the tests")
 
 
-def split_row(line: str) -> list[str]:
-    """The cells of one Markdown table row; a ``|`` inside a code span belongs to the cell."""
+def split_row(line: str, width: int = 0) -> list[str]:
+    """The cells of one Markdown table row; a ``|`` inside a code span belongs to the cell, and so
+    does any ``|`` in the last of ``width`` cells (plain text: "divisor |b| >= 0.25")."""
     cells, current, in_code = [], [], False
     for char in line.strip().strip("|"):
         if char == "`":
             in_code = not in_code
-        if char == "|" and not in_code:
+        if char == "|" and not in_code and len(cells) != width - 1:
             cells.append("".join(current).strip())
             current = []
         else:
@@ -34,8 +35,9 @@ def rows(markdown: str) -> list[list[str]]:
     """The body rows of the op table (``op, module, VJP, JVP, inputs``)."""
     lines = [line for line in markdown.splitlines() if line.startswith("|")]
     header, rule, *body = lines
-    found = [split_row(line) for line in body]
-    bad = [r for r in found if len(r) != len(split_row(header))]
+    width = len(split_row(header))
+    found = [split_row(line, width) for line in body]
+    bad = [r for r in found if len(r) != width or not r[0]]
     if bad or not set(rule) <= set("|-: "):
         raise ValueError(f"op-table: rows of ops_markdown() that do not parse: {bad[:3]}")
     return found
@@ -90,7 +92,7 @@ class OpTable(SphinxDirective):
         for family, body in families.items():
             section = nodes.section(ids=[f"ops-{nodes.make_id(family)}"], names=[f"ops: {family}"])
             section += nodes.title("", family)
-            section += nodes.paragraph("", f"{len(body)} ops defined in autograd_np.ops.{family}.")
+            section += nodes.paragraph("", f"{len(body)} entries, from autograd_np.ops.{family}.")
             section += table(body, public)
             out.append(section)
         return out
