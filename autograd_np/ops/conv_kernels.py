@@ -195,13 +195,13 @@ def max_offsets(x, win, out=None):
     y = np.empty_like(views[0]) if out is None else out
 
     def maximum(lo, hi):
-        part = [v[:, lo:hi] for v in views]
+        part, target = [v[:, lo:hi] for v in views], y[:, lo:hi]
         if len(part) == 1:  # a 1x1 window: a copy (an op's output never shares an input's memory)
-            y[:, lo:hi] = part[0]
+            target[...] = part[0]
             return
-        np.maximum(part[1], part[0], out=y[:, lo:hi])
+        np.maximum(part[1], part[0], out=target)
         for v in part[2:]:
-            np.maximum(v, y[:, lo:hi], out=y[:, lo:hi])
+            np.maximum(v, target, out=target)
     by_channels(maximum, y.shape[1], x.size)
     return y
 
@@ -209,33 +209,44 @@ def max_offsets(x, win, out=None):
 def max_offsets_grad(gy, y, x, win, buffers=None):
     """gx of ``max_offsets``: each window's gradient to its first cell equal to the
     maximum (PyTorch's rule), found from ``x`` and ``y`` (nothing was saved).  ``y``
-    must hold no NaN (the caller takes the general path then).  A non-finite ``gy``
-    is sent with ``where`` (a product would turn ``inf * 0`` into NaN elsewhere).
-    ``buffers``: (gx, hit, left) arrays to write into (x's and y's shapes), or None."""
+    must hold no NaN (the caller takes the general path then): a window's last cell is
+    then its maximum when no earlier one is (not compared: each strided pass costs).  A
+    non-finite ``gy`` is sent with ``where`` (a product would turn ``inf * 0`` into NaN
+    elsewhere).  ``buffers``: (gx, hit, left) arrays to write into (x's and y's
+    shapes), or None."""
     gx, hit, left = buffers or (np.empty_like(x, dtype=gy.dtype), np.empty_like(y, dtype=bool),
                                 np.empty_like(y, dtype=bool))  # (y's memory layout: the loops run contiguous)
     (kh, kw), (oh, ow) = win.kernel, win.out
     gx[:, :, oh * kh:] = 0  # rows and columns no window reaches
     gx[:, :, :, ow * kw:] = 0
-    finite = bool(np.isfinite(gy).all())
     views, targets = offset_views(x, win), offset_views(gx, win)
+    finite = bool(np.isfinite(gy).all())
 
     def send(lo, hi):
-        now, done, g, m = hit[:, lo:hi], left[:, lo:hi], gy[:, lo:hi], y[:, lo:hi]
-        for k, (v, t) in enumerate(zip(views, targets)):
-            np.equal(v[:, lo:hi], m, out=now)
-            if k:
-                now &= done  # a tie: an earlier cell already took the gradient
-            if k == 0:
-                np.logical_not(now, out=done)
-            elif k < len(views) - 1:
-                np.greater(done, now, out=done)  # left and not hit
-            if finite:
-                np.multiply(g, now, out=t[:, lo:hi])
-            else:
-                np.copyto(t[:, lo:hi], np.where(now, g, 0))
+        part = np.s_[:, lo:hi]
+        _send_part(gy[part], y[part], [v[part] for v in views], [t[part] for t in targets], hit[part], left[part],
+                   finite)
     by_channels(send, y.shape[1], x.size)
     return gx
+
+
+def _send_part(g, m, views, targets, now, done, finite):
+    """``max_offsets_grad`` over some channels (whole: blocks that fit in cache are slower,
+    the strided loops cost, not memory): ``done`` marks the windows whose maximum an
+    earlier cell already was, ``now`` those whose maximum this cell is first."""
+    last = len(views) - 1
+    for k, (v, t) in enumerate(zip(views, targets)):
+        if k == 0:
+            mask = np.equal(v, m, out=done) if last else np.ones_like(now)
+        elif k == last:
+            mask = np.logical_not(done, out=now)
+        else:
+            mask = np.greater(np.equal(v, m, out=now), done, out=now)  # equal, and no earlier cell was
+            np.logical_or(done, now, out=done)
+        if finite:
+            np.multiply(g, mask, out=t)
+        else:
+            np.copyto(t, np.where(mask, g, 0))
 
 
 def scatter_to_first(gy, first, shape, win):
