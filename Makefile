@@ -53,7 +53,7 @@ fortunes:
 	    (apt-get update -qq && apt-get install -y -qq fortunes fortunes-zh) >/dev/null; \
 	  else echo "fortunes missing: apt-get install fortunes fortunes-zh"; exit 1; fi; }
 
-# The README's text-model figures: a character-level LSTM and a small causal transformer, 3 minutes of training
+# The text-model figures of docs/guides/sequence-models.md: a character-level LSTM and a small causal transformer, 3 minutes of training
 # each on Debian's fortunes (one BLAS thread: the matrices are small), test loss per character against n-grams.
 text-model: $(STAMP) fortunes
 	OPENBLAS_NUM_THREADS=1 $(PY) -m nets text --model lstm --minutes 3 --out runs/text-lstm

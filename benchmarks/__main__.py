@@ -25,7 +25,7 @@ PLANS = {  # (warm-up, rounds, steps per round)
               "cnn": Plan(1, 2, 1)},
 }
 RESULTS = Path(__file__).resolve().parent / "results"
-README = RESULTS.parents[1] / "README.md"  # embeds results/latest.md
+README = RESULTS.parents[1] / "README.md"  # shows results/latest.md's headline
 
 
 def parse(argv):
@@ -98,7 +98,7 @@ def main(argv=None):
     (args.out / f"{name}.md").write_text(report.render(res, md=True))
     log(f"wrote {args.out / (name + '.json')} and {args.out / (name + '.md')}")
     if name == "latest" and args.out == RESULTS and report.embed_in_readme(report.render(res, md=True), README):
-        log(f"updated the table in {README}")
+        log(f"updated the benchmark headline in {README}")
     return res
 
 

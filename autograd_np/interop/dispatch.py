@@ -60,7 +60,7 @@ VALUE_UFUNCS: set = set()   # ufuncs computed on the values (no derivative)
 VALUE_FUNCTIONS: set = set()
 METHODS: dict = {}          # (ufunc, "reduce" / "accumulate") -> adapter; "outer" of every 2-input ufunc
 _NO = np._NoValue
-_REFERENCE = "the README's op table lists them"
+_REFERENCE = "the op table of the API reference (docs/api/ops.md) lists them"
 
 
 def _unsupported(name, argument=None, why=None):

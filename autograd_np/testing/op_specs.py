@@ -3,7 +3,7 @@
 ``tests/autograd_np/test_ops.py`` gradient-checks every entry with hypothesis,
 and a completeness test fails when an op registered with ``defop`` has no
 entry here, so no op ships untested.  ``ops_markdown()`` renders the table for
-the README.
+the documentation site (docs/api/ops.md).
 """
 from __future__ import annotations
 
@@ -229,7 +229,7 @@ OP_SPECS.update(EFFECTS_SPECS)
 COMPOSITE_SPECS.update(EFFECTS_COMPOSITES)
 
 
-# The order of the README's table: by family, then as listed in the specs.
+# The order of the op table (docs/api/ops.md): by family, then as listed in the specs.
 FAMILIES = ["arithmetic", "elementwise", "numeric", "trig", "activations", "nn", "reductions", "linalg",
             "matrix", "decompositions", "contraction", "shape", "layout", "losses", "conv", "effects"]
 
@@ -243,7 +243,7 @@ def jvp_rule(op) -> str:
 
 
 def ops_markdown() -> str:
-    """The op table as Markdown (the README embeds it; a test keeps them equal):
+    """The op table as Markdown (the documentation site generates its op table page from it):
     every op and composite, grouped by family module, with its derivative (VJP)
     and its forward-mode rule (JVP)."""
     rows = []
