@@ -38,6 +38,8 @@ def page_for(path: Path) -> str:
     """The notebook at ``path`` as the site's copy: the note inserted after the first (title) cell."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     note = {"cell_type": "markdown", "metadata": {}, "source": build_note(nb, path.name).splitlines(keepends=True)}
+    if (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5):
+        note["id"] = "docs-build-note"  # cell ids: nbformat 4.5 on
     nb["cells"].insert(1, note)
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
