@@ -166,6 +166,21 @@ def _broken(page, link, html):
     return None
 
 
+def test_the_link_check_finds_what_is_broken(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.html").write_text('<p id="top"><a href="sub/b.html#here">ok</a><a href="#top">ok</a>'
+                                     '<img src="sub/b.html"><a href="https://example.org/x#y">away</a>'
+                                     '<a href="sub/b.html#gone">1</a><a href="c.html">2</a><a href="#none">3</a>'
+                                     '<a href="../outside.html">4</a><a href="sub/">5</a></p>')
+    (tmp_path / "sub" / "b.html").write_text('<h1 id="here">b</h1><a name="old"></a><a href="../a.html#top">ok</a>')
+    page = tmp_path / "a.html"
+    found = [why for link in _parse(page).links if (why := _broken(page, link, tmp_path))]
+    assert [why.split(":")[0] for why in found] == ["sub/b.html#gone", "c.html", "#none", "../outside.html",
+                                                    "sub/"]
+    assert not [link for link in _parse(tmp_path / "sub" / "b.html").links
+                if _broken(tmp_path / "sub" / "b.html", link, tmp_path)]
+
+
 @pytest.mark.slow
 def test_the_site_builds_without_a_warning(site):
     proc, _ = site
