@@ -12,9 +12,10 @@ need.  Copying windows out of a (C, N, H, W) image moves runs of OW values;
 the book's (N*OH*OW, C*kh*kw) rows moved runs of kw (3 or 5).
 
 Pooling with the stride equal to the kernel and no padding (the common case)
-is the maximum of the kh*kw strided views of the input, one per window offset,
-and its gradient goes back through the same views; every other geometry takes
-the general path in ``conv.py``.  Each kernel here is checked against that
+is the maximum of the kh*kw strided views of the input, one per window offset
+(computed by rows when the planes lie in memory order: ``_max_by_rows``), and
+its gradient goes back through the same views; every other geometry takes the
+general path in ``conv.py``.  Each kernel here is checked against that
 general path in tests/autograd_np/test_conv_fast.py.
 """
 import math
@@ -193,6 +194,11 @@ def max_offsets(x, win, out=None):
     window's maximum.  The output follows ``x``'s memory layout."""
     views = offset_views(x, win)
     y = np.empty_like(views[0]) if out is None else out
+    planes = _same_planes(x, y, win)
+    if planes is not None:
+        xp, yp = planes
+        by_channels(lambda lo, hi: _max_by_rows(xp[lo:hi], yp[lo:hi], win.kernel), len(xp), x.size)
+        return y
 
     def maximum(lo, hi):
         part, target = [v[:, lo:hi] for v in views], y[:, lo:hi]
@@ -204,6 +210,48 @@ def max_offsets(x, win, out=None):
             np.maximum(v, target, out=target)
     by_channels(maximum, y.shape[1], x.size)
     return y
+
+
+def _planes(a):
+    """The (planes, H, W) view of an (N, C, H, W) array whose H x W planes lie one after
+    another in memory (NCHW or channel-major), else None."""
+    for t in (a, channel_major(a)):
+        if t.flags.c_contiguous:
+            return t.reshape(-1, *a.shape[2:])
+    return None
+
+
+def _same_planes(x, y, win):
+    """(x's planes, y's planes) when both hold them in the same order and the windows
+    tile each row (W a multiple of kw), for ``_max_by_rows``; else None."""
+    (kh, kw), (_, ow) = win.kernel, win.out
+    if kh * kw == 1 or x.shape[3] != kw * ow or not (x.flags.c_contiguous == y.flags.c_contiguous):
+        return None
+    xp, yp = _planes(x), _planes(y)
+    return None if xp is None or yp is None else (xp, yp)
+
+
+def _max_by_rows(xp, yp, kernel):
+    """``max_offsets`` over planes: the maximum of each row's kw cells first, as
+    ``np.maximum`` of the strided runs of the planes as one flat array (one long loop,
+    where a view per window offset loops over rows of OW values), then of each
+    window's kh row maxima.  A tie keeps the earlier cell, so the first maximum in
+    row-major order is the output, as there."""
+    (kh, kw), (n, h, w), oh = kernel, xp.shape, yp.shape[1]
+    u = xp
+    if kw > 1:
+        flat, u = xp.reshape(-1), np.empty((n, h, w // kw), xp.dtype)
+        row_max = u.reshape(-1)
+        np.maximum(flat[1::kw], flat[0::kw], out=row_max)
+        for q in range(2, kw):
+            np.maximum(flat[q::kw], row_max, out=row_max)
+    rows = u[:, :oh * kh].reshape(n, oh, kh, -1)
+    if kh == 1:
+        yp[...] = rows[:, :, 0]
+        return
+    np.maximum(rows[:, :, 1], rows[:, :, 0], out=yp)
+    for p in range(2, kh):
+        np.maximum(rows[:, :, p], yp, out=yp)
 
 
 def max_offsets_grad(gy, y, x, win, buffers=None):

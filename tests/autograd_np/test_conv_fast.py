@@ -123,6 +123,31 @@ def test_tiled_max_pool_equals_the_general_path_bitwise(shape, kernel, values, l
     assert np.array_equal(t.grad, conv_kernels.scatter_to_first(gy, first, x.shape, win))
 
 
+@pytest.mark.parametrize("shape,kernel", TILED + [((1, 3, 4, 6), 2), ((3, 1, 5, 4), 2), ((2, 3, 6, 6), (1, 3))])
+@pytest.mark.parametrize("values", ["normal", "ties", "nan"])
+@pytest.mark.parametrize("layout", ["nchw", "channel-major", "strided"])
+def test_max_pool_by_rows_equals_the_view_per_offset_bitwise(monkeypatch, shape, kernel, values, layout):
+    """The forward over planes (each row's maxima, then each window's rows) against the
+    maximum of the offset views, bits and signs of zeros included; shapes where a row
+    is not tiled (W not a multiple of kw), a 1x1 window, or a layout without planes in
+    memory order take the views' path, and the sweep reaches both."""
+    x = {"normal": RNG.standard_normal(shape), "ties": _tie_heavy(shape)}.get(values)
+    if values == "nan":
+        x = _tie_heavy(shape)
+        x[RNG.random(shape) < 0.2] = np.nan
+    x = _layouts(x.astype(np.float32))[layout]
+    win = conv_windows.pool_window("max_pool2d", shape, kernel, None, 0)
+    by_rows = conv_kernels.max_offsets(x, win)
+    taken = conv_kernels._same_planes(x, by_rows, win) is not None
+    assert taken == (layout != "strided" and shape[3] % win.kernel[1] == 0 and win.kernel != (1, 1))
+    monkeypatch.setattr(conv_kernels, "_same_planes", lambda *a: None)
+    by_views = conv_kernels.max_offsets(x, win)
+    assert by_rows.tobytes() == by_views.tobytes() and by_rows.strides == by_views.strides
+    out = np.empty_like(by_views)
+    monkeypatch.undo()
+    assert conv_kernels.max_offsets(x, win, out) is out and out.tobytes() == by_views.tobytes()
+
+
 @pytest.mark.parametrize("shape,kernel", TILED[:4])
 def test_tiled_max_pool_gradient_equals_the_composed_one(shape, kernel):
     x = _tie_heavy(shape)
