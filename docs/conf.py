@@ -111,5 +111,6 @@ html_theme_options = {
     "pygments_light_style": "default",
     "pygments_dark_style": "monokai",
 }
+html_sidebars = {"index": [], "getting-started": []}  # pages with no section to navigate: no empty column
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
