@@ -43,8 +43,9 @@ class _Groups:
 
     def run(self, fn, size):
         """``fn(lo, hi, scratch)`` per group of channels [lo, hi), on one thread or two
-        (``by_channels`` over the groups); ``scratch(i, dtype)``: the i-th (g, per)
-        array of this thread, allocated once per thread."""
+        (``by_channels`` over the groups); ``scratch(i, dtype, rows)``: the first
+        ``rows`` rows of this thread's i-th (g, per) array of ``dtype``, allocated
+        once per thread and call."""
         g, c = self.g, self.channels
 
         def groups(first, last):
