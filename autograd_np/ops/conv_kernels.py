@@ -264,6 +264,8 @@ def max_offsets_grad(gy, y, x, win, buffers=None):
     shapes), or None."""
     gx, hit, left = buffers or (np.empty_like(x, dtype=gy.dtype), np.empty_like(y, dtype=bool),
                                 np.empty_like(y, dtype=bool))  # (y's memory layout: the loops run contiguous)
+    if gy.strides != y.strides:  # (NCHW from a reshape after channel-major pooling: half the speed mixed)
+        gy = _in_layout_of(y, gy)
     (kh, kw), (oh, ow) = win.kernel, win.out
     gx[:, :, oh * kh:] = 0  # rows and columns no window reaches
     gx[:, :, :, ow * kw:] = 0
@@ -276,6 +278,13 @@ def max_offsets_grad(gy, y, x, win, buffers=None):
                    finite)
     by_channels(send, y.shape[1], x.size)
     return gx
+
+
+def _in_layout_of(like, a):
+    """A copy of ``a`` in the memory layout of ``like`` (of its shape)."""
+    out = np.empty_like(like, dtype=a.dtype)
+    np.copyto(out, a)
+    return out
 
 
 def _send_part(g, m, views, targets, now, done, finite):

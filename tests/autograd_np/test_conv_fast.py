@@ -148,6 +148,19 @@ def test_max_pool_by_rows_equals_the_view_per_offset_bitwise(monkeypatch, shape,
     assert conv_kernels.max_offsets(x, win, out) is out and out.tobytes() == by_views.tobytes()
 
 
+@pytest.mark.parametrize("x_layout", ["nchw", "channel-major", "strided"])
+def test_tiled_max_pool_gradient_is_the_same_whatever_the_layout_of_gy(x_layout):
+    """gy in another memory layout than y (NCHW from a reshape after channel-major pooling)
+    is copied into y's first: the same bits as gy in y's layout, ties included."""
+    x = _layouts(_tie_heavy((3, 4, 6, 8)))[x_layout]
+    win = conv_windows.pool_window("max_pool2d", x.shape, 2, None, 0)
+    y = conv_kernels.max_offsets(x, win)
+    gy = RNG.standard_normal(y.shape)
+    grads = [conv_kernels.max_offsets_grad(g, y, x, win) for g in _layouts(gy).values()]
+    assert all(g.tobytes() == grads[0].tobytes() and g.strides == grads[0].strides for g in grads[1:])
+    assert np.array_equal(grads[0], conv_kernels.scatter_to_first(gy, _general_max(x, 2)[1], x.shape, win))
+
+
 @pytest.mark.parametrize("shape,kernel", TILED[:4])
 def test_tiled_max_pool_gradient_equals_the_composed_one(shape, kernel):
     x = _tie_heavy(shape)
