@@ -302,13 +302,16 @@ def target_counts(targets_table: str) -> dict:
 def readme_block(md: str) -> str:
     """The README's benchmark headline, made from ``latest.md``: the machine and
     command of the run, the first table (each contender's ratio to the
-    hand-written NumPy step per workload) with its legend, and how many targets
-    passed. The whole file is on the site's Performance page (an include)."""
+    hand-written NumPy step per workload) with its legend, workload 6's table
+    (the convolutional nets against PyTorch) when the run has it, and how many
+    targets passed. The whole file is on the site's Performance page (an include)."""
     parts = _headline_parts(md)
     counts = target_counts(parts["targets"])
     tally = ", ".join(f"{counts[s]} {s}" for s in ("PASS", "MISS", "SKIP") if counts[s])
+    paragraphs = [p.strip() for p in md.strip().split("\n\n")]
+    cnn = [p for p in paragraphs if p.startswith(("6: convolutional nets", "| contender | 6a"))]  # absent before it
     return "\n\n".join([
-        f"The last full run: {parts['machine']}", parts["legend"], parts["table"],
+        f"The last full run: {parts['machine']}", parts["legend"], parts["table"], *cnn,
         f"Targets: {tally} ({counts['INFO']} more rows are for information). Every target, and the memory, "
         f"FLOP-bound and convolution tables: [Performance]({PERFORMANCE_PAGE})."])
 

@@ -74,6 +74,10 @@ def test_readme_embeds_the_headline_of_the_latest_benchmarks():
     for status in ("PASS", "MISS"):
         assert f"{statuses.count(status)} {status}" in block
     assert "](docs/guides/performance.md)" in block
+    cnn = [p for p in latest.split("\n\n") if p.startswith("| contender | 6a")]
+    assert all(table.strip() in block for table in cnn)  # workload 6 against PyTorch, when the run has it
+    without_cnn = "\n\n".join(p for p in latest.split("\n\n") if "6a" not in p and not p.startswith("6:"))
+    assert "6a: step" not in report.readme_block(without_cnn)  # an older run's results still give a headline
 
 
 def test_the_headline_refuses_a_results_file_it_cannot_read():
