@@ -13,6 +13,7 @@ recorded only inside the block, so ordinary runs pay nothing for this.
 """
 from __future__ import annotations
 
+import re
 import traceback
 from pathlib import Path
 
@@ -39,11 +40,18 @@ class AnomalyError(FloatingPointError):
         self.op, self.phase, self.inputs, self.where, self.node, self.tensor = op, phase, inputs, where, node, tensor
 
 
+# Jupyter runs each cell from a temporary file (/tmp/ipykernel_PID/HASH.py): its folder
+# names nothing the reader can open, so the cell is called a cell.
+_NOTEBOOK_CELL = re.compile(r"[/\\]ipykernel_\d+[/\\][^/\\]+\.py\Z")
+
+
 def _user_frame():
-    """The innermost stack frame outside autograd_np (and nets), as "file:line: code"."""
+    """The innermost stack frame outside autograd_np (and nets), as "file:line: code"
+    ("<notebook cell>:line: code" in Jupyter)."""
     for frame in reversed(traceback.extract_stack()[:-1]):
         if not frame.filename.startswith(_PACKAGE_DIR) and "/nets/" not in frame.filename:
-            return f"{frame.filename}:{frame.lineno}: {(frame.line or '').strip()}"
+            filename = "<notebook cell>" if _NOTEBOOK_CELL.search(frame.filename) else frame.filename
+            return f"{filename}:{frame.lineno}: {(frame.line or '').strip()}"
     return "<unknown>"
 
 

@@ -242,6 +242,12 @@ def jvp_rule(op) -> str:
     return f"`{op.jvp_rule}`" if op.jvp is not None else FALLBACK_JVP
 
 
+def markdown_cell(text: str) -> str:
+    """``text`` for a cell of a Markdown table: each ``|`` escaped (``\\|``, even inside a code
+    span, as GitHub's tables need), so "divisor |b| >= 0.25" stays one cell."""
+    return str(text).replace("|", "\\|")
+
+
 def ops_markdown() -> str:
     """The op table as Markdown (the documentation site generates its op table page from it):
     every op and composite, grouped by family module, with its derivative (VJP)
@@ -258,7 +264,8 @@ def ops_markdown() -> str:
     rows.sort(key=lambda r: rank.get(r[0], len(FAMILIES)))
     lines = ["| op | module | derivative (VJP) | forward mode (JVP) | inputs drawn by the tests |",
              "|---|---|---|---|---|"]
-    lines += [f"| `{name}` | {module} | {rule} | {jvp} | {spec.inputs} |" for module, rule, jvp, name, spec in rows]
+    lines += ["| " + " | ".join(markdown_cell(c) for c in (f"`{name}`", module, rule, jvp, spec.inputs)) + " |"
+              for module, rule, jvp, name, spec in rows]
     return "\n".join(lines)
 
 

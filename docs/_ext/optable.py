@@ -19,15 +19,16 @@ def split_row(line: str, width: int = 0) -> list[str]:
     """The cells of one Markdown table row; a ``|`` inside a code span belongs to the cell, and so
     does any ``|`` in the last of ``width`` cells (plain text: "divisor |b| >= 0.25")."""
     cells, current, in_code = [], [], False
+    line = line.replace("\\|", "\0")  # an escaped pipe (markdown_cell) is the cell's own character
     for char in line.strip().strip("|"):
         if char == "`":
             in_code = not in_code
         if char == "|" and not in_code and len(cells) != width - 1:
-            cells.append("".join(current).strip())
+            cells.append("".join(current).strip().replace("\0", "|"))
             current = []
         else:
             current.append(char)
-    cells.append("".join(current).strip())
+    cells.append("".join(current).strip().replace("\0", "|"))
     return cells
 
 

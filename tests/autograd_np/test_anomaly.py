@@ -74,3 +74,16 @@ def test_results_inside_the_block_are_unchanged():
     x.zero_grad()
     ag.sum(ag.sigmoid(x) * x).backward()
     np.testing.assert_array_equal(inside, x.grad)
+
+
+@pytest.mark.parametrize("filename,shown", [("/tmp/ipykernel_4242/3361835823.py", "<notebook cell>:2"),
+                                            ("C:\\Temp\\ipykernel_7\\12.py", "<notebook cell>:2"),
+                                            ("/home/u/ipykernel_helper.py", "/home/u/ipykernel_helper.py:2")])
+def test_a_line_of_a_notebook_cell_is_called_a_cell(filename, shown):
+    """Jupyter runs a cell from /tmp/ipykernel_PID/HASH.py: a folder the reader cannot open (and
+    a machine path on every rendered page); a file that only looks alike keeps its path."""
+    code = compile("x = ag.Tensor(np.array([1.0, 2.0]), requires_grad=True)\ny = ag.log(x - 5.0)\n", filename, "exec")
+    with pytest.raises(ag.AnomalyError) as info:
+        with ag.detect_anomaly():
+            exec(code, {"ag": ag, "np": np})
+    assert info.value.where.startswith(shown + ": ") and f"node created at {shown}: " in str(info.value)

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import autograd_np as ag
 from autograd_np.testing import COMPOSITE_SPECS, OP_SPECS, arrays
-from autograd_np.testing.op_specs import FALLBACK_JVP, jvp_rule, ops_markdown
+from autograd_np.testing.op_specs import FALLBACK_JVP, jvp_rule, markdown_cell, ops_markdown
 
 ALL_SPECS = {**OP_SPECS, **COMPOSITE_SPECS}
 # The ops whose forward mode transposes their VJP (no rule of their own): the op table says so too.  Ops of
@@ -62,7 +62,7 @@ def test_every_op_has_a_jvp_rule_or_is_a_documented_fallback():
     for name, op in ag.OPS.items():
         assert op.jvp is None or op.jvp_rule, f"{name}: a JVP rule needs its one-line statement (defjvp(rule=...))"
         row = next(line for line in table.splitlines() if line.startswith(f"| `{name}` |"))
-        assert f"| {jvp_rule(op)} |" in row and ((FALLBACK_JVP in row) == (op.jvp is None)), row
+        assert f"| {markdown_cell(jvp_rule(op))} |" in row and ((FALLBACK_JVP in row) == (op.jvp is None)), row
 
 
 @pytest.mark.parametrize("name", sorted(ALL_SPECS))
