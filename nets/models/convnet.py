@@ -1,7 +1,8 @@
-"""``ConvNet``: a small VGG-style convolutional net with batch norm, the one that
-passes 0.925 on Fashion-MNIST (README, "Convolutional nets").
+"""``ConvNet``: a small VGG-style convolutional net with batch norm; with three blocks
+(``channels=(32, 64, 128)``) it passes 0.925 on Fashion-MNIST in 10 epochs
+(docs/guides/convnets.md has the command and its log).
 
-    model = nets.ConvNet(input_dim=(1, 28, 28), channels=(32, 64), hidden_size=128, dropout=0.3, rng=0)
+    model = nets.ConvNet(input_dim=(1, 28, 28), channels=(32, 64, 128), hidden_size=128, dropout=0.4, rng=0)
     # conv 3x3 -> BatchNorm2d -> ReLU -> 2x2 max-pool, per entry of channels; then
     # affine -> ReLU -> dropout -> affine (the logits)
 """
