@@ -115,3 +115,13 @@ def test_the_fence_parser_sees_nested_indented_and_unclosed_blocks(tmp_path):
         fences(page)
     assert [_mislabelled(i) is None for i in ("python", "text", "bash", "{toctree}", "{code-cell} ipython3")] == [True] * 5
     assert all(_mislabelled(i) for i in ("", "py", "Python", "pycon", "{code-block} python", "{code} py"))
+
+
+@pytest.mark.parametrize("page", pages(), ids=_name)
+def test_the_page_names_no_folder_of_this_machine(page):
+    """A pasted log or traceback carries the machine's folders (/tmp/..., a home); the slow site
+    test finds them in the built pages, this one in the sources, in make test."""
+    found = [f"{_name(page)}:{n}: {line.strip()[:80]}" for n, line in enumerate(page.read_text(encoding="utf-8")
+                                                                              .splitlines(), 1)
+             if re.search(r"(?<![\w.])/(tmp|work|home|root)/", line)]
+    assert not found, "\n".join(found)
