@@ -14,7 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from ..util.memory import available_memory
+from ..util.memory import available_memory, size_text
 
 __all__ = ["UsageError", "layers", "size_list", "integer", "real", "seed", "path_text", "check_model_size", "output_folder",
            "output_file", "available_memory", "MAX_SEED", "MAX_PARAMETERS", "MAX_LAYERS"]
@@ -108,14 +108,6 @@ def path_text(text: str) -> str:
 
 # --- memory -----------------------------------------------------------------------------------
 
-def _bytes(n: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} PiB"
-
-
 def check_model_size(sizes, batch: int, itemsize: int = 4, copies: int = 6, flag: str = "--layers"):
     """Refuse a network too large to build: more than ``MAX_PARAMETERS`` parameters, or an
     estimate of its memory (``copies`` arrays per parameter: weights, gradients, optimizer
@@ -124,12 +116,12 @@ def check_model_size(sizes, batch: int, itemsize: int = 4, copies: int = 6, flag
     need = params * itemsize * copies + batch * sum(sizes) * itemsize * 8
     shown = ",".join(map(str, sizes))
     if params > MAX_PARAMETERS:
-        raise UsageError(f"{flag} {shown}: {params:,} parameters (about {_bytes(need)} to train), more than the "
+        raise UsageError(f"{flag} {shown}: {params:,} parameters (about {size_text(need)} to train), more than the "
                          f"{MAX_PARAMETERS:,} this command builds")
     free = available_memory()
     if free is not None and need > free:
-        raise UsageError(f"{flag} {shown}: {params:,} parameters and a batch of {batch} need about {_bytes(need)} "
-                         f"of memory, but only {_bytes(free)} is available")
+        raise UsageError(f"{flag} {shown}: {params:,} parameters and a batch of {batch} need about {size_text(need)} "
+                         f"of memory, but only {size_text(free)} is available")
     return params
 
 

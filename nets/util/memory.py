@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["available_memory"]
+__all__ = ["available_memory", "size_text"]
 
 
 def available_memory() -> int | None:
@@ -34,3 +34,12 @@ def available_memory() -> int | None:
         except (ValueError, OSError, AttributeError):
             return None
     return min(found)
+
+
+def size_text(n: float) -> str:
+    """``n`` bytes as a size for a message: ``512 bytes``, ``3.2 GiB``."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .memory import available_memory
+from .memory import available_memory, size_text
 
 __all__ = ["integer", "number", "optional_number", "flag", "optional_flag", "choice", "seed", "function", "path",
            "float_dtype", "text", "allocation", "int_list", "MAX_ELEMENTS", "instance", "fail"]
@@ -193,14 +193,6 @@ def int_list(value, name, who, min_len=1, low=1):
     return out
 
 
-def _bytes(n: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} PiB"
-
-
 def allocation(who, args: str, elements: int, bytes_per_element: int):
     """Refuse, before allocating, ``elements`` array elements needing ``bytes_per_element``
     bytes each at the peak (the array and its temporaries): more than ``MAX_ELEMENTS``, or
@@ -210,12 +202,12 @@ def allocation(who, args: str, elements: int, bytes_per_element: int):
     if need < SMALL:
         return
     if elements > MAX_ELEMENTS:
-        raise ValueError(f"{who}: {args} make {elements:,} elements (about {_bytes(need)} of memory), more than "
+        raise ValueError(f"{who}: {args} make {elements:,} elements (about {size_text(need)} of memory), more than "
                          f"the {MAX_ELEMENTS:,} any machine holds")
     free = available_memory()
     if free is not None and need > free:
-        raise ValueError(f"{who}: {args} make {elements:,} elements, about {_bytes(need)} of memory to build, but "
-                         f"only {_bytes(free)} is available")
+        raise ValueError(f"{who}: {args} make {elements:,} elements, about {size_text(need)} of memory to build, but "
+                         f"only {size_text(free)} is available")
 
 
 def instance(value, kind, name, who, wanted):

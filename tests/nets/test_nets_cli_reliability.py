@@ -266,3 +266,12 @@ def test_in_a_subprocess(argv, message, tmp_path):
     assert proc.returncode == 2, err
     assert err.count("\n") == 1 and err.startswith("nets: error: ") and "Traceback" not in err
     assert message in err and proc.stdout == b""
+
+
+@pytest.mark.parametrize("n,text", [(0, "0 bytes"), (1023, "1023 bytes"), (1024, "1.0 KiB"), (1536, "1.5 KiB"),
+                                    (2 ** 20 - 1, "1024.0 KiB"), (2 ** 30 * 3.2, "3.2 GiB"), (2 ** 40, "1.0 TiB"),
+                                    (2 ** 51, "2.0 PiB"), (2 ** 60, "1024.0 PiB")])
+def test_sizes_in_messages_are_written_by_one_helper(n, text):
+    """The CLI's and the layers' memory refusals word a size the same way (nets.util.memory.size_text)."""
+    from nets.util.memory import size_text
+    assert size_text(n) == text
