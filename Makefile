@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # the docs extra (make docs; make test-slow builds the site too)
 DOCS_STAMP := $(VENV)/.docs-installed
 
-.PHONY: demo test peers test-slow test-mpi mpi torch notebooks docs bench bench-mpi graphviz chromium fashion-mnist clean fortunes text-model
+.PHONY: demo test peers numba test-slow test-mpi mpi torch notebooks docs bench bench-mpi graphviz chromium fashion-mnist clean fortunes text-model
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,7 +77,14 @@ peers: $(STAMP)
 	@[ -f $(PEERS_STAMP) ] || { $(PY) -m pip install -q -e '.[bench]' >/dev/null 2>&1 && touch $(PEERS_STAMP); } \
 	  || echo "could not install HIPS autograd and MyGrad: the checks of their names will be skipped"
 
-test: $(STAMP) graphviz mpi torch chromium peers $(DOCS_STAMP)
+# numba (the numba extra): the compiled kernels, which the tests compare with the NumPy ones; without it, the
+# compiled side of those comparisons is skipped, saying so.
+NUMBA_STAMP := $(VENV)/.numba-installed
+numba: $(STAMP)
+	@[ -f $(NUMBA_STAMP) ] || { $(PY) -m pip install -q -e '.[numba]' >/dev/null 2>&1 && touch $(NUMBA_STAMP); } \
+	  || echo "could not install numba: the compiled kernels' tests will be skipped"
+
+test: $(STAMP) graphviz mpi torch chromium peers numba $(DOCS_STAMP)
 	$(PY) -m pytest
 
 # The distributed-training tests alone (real ranks: mpirun -n 2 and 3 on this machine); make test runs them too.
@@ -86,7 +93,7 @@ test-mpi: $(STAMP) mpi
 
 # The checks too slow for the default suite (seconds to minutes each); CI runs them after `make test`.
 # (With the docs extra: tests/docs/test_site.py builds the site and checks its links.)
-test-slow: $(STAMP) graphviz torch fashion-mnist chromium $(DOCS_STAMP)
+test-slow: $(STAMP) graphviz torch fashion-mnist chromium numba $(DOCS_STAMP)
 	$(PY) -m pytest -m slow
 
 # Execute every notebook of examples/notebooks/ in a fresh kernel and write it as HTML into
@@ -109,7 +116,7 @@ docs: $(DOCS_STAMP) graphviz
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[testing,nets,notebooks,bench]'
+	$(PY) -m pip install -q -e '.[testing,nets,notebooks,bench,numba]'
 	touch $(BENCH_STAMP)
 
 # Every workload, all contenders interleaved; prints the table and writes benchmarks/results/.

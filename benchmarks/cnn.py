@@ -130,6 +130,15 @@ def _op_runner(framework, op, ag=None, torch=None):
     return run
 
 
+def _numpy_kernels(run):
+    from autograd_np.ops import compiled_kernels
+
+    def numpy_run(i):
+        with compiled_kernels.using("numpy"):
+            run(i)
+    return numpy_run
+
+
 def _ops(contenders, plan, log):
     results = {}
     ag = contenders["autograd_np"].MLP.ag if "autograd_np" in contenders else None
@@ -138,6 +147,8 @@ def _ops(contenders, plan, log):
         runners = {}
         if ag is not None:
             runners["autograd_np"] = _op_runner("autograd_np", op, ag=ag)
+        if "autograd_np_numpy_kernels" in contenders:  # (numba installed: the NumPy kernels beside it)
+            runners["autograd_np_numpy_kernels"] = _numpy_kernels(_op_runner("autograd_np", op, ag=ag))
         if torch is not None:
             runners["torch"] = _op_runner("torch", op, torch=torch)
         log(f"  {op.key}: {op.title}: {len(runners)} contenders x {plan.rounds} rounds x {plan.per_round} calls")

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from .harness import fmt_time
 
-ROWS = ["autograd_np", "autograd_np_compiled", "numpy", "torch", "torch_compiled"]
+ROWS = ["autograd_np", "autograd_np_compiled", "autograd_np_numpy_kernels", "numpy", "torch", "torch_compiled"]
 LABELS = {"autograd_np": "autograd_np", "autograd_np_compiled": "autograd_np, ag.compile",
+          "autograd_np_numpy_kernels": "autograd_np, NumPy kernels only (numba installed, not used)",
           "numpy": "hand-written NumPy im2col (the book's layers)", "torch": "PyTorch eager",
           "torch_compiled": "PyTorch, torch.compile"}
 OP_LIMITS = {"conv1": 1.8, "conv2": 1.8, "pool": 1.0, "bn": 1.0}
@@ -65,3 +66,8 @@ def targets(res, check, out):
         r, limit = e.get("ratio_to_torch", {}).get("autograd_np"), OP_LIMITS[key]
         check(f"6 {key}: {e['title']}, forward + backward <= {limit}x PyTorch", r and r["ratio"], limit,
               lambda v, r=r: f"{v:.3f}x ({_spread(r)})", why_missing="torch not run")
+    numpy_only = {k: e.get("ratio_to_torch", {}).get("autograd_np_numpy_kernels") for k, e in
+                  list(cnn["nets"].items()) + list(cnn["ops"].items())}
+    if any(numpy_only.values()):  # (numba installed: what a plain install runs, beside it)
+        out.append(("6: the NumPy kernels only, as a ratio to PyTorch eager", "INFO",
+                    ", ".join(f"{k} {r['ratio']:.2f}x" for k, r in numpy_only.items() if r)))

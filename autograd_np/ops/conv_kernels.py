@@ -24,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import compiled_kernels, tuning
+
 __all__ = ["by_channels", "channel_major", "conv_columns", "conv_forward", "conv_weight_grad", "conv_input_grad",
            "col2im_channel_major", "non_overlapping", "offset_views", "max_offsets", "max_offsets_grad", "scatter_to_first"]
 
@@ -52,6 +54,7 @@ def by_channels(fn, channels, size):
         return
     pool = _EXECUTOR.get(os.getpid())
     if pool is None:
+        tuning.apply_once()  # (OpenBLAS's idle spin and glibc's trimming: see tuning.py)
         pool = _EXECUTOR.setdefault(os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="autograd_np"))
     mid = channels // 2
     other = pool.submit(fn, mid, channels)
@@ -91,7 +94,14 @@ def conv_columns(x, win, bias, dtype, out=None, padded=None):
     (kh, kw), (sh, sw), pad, (oh, ow) = win
     k = c * kh * kw
     cols = np.empty((k + bool(bias), n * oh * ow), dtype) if out is None else out
-    xp, v = _padded(x, pad, dtype, padded), cols[:k].reshape(c, kh, kw, n, oh, ow)
+    v = cols[:k].reshape(c, kh, kw, n, oh, ow)
+    images = _image_rows(x) if _same_size(win, *x.shape[2:]) else None
+    if images is not None:
+        by_channels(lambda lo, hi: _shifted_copies(images[lo:hi], cols[lo * kh * kw:hi * kh * kw], win), c, v.size)
+        if bias:
+            cols[k] = 1
+        return cols
+    xp = _padded(x, pad, dtype, padded)
 
     def copy(lo, hi):  # one copy per kernel offset, runs of OW values
         for p in range(kh):
@@ -101,6 +111,85 @@ def conv_columns(x, win, bias, dtype, out=None, padded=None):
     if bias:
         cols[k] = 1
     return cols
+
+
+# --- stride 1, the output the input's size (a "same" convolution: pad = kernel // 2) -------------
+# Kernel offset (p, q) moves every pixel of an image by d = (p - ph) * W + (q - pw) in its
+# flattened H*W values, so its im2col rows are one shifted copy per image and its col2im share
+# one shifted add: runs of H*W values, where a copy per offset of (N, OH, OW) views moves runs of
+# OW.  The cells that the shift takes across a row's edge or out of the image are the padding's:
+# zeroed after the copy, and zeroed in the columns' gradient before the add (adding +0.0 changes
+# no sum: a sum started at +0.0 is never -0.0), so the adds run in the same (p, q) order, the
+# same bits as the strided path.
+
+def _same_size(win, h, w):
+    """Whether ``win`` is a stride-1 convolution whose output has the input's size."""
+    (sh, sw), (oh, ow) = win.stride, win.out
+    return (sh, sw) == (1, 1) and (oh, ow) == (h, w)
+
+
+def _image_rows(a):
+    """The (C, N, H*W) view of the (N, C, H, W) images ``a`` when each image's plane is
+    one run in memory (NCHW or channel-major), else None."""
+    n, c, h, w = a.shape
+    at = channel_major(a)
+    if w > 1 and at.strides[3] != at.itemsize or h > 1 and at.strides[2] != w * at.itemsize:
+        return None
+    return at.reshape(c, n, h * w)
+
+
+def _edges(rows, win, p, q):
+    """The cells of offset (p, q)'s (channels, N, H*W) rows that lie in the padding: the
+    rows and columns of each image that the shift takes past an edge, set to 0."""
+    (ph, pw), (h, w) = win.pad, win.out
+    dp, dq = p - ph, q - pw
+    images = rows.reshape(rows.shape[:2] + (h, w))
+    if dp:
+        images[:, :, :max(0, -dp)] = 0
+        images[:, :, h - max(0, dp):] = 0
+    if dq:
+        images[:, :, :, :max(0, -dq)] = 0
+        images[:, :, :, w - max(0, dq):] = 0
+
+
+def _shifted_copies(images, cols, win):
+    """im2col rows ``cols`` (channels * kh * kw, N*H*W) of the channels' (channels, N,
+    H*W) ``images``."""
+    (kh, kw), (ph, pw), w = win.kernel, win.pad, win.out[1]
+    c, n, length = images.shape
+    rows = cols.reshape(c, kh * kw, n, length)
+    for p in range(kh):
+        for q in range(kw):
+            d, dst = (p - ph) * w + (q - pw), rows[:, p * kw + q]
+            if abs(d) >= length:  # (images smaller than the shift: all padding)
+                dst[:] = 0
+                continue
+            if d >= 0:
+                dst[:, :, :length - d] = images[:, :, d:]
+                dst[:, :, length - d:] = 0
+            else:
+                dst[:, :, -d:] = images[:, :, :length + d]
+                dst[:, :, :-d] = 0
+            _edges(dst, win, p, q)
+
+
+def _shifted_adds(gcols, images, win):
+    """col2im of ``gcols`` (channels * kh * kw, N*H*W) onto the channels' (channels, N,
+    H*W) ``images`` (zeroed first); the padding's cells of ``gcols`` are set to 0."""
+    (kh, kw), (ph, pw), w = win.kernel, win.pad, win.out[1]
+    c, n, length = images.shape
+    rows = gcols.reshape(c, kh * kw, n, length)
+    images[:] = 0
+    for p in range(kh):
+        for q in range(kw):
+            d, src = (p - ph) * w + (q - pw), rows[:, p * kw + q]
+            if abs(d) >= length:
+                continue
+            _edges(src, win, p, q)
+            if d >= 0:
+                images[:, :, d:] += src[:, :, :length - d]
+            else:
+                images[:, :, :length + d] += src[:, :, -d:]
 
 
 def _weights_matrix(W, b, dtype):
@@ -155,6 +244,13 @@ def col2im_channel_major(gcols, shape, win, padded=None, image=None):
     write into, or None."""
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = win
+    if _same_size(win, h, w):
+        target = (image if ph or pw else padded)
+        target = np.empty((c, n, h, w), gcols.dtype) if target is None else target
+        images = target.reshape(c, n, h * w)
+        by_channels(lambda lo, hi: _shifted_adds(gcols[lo * kh * kw:hi * kh * kw], images[lo:hi], win), c,
+                    gcols.size)
+        return channel_major(target)
     gx = np.empty((c, n, h + 2 * ph, w + 2 * pw), gcols.dtype) if padded is None else padded
     out = gx if not (ph or pw) else np.empty((c, n, h, w), gcols.dtype) if image is None else image
     v = gcols.reshape(c, kh, kw, n, oh, ow)
@@ -197,7 +293,11 @@ def max_offsets(x, win, out=None):
     planes = _same_planes(x, y, win)
     if planes is not None:
         xp, yp = planes
-        by_channels(lambda lo, hi: _max_by_rows(xp[lo:hi], yp[lo:hi], win.kernel), len(xp), x.size)
+        loops = compiled_kernels.pool_kernels(xp, yp)
+        if loops is not None:
+            by_channels(lambda lo, hi: loops.max_pool(xp, yp, *win.kernel, lo, hi), len(xp), x.size)
+        else:
+            by_channels(lambda lo, hi: _max_by_rows(xp[lo:hi], yp[lo:hi], win.kernel), len(xp), x.size)
         return y
 
     def maximum(lo, hi):
@@ -267,6 +367,15 @@ def max_offsets_grad(gy, y, x, win, buffers=None):
     if gy.strides != y.strides:  # (NCHW from a reshape after channel-major pooling: half the speed mixed)
         gy = _in_layout_of(y, gy)
     (kh, kw), (oh, ow) = win.kernel, win.out
+    planes = _same_planes(x, y, win) and gx.flags.c_contiguous == x.flags.c_contiguous == gy.flags.c_contiguous
+    loops = planes and compiled_kernels.pool_kernels(_planes(gy), _planes(y), _planes(x), _planes(gx))
+    if loops:
+        args = (_planes(gy), _planes(y), _planes(x), _planes(gx))
+        if (kh, kw) == (2, 2):
+            by_channels(lambda lo, hi: loops.max_pool_grad_2x2(*args, lo, hi), len(args[0]), x.size)
+        else:
+            by_channels(lambda lo, hi: loops.max_pool_grad(*args, kh, kw, lo, hi), len(args[0]), x.size)
+        return gx
     gx[:, :, oh * kh:] = 0  # rows and columns no window reaches
     gx[:, :, :, ow * kw:] = 0
     views, targets = offset_views(x, win), offset_views(gx, win)

@@ -11,7 +11,7 @@ installed) and implements what its workloads need:
 """
 from importlib import import_module
 
-ORDER = ["ag_np", "ag_compiled", "ag_baseline", "nets_", "reference", "reference_lean", "torch_eager", "torch_compiled",
+ORDER = ["ag_np", "ag_compiled", "ag_numpy_kernels", "ag_baseline", "nets_", "reference", "reference_lean", "torch_eager", "torch_compiled",
          "hips", "mygrad_", "blas_floor"]
 PEER_PACKAGES = {"torch": "torch==2.13.0", "autograd": "autograd", "mygrad": "mygrad"}
 

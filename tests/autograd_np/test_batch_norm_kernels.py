@@ -12,6 +12,10 @@ training and eval, in float32, float64 and mixed dtypes:
 - forcing every loop onto two threads gives the same bits as one thread;
 - PyTorch's ``batch_norm`` gives the same output, gradients and running
   statistics (its running variance is unbiased: compared after the factor).
+
+These are the NumPy kernels: every test here runs with ``compiled_kernels.using("numpy")``
+(the compiled ones, where numba is installed, are compared with these in
+test_compiled_kernels.py).
 """
 import re
 
@@ -19,7 +23,7 @@ import numpy as np
 import pytest
 
 import autograd_np as ag
-from autograd_np.ops import conv_kernels, norm_kernels
+from autograd_np.ops import compiled_kernels, conv_kernels, norm_kernels
 
 RNG = np.random.default_rng(2022)
 
@@ -75,9 +79,10 @@ def _whole_array(x, gamma, beta, gy, training, mean=None, var=None, eps=1e-5):
     scale = gamma * inv
     y = xc * scale[:, None] + beta[:, None]
     sums, dots = _lane_sums(g_rows), np.vecdot(g_rows, xc)
-    gx = g_rows * scale[:, None]
     if training:
-        gx = gx + xc * (-scale * inv * inv * dots / count)[:, None] + (-scale * sums / count)[:, None]
+        gx = ((xc * (-inv * inv * dots / count)[:, None] + g_rows) + (-sums / count)[:, None]) * scale[:, None]
+    else:
+        gx = g_rows * scale[:, None]
     back = lambda r: np.moveaxis(r.reshape((c, x.shape[0]) + x.shape[2:]), 0, 1)
     return [back(y), mean, var, back(gx), dots * inv, sums]
 
@@ -98,6 +103,12 @@ def _inputs(shape, dtype, layout, gy_layout):
     gamma, beta = (RNG.random(c) + 0.5).astype(dtype), RNG.standard_normal(c).astype(dtype)
     mean, var = RNG.standard_normal(c).astype(dtype), (RNG.random(c) + 0.5).astype(dtype)
     return x, gamma, beta, gy, mean, var
+
+
+@pytest.fixture(autouse=True)
+def numpy_kernels():
+    with compiled_kernels.using("numpy"):
+        yield
 
 
 @pytest.fixture(params=["default groups", "groups of 2-3 channels"])

@@ -6,14 +6,26 @@ general path, differentiable again).  Every geometry of a sweep goes through
 both, in several memory layouts: equal bitwise where the arithmetic is the same
 (max pooling: the same comparisons), else to float64 rounding (the matmuls sum
 in another order).  Odd sizes, padding and strides other than the kernel are
-the boundaries where pooling falls back to the general path."""
+the boundaries where pooling falls back to the general path.
+
+Every test runs twice: with the NumPy kernels (the default of a plain install) and
+with the compiled ones of the ``numba`` extra (``ops/compiled_kernels.py``: max
+pooling), which ``make test`` installs."""
 import numpy as np
 import pytest
 
 import autograd_np as ag
-from autograd_np.ops import conv_kernels, conv_windows
+from autograd_np.ops import compiled_kernels, conv_kernels, conv_windows
 
 RNG = np.random.default_rng(22)
+
+
+@pytest.fixture(autouse=True, params=["numpy", "numba"])
+def kernels(request):
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    with compiled_kernels.using(request.param):
+        yield request.param
 
 
 def _layouts(a):
@@ -53,6 +65,53 @@ def test_conv2d_kernels_equal_the_composed_gradients(shape, wshape, stride, pad,
         y, fast, composed = _both_paths(lambda *a: ag.conv2d(*a, stride=stride, pad=pad), args, cot)
         for name, f, c in zip("xWb", fast, composed):
             np.testing.assert_allclose(f, c, rtol=1e-12, atol=1e-12, err_msg=f"{name}, gy {cot_layout}")
+
+
+SAME_SIZE = [  # stride 1, the output the input's size: im2col and col2im as shifted runs
+    ((2, 3, 7, 6), (4, 3, 3), 1), ((2, 2, 5, 5), (3, 5, 5), 2), ((1, 2, 4, 9), (2, 3, 5), (1, 2)),
+    ((3, 1, 1, 1), (2, 3, 3), 1), ((2, 2, 1, 4), (2, 3, 3), 1), ((2, 2, 2, 2), (3, 5, 5), 2),
+    ((2, 3, 3, 3), (2, 1, 1), 0), ((1, 2, 6, 5), (2, 3, 1), (1, 0)), ((2, 1, 28, 28), (4, 3, 3), 1)]
+
+
+@pytest.mark.parametrize("shape,wshape,pad", SAME_SIZE)
+@pytest.mark.parametrize("layout", ["nchw", "channel-major", "strided"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_same_size_convolution_equals_the_strided_path_bitwise(monkeypatch, shape, wshape, pad, layout, dtype):
+    """The shifted runs against the copy and add per kernel offset: output and every
+    gradient, bits and signs of zeros; images smaller than the shift (all padding) and
+    layouts without whole planes in memory (strided: the copies fall back) included."""
+    x = _layouts(RNG.standard_normal(shape).astype(dtype))[layout]
+    W = RNG.standard_normal((wshape[0], shape[1], *wshape[1:])).astype(dtype)
+    b = RNG.standard_normal(wshape[0]).astype(dtype)
+    gy = RNG.standard_normal(ag.conv2d(x, W, b, pad=pad).shape).astype(dtype)
+    runs = []
+    for shifted in (True, False):
+        if not shifted:
+            monkeypatch.setattr(conv_kernels, "_same_size", lambda *a: False)
+        tensors = [ag.Tensor(a, requires_grad=True) for a in (x, W, b)]
+        y = ag.conv2d(*tensors, pad=pad)
+        y.backward(gy)
+        runs.append([y.data] + [t.grad for t in tensors])
+    for name, fast, slow in zip(["y", "gx", "gW", "gb"], *runs):
+        assert fast.tobytes() == np.ascontiguousarray(slow).tobytes() or \
+            np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow)), name
+
+
+def test_same_size_convolution_takes_the_shifted_runs_where_it_can(monkeypatch):
+    """The shifted copies run for whole planes in memory, the adds always (the gradient's
+    image is made channel-major); a strided x or another geometry does not take them."""
+    calls = []
+    for name in ("_shifted_copies", "_shifted_adds"):
+        real = getattr(conv_kernels, name)
+        monkeypatch.setattr(conv_kernels, name, lambda *a, _r=real, _n=name: (calls.append(_n), _r(*a))[1])
+    cases = [("nchw", 1, 1, ["_shifted_copies", "_shifted_adds"]),
+             ("channel-major", 1, 1, ["_shifted_copies", "_shifted_adds"]),
+             ("strided", 1, 1, ["_shifted_adds"]), ("nchw", 2, 1, []), ("nchw", 1, 0, [])]
+    for layout, stride, pad, expected in cases:
+        calls.clear()
+        x = ag.Tensor(_layouts(RNG.standard_normal((2, 2, 6, 6)))[layout], requires_grad=True)
+        ag.sum(ag.conv2d(x, RNG.standard_normal((3, 2, 3, 3)), stride=stride, pad=pad)).backward()
+        assert calls == expected, (layout, stride, pad)
 
 
 def test_conv2d_output_is_channel_major_memory_and_layers_after_it_keep_it():
