@@ -68,7 +68,6 @@ def bn_forward(x, y, gamma, beta, mean, var, inv, eps, training, lo, hi):
             xr, yr = x[c, i], y[c, i]
             for k in range(m):
                 yr[k] = (xr[k] - mu) * scale + shift
-    return count
 
 
 @njit(**_FLAGS)
@@ -102,7 +101,6 @@ def bn_backward(gy, x, gx, gamma, mean, inv, sums, dots, training, with_gx, lo, 
             gr, xr, out = gy[c, i], x[c, i], gx[c, i]
             for k in range(m):
                 out[k] = ((xr[k] - mu) * slope + gr[k] + shift) * scale
-    return count
 
 
 @njit(**_FLAGS)
@@ -124,7 +122,6 @@ def max_pool(xp, yp, kh, kw, lo, hi):
                     for j in range(ow):
                         v, r = row[j * kw + b], out[j]
                         out[j] = v if v > r or v != v else r
-    return oh
 
 
 @njit(**_FLAGS)
@@ -151,7 +148,6 @@ def max_pool_grad(gyp, yp, xp, gxp, kh, kw, lo, hi):
             for a in range(kh):
                 gxp[p, top + a, ow * kw:] = zero
         gxp[p, oh * kh:, :] = zero
-    return oh
 
 
 @njit(**_FLAGS)
@@ -178,5 +174,5 @@ def max_pool_grad_2x2(gyp, yp, xp, gxp, lo, hi):
                 o0[2 * ow:] = zero
                 o1[2 * ow:] = zero
         gxp[p, 2 * oh:, :] = zero
-    return oh
+
 

@@ -1,9 +1,9 @@
 """Compiled loops for batch norm and max pooling: the optional ``numba`` extra.
 
-NumPy makes one pass over memory per operation.  Batch norm's forward and gradient
-take about nine and fifteen array-sized passes in NumPy (``norm_kernels``) where a
-loop per channel needs three and two, and max pooling's gradient builds masks
-per window offset (``conv_kernels``).  With numba installed (``pip install
+NumPy makes one pass over memory per operation: batch norm's forward and gradient
+are five and seven operations over every value in NumPy (``norm_kernels``), where a
+loop per channel reads them three and two times, and max pooling's gradient builds
+masks per window offset (``conv_kernels``).  With numba installed (``pip install
 'autograd_np[numba]'``) these loops run compiled; without it, or with the
 environment variable ``AUTOGRAD_NP_KERNELS=numpy``, the NumPy kernels run.  They
 are the default of a plain install and the reference the tests compare these

@@ -1,19 +1,21 @@
 """The NumPy kernels behind ``batch_norm`` over images (N, C, ...): raw arrays, no graph.
 
-Each kernel walks the channels in groups of about ``GROUP`` values: a group's
-values are read from memory once, and the passes over them (the sum, the
-centred copy, its dot product, the scale and shift) run on few megabytes.
-A whole-array formula made five to seven passes over memory with full-size
-temporaries.  The groups have fixed boundaries (a function of the shape alone)
-and ``by_channels`` hands half of them to a second thread: each group is the
-same NumPy calls either way, so one thread and two give the same bits.
+Each kernel walks the channels in groups of about ``GROUP`` values, an even number
+of groups with channel counts differing by at most one, and ``by_channels`` hands
+half of them to a second thread.  The groups have fixed boundaries (a function of
+the shape alone) and each group is the same NumPy calls either way, so one thread
+and two give the same bits.
 
 A group is ``(g, M)`` rows, one channel's M = N*H*W values per row: a view when
 memory holds them so (a convolution's channel-major output), else a copy into
-the group's scratch (NCHW memory: one more pass, in cache).  Sums of a row run in
-lanes (``_row_sums``: as accurate as NumPy's pairwise sum, three times as fast);
-the variance and the gradient's ``sum(gy * (x - mean))`` are dot products of
-centred rows (the centring kept: no ``E[x^2] - E[x]^2`` cancellation).
+the group's scratch (NCHW memory: one more pass).  After the first pass, every
+operation runs in place in the output's rows (a separate output array costs a
+third more memory traffic: its lines are read before they are written).  Sums of
+a row run in lanes (``_row_sums``: as accurate as NumPy's pairwise sum, three
+times as fast); the variance and the gradient's ``sum(gy * (x - mean))`` are dot
+products of centred rows (the centring kept: no ``E[x^2] - E[x]^2``
+cancellation).  Where numba is installed, float32 batch norm runs as the compiled
+loops of ``compiled_kernels`` instead.
 """
 import math
 
@@ -24,10 +26,10 @@ from .conv_kernels import by_channels
 
 __all__ = ["GROUP", "bn_forward", "bn_grads"]
 
-# values per group of channels. Measured (BatchNorm2d forward + backward, two threads, quiet 2-core
-# machine): 2^16 (a group in L2) took 12.7 ms on (100, 32, 28, 28), slower than the whole-array
-# formula's 9.0, as the two threads traded the GIL between many small NumPy calls; 2^20 took 7.5-7.8
-# (and 4.5 ms on (100, 64, 14, 14): 2^16 took 8.1), 2^19 and 2^21 a little more.
+# values per group of channels. Measured (BatchNorm2d(32) on (100, 32, 28, 28) forward + backward, two
+# threads, 2-core machine, one interleaved run): 2^22 (one group a thread here) 4.42 ms, 2^20 4.72, 2^18
+# 5.52, 2^17 and below slower still: small groups are many small NumPy calls, between which the two
+# threads trade the GIL; a group in L2 gained less than that costs.
 GROUP = 1 << 22
 LANES = 2048  # running sums a row in _row_sums
 
@@ -105,9 +107,9 @@ def _target(a_cf, lo, hi, scratch):
 
 def _store(a_cf, lo, hi, rows):
     """Write ``rows`` (from ``_target``) into channels [lo, hi) of ``a_cf`` unless they are
-    its memory already."""
+    its memory already (``_target``'s test)."""
     part = a_cf[lo:hi]
-    if not np.shares_memory(part, rows):
+    if not part.flags.c_contiguous:
         np.copyto(part, rows.reshape(part.shape))
 
 
@@ -120,7 +122,8 @@ def _compiled(*images, gamma, **per_channel):
     found = compiled_kernels.batch_norm_kernels(*images)
     if found is None:
         return None
-    params = [np.array(p, np.float32) for p in (gamma, per_channel.get("beta")) if p is not None]  # (writable, compact: one compiled form)
+    # (copies: writable and compact, one compiled form for every caller's arrays)
+    params = [np.array(p, np.float32) for p in (gamma, per_channel.get("beta")) if p is not None]
     return found + (params,)
 
 

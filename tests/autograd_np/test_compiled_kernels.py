@@ -95,24 +95,31 @@ def test_batch_norm_compiled_against_the_numpy_kernels(spy, shape, layout, train
 
 
 @pytest.mark.parametrize("shape", [(4, 3, 5, 6), (2, 5, 7), (8, 16, 14, 14)])
-def test_batch_norm_compiled_elementwise_formulas_give_the_numpy_bits(shape):
-    """Given the statistics the compiled loop computed, the NumPy kernels' formulas (the
-    same float32 operations in the same order) give the same bits."""
-    x, gamma, beta, gy, _, _ = _inputs(shape, "channel-major", "channel-major")
-    with compiled_kernels.using("numba"):
-        y, mean, var, inv = norm_kernels.bn_forward(x, gamma, beta, 1e-5, None)
-        gx, ggamma, gbeta = norm_kernels.bn_grads(gy, x, gamma, mean, inv, (True, True, True), True)
-    assert np.array_equal(inv, np.float32(1.0) / np.sqrt(var + np.float32(1e-5)))
-    axes = (0,) + tuple(range(2, x.ndim))
-    col = lambda v: v.reshape((1, -1) + (1,) * (x.ndim - 2))
-    xc = x - col(mean)
-    assert y.tobytes() == (xc * col(gamma * inv) + col(beta)).astype(np.float32).tobytes()
-    m = np.float32(x.size // x.shape[1])
-    dots = ggamma / inv
-    np.testing.assert_allclose(dots, (gy.astype(np.float64) * (x - col(mean))).sum(axis=axes), rtol=1e-5, atol=1e-3)
-    want = ((xc * col(-inv * inv * (gy * xc).sum(axis=axes, dtype=np.float64).astype(np.float32) / m) + gy)
-            + col(-gbeta / m)) * col(gamma * inv)
-    np.testing.assert_allclose(gx, want, rtol=1e-5, atol=1e-5)
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_compiled_elementwise_formulas_give_the_numpy_bits(shape, training):
+    """Given the statistics and sums the compiled loops computed, the NumPy kernels'
+    formulas (the same float32 operations in the same order) give the same bits."""
+    x, gamma, beta, gy, mean, var = _inputs(shape, "channel-major", "channel-major")
+    c = shape[1]
+    if training:
+        mean, var = np.empty(c, np.float32), np.empty(c, np.float32)
+    inv, sums, dots = np.empty(c, np.float32), np.empty(c, np.float32), np.empty(c, np.float32)
+    rows = lambda a: np.moveaxis(a, 1, 0).reshape(c, a.shape[0], -1)
+    x3, gy3 = rows(x), rows(gy)
+    y3, gx3 = np.empty_like(x3), np.empty_like(x3)
+    numba_loops.bn_forward(x3, y3, gamma, beta, mean, var, inv, 1e-5, training, 0, c)
+    numba_loops.bn_backward(gy3, x3, gx3, gamma, mean, inv, sums, dots, training, True, 0, c)
+    col = lambda v: v[:, None, None]
+    assert inv.tobytes() == (np.float32(1) / np.sqrt(var + np.float32(1e-5))).tobytes()
+    xc = x3 - col(mean)
+    assert y3.tobytes() == (xc * col(gamma * inv) + col(beta)).tobytes()
+    m = np.float32(x3.shape[1] * x3.shape[2] if training else 1)
+    want = (((xc * col(-inv * inv * dots / m) + gy3) + col(-sums / m)) * col(gamma * inv) if training
+            else gy3 * col(gamma * inv))
+    assert gx3.tobytes() == want.tobytes()
+    exact = (gy3.astype(np.float64) * (x3 - col(mean))).sum(axis=(1, 2))  # (x - mean in float32, as there)
+    np.testing.assert_allclose(dots, exact, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(sums, gy3.astype(np.float64).sum(axis=(1, 2)), rtol=1e-5, atol=1e-4)
 
 
 def test_batch_norm_compiled_statistics_are_closer_to_the_exact_ones():
