@@ -176,3 +176,72 @@ def max_pool_grad_2x2(gyp, yp, xp, gxp, lo, hi):
         gxp[p, 2 * oh:, :] = zero
 
 
+
+
+# --- stride-1 convolutions whose output has the input's size (conv_kernels' shifted runs) -------
+# Flat arrays: a channel's image n is a run of L = H*W values; kernel offset (p, q) moves it by
+# d = (p - ph) * W + (q - pw).  The loops index views that start where the run starts: indexing
+# one long array at base + k + d kept LLVM from vectorizing them (12 times slower measured).
+
+@njit(**_FLAGS)
+def _zero_wrapped(run, h, w, dq):
+    """The cells of an offset's run whose column the shift takes past a row's edge."""
+    if dq < 0:
+        for i in range(h):
+            for j in range(-dq):
+                run[i * w + j] = 0
+    elif dq > 0:
+        for i in range(h):
+            for j in range(w - dq, w):
+                run[i * w + j] = 0
+
+
+@njit(**_FLAGS)
+def im2col_same(x, step_c, step_n, cols, n_, h, w, kh, kw, ph, pw, lo, hi):
+    """Channels [lo, hi) of the flat im2col rows ``cols`` (rows (c, p, q), then (n, H*W))
+    from the flat images ``x`` (channel c's image n at ``c * step_c + n * step_n``); the
+    padding's cells 0: the NumPy kernels' copies, the same values."""
+    size = h * w
+    for c in range(lo, hi):
+        for p in range(kh):
+            for q in range(kw):
+                d = (p - ph) * w + q - pw
+                a, b = max(0, -d), size - max(0, d)
+                for n in range(n_):
+                    at = (((c * kh + p) * kw + q) * n_ + n) * size
+                    dst = cols[at:at + size]
+                    if a >= b:
+                        dst[:] = 0
+                        continue
+                    src, out = x[c * step_c + n * step_n + a + d:c * step_c + n * step_n + b + d], dst[a:b]
+                    for k in range(b - a):
+                        out[k] = src[k]
+                    dst[:a] = 0
+                    dst[b:] = 0
+                    _zero_wrapped(dst, h, w, q - pw)
+
+
+@njit(**_FLAGS)
+def col2im_same(gcols, gx, n_, h, w, kh, kw, ph, pw, lo, hi):
+    """Channels [lo, hi) of the flat image gradient ``gx`` (C, N, H*W) from the flat columns'
+    gradient ``gcols`` (rows (c, p, q), then (n, H*W)), whose padding cells are set to 0
+    first: each pixel its cells added to 0 in kernel-offset order, the NumPy kernels' sums
+    (the same bits: they add the padding's zeros, which change no sum started at +0.0)."""
+    size = h * w
+    for c in range(lo, hi):
+        for n in range(n_):
+            at = (c * n_ + n) * size
+            image = gx[at:at + size]
+            image[:] = 0
+            for p in range(kh):
+                for q in range(kw):
+                    d = (p - ph) * w + q - pw
+                    a, b = max(0, -d), size - max(0, d)
+                    if a >= b:
+                        continue
+                    start = (((c * kh + p) * kw + q) * n_ + n) * size
+                    run = gcols[start:start + size]
+                    _zero_wrapped(run, h, w, q - pw)
+                    out, src = image[a + d:b + d], run[a:b]
+                    for k in range(b - a):
+                        out[k] += src[k]

@@ -1,4 +1,5 @@
-"""Compiled loops for batch norm and max pooling: the optional ``numba`` extra.
+"""Compiled loops for batch norm, max pooling and same-size convolutions' im2col and
+col2im: the optional ``numba`` extra.
 
 NumPy makes one pass over memory per operation: batch norm's forward and gradient
 are five and seven operations over every value in NumPy (``norm_kernels``), where a
@@ -25,7 +26,7 @@ import os
 
 import numpy as np
 
-__all__ = ["ENV", "enabled", "using", "batch_norm_kernels", "pool_kernels"]
+__all__ = ["ENV", "enabled", "using", "batch_norm_kernels", "float_kernels"]
 
 ENV = "AUTOGRAD_NP_KERNELS"  # "numpy": the NumPy kernels even where numba is installed
 _CHOICES = ("numba", "numpy")
@@ -93,11 +94,10 @@ def batch_norm_kernels(*arrays):
     return None if any(v is None for v in views) else (_load(), views)
 
 
-def pool_kernels(*planes):
-    """The compiled max pooling loops, when they run for these (P, H, W) planes (float32
-    or float64, one dtype); else None."""
-    if not enabled() or any(p is None for p in planes) or planes[0].dtype not in (np.float32, np.float64) \
-            or len({p.dtype for p in planes}) > 1:
+def float_kernels(*arrays):
+    """The compiled loops, when they run for these arrays (max pooling's planes, a
+    convolution's flat images and columns): float32 or float64, one dtype; else None."""
+    if not enabled() or any(a is None for a in arrays) or arrays[0].dtype not in (np.float32, np.float64) \
+            or len({a.dtype for a in arrays}) > 1:
         return None
     return _load()
-

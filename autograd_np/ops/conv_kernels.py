@@ -97,7 +97,15 @@ def conv_columns(x, win, bias, dtype, out=None, padded=None):
     v = cols[:k].reshape(c, kh, kw, n, oh, ow)
     images = _image_rows(x) if _same_size(win, *x.shape[2:]) else None
     if images is not None:
-        by_channels(lambda lo, hi: _shifted_copies(images[lo:hi], cols[lo * kh * kw:hi * kh * kw], win), c, v.size)
+        flat = _flat_images(x)
+        loops = compiled_kernels.float_kernels(flat[0], cols) if flat is not None else None
+        if loops is not None:
+            h, w = x.shape[2:]
+            by_channels(lambda lo, hi: loops.im2col_same(*flat, cols.reshape(-1), n, h, w, kh, kw, *pad, lo, hi),
+                        c, v.size)
+        else:
+            by_channels(lambda lo, hi: _shifted_copies(images[lo:hi], cols[lo * kh * kw:hi * kh * kw], win), c,
+                        v.size)
         if bias:
             cols[k] = 1
         return cols
@@ -136,6 +144,16 @@ def _image_rows(a):
     if w > 1 and at.strides[3] != at.itemsize or h > 1 and at.strides[2] != w * at.itemsize:
         return None
     return at.reshape(c, n, h * w)
+
+
+def _flat_images(x):
+    """(x's memory as one flat array, the step between channels, between images) for the
+    compiled copies: NCHW or channel-major memory, else None."""
+    xt = channel_major(x)
+    for a in (x, xt):
+        if a.flags.c_contiguous:
+            return a.reshape(-1), xt.strides[0] // x.itemsize, xt.strides[1] // x.itemsize
+    return None
 
 
 def _edges(rows, win, p, q):
@@ -251,9 +269,15 @@ def col2im_channel_major(gcols, shape, win, padded=None, image=None):
     if _same_size(win, h, w):
         target = (image if ph or pw else padded)
         target = np.empty((c, n, h, w), gcols.dtype) if target is None else target
-        images = target.reshape(c, n, h * w)
-        by_channels(lambda lo, hi: _shifted_adds(gcols[lo * kh * kw:hi * kh * kw], images[lo:hi], win), c,
-                    gcols.size)
+        loops = compiled_kernels.float_kernels(gcols, target) if gcols.flags.c_contiguous else None
+        if loops is not None:
+            flat, image = gcols.reshape(-1), target.reshape(-1)
+            by_channels(lambda lo, hi: loops.col2im_same(flat, image, n, h, w, kh, kw, ph, pw, lo, hi), c,
+                        gcols.size)
+        else:
+            images = target.reshape(c, n, h * w)
+            by_channels(lambda lo, hi: _shifted_adds(gcols[lo * kh * kw:hi * kh * kw], images[lo:hi], win), c,
+                        gcols.size)
         return channel_major(target)
     gx = np.empty((c, n, h + 2 * ph, w + 2 * pw), gcols.dtype) if padded is None else padded
     out = gx if not (ph or pw) else np.empty((c, n, h, w), gcols.dtype) if image is None else image
@@ -297,7 +321,7 @@ def max_offsets(x, win, out=None):
     planes = _same_planes(x, y, win)
     if planes is not None:
         xp, yp = planes
-        loops = compiled_kernels.pool_kernels(xp, yp)
+        loops = compiled_kernels.float_kernels(xp, yp)
         if loops is not None:
             by_channels(lambda lo, hi: loops.max_pool(xp, yp, *win.kernel, lo, hi), len(xp), x.size)
         else:
@@ -374,7 +398,7 @@ def max_offsets_grad(gy, y, x, win, buffers=None):
     # (compiled: every array's planes in the same order, as _same_planes checks x's and y's)
     tiled = _same_planes(x, y, win) is not None and gx.flags.c_contiguous == x.flags.c_contiguous \
         == gy.flags.c_contiguous
-    loops = compiled_kernels.pool_kernels(_planes(gy), _planes(y), _planes(x), _planes(gx)) if tiled else None
+    loops = compiled_kernels.float_kernels(_planes(gy), _planes(y), _planes(x), _planes(gx)) if tiled else None
     if loops is not None:
         args = (_planes(gy), _planes(y), _planes(x), _planes(gx))
         if (kh, kw) == (2, 2):

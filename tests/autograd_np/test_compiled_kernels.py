@@ -46,7 +46,7 @@ def _layout(a, layout):
 def spy(monkeypatch):
     """Counts the calls of the compiled loops."""
     calls = []
-    for name in ("bn_forward", "bn_backward", "max_pool", "max_pool_grad", "max_pool_grad_2x2"):
+    for name in ("bn_forward", "bn_backward", "max_pool", "max_pool_grad", "max_pool_grad_2x2", "im2col_same", "col2im_same"):
         real = getattr(numba_loops, name)
         monkeypatch.setattr(numba_loops, name, lambda *a, _r=real, _n=name: (calls.append(_n), _r(*a))[1])
     return calls

@@ -10,7 +10,8 @@ the boundaries where pooling falls back to the general path.
 
 Every test runs twice: with the NumPy kernels (the default of a plain install) and
 with the compiled ones of the ``numba`` extra (``ops/compiled_kernels.py``: max
-pooling), which ``make test`` installs."""
+pooling, and im2col and col2im of same-size convolutions), which ``make test``
+installs."""
 import numpy as np
 import pytest
 
@@ -97,21 +98,45 @@ def test_same_size_convolution_equals_the_strided_path_bitwise(monkeypatch, shap
             np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow)), name
 
 
-def test_same_size_convolution_takes_the_shifted_runs_where_it_can(monkeypatch):
-    """The shifted copies run for whole planes in memory, the adds always (the gradient's
-    image is made channel-major); a strided x or another geometry does not take them."""
+@pytest.mark.parametrize("x_dtype,w_dtype", [(np.float32, np.float64), (np.float64, np.float32), (np.int64, np.float32)])
+def test_same_size_convolution_of_mixed_dtypes_equals_the_strided_path(monkeypatch, x_dtype, w_dtype):
+    """The columns take the promoted dtype (the compiled copies need one dtype: NumPy's
+    shifted copies run), the same values as the strided path."""
+    x = (RNG.standard_normal((2, 3, 5, 5)) * 4).astype(x_dtype)
+    W = RNG.standard_normal((2, 3, 3, 3)).astype(w_dtype)
+    runs = []
+    for shifted in (True, False):
+        if not shifted:
+            monkeypatch.setattr(conv_kernels, "_same_size", lambda *a: False)
+        W_t = ag.Tensor(W, requires_grad=True)
+        y = ag.conv2d(x, W_t, pad=1)
+        ag.sum(y * y).backward()
+        runs.append((y.data, W_t.grad))
+    for a, b in zip(*runs):
+        assert a.dtype == b.dtype and np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_same_size_convolution_takes_the_shifted_runs_where_it_can(monkeypatch, kernels):
+    """The shifted copies run for whole images in memory (NCHW or channel-major), the adds
+    always (the gradient's image is made channel-major); a strided x or another geometry
+    does not take them.  With numba they are its loops, else NumPy's."""
     calls = []
-    for name in ("_shifted_copies", "_shifted_adds"):
-        real = getattr(conv_kernels, name)
-        monkeypatch.setattr(conv_kernels, name, lambda *a, _r=real, _n=name: (calls.append(_n), _r(*a))[1])
-    cases = [("nchw", 1, 1, ["_shifted_copies", "_shifted_adds"]),
-             ("channel-major", 1, 1, ["_shifted_copies", "_shifted_adds"]),
-             ("strided", 1, 1, ["_shifted_adds"]), ("nchw", 2, 1, []), ("nchw", 1, 0, [])]
+    if kernels == "numba":
+        from autograd_np.ops import _numba_loops as module
+        names = {"im2col_same": "copies", "col2im_same": "adds"}
+    else:
+        module, names = conv_kernels, {"_shifted_copies": "copies", "_shifted_adds": "adds"}
+    for name, kind in names.items():
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _r=real, _k=kind: (calls.append(_k), _r(*a))[1])
+    cases = [("nchw", 1, 1, ["copies", "adds"]), ("channel-major", 1, 1, ["copies", "adds"]),
+             ("strided", 1, 1, ["adds"]), ("nchw", 2, 1, []), ("nchw", 1, 0, [])]
     for layout, stride, pad, expected in cases:
-        calls.clear()
-        x = ag.Tensor(_layouts(RNG.standard_normal((2, 2, 6, 6)))[layout], requires_grad=True)
-        ag.sum(ag.conv2d(x, RNG.standard_normal((3, 2, 3, 3)), stride=stride, pad=pad)).backward()
-        assert calls == expected, (layout, stride, pad)
+        for dtype in (np.float32, np.float64):
+            calls.clear()
+            x = ag.Tensor(_layouts(RNG.standard_normal((2, 2, 6, 6)).astype(dtype))[layout], requires_grad=True)
+            ag.sum(ag.conv2d(x, RNG.standard_normal((3, 2, 3, 3)).astype(dtype), stride=stride, pad=pad)).backward()
+            assert calls == expected, (layout, stride, pad, dtype)
 
 
 def test_conv2d_output_is_channel_major_memory_and_layers_after_it_keep_it():
