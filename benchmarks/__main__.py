@@ -20,7 +20,7 @@ from .harness import OthersLoad, Plan, machine_info, wait_for_quiet
 WORKLOADS = ["mlp", "graph", "blas", "memory", "cnn", "e2e"]
 PLANS = {  # (warm-up, rounds, steps per round)
     "full": {"mlp": Plan(10, 30, 5), "graph": Plan(20, 30, 20), "blas": Plan(5, 20, 10), "rss_steps": 1000,
-             "cnn": Plan(3, 12, 3)},
+             "cnn": Plan(3, 12, 3, settle=1)},
     "quick": {"mlp": Plan(1, 2, 1), "graph": Plan(1, 2, 2), "blas": Plan(1, 2, 1), "rss_steps": 30,
               "cnn": Plan(1, 2, 1)},
 }

@@ -22,6 +22,11 @@ class Plan:
     warmup: int      # untimed steps per contender, interleaved too
     rounds: int
     per_round: int   # timed steps per contender per round
+    # untimed steps of a contender when its turn comes, before the timed ones: the thread pools of
+    # the one before it (OpenMP's and OpenBLAS's workers spin for a while after their last job)
+    # otherwise take the cores during its first step, a cost neither has alone (workload 6: the
+    # first call of BatchNorm2d after PyTorch's took 9.2 ms, the next ones 5.2 and 4.5)
+    settle: int = 0
 
 
 @dataclass
@@ -57,6 +62,9 @@ def interleave(runners: dict, plan: Plan) -> dict[str, Timing]:
                     fn(step[name])
                     step[name] += 1
                 continue
+            for _ in range(plan.settle):
+                fn(step[name])
+                step[name] += 1
             this_round = []
             for _ in range(plan.per_round):
                 i = step[name]

@@ -4,7 +4,7 @@ Batch norm: float32 arrays as (C, N, M) views (channel c's values: [c, :, :]).
 Max pooling: (P, H, W) planes, windows of (kh, kw) with the stride equal to the
 kernel.  Every loop runs over [lo, hi) of the first axis and releases the GIL.
 
-The sums accumulate in float64 in ``_sum`` and ``_sums_of`` only, whose
+The sums accumulate in float64 in ``_shifted_sums`` and ``_sums_of`` only, whose
 reassociation numba may vectorize (fastmath's ``reassoc``: the lanes' order is
 fixed by the machine, not by the thread); the elementwise formulas have no fast
 math, so they round as NumPy's ufuncs do.
@@ -16,20 +16,17 @@ _FLAGS = dict(nogil=True, cache=True)
 
 
 @njit(fastmath={"reassoc"}, **_FLAGS)
-def _sum(row):
+def _shifted_sums(row, shift):
+    """(sum(x - shift), sum((x - shift)^2)), float64: one pass for the mean and variance,
+    shifted by one of the channel's values so that sum(x^2) does not cancel against
+    sum(x)^2 (the classic shifted-data formula)."""
     s = 0.0
+    q = 0.0
     for v in row:
-        s += np.float64(v)
-    return s
-
-
-@njit(fastmath={"reassoc"}, **_FLAGS)
-def _centred_squares(row, mean):
-    s = 0.0
-    for v in row:
-        d = np.float64(v - mean)  # (x - mean in float32, as the output's first step)
-        s += d * d
-    return s
+        d = np.float64(v) - shift
+        s += d
+        q += d * d
+    return s, q
 
 
 @njit(fastmath={"reassoc"}, **_FLAGS)
@@ -46,22 +43,21 @@ def _sums_of(g_row, x_row, mean):
 
 @njit(**_FLAGS)
 def bn_forward(x, y, gamma, beta, mean, var, inv, eps, training, lo, hi):
-    """Channels [lo, hi): in training the batch's ``mean`` and biased ``var`` (written),
-    then ``inv = 1 / sqrt(var + eps)`` and ``y = (x - mean) * (gamma * inv) + beta``,
+    """Channels [lo, hi): in training the batch's ``mean`` and biased ``var`` (written; one
+    pass, float64 sums), then ``inv = 1 / sqrt(var + eps)`` and ``y = (x - mean) * (gamma * inv) + beta``,
     float32 throughout (the NumPy kernels' formula and order)."""
     n, m = x.shape[1], x.shape[2]
-    count = np.float32(n * m)
     eps32, one = np.float32(eps), np.float32(1.0)
     for c in range(lo, hi):
         if training:
-            s = 0.0
+            shift, s, q = np.float64(x[c, 0, 0]), 0.0, 0.0
             for i in range(n):
-                s += _sum(x[c, i])
-            mean[c] = np.float32(s / (n * m))
-            q = 0.0
-            for i in range(n):
-                q += _centred_squares(x[c, i], mean[c])
-            var[c] = np.float32(q / (n * m))
+                si, qi = _shifted_sums(x[c, i], shift)
+                s += si
+                q += qi
+            offset = s / (n * m)
+            mean[c] = np.float32(shift + offset)
+            var[c] = np.float32(max(0.0, q / (n * m) - offset * offset))
         inv[c] = one / np.sqrt(var[c] + eps32)
         mu, scale, shift = mean[c], gamma[c] * inv[c], beta[c]
         for i in range(n):

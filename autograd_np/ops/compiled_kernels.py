@@ -3,8 +3,10 @@ col2im: the optional ``numba`` extra.
 
 NumPy makes one pass over memory per operation: batch norm's forward and gradient
 are five and seven operations over every value in NumPy (``norm_kernels``), where a
-loop per channel reads them three and two times, and max pooling's gradient builds
-masks per window offset (``conv_kernels``).  With numba installed (``pip install
+loop per channel reads them twice each; max pooling's gradient builds masks per
+window offset, and a convolution's im2col and col2im are a copy and an add per
+kernel offset over all channels (``conv_kernels``), where a loop per image keeps
+its values in cache.  With numba installed (``pip install
 'autograd_np[numba]'``) these loops run compiled; without it, or with the
 environment variable ``AUTOGRAD_NP_KERNELS=numpy``, the NumPy kernels run.  They
 are the default of a plain install and the reference the tests compare these
@@ -16,8 +18,9 @@ NumPy's loops.  A channel is computed by one thread in a fixed order: one thread
 or two give the same bits.
 
 What matches NumPy's kernels bit for bit: max pooling (comparisons only; a tie
-keeps the earlier cell, a NaN propagates, as ``np.maximum`` does), and batch
-norm's elementwise formulas given the same statistics.  The statistics differ
+keeps the earlier cell, a NaN propagates, as ``np.maximum`` does), im2col (a
+copy) and col2im (the same sums in the same order), and batch norm's elementwise
+formulas given the same statistics.  The statistics differ
 in rounding only: float32 sums accumulate in float64 here (more accurate than
 the NumPy kernels' float32 sums).  Batch norm runs here for float32 only;
 float64 (gradient checks) keeps the NumPy kernels.

@@ -104,3 +104,16 @@ def test_the_mlp_workload_passes_over_contenders_of_other_workloads_only():
                 rng.integers(0, net.sizes[-1], 8)) for _ in range(3)]
     checks = mlp.consistency({reference.NAME: reference, torch_compiled.NAME: torch_compiled}, net, params, batches)
     assert set(checks) == {reference.NAME} and checks[reference.NAME]["ok"]
+
+
+def test_settle_steps_run_untimed_when_each_contenders_turn_comes():
+    """Plan.settle: that many untimed calls before a contender's timed ones in every
+    round, in the rotation's order; only the timed calls are samples."""
+    from benchmarks.harness import Plan, interleave
+    calls = []
+    runners = {name: (lambda i, name=name: calls.append((name, i))) for name in "ab"}
+    timings = interleave(runners, Plan(warmup=1, rounds=2, per_round=2, settle=1))
+    assert [len(t.samples) for t in timings.values()] == [4, 4]
+    assert calls == [("b", 0), ("a", 0),                      # warm-up (the rotation of round -1)
+                     ("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2), ("b", 3),  # round 0: settle, 2 timed
+                     ("b", 4), ("b", 5), ("b", 6), ("a", 4), ("a", 5), ("a", 6)]  # round 1 starts with b
