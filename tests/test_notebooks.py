@@ -79,6 +79,23 @@ def _text(output):
     return "\n".join(str(data.get(kind, "")) for kind in ("text/plain", "text/html", "image/svg+xml"))
 
 
+def _joined(outputs):
+    """The outputs' text: a stream's consecutive chunks as one (a busy kernel can flush one
+    print in two chunks: "same weights:" and " True"), other outputs a line apart."""
+    parts = []
+    for prev, o in zip([None] + outputs[:-1], outputs):
+        same_stream = prev is not None and o.output_type == prev.output_type == "stream" and o.name == prev.name
+        parts.append(("" if same_stream else "\n") + _text(o))
+    return "".join(parts)
+
+
+def test_stream_chunks_of_one_print_are_joined():
+    from nbformat.v4 import new_output
+    chunks = [new_output("stream", name="stdout", text="same weights:"), new_output("stream", name="stdout", text=" True\n"),
+              new_output("execute_result", data={"text/plain": "4"})]
+    assert "same weights: True" in _joined(chunks) and "True\n\n4" in _joined(chunks)
+
+
 def test_every_notebook_is_checked():
     assert [p.name for p in NOTEBOOKS] == sorted(SHOWS)
 
@@ -91,7 +108,7 @@ def check_notebook(nb, path):
     assert not errors, f"{path.name}: {errors[0].ename}: {errors[0].evalue}"
     noise = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert not noise, f"{path.name} wrote to stderr (a warning?): {noise[0][:300]}"
-    shown = "\n".join(_text(o) for o in outputs)
+    shown = _joined(outputs)
     for snippet in SHOWS[path.name]:
         assert snippet in shown, f"{path.name} does not show {snippet!r}"
     return shown
