@@ -9,7 +9,10 @@ and ``empty_like`` follow their input's), every channel's values are one
 contiguous run for batch norm's reductions, and the gradient reaching the
 convolution's backward is already the ``(O, N*OH*OW)`` matrix its matmuls
 need.  Copying windows out of a (C, N, H, W) image moves runs of OW values;
-the book's (N*OH*OW, C*kh*kw) rows moved runs of kw (3 or 5).
+the book's (N*OH*OW, C*kh*kw) rows moved runs of kw (3 or 5).  A stride-1
+convolution whose output has the input's size copies and adds whole images
+instead (``conv_shifted.py``); with numba, batch norm, max pooling and those
+copies and adds run as compiled loops (``compiled_kernels.py``).
 
 Pooling with the stride equal to the kernel and no padding (the common case)
 is the maximum of the kh*kw strided views of the input, one per window offset
@@ -24,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import compiled_kernels, tuning
+from . import compiled_kernels, conv_shifted, tuning
 
 __all__ = ["by_channels", "channel_major", "conv_columns", "conv_forward", "conv_weight_grad", "conv_input_grad",
            "col2im_channel_major", "non_overlapping", "offset_views", "max_offsets", "max_offsets_grad", "scatter_to_first"]
@@ -95,17 +98,18 @@ def conv_columns(x, win, bias, dtype, out=None, padded=None):
     k = c * kh * kw
     cols = np.empty((k + bool(bias), n * oh * ow), dtype) if out is None else out
     v = cols[:k].reshape(c, kh, kw, n, oh, ow)
-    images = _image_rows(x) if _same_size(win, *x.shape[2:]) else None
-    if images is not None:
-        flat = _flat_images(x)
+    xt = channel_major(x)
+    images = conv_shifted.image_rows(xt) if conv_shifted.same_size(win, *x.shape[2:]) else None
+    if images is not None:  # (stride 1, the input's size: shifted runs, conv_shifted.py)
+        flat = conv_shifted.flat_images(x, xt)
         loops = compiled_kernels.float_kernels(flat[0], cols) if flat is not None else None
         if loops is not None:
             h, w = x.shape[2:]
             by_channels(lambda lo, hi: loops.im2col_same(*flat, cols.reshape(-1), n, h, w, kh, kw, *pad, lo, hi),
                         c, v.size)
         else:
-            by_channels(lambda lo, hi: _shifted_copies(images[lo:hi], cols[lo * kh * kw:hi * kh * kw], win), c,
-                        v.size)
+            by_channels(lambda lo, hi: conv_shifted.shifted_copies(images[lo:hi], cols[lo * kh * kw:hi * kh * kw],
+                                                                   win), c, v.size)
         if bias:
             cols[k] = 1
         return cols
@@ -119,95 +123,6 @@ def conv_columns(x, win, bias, dtype, out=None, padded=None):
     if bias:
         cols[k] = 1
     return cols
-
-
-# --- stride 1, the output the input's size (a "same" convolution: pad = kernel // 2) -------------
-# Kernel offset (p, q) moves every pixel of an image by d = (p - ph) * W + (q - pw) in its
-# flattened H*W values, so its im2col rows are one shifted copy per image and its col2im share
-# one shifted add: runs of H*W values, where a copy per offset of (N, OH, OW) views moves runs of
-# OW.  The cells that the shift takes across a row's edge or out of the image are the padding's:
-# zeroed after the copy, and zeroed in the columns' gradient before the add (adding +0.0 changes
-# no sum: a sum started at +0.0 is never -0.0), so the adds run in the same (p, q) order, the
-# same bits as the strided path.
-
-def _same_size(win, h, w):
-    """Whether ``win`` is a stride-1 convolution whose output has the input's size."""
-    (sh, sw), (oh, ow) = win.stride, win.out
-    return (sh, sw) == (1, 1) and (oh, ow) == (h, w)
-
-
-def _image_rows(a):
-    """The (C, N, H*W) view of the (N, C, H, W) images ``a`` when each image's plane is
-    one run in memory (NCHW or channel-major), else None."""
-    n, c, h, w = a.shape
-    at = channel_major(a)
-    if w > 1 and at.strides[3] != at.itemsize or h > 1 and at.strides[2] != w * at.itemsize:
-        return None
-    return at.reshape(c, n, h * w)
-
-
-def _flat_images(x):
-    """(x's memory as one flat array, the step between channels, between images) for the
-    compiled copies: NCHW or channel-major memory, else None."""
-    xt = channel_major(x)
-    for a in (x, xt):
-        if a.flags.c_contiguous:
-            return a.reshape(-1), xt.strides[0] // x.itemsize, xt.strides[1] // x.itemsize
-    return None
-
-
-def _edges(rows, win, p, q):
-    """The cells of offset (p, q)'s (channels, N, H*W) rows that lie in the padding: the
-    rows and columns of each image that the shift takes past an edge, set to 0."""
-    (ph, pw), (h, w) = win.pad, win.out
-    dp, dq = p - ph, q - pw
-    images = rows.reshape(rows.shape[:2] + (h, w))
-    if dp:
-        images[:, :, :max(0, -dp)] = 0
-        images[:, :, h - max(0, dp):] = 0
-    if dq:
-        images[:, :, :, :max(0, -dq)] = 0
-        images[:, :, :, w - max(0, dq):] = 0
-
-
-def _shifted_copies(images, cols, win):
-    """im2col rows ``cols`` (channels * kh * kw, N*H*W) of the channels' (channels, N,
-    H*W) ``images``."""
-    (kh, kw), (ph, pw), w = win.kernel, win.pad, win.out[1]
-    c, n, length = images.shape
-    rows = cols.reshape(c, kh * kw, n, length)
-    for p in range(kh):
-        for q in range(kw):
-            d, dst = (p - ph) * w + (q - pw), rows[:, p * kw + q]
-            if abs(d) >= length:  # (images smaller than the shift: all padding)
-                dst[:] = 0
-                continue
-            if d >= 0:
-                dst[:, :, :length - d] = images[:, :, d:]
-                dst[:, :, length - d:] = 0
-            else:
-                dst[:, :, -d:] = images[:, :, :length + d]
-                dst[:, :, :-d] = 0
-            _edges(dst, win, p, q)
-
-
-def _shifted_adds(gcols, images, win):
-    """col2im of ``gcols`` (channels * kh * kw, N*H*W) onto the channels' (channels, N,
-    H*W) ``images`` (zeroed first); the padding's cells of ``gcols`` are set to 0."""
-    (kh, kw), (ph, pw), w = win.kernel, win.pad, win.out[1]
-    c, n, length = images.shape
-    rows = gcols.reshape(c, kh * kw, n, length)
-    images[:] = 0
-    for p in range(kh):
-        for q in range(kw):
-            d, src = (p - ph) * w + (q - pw), rows[:, p * kw + q]
-            if abs(d) >= length:
-                continue
-            _edges(src, win, p, q)
-            if d >= 0:
-                images[:, :, d:] += src[:, :, :length - d]
-            else:
-                images[:, :, :length + d] += src[:, :, -d:]
 
 
 def _weights_matrix(W, b, dtype):
@@ -266,18 +181,18 @@ def col2im_channel_major(gcols, shape, win, padded=None, image=None):
     write into, or None."""
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw), (oh, ow) = win
-    if _same_size(win, h, w):
-        target = (image if ph or pw else padded)
+    target = image if ph or pw else padded  # (the same-size path writes the image alone: no padding)
+    if conv_shifted.same_size(win, h, w) and (target is None or target.flags.c_contiguous):
         target = np.empty((c, n, h, w), gcols.dtype) if target is None else target
         loops = compiled_kernels.float_kernels(gcols, target) if gcols.flags.c_contiguous else None
         if loops is not None:
-            flat, image = gcols.reshape(-1), target.reshape(-1)
-            by_channels(lambda lo, hi: loops.col2im_same(flat, image, n, h, w, kh, kw, ph, pw, lo, hi), c,
+            flat, target_flat = gcols.reshape(-1), target.reshape(-1)
+            by_channels(lambda lo, hi: loops.col2im_same(flat, target_flat, n, h, w, kh, kw, ph, pw, lo, hi), c,
                         gcols.size)
         else:
             images = target.reshape(c, n, h * w)
-            by_channels(lambda lo, hi: _shifted_adds(gcols[lo * kh * kw:hi * kh * kw], images[lo:hi], win), c,
-                        gcols.size)
+            by_channels(lambda lo, hi: conv_shifted.shifted_adds(gcols[lo * kh * kw:hi * kh * kw], images[lo:hi],
+                                                                 win), c, gcols.size)
         return channel_major(target)
     gx = np.empty((c, n, h + 2 * ph, w + 2 * pw), gcols.dtype) if padded is None else padded
     out = gx if not (ph or pw) else np.empty((c, n, h, w), gcols.dtype) if image is None else image

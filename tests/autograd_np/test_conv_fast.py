@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import autograd_np as ag
-from autograd_np.ops import compiled_kernels, conv_kernels, conv_windows
+from autograd_np.ops import compiled_kernels, conv_kernels, conv_shifted, conv_windows
 
 RNG = np.random.default_rng(22)
 
@@ -88,7 +88,7 @@ def test_same_size_convolution_equals_the_strided_path_bitwise(monkeypatch, shap
     runs = []
     for shifted in (True, False):
         if not shifted:
-            monkeypatch.setattr(conv_kernels, "_same_size", lambda *a: False)
+            monkeypatch.setattr(conv_shifted, "same_size", lambda *a: False)
         tensors = [ag.Tensor(a, requires_grad=True) for a in (x, W, b)]
         y = ag.conv2d(*tensors, pad=pad)
         y.backward(gy)
@@ -107,7 +107,7 @@ def test_same_size_convolution_of_mixed_dtypes_equals_the_strided_path(monkeypat
     runs = []
     for shifted in (True, False):
         if not shifted:
-            monkeypatch.setattr(conv_kernels, "_same_size", lambda *a: False)
+            monkeypatch.setattr(conv_shifted, "same_size", lambda *a: False)
         W_t = ag.Tensor(W, requires_grad=True)
         y = ag.conv2d(x, W_t, pad=1)
         ag.sum(y * y).backward()
@@ -125,7 +125,7 @@ def test_same_size_convolution_takes_the_shifted_runs_where_it_can(monkeypatch, 
         from autograd_np.ops import _numba_loops as module
         names = {"im2col_same": "copies", "col2im_same": "adds"}
     else:
-        module, names = conv_kernels, {"_shifted_copies": "copies", "_shifted_adds": "adds"}
+        module, names = conv_shifted, {"shifted_copies": "copies", "shifted_adds": "adds"}
     for name, kind in names.items():
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _r=real, _k=kind: (calls.append(_k), _r(*a))[1])
