@@ -96,6 +96,9 @@ def conv_columns(x, win, bias, dtype, out=None, padded=None):
     n, c = x.shape[:2]
     (kh, kw), (sh, sw), pad, (oh, ow) = win
     k = c * kh * kw
+    if out is not None and not (out.flags.c_contiguous and out.shape == (k + bool(bias), n * oh * ow)):
+        raise ValueError(f"conv_columns: out must be a C-contiguous ({k + bool(bias)}, {n * oh * ow}) array "
+                         f"(the copies write through its reshapes), got shape {out.shape}")
     cols = np.empty((k + bool(bias), n * oh * ow), dtype) if out is None else out
     v = cols[:k].reshape(c, kh, kw, n, oh, ow)
     xt = channel_major(x)
@@ -305,22 +308,22 @@ def max_offsets_grad(gy, y, x, win, buffers=None):
     non-finite ``gy`` is sent with ``where`` (a product would turn ``inf * 0`` into NaN
     elsewhere).  ``buffers``: (gx, hit, left) arrays to write into (x's and y's
     shapes), or None."""
-    gx, hit, left = buffers or (np.empty_like(x, dtype=gy.dtype), np.empty_like(y, dtype=bool),
-                                np.empty_like(y, dtype=bool))  # (y's memory layout: the loops run contiguous)
+    gx = buffers[0] if buffers else np.empty_like(x, dtype=gy.dtype)
     if gy.strides != y.strides:  # (NCHW from a reshape after channel-major pooling: half the speed mixed)
         gy = _in_layout_of(y, gy)
     (kh, kw), (oh, ow) = win.kernel, win.out
     # (compiled: every array's planes in the same order, as _same_planes checks x's and y's)
     tiled = _same_planes(x, y, win) is not None and gx.flags.c_contiguous == x.flags.c_contiguous \
         == gy.flags.c_contiguous
-    loops = compiled_kernels.float_kernels(_planes(gy), _planes(y), _planes(x), _planes(gx)) if tiled else None
+    planes = [_planes(a) for a in (gy, y, x, gx)] if tiled else None
+    loops = compiled_kernels.float_kernels(*planes) if tiled else None
     if loops is not None:
-        args = (_planes(gy), _planes(y), _planes(x), _planes(gx))
         if (kh, kw) == (2, 2):
-            by_channels(lambda lo, hi: loops.max_pool_grad_2x2(*args, lo, hi), len(args[0]), x.size)
+            by_channels(lambda lo, hi: loops.max_pool_grad_2x2(*planes, lo, hi), len(planes[0]), x.size)
         else:
-            by_channels(lambda lo, hi: loops.max_pool_grad(*args, kh, kw, lo, hi), len(args[0]), x.size)
+            by_channels(lambda lo, hi: loops.max_pool_grad(*planes, kh, kw, lo, hi), len(planes[0]), x.size)
         return gx
+    hit, left = buffers[1:] if buffers else (np.empty_like(y, dtype=bool), np.empty_like(y, dtype=bool))
     gx[:, :, oh * kh:] = 0  # rows and columns no window reaches
     gx[:, :, :, ow * kw:] = 0
     views, targets = offset_views(x, win), offset_views(gx, win)

@@ -32,7 +32,7 @@ import platform
 
 __all__ = ["ENV", "apply_once", "shorten_blas_spin", "keep_freed_memory", "openblas_libraries"]
 
-ENV = "AUTOGRAD_NP_TUNING"  # "off": neither setting
+ENV = "AUTOGRAD_NP_TUNING"  # "off": neither setting; "on" (or unset): both
 BLAS_ENV, SPIN_LOG2 = "OPENBLAS_THREAD_TIMEOUT", 22
 MALLOC_ENVS = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
 KEEP_FREED = 256 << 20
@@ -43,7 +43,10 @@ _applied = {}
 def apply_once():
     """Both settings, the first time in this process (a forked child inherits them);
     what was done: {"blas": libraries changed, "malloc": whether glibc took it}."""
-    if _applied or os.environ.get(ENV, "").strip().lower() == "off":
+    choice = os.environ.get(ENV, "").strip().lower()
+    if choice not in ("", "on", "off"):
+        raise ValueError(f"{ENV}={os.environ[ENV]!r}: expected on or off")
+    if _applied or choice == "off":
         return _applied
     _applied["blas"] = shorten_blas_spin()
     _applied["malloc"] = keep_freed_memory()

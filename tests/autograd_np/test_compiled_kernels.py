@@ -20,26 +20,14 @@ import pytest
 import autograd_np as ag
 from autograd_np.ops import compiled_kernels, conv_kernels, norm_kernels, tuning
 
+from .test_batch_norm_kernels import LAYOUTS, _layout
+
 numba_loops = pytest.importorskip("autograd_np.ops._numba_loops", reason="numba is not installed (make test installs it)")
 
 RNG = np.random.default_rng(7)
 SHAPES = [(4, 3, 5, 6), (2, 5, 7), (3, 4, 2, 3, 2), (1, 2, 3, 3), (6, 1, 2, 2), (5, 7, 1, 1), (2, 3, 1),
           (3, 2, 37, 41), (8, 16, 14, 14)]
-LAYOUTS = ["nchw", "channel-major", "strided", "reversed"]
 COMPILED_LAYOUTS = {"nchw", "channel-major"}  # (C, N, M) views: the trailing axes merge
-
-
-def _layout(a, layout):
-    if layout == "nchw":
-        return np.ascontiguousarray(a)
-    if layout == "channel-major":
-        return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, 0)), 0, 1)
-    if layout == "strided":
-        big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
-        big[..., ::2] = a
-        return big[..., ::2]
-    axes = tuple(range(a.ndim))[::-1]
-    return np.ascontiguousarray(a.transpose(axes)).transpose(axes)
 
 
 @pytest.fixture
@@ -219,8 +207,9 @@ def test_a_compiled_step_trains_as_the_numpy_kernels_do():
 def test_the_environment_variable_chooses_and_a_bad_value_is_named(monkeypatch):
     monkeypatch.setenv(compiled_kernels.ENV, "numpy")
     assert not compiled_kernels.enabled()
-    monkeypatch.setenv(compiled_kernels.ENV, " NUMBA ")
-    assert compiled_kernels.enabled()
+    for on in (" NUMBA ", ""):  # (empty: the default)
+        monkeypatch.setenv(compiled_kernels.ENV, on)
+        assert compiled_kernels.enabled()
     with compiled_kernels.using("numpy"):  # (using wins over the variable)
         assert not compiled_kernels.enabled()
     monkeypatch.setenv(compiled_kernels.ENV, "fortran")
@@ -251,11 +240,26 @@ def test_tuning_leaves_settings_the_user_chose(monkeypatch):
     assert tuning.keep_freed_memory() is False
 
 
-def test_tuning_off_applies_nothing(monkeypatch):
+def test_tuning_off_applies_nothing_and_a_bad_value_is_named(monkeypatch):
     monkeypatch.setattr(tuning, "_applied", {})
-    monkeypatch.setenv(tuning.ENV, "off")
     monkeypatch.delenv(tuning.BLAS_ENV, raising=False)
-    assert tuning.apply_once() == {} and tuning.BLAS_ENV not in os.environ
+    for off in ("off", " OFF "):
+        monkeypatch.setenv(tuning.ENV, off)
+        assert tuning.apply_once() == {} and tuning.BLAS_ENV not in os.environ
+    for bad in ("0", "false", "no"):
+        monkeypatch.setenv(tuning.ENV, bad)
+        with pytest.raises(ValueError, match=f"AUTOGRAD_NP_TUNING='{bad}': expected on or off"):
+            tuning.apply_once()
+    assert tuning._applied == {}
+
+
+def test_tuning_applies_once_and_reports_what_it_did(monkeypatch):
+    monkeypatch.setattr(tuning, "_applied", {})
+    monkeypatch.setenv(tuning.ENV, "on")
+    monkeypatch.setenv(tuning.BLAS_ENV, "22")  # (set: both settings left as they are)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
+    first = tuning.apply_once()
+    assert first == {"blas": [], "malloc": False} and tuning.apply_once() is first
 
 
 def test_tuning_shortens_openblas_spin_and_matmuls_stay_right(monkeypatch):

@@ -139,6 +139,21 @@ def test_same_size_convolution_takes_the_shifted_runs_where_it_can(monkeypatch, 
             assert calls == expected, (layout, stride, pad, dtype)
 
 
+@pytest.mark.parametrize("pad", [1, 0])  # (the shifted runs and the strided copies)
+def test_conv_columns_refuse_a_buffer_they_cannot_write_through(pad):
+    """The copies write through reshapes of ``out``: a buffer in another layout or shape
+    would take a copy's writes and lose them, so it is refused, named."""
+    x = RNG.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    win = conv_windows.conv_window(x, np.zeros((4, 3, 3, 3), np.float32), None, 1, pad)
+    rows, cols = 27, 2 * win.out[0] * win.out[1]
+    want = conv_kernels.conv_columns(x, win, False, np.float32)
+    assert conv_kernels.conv_columns(x, win, False, np.float32, out=np.empty((rows, cols), np.float32)).tobytes() \
+        == want.tobytes()
+    for bad in (np.empty((rows, cols), np.float32, order="F"), np.empty((rows + 1, cols), np.float32)):
+        with pytest.raises(ValueError, match=r"conv_columns: out must be a C-contiguous \(27, "):
+            conv_kernels.conv_columns(x, win, False, np.float32, out=bad)
+
+
 def test_conv2d_output_is_channel_major_memory_and_layers_after_it_keep_it():
     x = RNG.standard_normal((4, 3, 8, 8)).astype(np.float32)
     W = RNG.standard_normal((5, 3, 3, 3)).astype(np.float32)
